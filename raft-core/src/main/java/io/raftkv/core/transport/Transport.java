@@ -1,0 +1,37 @@
+package io.raftkv.core.transport;
+
+import io.raftkv.core.cluster.Member;
+import io.raftkv.core.message.RaftMessage;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * Carries {@link RaftMessage}s between servers.
+ *
+ * <p><b>Contract.</b> Delivery is best effort: messages may be lost, duplicated or reordered across
+ * connections, and Raft tolerates all of it (it retries by itself). So {@link #send} never blocks and never
+ * queues without bound: when a peer is slow or unreachable, messages are dropped (and counted). Inbound
+ * messages are handed to the {@link MessageHandler} from transport threads; the handler must not block.
+ */
+public interface Transport extends AutoCloseable {
+
+    /** Starts serving inbound connections; inbound messages go to {@code handler}. */
+    void start(MessageHandler handler) throws Exception;
+
+    /** Sets who the peers are and where to reach them (called again on every configuration change). */
+    void updatePeers(Collection<Member> peers);
+
+    /** Sends one message to {@code message.to()}. Non-blocking; may drop. */
+    void send(RaftMessage message);
+
+    /** Sends a batch; implementations flush once for the batch rather than once per message. */
+    default void sendAll(List<RaftMessage> messages) {
+        for (RaftMessage m : messages) {
+            send(m);
+        }
+    }
+
+    @Override
+    void close();
+}
