@@ -48,4 +48,22 @@ public final class RaftNode {
     public long lastLogIndex() { return 0; }
 
     public Configuration configuration() { return null; }
+
+    /** True while this leader's lease holds (thesis §6.4.1): it may serve reads without a round trip. */
+    public boolean leaseValid() { return false; }
+
+    /** Leader only: each follower's match index (empty map on non-leaders). */
+    public java.util.Map<String, Long> matchIndexes() { return java.util.Map.of(); }
+
+    /** The current term and vote. */
+    public HardState hardState() { return null; }
+
+    /** First index of the log this node holds (persisted or not). */
+    public long firstLogIndex() { return 0; }
+
+    /** Term of the entry at {@code index} in this node's log (persisted or not); 0 for index 0. */
+    public long logTerm(long index) { return 0; }
+
+    /** The entry at {@code index} in this node's log (persisted or not). */
+    public io.raftkv.core.message.LogEntry logEntry(long index) { return null; }
 }
