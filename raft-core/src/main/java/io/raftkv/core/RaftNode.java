@@ -58,8 +58,10 @@ public final class RaftNode {
     private int electionElapsed;
     private int heartbeatElapsed;
     private int randomizedElectionTimeout;
-    /** Ticks since this node started; a restarted node behaves as if it just heard from a leader. */
+    /** Ticks since this node started. */
     private long now;
+    /** Started with a non-zero term: it may have acknowledged a leader just before it went down. */
+    private final boolean restarted;
 
     /** Votes received in the current (pre-)campaign: voter id to granted. */
     private final Map<String, Boolean> votes = new TreeMap<>();
@@ -103,6 +105,7 @@ public final class RaftNode {
         this.currentTerm = hardState.currentTerm();
         this.votedFor = hardState.votedFor();
         this.lastHardState = hardState;
+        this.restarted = hardState.currentTerm() > 0;
         this.configuration = latestConfiguration(snapshot, bootstrap);
         resetElectionTimeout();
         this.lastSoftState = softState();
@@ -445,9 +448,9 @@ public final class RaftNode {
         if (!options.checkQuorum() || electionElapsed >= options.electionTimeoutTicks()) {
             return false;
         }
-        // A restarted node may have heard from a leader just before it crashed; granting votes at once could
-        // break a leader's lease, so it behaves as if in contact until one election timeout has passed.
-        return leaderId != null || now < options.electionTimeoutTicks();
+        // A restarted node may have acknowledged a leader just before it crashed; granting votes at once could
+        // break that leader's lease, so it behaves as if in contact until one election timeout has passed.
+        return leaderId != null || (restarted && now < options.electionTimeoutTicks());
     }
 
     // ------------------------------------------------------------------------------------------------ elections

@@ -31,6 +31,8 @@ final class TestCluster {
     final Map<String, List<ReadState>> reads = new LinkedHashMap<>();
     final ArrayDeque<RaftMessage> inFlight = new ArrayDeque<>();
     final Set<String> isolated = new HashSet<>();
+    /** Every message delivered by {@link #stabilize()}, in order. */
+    final List<RaftMessage> delivered = new ArrayList<>();
     final Configuration configuration;
     final RaftOptions options;
 
@@ -85,6 +87,40 @@ final class TestCluster {
         }
     }
 
+    /** Persists a Ready's hard state and entries the way a driver would (without advancing the node). */
+    void persist(String id, Ready rd) {
+        if (rd.hardState() != null) {
+            stables.get(id).save(rd.hardState());
+        }
+        InMemoryLogStore log = logs.get(id);
+        if (!rd.entries().isEmpty()) {
+            long first = rd.entries().get(0).index();
+            if (first <= log.lastIndex()) {
+                log.truncateSuffix(first);
+            }
+            log.append(rd.entries());
+            log.sync();
+        }
+        applied.get(id).addAll(rd.committedEntries());
+        reads.get(id).addAll(rd.readStates());
+    }
+
+    void processReadiesExcept(String skipped) {
+        for (Map.Entry<String, RaftNode> e : nodes.entrySet()) {
+            if (e.getKey().equals(skipped)) {
+                continue;
+            }
+            RaftNode n = e.getValue();
+            while (n.hasReady()) {
+                Ready rd = n.ready();
+                inFlight.addAll(rd.earlyMessages());
+                persist(e.getKey(), rd);
+                inFlight.addAll(rd.messages());
+                n.advance(rd);
+            }
+        }
+    }
+
     /** Delivers queued messages (dropping those to/from isolated nodes) until none are left. */
     void stabilize() {
         processReadies();
@@ -95,6 +131,7 @@ final class TestCluster {
             }
             RaftMessage m = inFlight.poll();
             if (!isolated.contains(m.from()) && !isolated.contains(m.to())) {
+                delivered.add(m);
                 nodes.get(m.to()).step(m);
             }
             processReadies();
