@@ -56,6 +56,20 @@ final class TestCluster {
         this(RaftOptions.defaults(), ids);
     }
 
+    /** Starts a brand-new server with an empty log and no configuration (it learns one from the leader). */
+    RaftNode addNode(String id) {
+        InMemoryLogStore log = new InMemoryLogStore();
+        InMemoryStableStore stable = new InMemoryStableStore();
+        logs.put(id, log);
+        stables.put(id, stable);
+        applied.put(id, new ArrayList<>());
+        reads.put(id, new ArrayList<>());
+        RaftNode n = new RaftNode(id, options, log, stable.load(), SnapshotMeta.NONE, Configuration.EMPTY,
+                new Random(id.hashCode()));
+        nodes.put(id, n);
+        return n;
+    }
+
     RaftNode node(String id) {
         return nodes.get(id);
     }
@@ -130,7 +144,7 @@ final class TestCluster {
                 throw new AssertionError("cluster did not stabilize");
             }
             RaftMessage m = inFlight.poll();
-            if (!isolated.contains(m.from()) && !isolated.contains(m.to())) {
+            if (!isolated.contains(m.from()) && !isolated.contains(m.to()) && nodes.containsKey(m.to())) {
                 delivered.add(m);
                 nodes.get(m.to()).step(m);
             }
