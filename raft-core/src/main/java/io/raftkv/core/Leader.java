@@ -271,9 +271,10 @@ final class Leader {
             long prevIndex = pr.nextIndex() - 1;
             long prevTerm = log.term(prevIndex);
             if (prevTerm < 0) {
-                // The entries this follower needs were compacted into a snapshot: InstallSnapshot (§7) handles
-                // it once log compaction exists; until then the log is never compacted, so this cannot happen.
-                throw new IllegalStateException("entry " + prevIndex + " needed by " + peer + " is not in the log");
+                // §7: the entries this follower needs were compacted into a snapshot; the driver sends it.
+                pr.becomeSnapshot(log.snapshotIndex());
+                out.snapshotsToSend.add(peer);
+                return;
             }
             List<LogEntry> entries = log.entries(pr.nextIndex(), log.lastIndex() + 1, options.maxAppendBytes());
             if (entries.isEmpty() && !allowEmpty) {
@@ -313,8 +314,31 @@ final class Leader {
      */
     private void sendHeartbeat(String peer, Progress pr) {
         long prev = pr.matchIndex();
-        out.early.add(new AppendEntriesRequest(id, peer, term, prev, log.term(prev), List.of(),
+        long prevTerm = log.term(prev);
+        if (prevTerm < 0) {
+            prev = 0; // what the follower matches was compacted away: claim only the empty prefix
+            prevTerm = 0;
+        }
+        out.early.add(new AppendEntriesRequest(id, peer, term, prev, prevTerm, List.of(),
                 Math.min(log.commitIndex(), prev), seq));
+    }
+
+    /**
+     * The driver finished (or gave up) sending {@code peer} the snapshot at {@code index}. On success the
+     * follower holds everything up to there; either way replication resumes by probing.
+     */
+    void reportSnapshot(String peer, long index, boolean success) {
+        Progress pr = progress.get(peer);
+        if (pr == null || pr.state() != Progress.State.SNAPSHOT) {
+            return;
+        }
+        if (success) {
+            pr.maybeUpdate(index);
+        }
+        pr.becomeProbe();
+        if (success) {
+            sendAppend(peer, true);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ commitment

@@ -12,14 +12,20 @@ final class Outbox {
     /** Messages that must wait until this Ready's hard state and entries are durable. */
     final List<RaftMessage> late = new ArrayList<>();
     final List<ReadState> readStates = new ArrayList<>();
+    /** Peers that need the latest snapshot (their next entries were compacted). */
+    final List<String> snapshotsToSend = new ArrayList<>();
+    Ready.SnapshotInstall snapshotToInstall;
 
     boolean isEmpty() {
-        return early.isEmpty() && late.isEmpty() && readStates.isEmpty();
+        return early.isEmpty() && late.isEmpty() && readStates.isEmpty() && snapshotsToSend.isEmpty()
+                && snapshotToInstall == null;
     }
 
     void clear() {
         early.clear();
         late.clear();
         readStates.clear();
+        snapshotsToSend.clear();
+        snapshotToInstall = null;
     }
 }

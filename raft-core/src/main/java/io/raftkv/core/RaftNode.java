@@ -59,7 +59,8 @@ public final class RaftNode {
     private Configuration configuration;
     private long configIndex;
     private long configTerm;
-    private final Configuration fallbackConfiguration;
+    /** The configuration of the latest snapshot (or the bootstrap one): used when the log holds none. */
+    private Configuration fallbackConfiguration;
 
     /** Ticks since the last election-timeout reset (heard from a leader, granted a vote, or campaigned). */
     private int electionElapsed;
@@ -169,8 +170,27 @@ public final class RaftNode {
             }
         } else if (m instanceof TimeoutNow) {
             handleTimeoutNow();
+        } else if (m instanceof InstallSnapshotRequest r) {
+            heardFromLeader(r.from());
         }
-        // InstallSnapshotRequest/Response: snapshot transfer lands with log compaction (the snapshot issue).
+        // InstallSnapshotResponse is the driver's business (its snapshot sender); see reportSnapshot.
+    }
+
+    /**
+     * A message from the leader of our term: follow it and reset the election timer. For InstallSnapshot
+     * chunks that is all the core does — the driver receives the bytes and calls {@link #installSnapshot}.
+     */
+    private void heardFromLeader(String from) {
+        if (leader != null) {
+            // Election Safety (§5.2): two leaders in one term is impossible; if it happens the node is broken.
+            throw new IllegalStateException(id + " is leader of term " + currentTerm + " but heard from leader "
+                    + from + " of the same term");
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(currentTerm, from); // §5.2: a candidate that hears from the new leader steps down
+        }
+        leaderId = from;
+        electionElapsed = 0;
     }
 
     /**
@@ -270,6 +290,49 @@ public final class RaftNode {
         }
     }
 
+    /**
+     * The driver made a snapshot durable that covers the log up to {@code meta.lastIncludedIndex()} (which the
+     * state machine has applied). The core stops relying on those entries (§7); the driver may then compact
+     * the log store up to there (usually keeping a trailing margin for slightly-behind followers).
+     */
+    public void compact(SnapshotMeta meta) {
+        long index = meta.lastIncludedIndex();
+        if (index <= log.snapshotIndex()) {
+            return;
+        }
+        if (log.term(index) != meta.lastIncludedTerm()) {
+            throw new IllegalArgumentException("snapshot at " + index + " has term " + meta.lastIncludedTerm()
+                    + " but the log has " + log.term(index));
+        }
+        log.compactTo(index, meta.lastIncludedTerm());
+        fallbackConfiguration = meta.configuration();
+    }
+
+    /**
+     * The driver received, from the leader of the current term, a complete snapshot and made it durable. If it
+     * is newer than what this node has committed, the node adopts it (§7): the Ready that follows carries it
+     * in {@link Ready#snapshotToInstall()} for the state machine (and the log store, if discarded).
+     *
+     * @return false if the snapshot is stale (we already committed past it) and should be ignored
+     */
+    public boolean installSnapshot(SnapshotMeta meta) {
+        if (leader != null || meta.lastIncludedIndex() <= log.commitIndex()) {
+            return false;
+        }
+        boolean discard = log.restoreFromSnapshot(meta.lastIncludedIndex(), meta.lastIncludedTerm());
+        fallbackConfiguration = meta.configuration();
+        reloadConfiguration(log.lastIndex()); // the latest configuration: in the kept suffix, else the snapshot's
+        out.snapshotToInstall = new Ready.SnapshotInstall(meta, discard);
+        return true;
+    }
+
+    /** Leader: the driver finished (success) or abandoned sending {@code peer} the snapshot at {@code index}. */
+    public void reportSnapshot(String peer, long index, boolean success) {
+        if (leader != null) {
+            leader.reportSnapshot(peer, index, success);
+        }
+    }
+
     private Leader requireLeader() {
         if (leader == null) {
             throw new NotLeaderException(leaderId);
@@ -305,7 +368,8 @@ public final class RaftNode {
         }
         late.addAll(out.late);
         Ready ready = new Ready(ss.equals(lastSoftState) ? null : ss, hardStateChanged ? hs : null,
-                log.unstableEntries(), early, late, log.entriesToApply(options.maxApplyBytes()), out.readStates);
+                log.unstableEntries(), early, late, log.entriesToApply(options.maxApplyBytes()), out.readStates,
+                out.snapshotToInstall, out.snapshotsToSend);
         out.clear();
         return ready;
     }
@@ -498,16 +562,7 @@ public final class RaftNode {
     // ------------------------------------------------------------------------------------------------ replication
 
     private void handleAppendEntries(AppendEntriesRequest r) {
-        if (leader != null) {
-            // Election Safety (§5.2): two leaders in one term is impossible; if it happens the node is broken.
-            throw new IllegalStateException(id + " is leader of term " + currentTerm + " but got AppendEntries from "
-                    + r.from() + " in the same term");
-        }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(currentTerm, r.from()); // §5.2: a candidate that hears from the new leader steps down
-        }
-        leaderId = r.from();
-        electionElapsed = 0;
+        heardFromLeader(r.from());
         if (r.prevLogIndex() < log.commitIndex()) {
             // Everything up to our commit index matches the leader's log (Leader Completeness); tell it so.
             send(new AppendEntriesResponse(id, r.from(), currentTerm, true, log.commitIndex(), 0, 0, 0,
@@ -636,6 +691,11 @@ public final class RaftNode {
     /** The current term and vote. */
     public HardState hardState() {
         return new HardState(currentTerm, votedFor);
+    }
+
+    /** Index of the last entry covered by the latest snapshot (0 if none). */
+    public long snapshotIndex() {
+        return log.snapshotIndex();
     }
 
     /** First index of the log this node holds (persisted or not). */
