@@ -84,8 +84,8 @@ public final class RaftServer implements AutoCloseable {
 
     private RaftLoop raftLoop;
     private volatile ApplyLoop applyLoop;
-    private Thread raftThread;
-    private Thread applyThread;
+    private volatile Thread raftThread;
+    private volatile Thread applyThread;
 
     private RaftServer(Builder b) {
         this.id = b.id;
@@ -301,10 +301,24 @@ public final class RaftServer implements AutoCloseable {
      * Graceful shutdown: new calls fail with {@link ShutdownException}; the raft thread finishes the turn in
      * progress (including its fsync) and stops; the apply thread applies what was already committed and stops;
      * proposals still pending fail with {@link OutcomeUnknownException}, reads with {@link ShutdownException};
-     * the transport and the stores are closed. Idempotent; blocks until done.
+     * the transport and the stores are closed. Idempotent; blocks until done, except when called from a future's
+     * continuation running on the server's own raft or apply thread: then it only starts the shutdown.
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        Thread current = Thread.currentThread();
+        if (current == raftThread || current == applyThread) {
+            // Called from a future's continuation on one of our own threads: that thread cannot wait for itself,
+            // and closing the log under its feet would be worse. Stop it from the outside instead.
+            Thread closer = new Thread(this::close, "raft-" + id + "-shutdown");
+            closer.setDaemon(true);
+            closer.start();
+            return;
+        }
+        closeFromOutside();
+    }
+
+    private synchronized void closeFromOutside() {
         State s = state.get();
         if (s == State.STOPPED) {
             return;
@@ -342,9 +356,6 @@ public final class RaftServer implements AutoCloseable {
     }
 
     private void join(Thread t, long timeoutMs) {
-        if (t == Thread.currentThread()) {
-            return;
-        }
         try {
             t.join(timeoutMs);
         } catch (InterruptedException e) {

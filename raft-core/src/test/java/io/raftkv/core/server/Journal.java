@@ -57,6 +57,7 @@ final class Journal {
         private final Semaphore syncEntered = new Semaphore(0);
         private final List<Integer> appendSizes = new ArrayList<>();
         private volatile long syncedIndex;
+        private volatile IOException syncFailure;
         private volatile boolean closed;
 
         Log(InMemoryLogStore delegate) {
@@ -81,6 +82,11 @@ final class Journal {
         /** Waits until a sync has been entered (and is perhaps held). */
         boolean awaitSyncEntered(long timeoutMs) throws InterruptedException {
             return syncEntered.tryAcquire(timeoutMs, TimeUnit.MILLISECONDS);
+        }
+
+        /** Every later sync throws {@code e} (a failing disk). */
+        void failSyncsWith(IOException e) {
+            syncFailure = e;
         }
 
         synchronized List<Integer> appendSizes() {
@@ -132,6 +138,9 @@ final class Journal {
         @Override
         public void sync() throws IOException {
             syncEntered.release();
+            if (syncFailure != null) {
+                throw syncFailure;
+            }
             CountDownLatch g = gate;
             try {
                 if (g != null && !g.await(20, TimeUnit.SECONDS)) {
