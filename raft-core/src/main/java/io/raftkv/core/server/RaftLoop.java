@@ -318,7 +318,9 @@ final class RaftLoop implements Runnable {
         if (ss.role() != role) {
             LOG.info("{}: {} -> {} in term {}{}", id, role == null ? "none" : role.lowerName(), ss.role().lowerName(),
                     ss.term(), ss.leaderId() == null ? "" : " (leader " + ss.leaderId() + ")");
-            if (ss.role() == Role.CANDIDATE) {
+            // A fast election (e.g. a single voter) can pass through CANDIDATE between two Readys: count a
+            // leadership reached without us seeing the candidacy as an election too.
+            if (ss.role() == Role.CANDIDATE || (ss.role() == Role.LEADER && role != Role.CANDIDATE)) {
                 metrics.elections.increment();
             }
         } else if (ss.leaderId() != null && !ss.leaderId().equals(leaderId)) {

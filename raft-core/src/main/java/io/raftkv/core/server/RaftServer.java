@@ -129,10 +129,8 @@ public final class RaftServer implements AutoCloseable {
                 metrics, options, snapshot.lastIncludedIndex(), s -> status = s, this::onFatal);
         try {
             transport.start(this::onMessage);
-        } catch (IOException | RuntimeException e) {
-            throw e;
         } catch (Exception e) {
-            throw new IOException("transport of " + id + " failed to start", e);
+            throw e instanceof IOException io ? io : new IOException("transport of " + id + " failed to start: " + e, e);
         }
         state.set(State.RUNNING);
         applyThread = new Thread(applyLoop, "raft-apply-" + id);

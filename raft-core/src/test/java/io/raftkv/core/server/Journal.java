@@ -58,6 +58,8 @@ final class Journal {
         private final List<Integer> appendSizes = new ArrayList<>();
         private volatile long syncedIndex;
         private volatile IOException syncFailure;
+        /** Simulated fsync cost (benchmarks). */
+        volatile long syncDelayNanos;
         private volatile boolean closed;
 
         Log(InMemoryLogStore delegate) {
@@ -140,6 +142,9 @@ final class Journal {
             syncEntered.release();
             if (syncFailure != null) {
                 throw syncFailure;
+            }
+            if (syncDelayNanos > 0) {
+                java.util.concurrent.locks.LockSupport.parkNanos(syncDelayNanos);
             }
             CountDownLatch g = gate;
             try {

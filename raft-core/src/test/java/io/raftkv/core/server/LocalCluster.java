@@ -48,7 +48,7 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, RaftServer> servers = new LinkedHashMap<>();
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final List<String> violations = new CopyOnWriteArrayList<>();
-    private final Journal journal = new Journal();
+    final Journal journal = new Journal();
     private final long seed;
     private int starts;
 
