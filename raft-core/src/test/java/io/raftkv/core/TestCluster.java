@@ -31,6 +31,8 @@ final class TestCluster {
     final Map<String, List<ReadState>> reads = new LinkedHashMap<>();
     final ArrayDeque<RaftMessage> inFlight = new ArrayDeque<>();
     final Set<String> isolated = new HashSet<>();
+    /** Every message delivered by {@link #stabilize()}, in order. */
+    final List<RaftMessage> delivered = new ArrayList<>();
     final Configuration configuration;
     final RaftOptions options;
 
@@ -54,6 +56,20 @@ final class TestCluster {
         this(RaftOptions.defaults(), ids);
     }
 
+    /** Starts a brand-new server with an empty log and no configuration (it learns one from the leader). */
+    RaftNode addNode(String id) {
+        InMemoryLogStore log = new InMemoryLogStore();
+        InMemoryStableStore stable = new InMemoryStableStore();
+        logs.put(id, log);
+        stables.put(id, stable);
+        applied.put(id, new ArrayList<>());
+        reads.put(id, new ArrayList<>());
+        RaftNode n = new RaftNode(id, options, log, stable.load(), SnapshotMeta.NONE, Configuration.EMPTY,
+                new Random(id.hashCode()));
+        nodes.put(id, n);
+        return n;
+    }
+
     RaftNode node(String id) {
         return nodes.get(id);
     }
@@ -69,6 +85,7 @@ final class TestCluster {
                     stables.get(e.getKey()).save(rd.hardState());
                 }
                 InMemoryLogStore log = logs.get(e.getKey());
+                installSnapshot(e.getKey(), rd);
                 if (!rd.entries().isEmpty()) {
                     long first = rd.entries().get(0).index();
                     if (first <= log.lastIndex()) {
@@ -85,6 +102,58 @@ final class TestCluster {
         }
     }
 
+    /** Snapshots each node installed, in order. */
+    final Map<String, List<Ready.SnapshotInstall>> installed = new LinkedHashMap<>();
+    /** Peers each leader asked to send a snapshot to. */
+    final List<String> snapshotRequests = new ArrayList<>();
+
+    private void installSnapshot(String id, Ready rd) {
+        snapshotRequests.addAll(rd.snapshotsToSend());
+        if (rd.snapshotToInstall() != null) {
+            installed.computeIfAbsent(id, k -> new ArrayList<>()).add(rd.snapshotToInstall());
+            if (rd.snapshotToInstall().discardLog()) {
+                SnapshotMeta meta = rd.snapshotToInstall().meta();
+                logs.get(id).reset(meta.lastIncludedIndex(), meta.lastIncludedTerm());
+                logs.get(id).sync();
+            }
+        }
+    }
+
+    /** Persists a Ready's hard state and entries the way a driver would (without advancing the node). */
+    void persist(String id, Ready rd) {
+        if (rd.hardState() != null) {
+            stables.get(id).save(rd.hardState());
+        }
+        InMemoryLogStore log = logs.get(id);
+        installSnapshot(id, rd);
+        if (!rd.entries().isEmpty()) {
+            long first = rd.entries().get(0).index();
+            if (first <= log.lastIndex()) {
+                log.truncateSuffix(first);
+            }
+            log.append(rd.entries());
+            log.sync();
+        }
+        applied.get(id).addAll(rd.committedEntries());
+        reads.get(id).addAll(rd.readStates());
+    }
+
+    void processReadiesExcept(String skipped) {
+        for (Map.Entry<String, RaftNode> e : nodes.entrySet()) {
+            if (e.getKey().equals(skipped)) {
+                continue;
+            }
+            RaftNode n = e.getValue();
+            while (n.hasReady()) {
+                Ready rd = n.ready();
+                inFlight.addAll(rd.earlyMessages());
+                persist(e.getKey(), rd);
+                inFlight.addAll(rd.messages());
+                n.advance(rd);
+            }
+        }
+    }
+
     /** Delivers queued messages (dropping those to/from isolated nodes) until none are left. */
     void stabilize() {
         processReadies();
@@ -94,7 +163,8 @@ final class TestCluster {
                 throw new AssertionError("cluster did not stabilize");
             }
             RaftMessage m = inFlight.poll();
-            if (!isolated.contains(m.from()) && !isolated.contains(m.to())) {
+            if (!isolated.contains(m.from()) && !isolated.contains(m.to()) && nodes.containsKey(m.to())) {
+                delivered.add(m);
                 nodes.get(m.to()).step(m);
             }
             processReadies();
