@@ -188,6 +188,44 @@ public final class RaftServer implements AutoCloseable {
         return future;
     }
 
+    /**
+     * Proposes a single-server membership change (thesis §4.1): add a voter or a learner, promote a learner,
+     * remove a member. Completes once the configuration entry is committed and applied here; fails like
+     * {@link #propose} (not leader, overloaded, outcome unknown), or with {@link ProposalRejectedException} if another
+     * change is still pending, the leader has not yet committed an entry of its term, or the change does not apply.
+     * A new server should be started with an empty bootstrap configuration and added as a learner: the leader
+     * promotes it once it has caught up.
+     */
+    public CompletableFuture<Void> changeMembership(io.raftkv.core.cluster.MembershipChange change) {
+        Objects.requireNonNull(change, "change");
+        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+        } else if (!proposalBudget.tryAcquire(0)) {
+            future.completeExceptionally(new OverloadedException(id + ": too many proposals pending"));
+        } else {
+            future.whenComplete((r, e) -> proposalBudget.release(0));
+            enqueue(new RaftEvent.ChangeMembership(change, future, System.nanoTime()));
+        }
+        return future.thenApply(r -> null);
+    }
+
+    /**
+     * Asks the leader to hand leadership to {@code target} (thesis §3.10), or to the most up-to-date voter if
+     * null. Completes once the leader has started the transfer (it stops accepting proposals, catches the target
+     * up and sends it TimeoutNow; the transfer is abandoned after an election timeout). Watch {@link #status()} for
+     * the new leader.
+     */
+    public CompletableFuture<Void> transferLeadership(String target) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+            return future;
+        }
+        enqueue(new RaftEvent.TransferLeadership(target, future));
+        return future;
+    }
+
     /** A linearizable read ({@link ReadLevel#LINEARIZABLE}). */
     public CompletableFuture<byte[]> read(byte[] query) {
         return read(query, ReadLevel.LINEARIZABLE);
@@ -274,6 +312,10 @@ public final class RaftServer implements AutoCloseable {
                 p.future().completeExceptionally(notRunning());
             } else if (e instanceof RaftEvent.Read r) {
                 r.read().future().completeExceptionally(notRunning());
+            } else if (e instanceof RaftEvent.ChangeMembership c) {
+                c.future().completeExceptionally(notRunning());
+            } else if (e instanceof RaftEvent.TransferLeadership t) {
+                t.future().completeExceptionally(notRunning());
             } else if (e instanceof RaftEvent.Inbound) {
                 queuedMessages.decrementAndGet();
             }

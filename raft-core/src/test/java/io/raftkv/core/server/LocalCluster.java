@@ -79,8 +79,24 @@ final class LocalCluster implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Creates and starts a brand-new server with an empty bootstrap configuration: it waits, without campaigning,
+     * to hear from the leader that adds it (the way a server joins a running cluster).
+     */
+    RaftServer addServer(String id) throws Exception {
+        ids.add(id);
+        logs.put(id, journal.new Log(new InMemoryLogStore()));
+        stables.put(id, journal.new Stable(new InMemoryStableStore()));
+        snapshots.put(id, new InMemorySnapshotStore());
+        return start(id, Configuration.EMPTY);
+    }
+
     /** (Re)starts {@code id} from its stores, with a fresh state machine that replays the log. */
     RaftServer start(String id) throws Exception {
+        return start(id, configuration);
+    }
+
+    private RaftServer start(String id, Configuration bootstrap) throws Exception {
         RegisterStateMachine sm = new RegisterStateMachine();
         stateMachines.put(id, sm);
         RaftServer server = RaftServer.builder(id)
@@ -91,7 +107,7 @@ final class LocalCluster implements AutoCloseable {
                 .snapshotStore(snapshots.get(id))
                 .stateMachine(sm)
                 .transport(new ContractCheckingTransport(id, network.transport(id)))
-                .bootstrap(configuration)
+                .bootstrap(bootstrap)
                 .meterRegistry(registry)
                 .random(new Random(seed * 31 + starts++))
                 .build();

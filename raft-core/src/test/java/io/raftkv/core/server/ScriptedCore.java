@@ -2,16 +2,19 @@ package io.raftkv.core.server;
 
 import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.Proposal;
+import io.raftkv.core.ProposalRejectedException;
 import io.raftkv.core.ReadState;
 import io.raftkv.core.Ready;
 import io.raftkv.core.Role;
 import io.raftkv.core.SoftState;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.storage.HardState;
+import io.raftkv.core.storage.SnapshotMeta;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +77,34 @@ final class ScriptedCore implements ConsensusCore {
     }
 
     @Override
+    public Proposal changeMembership(MembershipChange change) {
+        throw new ProposalRejectedException("scripted core: no membership changes");
+    }
+
+    @Override
+    public void transferLeadership(String target) {
+        throw new ProposalRejectedException("scripted core: no transfers");
+    }
+
+    @Override
+    public void compact(SnapshotMeta meta) {
+    }
+
+    @Override
+    public boolean installSnapshot(SnapshotMeta meta) {
+        return false;
+    }
+
+    @Override
+    public void reportSnapshot(String peer, long index, boolean success) {
+    }
+
+    @Override
+    public long snapshotIndex() {
+        return 0;
+    }
+
+    @Override
     public void readIndex(long requestId) {
         readStates.add(new ReadState(requestId, stableIndex, role == Role.LEADER));
     }
@@ -97,7 +128,8 @@ final class ScriptedCore implements ConsensusCore {
         }
         List<LogEntry> committed = new ArrayList<>(log.subList((int) appliedIndex, (int) stableIndex));
         return new Ready(softChanged ? new SoftState(role, term, leader) : null,
-                hardChanged ? new HardState(term, leader) : null, unstable, early, late, committed, readStates);
+                hardChanged ? new HardState(term, leader) : null, unstable, early, late, committed, readStates,
+                null, List.of());
     }
 
     @Override
