@@ -224,22 +224,28 @@ final class ApplyLoop implements Runnable {
         }
         SnapshotStore.Source source = snapshots.openLatest().orElseThrow(() ->
                 new java.io.IOException("snapshot " + index + " was installed but the store has none"));
+        SnapshotMeta newest = source.meta();
         try (source; java.io.InputStream in = source.open(0)) {
-            if (source.meta().lastIncludedIndex() != index || source.meta().lastIncludedTerm() != meta.lastIncludedTerm()) {
-                throw new java.io.IOException("snapshot store's newest snapshot " + source.meta()
-                        + " is not the one installed: " + meta);
+            // A newer snapshot from the leader may have been committed since this one was installed (its own
+            // Restore task follows). It too covers committed entries only, so restoring it instead is as good:
+            // the entries in between are then skipped as already applied.
+            if (newest.lastIncludedIndex() < index || (newest.lastIncludedIndex() == index
+                    && newest.lastIncludedTerm() != meta.lastIncludedTerm())) {
+                throw new java.io.IOException("snapshot store's newest snapshot " + newest
+                        + " is older than, or conflicts with, the one installed: " + meta);
             }
-            stateMachine.restore(index, in);
+            stateMachine.restore(newest.lastIncludedIndex(), in);
         }
-        appliedIndex = index;
-        appliedTerm = meta.lastIncludedTerm();
-        appliedConfiguration = meta.configuration();
-        lastSnapshotIndex = index;
+        appliedIndex = newest.lastIncludedIndex();
+        appliedTerm = newest.lastIncludedTerm();
+        appliedConfiguration = newest.configuration();
+        lastSnapshotIndex = newest.lastIncludedIndex();
         // Our own proposals at or below the snapshot can no longer be matched entry by entry.
-        proposals.failIf(p -> p.index() <= index, p -> new OutcomeUnknownException(p.index(), p.term(),
+        long restored = newest.lastIncludedIndex();
+        proposals.failIf(p -> p.index() <= restored, p -> new OutcomeUnknownException(p.index(), p.term(),
                 "replaced by a snapshot from the leader before it was applied here", null));
-        LOG.info("{}: state machine restored from the leader's snapshot at index {} (term {})", id, index,
-                meta.lastIncludedTerm());
+        LOG.info("{}: state machine restored from the leader's snapshot at index {} (term {})", id, restored,
+                newest.lastIncludedTerm());
     }
 
     private void serveReads() {

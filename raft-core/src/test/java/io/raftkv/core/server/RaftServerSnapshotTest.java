@@ -104,6 +104,25 @@ class RaftServerSnapshotTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Disabled("core bug, see the driver report: Leader.sendAppend takes prevIndex 0 (term 0) as"
+            + " matching and reads compacted entries from index 1; fix: `if (prevTerm < 0 || prevIndex <"
+            + " log.snapshotIndex())`. Enable once that lands.")
+    void aNewServerJoiningACompactedCluster_getsTheSnapshot() throws Exception {
+        try (LocalCluster c = new LocalCluster(3, 25, snapshotting()).startAll()) {
+            RaftServer leader = c.awaitLeader();
+            for (int i = 0; i < 30; i++) {
+                await(leader.propose(bytes("v" + i)));
+            }
+            ServerTestSupport.await(() -> c.logs.get(leader.id()).firstIndex() > 1, 5000, "leader compacted");
+            c.addServer("n4"); // empty log: its first rejection sends the leader's nextIndex for it down to 1
+            leader.changeMembership(new io.raftkv.core.cluster.MembershipChange.AddLearner("n4", ""))
+                    .get(10, TimeUnit.SECONDS);
+            c.awaitConverged(30, c.ids);
+            assertTrue(leader.failure().isEmpty(), "leader alive: " + leader.failure());
+        }
+    }
+
+    @Test
     void lostChunksAreSentAgainFromTheLastConfirmedOffset() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 24, snapshotting()).startAll()) {
             RaftServer leader = c.awaitLeader();
