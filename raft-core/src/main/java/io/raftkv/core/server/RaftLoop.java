@@ -115,10 +115,11 @@ final class RaftLoop implements Runnable {
     @Override
     public void run() {
         long interval = options.tickInterval().toNanos();
-        long nextTick = System.nanoTime() + interval;
         try {
             updatePeersIfChanged();
             publishStatus();
+            // The clock starts after the first turn: a cold JVM can spend a few hundred ms in it (class loading).
+            long nextTick = System.nanoTime() + interval;
             while (!stopRequested) {
                 // A Ready left over (advance can make more work, e.g. a leader's own fsync completing a quorum)
                 // must not wait for the next tick.
