@@ -104,9 +104,6 @@ class RaftServerSnapshotTest {
     }
 
     @Test
-    @org.junit.jupiter.api.Disabled("core bug, see the driver report: Leader.sendAppend takes prevIndex 0 (term 0) as"
-            + " matching and reads compacted entries from index 1; fix: `if (prevTerm < 0 || prevIndex <"
-            + " log.snapshotIndex())`. Enable once that lands.")
     void aNewServerJoiningACompactedCluster_getsTheSnapshot() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 25, snapshotting()).startAll()) {
             RaftServer leader = c.awaitLeader();
