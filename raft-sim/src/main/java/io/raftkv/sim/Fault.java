@@ -1,0 +1,135 @@
+package io.raftkv.sim;
+
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
+
+/**
+ * One fault a schedule injects. A closed family: {@link FaultInjector} handles every case, so adding a fault is a
+ * compile error until it is handled (see {@link FaultKind} for how to extend).
+ */
+public sealed interface Fault {
+
+    FaultKind kind();
+
+    /** Which node a fault hits: a fixed one, or whoever leads when the fault fires (that is what bites Raft). */
+    sealed interface Target {
+        /** The leader with the highest term among live nodes, if any. */
+        record Leader() implements Target {
+            @Override
+            public String toString() {
+                return "leader";
+            }
+        }
+
+        record Node(String id) implements Target {
+            @Override
+            public String toString() {
+                return id;
+            }
+        }
+    }
+
+    /** Where, relative to the persistence of one Ready (see {@link io.raftkv.core.Ready}), a crash strikes. */
+    enum CrashPoint {
+        /** Between two inputs: everything the node wrote is synced. */
+        CLEAN,
+        /** After entries were appended but before the sync: a random prefix of the unsynced writes survives. */
+        BEFORE_SYNC,
+        /** After the sync but before the messages that acknowledge it were sent. */
+        BEFORE_SEND
+    }
+
+    record Crash(Target target, CrashPoint point) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.CRASH;
+        }
+
+        @Override
+        public String toString() {
+            return "crash " + target + (point == CrashPoint.CLEAN ? "" : " " + point.name().toLowerCase().replace('_', '-'));
+        }
+    }
+
+    record Restart() implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.RESTART;
+        }
+
+        @Override
+        public String toString() {
+            return "restart longest-down";
+        }
+    }
+
+    /** Nodes in {@code side} can talk among themselves, the rest among themselves, but not across. */
+    record Partition(SortedSet<String> side) implements Fault {
+        public Partition {
+            side = new TreeSet<>(side);
+        }
+
+        public static Partition of(Set<String> side) {
+            return new Partition(new TreeSet<>(side));
+        }
+
+        @Override
+        public FaultKind kind() {
+            return FaultKind.PARTITION;
+        }
+
+        @Override
+        public String toString() {
+            return "partition " + side + " | rest";
+        }
+    }
+
+    record IsolateLeader() implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.ISOLATE_LEADER;
+        }
+
+        @Override
+        public String toString() {
+            return "isolate leader";
+        }
+    }
+
+    record BlockLink(String from, String to) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.BLOCK_LINK;
+        }
+
+        @Override
+        public String toString() {
+            return "block " + from + "->" + to;
+        }
+    }
+
+    record HealNetwork() implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.HEAL_NETWORK;
+        }
+
+        @Override
+        public String toString() {
+            return "heal network";
+        }
+    }
+
+    record LinkQuality(NetworkQuality quality) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.LINK_QUALITY;
+        }
+
+        @Override
+        public String toString() {
+            return "link quality " + quality;
+        }
+    }
+}

@@ -1,0 +1,131 @@
+package io.raftkv.sim;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * Generates a fault schedule from a seed. Each schedule draws its own "temperament" — how often faults come, how
+ * lossy the network is — so that a batch of seeds covers calm runs and violent ones. The mix is aimed at what
+ * breaks Raft implementations: crashing the <em>current leader</em> (often mid-persist, losing unsynced entries)
+ * and bringing it back while entries are partially replicated (the Figure 8 scenario of §5.4.2), isolating the
+ * leader, minority/majority and one-way partitions, and bursts of loss, duplication and reordering.
+ */
+public final class ScheduleGenerator {
+
+    /** Relative weight of each fault kind (RESTART and HEAL_NETWORK also follow crashes and partitions). */
+    private static final int[] WEIGHTS = new int[FaultKind.values().length];
+
+    static {
+        WEIGHTS[FaultKind.CRASH.ordinal()] = 30;
+        WEIGHTS[FaultKind.RESTART.ordinal()] = 5;
+        WEIGHTS[FaultKind.PARTITION.ordinal()] = 18;
+        WEIGHTS[FaultKind.ISOLATE_LEADER.ordinal()] = 14;
+        WEIGHTS[FaultKind.BLOCK_LINK.ordinal()] = 10;
+        WEIGHTS[FaultKind.HEAL_NETWORK.ordinal()] = 8;
+        WEIGHTS[FaultKind.LINK_QUALITY.ordinal()] = 15;
+    }
+
+    private final SimConfig config;
+
+    public ScheduleGenerator(SimConfig config) {
+        this.config = config;
+    }
+
+    public Schedule generate(long seed) {
+        // A stream of its own (not the run's), so the schedule for a seed never depends on how the run goes.
+        SplittableRandom r = new SplittableRandom(seed ^ 0x6A09E667F3BCC909L);
+        int n = config.nodes();
+        List<String> ids = Simulation.ids(n);
+        long faultTicks = config.minFaultTicks() + r.nextInt(config.maxFaultTicks() - config.minFaultTicks() + 1);
+        NetworkQuality initial = r.nextInt(3) == 0 ? NetworkQuality.HEALTHY : randomQuality(r, 0.1);
+        // Mean ticks between faults: from a storm (every 3 ticks) to a drizzle (every 30).
+        int meanGap = 3 + r.nextInt(28);
+        List<Pending> out = new ArrayList<>();
+        long t = 5 + r.nextInt(20);
+        while (t < faultTicks - 2 && out.size() < 200) {
+            FaultKind kind = pick(r);
+            switch (kind) {
+                case CRASH -> {
+                    Fault.Target target = r.nextInt(10) < 6 ? new Fault.Target.Leader()
+                            : new Fault.Target.Node(ids.get(r.nextInt(n)));
+                    Fault.CrashPoint point = Fault.CrashPoint.values()[r.nextInt(Fault.CrashPoint.values().length)];
+                    out.add(new Pending(t, new Fault.Crash(target, point)));
+                    if (r.nextInt(10) < 8) {
+                        // Mostly quick restarts: a leader that comes back with a partially replicated tail is what
+                        // makes a stale entry reappear in a later term (Figure 8).
+                        long back = t + 1 + (r.nextInt(3) == 0 ? r.nextInt(60) : r.nextInt(15));
+                        out.add(new Pending(back, new Fault.Restart()));
+                    }
+                }
+                case RESTART -> out.add(new Pending(t, new Fault.Restart()));
+                case PARTITION -> {
+                    TreeSet<String> side = new TreeSet<>();
+                    int size = 1 + r.nextInt(Math.max(1, n / 2));
+                    while (side.size() < size) {
+                        side.add(ids.get(r.nextInt(n)));
+                    }
+                    out.add(new Pending(t, new Fault.Partition(side)));
+                    maybeHeal(r, out, t);
+                }
+                case ISOLATE_LEADER -> {
+                    out.add(new Pending(t, new Fault.IsolateLeader()));
+                    maybeHeal(r, out, t);
+                }
+                case BLOCK_LINK -> {
+                    int from = r.nextInt(n);
+                    int to = (from + 1 + r.nextInt(Math.max(1, n - 1))) % n;
+                    if (from != to) {
+                        out.add(new Pending(t, new Fault.BlockLink(ids.get(from), ids.get(to))));
+                        maybeHeal(r, out, t);
+                    }
+                }
+                case HEAL_NETWORK -> out.add(new Pending(t, new Fault.HealNetwork()));
+                case LINK_QUALITY -> out.add(new Pending(t, new Fault.LinkQuality(randomQuality(r, 0.5))));
+            }
+            t += 1 + r.nextInt(2 * meanGap);
+        }
+        out.removeIf(p -> p.tick >= faultTicks);
+        // Stable sort: faults generated for the same tick keep their generation order.
+        out.sort(Comparator.comparingLong(Pending::tick));
+        List<ScheduledFault> faults = new ArrayList<>();
+        for (int i = 0; i < out.size(); i++) {
+            faults.add(new ScheduledFault(i, out.get(i).tick, out.get(i).fault));
+        }
+        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE);
+    }
+
+    private record Pending(long tick, Fault fault) {
+    }
+
+    private static void maybeHeal(SplittableRandom r, List<Pending> out, long t) {
+        if (r.nextInt(10) < 7) {
+            out.add(new Pending(t + 3 + r.nextInt(40), new Fault.HealNetwork()));
+        }
+    }
+
+    private static NetworkQuality randomQuality(SplittableRandom r, double maxLoss) {
+        double loss = r.nextInt(3) == 0 ? 0 : r.nextDouble() * maxLoss;
+        double dup = r.nextInt(3) == 0 ? 0 : r.nextDouble() * 0.2;
+        double reorder = r.nextInt(3) == 0 ? 0 : r.nextDouble() * 0.3;
+        int max = 1 + r.nextInt(3 * Simulation.TICK);
+        return new NetworkQuality(loss, dup, reorder, 1, max);
+    }
+
+    private static FaultKind pick(SplittableRandom r) {
+        int total = 0;
+        for (int w : WEIGHTS) {
+            total += w;
+        }
+        int x = r.nextInt(total);
+        for (FaultKind k : FaultKind.values()) {
+            x -= WEIGHTS[k.ordinal()];
+            if (x < 0) {
+                return k;
+            }
+        }
+        throw new AssertionError("weights exhausted");
+    }
+}
