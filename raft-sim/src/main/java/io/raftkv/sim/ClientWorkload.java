@@ -32,6 +32,7 @@ final class ClientWorkload {
     private long commandSeq;
     private long accepted;
     private long healTime;
+    private long stableSince = -1;
     private long deadline;
     private int toPropose;
     private final List<Accepted> mustCommit = new ArrayList<>();
@@ -143,9 +144,17 @@ final class ClientWorkload {
     long afterStep() {
         switch (phase) {
             case AWAIT_LEADER -> {
-                SimNode leader = sim.leader();
-                if (leader != null && leaderHasCommittedInItsTerm(leader)) {
-                    trace("liveness: " + leader.id + " leads term " + leader.raft().currentTerm() + " "
+                SimNode leader = stableLeader();
+                if (leader == null) {
+                    stableSince = -1;
+                } else if (stableSince < 0) {
+                    stableSince = sim.now();
+                }
+                // A leader is trusted only after everyone has followed it for two election timeouts: a leader left
+                // over from before the heal may still step down when its check-quorum window (which straddles the
+                // heal) closes, and a proposal it accepted may then be lost — legitimately (thesis §6.2).
+                if (leader != null && sim.now() - stableSince >= 2L * config.raftOptions().electionTimeoutTicks() * Simulation.TICK) {
+                    trace("liveness: " + leader.id + " leads term " + leader.raft().currentTerm() + ", stable "
                             + Tracer.formatTime(sim.now() - healTime) + " ticks after the heal");
                     if (config.postHealProposals() == 0) {
                         phase = Phase.DONE;
@@ -157,8 +166,8 @@ final class ClientWorkload {
                     return 1;
                 }
                 if (sim.now() > deadline) {
-                    throw sim.violation(Invariant.LIVENESS, "no leader with a committed entry of its term "
-                            + config.leaderBoundTicks() + " ticks after the heal");
+                    throw sim.violation(Invariant.LIVENESS, "no stable leader " + config.leaderBoundTicks()
+                            + " ticks after the heal (" + describeRoles() + ")");
                 }
             }
             case PROPOSING -> {
@@ -183,9 +192,36 @@ final class ClientWorkload {
         return -1;
     }
 
-    private boolean leaderHasCommittedInItsTerm(SimNode leader) {
+    /**
+     * The leader every live node agrees on (same term, everyone else a follower naming it), provided it has committed
+     * an entry of its own term (§5.4.2, so its commit index is current); null if there is none.
+     */
+    private SimNode stableLeader() {
+        SimNode leader = sim.leader();
+        if (leader == null) {
+            return null;
+        }
+        long term = leader.raft().currentTerm();
         long commit = leader.raft().commitIndex();
-        return commit > 0 && leader.raft().logTerm(commit) == leader.raft().currentTerm();
+        if (commit == 0 || leader.raft().logTerm(commit) != term) {
+            return null;
+        }
+        for (SimNode n : nodes) {
+            if (n != leader && (!n.isUp() || n.raft().currentTerm() != term || n.role() != Role.FOLLOWER
+                    || !leader.id.equals(n.raft().leaderId()))) {
+                return null;
+            }
+        }
+        return leader;
+    }
+
+    private String describeRoles() {
+        StringBuilder sb = new StringBuilder();
+        for (SimNode n : nodes) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(n.id).append(' ');
+            sb.append(n.isUp() ? n.role().lowerName() + " t" + n.raft().currentTerm() + " leader " + n.raft().leaderId() : "down");
+        }
+        return sb.toString();
     }
 
     /** Describes the first (proposal, node) pair not yet applied, or null if all are applied everywhere. */

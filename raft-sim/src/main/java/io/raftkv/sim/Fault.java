@@ -52,6 +52,23 @@ public sealed interface Fault {
         }
     }
 
+    /**
+     * Arms {@code then} to fire {@code delay} time units after the next leader is elected — aimed at the moment a
+     * new leader is still bringing followers up to date with entries of earlier terms (Figure 8, §5.4.2). With a
+     * {@link Target.Leader} target, {@code then} hits that new leader if it still leads.
+     */
+    record AfterNextElection(long delay, Fault then) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return then.kind();
+        }
+
+        @Override
+        public String toString() {
+            return "after next election +" + Tracer.formatTime(delay) + ": " + then;
+        }
+    }
+
     record Restart() implements Fault {
         @Override
         public FaultKind kind() {

@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /** Turns a {@link Fault} into actions on the simulated nodes and network. */
@@ -8,6 +9,8 @@ final class FaultInjector {
     private final List<SimNode> nodes;
     private final SimNetwork network;
     private long injected;
+    /** Faults armed to fire after the next election, in arming order. */
+    private final List<Fault.AfterNextElection> armed = new ArrayList<>();
 
     FaultInjector(Simulation sim, List<SimNode> nodes, SimNetwork network) {
         this.sim = sim;
@@ -30,8 +33,28 @@ final class FaultInjector {
         }
     }
 
+    /** The fault phase is over: armed faults never fire. */
+    void disarm() {
+        armed.clear();
+    }
+
+    /** A node became leader: fire the faults armed for that moment (each after its delay). */
+    void onNewLeader(SimNode leader) {
+        if (armed.isEmpty()) {
+            return;
+        }
+        for (Fault.AfterNextElection a : armed) {
+            sim.scheduleFault(a.delay(), a.then());
+        }
+        armed.clear();
+    }
+
     /** Returns what it did ("" if nothing worth saying), or null if the fault had nothing to act on. */
     private String apply(Fault fault) {
+        if (fault instanceof Fault.AfterNextElection a) {
+            armed.add(a);
+            return "armed";
+        }
         if (fault instanceof Fault.Crash c) {
             SimNode target = resolve(c.target());
             if (target == null || !target.isUp()) {

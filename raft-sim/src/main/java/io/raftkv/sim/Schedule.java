@@ -16,9 +16,22 @@ import java.util.Set;
  * @param faults         faults in tick order
  * @param faultTicks     tick at which faults stop: heal everything and start the liveness phase
  * @param maxTicks       hard stop (Long.MAX_VALUE for none); below faultTicks, liveness is not checked
+ * @param flowControl    overrides of the nodes' batching and pipelining limits, or null to keep the config's
  */
 public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
-                       long faultTicks, long maxTicks) {
+                       long faultTicks, long maxTicks, FlowControl flowControl) {
+
+    /**
+     * Small batching/pipelining limits. With them an AppendEntries carries a few entries, so followers
+     * acknowledge a leader's log piecemeal — which is what lets an entry of an earlier term reach a majority
+     * before the new leader's no-op does (the precondition of Figure 8, §5.4.2).
+     */
+    public record FlowControl(long maxAppendBytes, int maxInflightMessages) {
+        @Override
+        public String toString() {
+            return "maxAppendBytes=" + maxAppendBytes + " maxInflight=" + maxInflightMessages;
+        }
+    }
 
     public Schedule {
         faults = List.copyOf(faults);
@@ -28,15 +41,15 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
     }
 
     public Schedule withFaults(List<ScheduledFault> kept) {
-        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks);
+        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl);
     }
 
     public Schedule withFaultTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks);
+        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl);
     }
 
     public Schedule withMaxTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks);
+        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl);
     }
 
     /** This schedule restricted to the faults whose ids are in {@code ids} (for replaying a shrunk schedule). */
@@ -78,6 +91,9 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
                 .append(" network=[").append(initialNetwork).append("] faultTicks=").append(faultTicks);
         if (maxTicks != Long.MAX_VALUE) {
             sb.append(" maxTicks=").append(maxTicks);
+        }
+        if (flowControl != null) {
+            sb.append(' ').append(flowControl);
         }
         sb.append(" faults=").append(faults.size()).append('\n');
         for (ScheduledFault f : faults) {

@@ -16,16 +16,25 @@ import java.util.TreeSet;
 public final class ScheduleGenerator {
 
     /** Relative weight of each fault kind (RESTART and HEAL_NETWORK also follow crashes and partitions). */
-    private static final int[] WEIGHTS = new int[FaultKind.values().length];
+    private static final int[] MIXED = weights(30, 5, 18, 14, 10, 8, 15);
 
-    static {
-        WEIGHTS[FaultKind.CRASH.ordinal()] = 30;
-        WEIGHTS[FaultKind.RESTART.ordinal()] = 5;
-        WEIGHTS[FaultKind.PARTITION.ordinal()] = 18;
-        WEIGHTS[FaultKind.ISOLATE_LEADER.ordinal()] = 14;
-        WEIGHTS[FaultKind.BLOCK_LINK.ordinal()] = 10;
-        WEIGHTS[FaultKind.HEAL_NETWORK.ordinal()] = 8;
-        WEIGHTS[FaultKind.LINK_QUALITY.ordinal()] = 15;
+    /**
+     * Leader churn: the leader is isolated or crashed every few ticks and comes back soon, so that terms pile up
+     * with partially replicated tails — the Figure 8 shape (§5.4.2) and stale candidates (§5.4.1).
+     */
+    private static final int[] CHURN = weights(25, 10, 5, 40, 0, 20, 0);
+
+    private static int[] weights(int crash, int restart, int partition, int isolateLeader, int blockLink, int heal,
+                                 int linkQuality) {
+        int[] w = new int[FaultKind.values().length];
+        w[FaultKind.CRASH.ordinal()] = crash;
+        w[FaultKind.RESTART.ordinal()] = restart;
+        w[FaultKind.PARTITION.ordinal()] = partition;
+        w[FaultKind.ISOLATE_LEADER.ordinal()] = isolateLeader;
+        w[FaultKind.BLOCK_LINK.ordinal()] = blockLink;
+        w[FaultKind.HEAL_NETWORK.ordinal()] = heal;
+        w[FaultKind.LINK_QUALITY.ordinal()] = linkQuality;
+        return w;
     }
 
     private final SimConfig config;
@@ -41,18 +50,27 @@ public final class ScheduleGenerator {
         List<String> ids = Simulation.ids(n);
         long faultTicks = config.minFaultTicks() + r.nextInt(config.maxFaultTicks() - config.minFaultTicks() + 1);
         NetworkQuality initial = r.nextInt(3) == 0 ? NetworkQuality.HEALTHY : randomQuality(r, 0.1);
+        boolean churn = r.nextInt(4) == 0;
+        int[] weights = churn ? CHURN : MIXED;
+        // Some schedules replicate in small batches with a short pipeline (see Schedule.FlowControl).
+        Schedule.FlowControl flowControl = !churn && r.nextInt(3) != 0 ? null
+                : new Schedule.FlowControl(30 + r.nextInt(100), 1 + r.nextInt(4));
         // Mean ticks between faults: from a storm (every 3 ticks) to a drizzle (every 30).
-        int meanGap = 3 + r.nextInt(28);
+        int meanGap = churn ? 3 + r.nextInt(8) : 3 + r.nextInt(28);
         List<Pending> out = new ArrayList<>();
         long t = 5 + r.nextInt(20);
         while (t < faultTicks - 2 && out.size() < 200) {
-            FaultKind kind = pick(r);
+            FaultKind kind = pick(r, weights);
             switch (kind) {
                 case CRASH -> {
                     Fault.Target target = r.nextInt(10) < 6 ? new Fault.Target.Leader()
                             : new Fault.Target.Node(ids.get(r.nextInt(n)));
                     Fault.CrashPoint point = Fault.CrashPoint.values()[r.nextInt(Fault.CrashPoint.values().length)];
-                    out.add(new Pending(t, new Fault.Crash(target, point)));
+                    Fault crash = new Fault.Crash(target, point);
+                    if (churn && target instanceof Fault.Target.Leader && r.nextBoolean()) {
+                        crash = new Fault.AfterNextElection(r.nextInt(3 * Simulation.TICK), crash);
+                    }
+                    out.add(new Pending(t, crash));
                     if (r.nextInt(10) < 8) {
                         // Mostly quick restarts: a leader that comes back with a partially replicated tail is what
                         // makes a stale entry reappear in a later term (Figure 8).
@@ -71,7 +89,9 @@ public final class ScheduleGenerator {
                     maybeHeal(r, out, t);
                 }
                 case ISOLATE_LEADER -> {
-                    out.add(new Pending(t, new Fault.IsolateLeader()));
+                    out.add(new Pending(t, churn && r.nextBoolean()
+                            ? new Fault.AfterNextElection(r.nextInt(3 * Simulation.TICK), new Fault.IsolateLeader())
+                            : new Fault.IsolateLeader()));
                     maybeHeal(r, out, t);
                 }
                 case BLOCK_LINK -> {
@@ -94,7 +114,7 @@ public final class ScheduleGenerator {
         for (int i = 0; i < out.size(); i++) {
             faults.add(new ScheduledFault(i, out.get(i).tick, out.get(i).fault));
         }
-        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE);
+        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl);
     }
 
     private record Pending(long tick, Fault fault) {
@@ -114,14 +134,14 @@ public final class ScheduleGenerator {
         return new NetworkQuality(loss, dup, reorder, 1, max);
     }
 
-    private static FaultKind pick(SplittableRandom r) {
+    private static FaultKind pick(SplittableRandom r, int[] weights) {
         int total = 0;
-        for (int w : WEIGHTS) {
+        for (int w : weights) {
             total += w;
         }
         int x = r.nextInt(total);
         for (FaultKind k : FaultKind.values()) {
-            x -= WEIGHTS[k.ordinal()];
+            x -= weights[k.ordinal()];
             if (x < 0) {
                 return k;
             }

@@ -8,6 +8,6 @@ package io.raftkv.sim;
 public record ScheduledFault(int id, long tick, Fault fault) {
     @Override
     public String toString() {
-        return "#" + id + " @" + tick + " " + fault;
+        return (id < 0 ? "triggered" : "#" + id) + " @" + tick + " " + fault;
     }
 }

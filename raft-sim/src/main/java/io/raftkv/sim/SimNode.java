@@ -96,6 +96,15 @@ final class SimNode implements LogView {
         trace("crash armed (" + point.name().toLowerCase().replace('_', '-') + ")");
     }
 
+    /** An armed crash that has not struck yet strikes now (the fault phase is ending). Returns true if it did. */
+    boolean strikeArmedCrash() {
+        if (armedCrash == null) {
+            return false;
+        }
+        crashNow("crash (armed " + armedCrash.name().toLowerCase().replace('_', '-') + ", struck at the heal)");
+        return true;
+    }
+
     private void crashNow(String why) {
         int pending = log.pendingOperations();
         InMemoryLogStore survivor = log.crash(sim.crashRandom());
@@ -266,6 +275,7 @@ final class SimNode implements LogView {
                 trace("became leader, log ends " + raft.lastLogIndex() + "@" + raft.logTerm(raft.lastLogIndex()));
             }
             sim.checker().onLeader(id, term, this);
+            sim.onNewLeader(this);
         }
         lastRole = role;
         lastTerm = term;

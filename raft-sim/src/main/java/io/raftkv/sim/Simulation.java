@@ -44,7 +44,9 @@ public final class Simulation {
         if (config.nodes() != schedule.nodes()) {
             throw new IllegalArgumentException("config has " + config.nodes() + " nodes, schedule " + schedule.nodes());
         }
-        this.config = config;
+        this.config = schedule.flowControl() == null ? config : config.withRaftOptions(config.raftOptions()
+                .withMaxAppendBytes(schedule.flowControl().maxAppendBytes())
+                .withInflight(schedule.flowControl().maxInflightMessages(), config.raftOptions().maxInflightBytes()));
         this.schedule = schedule;
         this.tracer = trace ? Tracer.enabled() : Tracer.disabled();
         // Independent streams per concern, all from the seed: the fault schedule is generated from the seed
@@ -137,7 +139,9 @@ public final class Simulation {
         } else if (event instanceof SimEvent.Deliver d) {
             deliver(d);
         } else if (event instanceof SimEvent.Inject i) {
-            faults.inject(i.fault());
+            if (!healed) { // a triggered fault may come due after the heal: faults are over by then
+                faults.inject(i.fault());
+            }
         } else if (event instanceof SimEvent.Propose) {
             long next = client.onPropose();
             if (next >= 0 && (healed || now + next < schedule.faultTicks() * TICK)) {
@@ -152,12 +156,16 @@ public final class Simulation {
 
     private void heal() {
         healed = true;
+        faults.disarm();
         network.heal();
         network.setQuality(NetworkQuality.HEALTHY);
         if (tracer.on()) {
             tracer.system(now, "fault", "end of faults: heal network, restart crashed nodes; liveness checks start");
         }
         for (SimNode n : nodes) {
+            if (n.isUp()) {
+                n.strikeArmedCrash();
+            }
             if (!n.isUp()) {
                 n.start();
             }
@@ -211,6 +219,16 @@ public final class Simulation {
             }
             queue.schedule(at, new SimEvent.Deliver(m, true));
         }
+    }
+
+    /** Schedules a triggered fault (see {@link Fault.AfterNextElection}); it fires as a fault of its own. */
+    void scheduleFault(long delay, Fault fault) {
+        queue.schedule(now + delay, new SimEvent.Inject(new ScheduledFault(-1, (now + delay) / TICK, fault)));
+    }
+
+    /** Called by a node's driver when it becomes leader. */
+    void onNewLeader(SimNode leader) {
+        faults.onNewLeader(leader);
     }
 
     /** The live leader with the highest term (ties broken by node order), or null. */
