@@ -83,7 +83,9 @@ public final class RecordingStateMachine implements StateMachine {
             if (len < 0 || len > (64 << 20)) {
                 throw new IOException("corrupt snapshot: command length " + len);
             }
-            restored.add(new Applied(index, data.readNBytes(len)));
+            byte[] command = new byte[len];
+            data.readFully(command); // EOFException on a truncated snapshot
+            restored.add(new Applied(index, command));
         }
         if (at != lastIncludedIndex) {
             throw new IOException("snapshot taken at " + at + " restored as " + lastIncludedIndex);
