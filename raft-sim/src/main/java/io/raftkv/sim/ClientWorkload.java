@@ -86,6 +86,30 @@ final class ClientWorkload {
 
     private void proposeDuringFaults() {
         SimNode leader = sim.leader();
+        if (random.nextInt(4) == 0) {
+            // A linearizable read on any live node (followers forward it to the leader).
+            List<SimNode> up = new ArrayList<>();
+            for (SimNode n : nodes) {
+                if (n.isUp()) {
+                    up.add(n);
+                }
+            }
+            if (!up.isEmpty()) {
+                sim.reads().request(up.get(random.nextInt(up.size())));
+            }
+        }
+        if (random.nextInt(4) == 0) {
+            // A lease read on a node that thinks it leads — possibly a deposed leader that does not know it yet.
+            List<SimNode> leaders = new ArrayList<>();
+            for (SimNode n : nodes) {
+                if (n.isUp() && n.role() == Role.LEADER) {
+                    leaders.add(n);
+                }
+            }
+            if (!leaders.isEmpty()) {
+                sim.reads().leaseRead(leaders.get(random.nextInt(leaders.size())));
+            }
+        }
         if (random.nextDouble() < config.nonLeaderRatio()) {
             List<SimNode> others = new ArrayList<>();
             for (SimNode n : nodes) {

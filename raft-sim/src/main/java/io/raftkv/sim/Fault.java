@@ -69,6 +69,46 @@ public sealed interface Fault {
         }
     }
 
+    /**
+     * Arms {@code then} to fire {@code delay} time units after a leader's commit index next advances — the moment
+     * it may acknowledge its first writes to clients.
+     */
+    record AfterNextCommit(long delay, Fault then) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return then.kind();
+        }
+
+        @Override
+        public String toString() {
+            return "after next commit +" + Tracer.formatTime(delay) + ": " + then;
+        }
+    }
+
+    /** Several faults applied at once, in order (used to chain {@link AfterNextElection} triggers). */
+    record Steps(java.util.List<Fault> steps) implements Fault {
+        public Steps {
+            steps = java.util.List.copyOf(steps);
+            if (steps.isEmpty()) {
+                throw new IllegalArgumentException("no steps");
+            }
+        }
+
+        @Override
+        public FaultKind kind() {
+            return steps.get(0).kind();
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("{");
+            for (Fault f : steps) {
+                sb.append(sb.length() == 1 ? "" : "; ").append(f);
+            }
+            return sb.append('}').toString();
+        }
+    }
+
     record Restart() implements Fault {
         @Override
         public FaultKind kind() {
@@ -102,7 +142,15 @@ public sealed interface Fault {
         }
     }
 
-    record IsolateLeader() implements Fault {
+    /**
+     * Cuts the current leader off together with {@code companions} other nodes (the next ones in id order): with
+     * companions the leader keeps replicating to a minority — entries that reach some logs but can never commit.
+     */
+    record IsolateLeader(int companions) implements Fault {
+        public IsolateLeader() {
+            this(0);
+        }
+
         @Override
         public FaultKind kind() {
             return FaultKind.ISOLATE_LEADER;
@@ -110,7 +158,7 @@ public sealed interface Fault {
 
         @Override
         public String toString() {
-            return "isolate leader";
+            return companions == 0 ? "isolate leader" : "isolate leader with " + companions + " follower(s)";
         }
     }
 

@@ -11,6 +11,8 @@ final class FaultInjector {
     private long injected;
     /** Faults armed to fire after the next election, in arming order. */
     private final List<Fault.AfterNextElection> armed = new ArrayList<>();
+    /** Faults armed to fire after a leader's next commit, in arming order. */
+    private final List<Fault.AfterNextCommit> armedOnCommit = new ArrayList<>();
 
     FaultInjector(Simulation sim, List<SimNode> nodes, SimNetwork network) {
         this.sim = sim;
@@ -36,6 +38,19 @@ final class FaultInjector {
     /** The fault phase is over: armed faults never fire. */
     void disarm() {
         armed.clear();
+        armedOnCommit.clear();
+    }
+
+    /** A leader's commit index advanced: fire the faults armed for that moment. */
+    void onLeaderCommit(SimNode leader) {
+        if (armedOnCommit.isEmpty()) {
+            return;
+        }
+        List<Fault.AfterNextCommit> due = new ArrayList<>(armedOnCommit);
+        armedOnCommit.clear();
+        for (Fault.AfterNextCommit a : due) {
+            sim.scheduleFault(a.delay(), a.then());
+        }
     }
 
     /** A node became leader: fire the faults armed for that moment (each after its delay). */
@@ -43,10 +58,11 @@ final class FaultInjector {
         if (armed.isEmpty()) {
             return;
         }
-        for (Fault.AfterNextElection a : armed) {
+        List<Fault.AfterNextElection> due = new ArrayList<>(armed);
+        armed.clear();
+        for (Fault.AfterNextElection a : due) {
             sim.scheduleFault(a.delay(), a.then());
         }
-        armed.clear();
     }
 
     /** Returns what it did ("" if nothing worth saying), or null if the fault had nothing to act on. */
@@ -54,6 +70,20 @@ final class FaultInjector {
         if (fault instanceof Fault.AfterNextElection a) {
             armed.add(a);
             return "armed";
+        }
+        if (fault instanceof Fault.AfterNextCommit a) {
+            armedOnCommit.add(a);
+            return "armed";
+        }
+        if (fault instanceof Fault.Steps s) {
+            StringBuilder effects = new StringBuilder();
+            boolean any = false;
+            for (Fault step : s.steps()) {
+                String e = apply(step);
+                any |= e != null;
+                effects.append(effects.length() == 0 ? "" : "; ").append(e == null ? "no effect" : e.isEmpty() ? "done" : e);
+            }
+            return any ? effects.toString() : null;
         }
         if (fault instanceof Fault.Crash c) {
             SimNode target = resolve(c.target());
@@ -84,15 +114,21 @@ final class FaultInjector {
             network.partition(side);
             return "";
         }
-        if (fault instanceof Fault.IsolateLeader) {
+        if (fault instanceof Fault.IsolateLeader iso) {
             SimNode leader = sim.leader();
             if (leader == null) {
                 return null;
             }
             boolean[] side = new boolean[nodes.size()];
             side[leader.index] = true;
+            StringBuilder who = new StringBuilder(leader.id);
+            for (int k = 1; k <= iso.companions() && k < nodes.size(); k++) {
+                SimNode companion = nodes.get((leader.index + k) % nodes.size());
+                side[companion.index] = true;
+                who.append(',').append(companion.id);
+            }
             network.partition(side);
-            return leader.id;
+            return who.toString();
         }
         if (fault instanceof Fault.BlockLink b) {
             network.block(network.indexOf(b.from()), network.indexOf(b.to()));

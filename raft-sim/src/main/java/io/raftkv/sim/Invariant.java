@@ -10,6 +10,8 @@ public enum Invariant {
     LEADER_COMPLETENESS,
     /** No two servers apply different entries (or get different results) at one index (§5.4.3). */
     STATE_MACHINE_SAFETY,
+    /** A successful ReadIndex answer is at least every index committed before the read started (thesis §6.4). */
+    LINEARIZABLE_READ,
     /** After faults stop: a leader within a bounded time, and every later proposal commits everywhere. */
     LIVENESS,
     /** RaftNode broke its own API contract: an exception, a term or commit index going back, applying out of

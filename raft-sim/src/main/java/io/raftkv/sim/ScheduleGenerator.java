@@ -50,7 +50,9 @@ public final class ScheduleGenerator {
         List<String> ids = Simulation.ids(n);
         long faultTicks = config.minFaultTicks() + r.nextInt(config.maxFaultTicks() - config.minFaultTicks() + 1);
         NetworkQuality initial = r.nextInt(3) == 0 ? NetworkQuality.HEALTHY : randomQuality(r, 0.1);
-        boolean churn = r.nextInt(4) == 0;
+        int profile = r.nextInt(6);
+        boolean figure8 = profile == 0;
+        boolean churn = profile == 1 || figure8;
         int[] weights = churn ? CHURN : MIXED;
         // Some schedules replicate in small batches with a short pipeline (see Schedule.FlowControl).
         Schedule.FlowControl flowControl = !churn && r.nextInt(3) != 0 ? null
@@ -60,6 +62,12 @@ public final class ScheduleGenerator {
         List<Pending> out = new ArrayList<>();
         long t = 5 + r.nextInt(20);
         while (t < faultTicks - 2 && out.size() < 200) {
+            if (figure8) {
+                // Episodes one after another, each given time to play out; nothing else interferes.
+                figure8Episode(r, out, t, n);
+                t += 80 + r.nextInt(30);
+                continue;
+            }
             FaultKind kind = pick(r, weights);
             switch (kind) {
                 case CRASH -> {
@@ -118,6 +126,35 @@ public final class ScheduleGenerator {
     }
 
     private record Pending(long tick, Fault fault) {
+    }
+
+    /**
+     * Figure 8 of the paper (§5.4.2) as a chain of triggers, for an n-node cluster:
+     * <ol>
+     *   <li>the leader is cut off with a minority of followers, where it keeps appending client entries of its
+     *       term (S1 and S2 in the figure hold index 2 of term 2);</li>
+     *   <li>right after the majority elects a new leader (S5, term 3), the network heals but that leader is
+     *       isolated at once, before its no-op reaches anyone (index 2 of term 3 on S5 only);</li>
+     *   <li>the next leader (S1, term 4) brings followers up to date — in small batches, so an entry of term 2
+     *       can reach a majority before its own no-op does; right after its first commit the network heals, and
+     *       it is cut off and crashes, so S5 can campaign among followers that never saw the term-4 no-op (with
+     *       Raft's rule that first commit includes the no-op, so a majority holds it and S5 cannot win);</li>
+     *   <li>the crashed leader restarts once someone else has been elected.</li>
+     * </ol>
+     * With Raft's rule the term-2 entry is not committed at step 3 and S5 may legitimately overwrite it; with
+     * commit-by-counting it is, and S5 winning breaks Leader Completeness.
+     */
+    private static void figure8Episode(SplittableRandom r, List<Pending> out, long t, int nodes) {
+        // The crash also cuts the leader off, so what it sent last dies on the wire with it: no follower receives
+        // the no-op after the leader is gone. The crashed leader restarts once someone else has been elected.
+        Fault restartLater = new Fault.AfterNextElection((10 + r.nextInt(20)) * (long) Simulation.TICK,
+                new Fault.Steps(List.of(new Fault.HealNetwork(), new Fault.Restart())));
+        Fault crashAfterFirstCommit = new Fault.AfterNextCommit(r.nextInt(3), new Fault.Steps(List.of(
+                new Fault.HealNetwork(), new Fault.IsolateLeader(),
+                new Fault.Crash(new Fault.Target.Leader(), Fault.CrashPoint.CLEAN), restartLater)));
+        Fault isolateNextLeader = new Fault.AfterNextElection(r.nextInt(3), new Fault.Steps(List.of(
+                new Fault.HealNetwork(), new Fault.IsolateLeader(), crashAfterFirstCommit)));
+        out.add(new Pending(t, new Fault.Steps(List.of(new Fault.IsolateLeader((nodes - 1) / 2 - 1), isolateNextLeader))));
     }
 
     private static void maybeHeal(SplittableRandom r, List<Pending> out, long t) {

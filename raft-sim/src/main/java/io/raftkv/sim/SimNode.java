@@ -46,6 +46,8 @@ final class SimNode implements LogView {
 
     /** A crash armed to strike mid-Ready (see {@link Fault.CrashPoint}), with a deadline after which it strikes anyway. */
     private Fault.CrashPoint armedCrash;
+    /** Successful reads waiting for the state machine to apply their read index, in arrival order. */
+    private final java.util.ArrayDeque<ReadState> waitingReads = new java.util.ArrayDeque<>();
     private long armedDeadline;
 
     SimNode(Simulation sim, String id, int index, Configuration bootstrap) {
@@ -114,6 +116,7 @@ final class SimNode implements LogView {
         raft = null;
         stateMachine = null;
         armedCrash = null;
+        waitingReads.clear();
         downSince = sim.now();
         incarnation++;
         lastRole = null;
@@ -214,13 +217,37 @@ final class SimNode implements LogView {
         for (LogEntry e : rd.committedEntries()) {
             apply(e);
         }
-        // 6. Reads whose read index is now applied.
-        if (sim.tracer().on()) {
-            for (ReadState r : rd.readStates()) {
-                trace("read " + r.requestId() + " index " + r.readIndex() + (r.success() ? " ok" : " failed"));
+        // 6. Reads: checked at once, served once the state machine has applied their read index.
+        for (ReadState r : rd.readStates()) {
+            if (sim.tracer().on()) {
+                trace("read " + r.requestId() + (r.success() ? " index " + r.readIndex() : " failed"));
+            }
+            sim.reads().onReadState(id, r);
+            if (r.success()) {
+                waitingReads.add(r);
             }
         }
+        serveReads();
         return true;
+    }
+
+    private void serveReads() {
+        while (!waitingReads.isEmpty() && waitingReads.peekFirst().readIndex() <= lastApplied) {
+            ReadState r = waitingReads.pollFirst();
+            sim.reads().onServed();
+            if (sim.tracer().on()) {
+                trace("serve read " + r.requestId() + " at applied " + lastApplied);
+            }
+        }
+    }
+
+    /** Asks RaftNode for a read index (thesis §6.4). */
+    void readIndex(long requestId) {
+        if (sim.tracer().on()) {
+            trace("read " + requestId + " requested");
+        }
+        raft.readIndex(requestId);
+        drive();
     }
 
     private long prevTerm(long index) {
@@ -289,6 +316,9 @@ final class SimNode implements LogView {
             }
             sim.checker().onCommitted(id, term, lastCommit, commit, this, sim.leaders());
             lastCommit = commit;
+            if (role == Role.LEADER) {
+                sim.onLeaderCommit(this);
+            }
         }
     }
 

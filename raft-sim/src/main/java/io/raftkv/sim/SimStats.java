@@ -9,14 +9,16 @@ package io.raftkv.sim;
  * @param delivered messages delivered
  * @param dropped   messages dropped (partition, loss, or receiver down)
  * @param proposals proposals accepted by a leader
+ * @param reads     linearizable reads served (ReadIndex, thesis §6.4)
  * @param ticks     simulated ticks
  */
 public record SimStats(long elections, long commits, long faults, long delivered, long dropped, long proposals,
-                       long ticks) {
-    public static final SimStats ZERO = new SimStats(0, 0, 0, 0, 0, 0, 0);
+                       long reads, long ticks) {
+    public static final SimStats ZERO = new SimStats(0, 0, 0, 0, 0, 0, 0, 0);
 
     public SimStats plus(SimStats o) {
         return new SimStats(elections + o.elections, commits + o.commits, faults + o.faults,
-                delivered + o.delivered, dropped + o.dropped, proposals + o.proposals, ticks + o.ticks);
+                delivered + o.delivered, dropped + o.dropped, proposals + o.proposals, reads + o.reads,
+                ticks + o.ticks);
     }
 }

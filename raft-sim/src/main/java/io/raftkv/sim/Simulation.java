@@ -34,6 +34,7 @@ public final class Simulation {
     private final SimNetwork network;
     private final FaultInjector faults;
     private final ClientWorkload client;
+    private final ReadChecker reads;
     private final SplittableRandom random;
     private final long nodeSeedBase;
     private final Random crashRandom;
@@ -55,6 +56,7 @@ public final class Simulation {
         this.random = root.split();
         this.network = new SimNetwork(ids(config.nodes()), schedule.initialNetwork(), root.split());
         this.client = new ClientWorkload(this, nodes, config, root.split());
+        this.reads = new ReadChecker(this);
         this.nodeSeedBase = root.nextLong();
         this.crashRandom = new Random(root.nextLong());
         Configuration bootstrap = Configuration.ofVoterIds(ids(config.nodes()).toArray(new String[0]));
@@ -87,7 +89,7 @@ public final class Simulation {
             tracer.system(now, "checker", "VIOLATION " + violation.getMessage());
         }
         SimStats stats = new SimStats(checker.elections(), checker.maxCommitted(), faults.injected(),
-                network.delivered(), network.dropped(), client.accepted(), now / TICK);
+                network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK);
         return new SimResult(schedule, violation, stats, tracer.text());
     }
 
@@ -226,6 +228,11 @@ public final class Simulation {
         queue.schedule(now + delay, new SimEvent.Inject(new ScheduledFault(-1, (now + delay) / TICK, fault)));
     }
 
+    /** Called by a node's driver when, as leader, it advances its commit index. */
+    void onLeaderCommit(SimNode leader) {
+        faults.onLeaderCommit(leader);
+    }
+
     /** Called by a node's driver when it becomes leader. */
     void onNewLeader(SimNode leader) {
         faults.onNewLeader(leader);
@@ -271,6 +278,10 @@ public final class Simulation {
 
     Tracer tracer() {
         return tracer;
+    }
+
+    ReadChecker reads() {
+        return reads;
     }
 
     InvariantChecker checker() {

@@ -100,6 +100,38 @@ class SimulatorPartsTest {
     }
 
     @Test
+    void aReadIndexBelowWhatWasCommittedWhenTheReadStartedIsCaught() {
+        SimConfig config = SimConfig.defaults(3);
+        Simulation sim = new Simulation(config, new Simulator(config).schedule(1), false);
+        ReadChecker reads = sim.reads();
+        long early = reads.register("n1");
+        LogView log = new LogView() {
+            @Override public long firstIndex() { return 1; }
+            @Override public long lastIndex() { return 2; }
+            @Override public long term(long i) { return i == 0 ? 0 : 1; }
+            @Override public io.raftkv.core.message.LogEntry entry(long i) { return io.raftkv.core.message.LogEntry.noop(i, 1); }
+        };
+        sim.checker().onCommitted("n2", 1, 0, 2, log, java.util.Map.of());
+        long late = reads.register("n1");
+        // Index 1 for the read that started before anything was committed: fine.
+        reads.onReadState("n1", new io.raftkv.core.ReadState(early, 1, true));
+        InvariantViolation v = assertThrows(InvariantViolation.class,
+                () -> reads.onReadState("n1", new io.raftkv.core.ReadState(late, 1, true)));
+        assertEquals(Invariant.LINEARIZABLE_READ, v.invariant());
+        assertThrows(InvariantViolation.class, () -> reads.onReadState("n1", new io.raftkv.core.ReadState(early, 2, true)),
+                "a read answered twice");
+        long failed = reads.register("n3");
+        reads.onReadState("n3", new io.raftkv.core.ReadState(failed, 0, false)); // failures carry no index
+    }
+
+    @Test
+    void runsServeReads() {
+        SimResult r = new Simulator(SimConfig.defaults(5)).run(1);
+        assertFalse(r.failed());
+        assertTrue(r.stats().reads() > 0, "ReadIndex and lease reads are exercised");
+    }
+
+    @Test
     void crashesLoseOnlyUnsyncedWrites() {
         // Every crash point, on the leader, over a few seeds: safety holds and the run still ends live.
         Simulator sim = new Simulator(SimConfig.defaults(3));
