@@ -125,6 +125,28 @@ class SimulatorPartsTest {
     }
 
     @Test
+    void generatedSchedulesCoverEveryFaultKindAndTrigger() {
+        ScheduleGenerator gen = new ScheduleGenerator(SimConfig.defaults(5));
+        java.util.EnumSet<FaultKind> kinds = java.util.EnumSet.noneOf(FaultKind.class);
+        boolean afterElection = false;
+        boolean afterCommit = false;
+        boolean flowControl = false;
+        for (long seed = 0; seed < 200; seed++) {
+            Schedule s = gen.generate(seed);
+            flowControl |= s.flowControl() != null;
+            for (ScheduledFault f : s.faults()) {
+                kinds.add(f.fault().kind());
+                String text = f.fault().toString();
+                afterElection |= text.contains("after next election");
+                afterCommit |= text.contains("after next commit");
+                assertTrue(f.tick() < s.faultTicks(), "faults stop before the heal: " + f);
+            }
+        }
+        assertEquals(java.util.EnumSet.allOf(FaultKind.class), kinds);
+        assertTrue(afterElection && afterCommit && flowControl);
+    }
+
+    @Test
     void runsServeReads() {
         SimResult r = new Simulator(SimConfig.defaults(5)).run(1);
         assertFalse(r.failed());
