@@ -14,7 +14,7 @@ public enum Invariant {
     LINEARIZABLE_READ,
     /** After faults stop: a leader within a bounded time, and every later proposal commits everywhere. */
     LIVENESS,
-    /** RaftNode broke its own API contract: an exception, a term or commit index going back, applying out of
+    /** RaftNode broke its own API contract (or the state machine threw): an exception, a term or commit index going back, applying out of
      *  order, a non-leader accepting a proposal, a Ready loop that never settles. */
     CORE_CONTRACT
 }

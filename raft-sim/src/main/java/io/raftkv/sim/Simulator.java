@@ -112,6 +112,15 @@ public final class Simulator {
             } else {
                 sb.append("(the shrunk schedule did not fail when re-run with tracing: nondeterminism! this is a simulator bug)\n");
             }
+            Throwable cause = original.violation().getCause();
+            if (cause != null) {
+                // An exception from RaftNode or the state machine: where it was thrown matters more than the trace.
+                sb.append("exception in the original run: ").append(cause).append('\n');
+                StackTraceElement[] frames = cause.getStackTrace();
+                for (int i = 0; i < Math.min(frames.length, 15); i++) {
+                    sb.append("    at ").append(frames[i]).append('\n');
+                }
+            }
             sb.append(shrunk.schedule());
             String trace = shrunk.trace();
             String[] lines = trace.split("\n", -1);

@@ -89,6 +89,49 @@ class YourStateMachineTest {
         }
     }
 
+    /** A state machine that fails on its 5th command: an exception from apply stops the run with a stack trace. */
+    static final class ThrowingStateMachine implements StateMachine {
+        private long lastApplied;
+        private int applied;
+
+        @Override
+        public byte[] apply(long index, byte[] command) {
+            if (++applied == 5) {
+                throw new IllegalStateException("cannot apply " + index);
+            }
+            lastApplied = index;
+            return new byte[0];
+        }
+
+        @Override
+        public byte[] query(byte[] request) {
+            return new byte[0];
+        }
+
+        @Override
+        public long lastAppliedIndex() {
+            return lastApplied;
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            return out -> { };
+        }
+
+        @Override
+        public void restore(long lastIncludedIndex, InputStream in) {
+            lastApplied = lastIncludedIndex;
+        }
+    }
+
+    @Test
+    void anExceptionFromApplyIsReportedWithWhereItWasThrown() {
+        Simulator sim = new Simulator(SimConfig.defaults(3).withStateMachine(ThrowingStateMachine::new));
+        AssertionError e = assertThrows(AssertionError.class, () -> sim.verifySeeds(0, 5));
+        assertTrue(e.getMessage().contains("CORE_CONTRACT") && e.getMessage().contains("cannot apply"), e.getMessage());
+        assertTrue(e.getMessage().contains("at io.raftkv.sim.YourStateMachineTest$ThrowingStateMachine.apply"), e.getMessage());
+    }
+
     @Test
     void aDeterministicStateMachineSurvivesSeededFaults() {
         Simulator.Summary s = new Simulator(SimConfig.defaults(3).withStateMachine(SumStateMachine::new)).verifySeeds(0, 100);
