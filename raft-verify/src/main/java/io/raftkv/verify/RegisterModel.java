@@ -44,12 +44,15 @@ final class RegisterModel {
         };
     }
 
-    /** Why {@code op} cannot take effect when the register holds {@code state}; null if it can. */
-    static String whyIllegal(int state, CompiledOp op, KeyHistory values) {
+    /**
+     * Why {@code op} cannot take effect when the register holds {@code state} (whose real value is
+     * {@code stateValue}); null if it can.
+     */
+    static String whyIllegal(int state, String stateValue, CompiledOp op, KeyHistory values) {
         if (step(state, op) != ILLEGAL) {
             return null;
         }
-        String current = OpFormat.value(values.valueOf(state));
+        String current = OpFormat.value(stateValue);
         return switch (op.kind) {
             case READ -> "read returned " + OpFormat.value(values.valueOf(op.output)) + " but the value was "
                     + current;

@@ -33,10 +33,14 @@ final class SearchCache {
     /**
      * Records the configuration unless it (or one dominating it) was seen.
      *
+     * @param restriction 0 for a configuration that allows any next operation; {@code v + 1} for one entered
+     *                    through an UNKNOWN operation from value {@code v}, which only allows next an operation that
+     *                    does not fit {@code v} (see {@link WglSearch}). Only configurations with the same
+     *                    restriction are compared.
      * @return true if the configuration is new and must be explored
      */
-    boolean visit(int state, long[] definite, long[] unknown) {
-        DefiniteKey key = DefiniteKey.of(state, definite);
+    boolean visit(int state, int restriction, long[] definite, long[] unknown) {
+        DefiniteKey key = DefiniteKey.of(state, restriction, definite);
         long[] unknownSet = trim(unknown);
         List<long[]> sets = seen.get(key);
         if (sets == null) {
@@ -93,18 +97,20 @@ final class SearchCache {
     /** The register value and the definite set without its leading all-ones words. */
     private static final class DefiniteKey {
         final int state;
+        final int restriction;
         final int skippedWords;
         final long[] words;
         final int hash;
 
-        private DefiniteKey(int state, int skippedWords, long[] words) {
+        private DefiniteKey(int state, int restriction, int skippedWords, long[] words) {
             this.state = state;
+            this.restriction = restriction;
             this.skippedWords = skippedWords;
             this.words = words;
-            this.hash = 31 * (31 * state + skippedWords) + Arrays.hashCode(words);
+            this.hash = 31 * (31 * (31 * state + restriction) + skippedWords) + Arrays.hashCode(words);
         }
 
-        static DefiniteKey of(int state, long[] definite) {
+        static DefiniteKey of(int state, int restriction, long[] definite) {
             int lo = 0;
             while (lo < definite.length && definite[lo] == -1L) {
                 lo++;
@@ -113,13 +119,13 @@ final class SearchCache {
             while (hi > lo && definite[hi - 1] == 0) {
                 hi--;
             }
-            return new DefiniteKey(state, lo, Arrays.copyOfRange(definite, lo, hi));
+            return new DefiniteKey(state, restriction, lo, Arrays.copyOfRange(definite, lo, hi));
         }
 
         @Override
         public boolean equals(Object o) {
             return o instanceof DefiniteKey k && k.hash == hash && k.state == state
-                    && k.skippedWords == skippedWords && Arrays.equals(k.words, words);
+                    && k.restriction == restriction && k.skippedWords == skippedWords && Arrays.equals(k.words, words);
         }
 
         @Override

@@ -21,11 +21,15 @@ final class ViolationExplainer {
     static KeyVerdict.Violation explain(KeyHistory history, List<CompiledOp> prefix, KeyVerdict.Stats stats,
                                         long origin) {
         int state = RegisterModel.ABSENT;
+        String value = null; // the real value: the shared unobserved id stands for several (KeyHistory)
         Set<CompiledOp> linearized = new HashSet<>();
         for (CompiledOp op : prefix) {
             int next = RegisterModel.step(state, op);
             if (next == RegisterModel.ILLEGAL) {
                 throw new IllegalStateException("the search reported an illegal prefix at " + op);
+            }
+            if (next != state) {
+                value = next == history.unobserved ? op.op.value() : history.valueOf(next);
             }
             state = next;
             linearized.add(op);
@@ -48,9 +52,10 @@ final class ViolationExplainer {
 
         List<KeyVerdict.Blocked> blocked = new ArrayList<>();
         for (CompiledOp op : candidates) {
-            String why = RegisterModel.whyIllegal(state, op, history);
+            String why = RegisterModel.whyIllegal(state, value, op, history);
             if (why == null) {
-                String after = OpFormat.value(history.valueOf(RegisterModel.step(state, op)));
+                int next = RegisterModel.step(state, op);
+                String after = OpFormat.value(next == history.unobserved ? op.op.value() : history.valueOf(next));
                 why = op.unknown
                         ? "may take effect here (value becomes " + after + "), but no order of the rest works then"
                         : "fits here (value becomes " + after + "), but no order of the rest works then";
@@ -58,7 +63,6 @@ final class ViolationExplainer {
             blocked.add(new KeyVerdict.Blocked(op.op, why));
         }
 
-        String value = history.valueOf(state);
         List<Operation> prefixOps = prefix.stream().map(op -> op.op).toList();
         return new KeyVerdict.Violation(history.key, stats, prefixOps, value, blocked,
                 text(history, prefixOps, value, deadline, blocked, stats, origin));

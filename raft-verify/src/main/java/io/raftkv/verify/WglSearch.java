@@ -22,10 +22,23 @@ import java.util.List;
  * realistic histories, roughly linear in their length.
  *
  * <p><b>UNKNOWN operations</b> have no return entry (their completion is +infinity): they are never forced, may be
- * linearized whenever they are invoked, and need not be linearized at all. They live in a second list, and in
- * each configuration the search tries the definite candidates first and the UNKNOWN ones only after those:
- * lazily, so that an unknown write is taken only when something needs its effect. Together with the cache's
- * dominance rule this keeps writes that timed out from multiplying the search.
+ * linearized whenever they are invoked, and need not be linearized at all. Each one left pending can multiply
+ * the configurations, so the search takes them as late and as rarely as possible:
+ * <ul>
+ *   <li>They live in a second list, and in each configuration the definite candidates are tried first.</li>
+ *   <li><em>Normal form.</em> If the history is linearizable, it has a linearization in which every UNKNOWN
+ *       operation {@code U} is immediately followed by an operation that needs it — one whose result does not
+ *       fit the value before {@code U} but fits the value after (a read of {@code U}'s value, a CAS that expects
+ *       it, a CAS that failed because of it, an UNKNOWN CAS that swaps because of it). Proof: take any
+ *       linearization. If the operation {@code O} after {@code U} fits without {@code U} and does not change the
+ *       value (a read, a failed CAS), swap them: {@code O} sees the old value, which fits, and {@code U} has no
+ *       deadline, so real time still holds. If {@code O} changes the value it is a write ({@code U} is
+ *       overwritten unseen: drop it; a successful CAS fitting both values would make {@code U} a no-op, which
+ *       {@link RegisterModel#step} never takes). If nothing follows, drop {@code U}. Each move takes {@code U}
+ *       later or removes it, so this ends. The search therefore lets only an operation that needed it follow an
+ *       UNKNOWN one.</li>
+ *   <li>The cache skips configurations dominated by ones with fewer UNKNOWN operations taken.</li>
+ * </ul>
  *
  * <p>Not thread-safe; one instance searches one key once.
  */
@@ -59,8 +72,15 @@ final class WglSearch {
         }
     }
 
+    private static final int[] NONE = new int[0];
+
     private final KeyHistory history;
     private final CheckOptions options;
+    // Scratch space of usefulUnknowns, reused across calls.
+    private int[] wantedStamp;
+    private int[] wantedQueue;
+    private int wantedGeneration;
+    private final List<Integer> found = new ArrayList<>();
 
     WglSearch(KeyHistory history, CheckOptions options) {
         this.history = history;
@@ -69,7 +89,11 @@ final class WglSearch {
 
     Result run() {
         Entry definiteHead = buildDefiniteList(history.definite);
-        Entry unknownHead = buildUnknownList(history.unknown);
+        int[][] unknownByValue = indexByValue(history);
+        Entry[] unknownEntries = new Entry[history.unknown.size()];
+        for (CompiledOp op : history.unknown) {
+            unknownEntries[op.bit] = new Entry(op, true, op.invokedAt);
+        }
         long[] definiteSet = new long[words(history.definite.size())];
         long[] unknownSet = new long[words(history.unknown.size())];
         SearchCache cache = new SearchCache();
@@ -79,6 +103,9 @@ final class WglSearch {
         Entry[] stackEntry = new Entry[capacity];
         int[] stackState = new int[capacity];
         long[] stackFirstReturn = new long[capacity];
+        // Phase-2 candidates of the configuration at each depth, and where its scan is.
+        int[][] phaseTwoCandidates = new int[capacity][];
+        int[] phaseTwoNext = new int[capacity];
 
         int state = RegisterModel.ABSENT;
         int remainingDefinite = history.definite.size();
@@ -89,10 +116,9 @@ final class WglSearch {
         long steps = 0;
 
         // The candidate being considered: in phase 1 `entry` walks the definite list up to its first return; in
-        // phase 2 `unknownEntry` walks the unknown list over calls invoked no later than that return.
+        // phase 2 the configuration's useful UNKNOWN operations (invoked no later than that return) are tried.
         Entry entry = definiteHead.next;
         boolean phaseTwo = false;
-        Entry unknownEntry = null;
         long firstReturn = Long.MAX_VALUE;
 
         while (remainingDefinite > 0) {
@@ -112,11 +138,13 @@ final class WglSearch {
                 } else {
                     firstReturn = entry.time;
                     phaseTwo = true;
-                    unknownEntry = unknownHead.next;
+                    phaseTwoCandidates[depth] = usefulUnknowns(state, definiteHead, firstReturn, unknownByValue,
+                            unknownEntries, unknownSet);
+                    phaseTwoNext[depth] = 0;
                     continue;
                 }
-            } else if (unknownEntry != null && unknownEntry.time <= firstReturn) {
-                candidate = unknownEntry;
+            } else if (phaseTwoNext[depth] < phaseTwoCandidates[depth].length) {
+                candidate = unknownEntries[phaseTwoCandidates[depth][phaseTwoNext[depth]++]];
             } else {
                 candidate = null;
             }
@@ -124,11 +152,20 @@ final class WglSearch {
             if (candidate != null) {
                 CompiledOp op = candidate.op;
                 int next = RegisterModel.step(state, op);
+                if (next != RegisterModel.ILLEGAL && depth > 0 && stackEntry[depth - 1].op.unknown
+                        && RegisterModel.step(stackState[depth - 1], op) != RegisterModel.ILLEGAL) {
+                    // The last operation taken has an unknown outcome; only an operation that needed it may follow
+                    // (see "normal form" above). This one would fit without it.
+                    next = RegisterModel.ILLEGAL;
+                }
                 boolean entered = false;
                 if (next != RegisterModel.ILLEGAL) {
                     long[] set = op.unknown ? unknownSet : definiteSet;
                     set[op.bit >>> 6] |= 1L << op.bit;
-                    if (cache.visit(next, definiteSet, unknownSet)) {
+                    // A configuration entered through an unknown operation only allows what needed it next, so it
+                    // is memoised apart from the unrestricted one with the same operations and value.
+                    int restriction = op.unknown ? state + 1 : 0;
+                    if (cache.visit(next, restriction, definiteSet, unknownSet)) {
                         entered = true;
                     } else {
                         set[op.bit >>> 6] &= ~(1L << op.bit);
@@ -140,8 +177,8 @@ final class WglSearch {
                     stackFirstReturn[depth] = firstReturn;
                     depth++;
                     state = next;
-                    lift(candidate);
                     if (!op.unknown) {
+                        lift(candidate); // UNKNOWN operations are not in the list: they have no return to remove
                         remainingDefinite--;
                         int done = history.definite.size() - remainingDefinite;
                         if (done > bestDefinite) {
@@ -153,8 +190,6 @@ final class WglSearch {
                     phaseTwo = false;
                 } else if (!phaseTwo) {
                     entry = entry.next;
-                } else {
-                    unknownEntry = unknownEntry.next;
                 }
                 continue;
             }
@@ -173,12 +208,14 @@ final class WglSearch {
                 definiteSet[op.bit >>> 6] &= ~(1L << op.bit);
                 remainingDefinite++;
             }
-            unlift(undone);
+            if (!op.unknown) {
+                unlift(undone);
+            }
             if (op.unknown) {
-                // Continue phase 2 of the configuration we came back to; its first return has not changed.
+                // Continue phase 2 of the configuration we came back to, where it left off; its first return and
+                // its candidates have not changed.
                 phaseTwo = true;
                 firstReturn = stackFirstReturn[depth];
-                unknownEntry = undone.next;
             } else {
                 phaseTwo = false;
                 entry = undone.next;
@@ -233,13 +270,111 @@ final class WglSearch {
         return link(entries);
     }
 
-    private static Entry buildUnknownList(List<CompiledOp> ops) {
-        List<Entry> entries = new ArrayList<>(ops.size());
-        for (CompiledOp op : ops) {
-            entries.add(new Entry(op, true, op.invokedAt));
+    /** For each value id, the UNKNOWN operations that would set it, by invocation time. */
+    private static int[][] indexByValue(KeyHistory history) {
+        List<List<Integer>> byValue = new ArrayList<>();
+        for (int v = 0; v < history.valueCount(); v++) {
+            byValue.add(new ArrayList<>());
         }
-        entries.sort(Comparator.comparingLong(e -> e.time));
-        return link(entries);
+        for (CompiledOp op : history.unknown) {
+            byValue.get(op.value).add(op.bit);
+        }
+        int[][] index = new int[byValue.size()][];
+        for (int v = 0; v < index.length; v++) {
+            index[v] = byValue.get(v).stream().mapToInt(Integer::intValue).toArray();
+        }
+        return index;
+    }
+
+    /**
+     * The UNKNOWN operations worth trying in a configuration: pending, invoked no later than the first pending
+     * return, and needed (directly or through a chain of UNKNOWN compare-and-sets) by a definite candidate that
+     * does not fit the current value. By the normal form (class comment) no other UNKNOWN operation can start a
+     * linearization that the definite candidates cannot. A read needs its output, a swapped CAS its expected
+     * value, an UNKNOWN CAS that would set a needed value needs its own expected value; a CAS that failed while
+     * the value equals its expected one needs any other value, so then every pending UNKNOWN operation is tried.
+     *
+     * @return indexes into the unknown operations, ascending (by invocation time)
+     */
+    int[] usefulUnknowns(int state, Entry definiteHead, long firstReturn, int[][] unknownByValue,
+                                 Entry[] unknownEntries, long[] unknownSet) {
+        if (unknownEntries.length == 0) {
+            return NONE;
+        }
+        if (wantedStamp == null) {
+            wantedStamp = new int[unknownByValue.length];
+            wantedQueue = new int[unknownByValue.length];
+        }
+        int stamp = ++wantedGeneration; // wantedStamp[v] == stamp: value v is wanted in this call
+        int queued = 0;
+        boolean anyValue = false;
+        for (Entry e = definiteHead.next; e != null && e.isCall; e = e.next) {
+            CompiledOp op = e.op;
+            if (RegisterModel.step(state, op) != RegisterModel.ILLEGAL) {
+                continue;
+            }
+            int want;
+            if (op.kind == OpKind.READ) {
+                want = op.output;
+            } else if (op.kind == OpKind.CAS && op.swapped) {
+                want = op.expected;
+            } else {
+                anyValue = true; // a failed CAS while the value equals its expected one: any other value helps
+                continue;
+            }
+            if (wantedStamp[want] != stamp) {
+                wantedStamp[want] = stamp;
+                wantedQueue[queued++] = want;
+            }
+        }
+        found.clear();
+        if (anyValue) {
+            boolean unobservedTaken = false;
+            for (Entry e : unknownEntries) {
+                if (e.op.invokedAt > firstReturn) {
+                    break; // by invocation time: the rest came too late as well
+                }
+                if ((unknownSet[e.op.bit >>> 6] & (1L << e.op.bit)) != 0) {
+                    continue;
+                }
+                // Writes of the shared unobserved value are interchangeable (KeyHistory): every pending one that
+                // is eligible now stays eligible on this path, so trying the earliest is enough, and keeps the set
+                // of those taken a prefix, which the memo recognises.
+                if (e.op.value == history.unobserved && e.op.kind == OpKind.WRITE) {
+                    if (unobservedTaken) {
+                        continue;
+                    }
+                    unobservedTaken = true;
+                }
+                found.add(e.op.bit);
+            }
+        } else {
+            for (int head = 0; head < queued; head++) {
+                for (int bit : unknownByValue[wantedQueue[head]]) {
+                    CompiledOp op = unknownEntries[bit].op;
+                    if (op.invokedAt > firstReturn) {
+                        break; // each value's list is by invocation time: the rest came too late as well
+                    }
+                    if ((unknownSet[bit >>> 6] & (1L << bit)) != 0) {
+                        continue; // already linearized
+                    }
+                    found.add(bit);
+                    if (op.kind == OpKind.CAS && wantedStamp[op.expected] != stamp) {
+                        wantedStamp[op.expected] = stamp;
+                        wantedQueue[queued++] = op.expected;
+                    }
+                }
+            }
+            found.sort(null);
+        }
+        if (found.isEmpty()) {
+            return NONE;
+        }
+        int[] result = new int[found.size()];
+        for (int i = 0; i < result.length; i++) {
+            result[i] = found.get(i);
+        }
+        return result;
     }
 
     private static Entry link(List<Entry> entries) {
