@@ -1,5 +1,6 @@
 package io.raftkv.verify;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
@@ -84,6 +85,7 @@ public record Operation(
     }
 
     /** True when the client does not know whether this operation took effect. */
+    @JsonIgnore
     public boolean isUnknown() {
         return outcome == Outcome.UNKNOWN;
     }
@@ -92,6 +94,7 @@ public record Operation(
      * True when this operation may have changed the key: a write or CAS that is OK (a CAS only if it swapped) or
      * UNKNOWN. FAILed operations and CAS answered 409 cannot have written.
      */
+    @JsonIgnore
     public boolean mayHaveWritten() {
         return switch (kind) {
             case WRITE -> outcome != Outcome.FAIL;

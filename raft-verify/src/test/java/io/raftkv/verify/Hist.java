@@ -45,6 +45,13 @@ final class Hist {
         return add(process, OpKind.READ, null, null, invokedAt, gaveUpAt, Outcome.UNKNOWN, null, null);
     }
 
+    /** A stale read served by {@code node}. */
+    Hist staleRead(int process, String node, String output, long invokedAt, long completedAt) {
+        ops.add(new Operation(ops.size(), process, node, key, OpKind.STALE_READ, null, null, invokedAt, completedAt,
+                Outcome.OK, output, null));
+        return this;
+    }
+
     Hist add(int process, OpKind kind, String expected, String value, long invokedAt, long completedAt,
              Outcome outcome, String output, Boolean swapped) {
         ops.add(new Operation(ops.size(), process, null, key, kind, expected, value, invokedAt, completedAt, outcome,
