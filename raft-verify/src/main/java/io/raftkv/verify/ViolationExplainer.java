@@ -83,8 +83,8 @@ final class ViolationExplainer {
             sb.append("    ").append(OpFormat.describe(op, origin)).append('\n');
         }
         sb.append("  then ").append(OpFormat.describe(deadline.op, origin)).append('\n')
-                .append("  had to take effect before it completed, but none of the ").append(blocked.size())
-                .append(" operations pending at that point can come next:\n");
+                .append("  had to take effect before it completed, but none of the operations pending at that point (")
+                .append(blocked.size()).append(") can come next:\n");
         for (KeyVerdict.Blocked b : blocked.subList(0, Math.min(blocked.size(), BLOCKED_SHOWN))) {
             sb.append("    ").append(OpFormat.describe(b.operation(), origin)).append("\n      -> ")
                     .append(b.reason()).append('\n');

@@ -2,6 +2,7 @@ package io.raftkv.verify;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 
@@ -224,6 +225,27 @@ class LinearizabilityCheckerTest {
         assertEquals(Verdict.OK, c.check(h.withFinalReads(Map.of("k", Optional.of("c")))).verdict());
         assertEquals(Verdict.VIOLATION, c.check(h.withFinalReads(Map.of("k", Optional.empty()))).verdict());
         assertEquals(Verdict.VIOLATION, c.check(h.withFinalReads(Map.of("k", Optional.of("d")))).verdict());
+    }
+
+    private static Hist twentyConcurrentWritesAndAnImpossibleRead() {
+        Hist h = new Hist();
+        for (int i = 0; i < 20; i++) {
+            h.write(i, "v" + i, 0, 1000);
+        }
+        return h.read(99, "nope", 2000, 2001);
+    }
+
+    @Test
+    void timeAndMemoryBudgetsAlsoEndTheSearch() {
+        CheckResult slow = new LinearizabilityChecker(CheckOptions.defaults().withTimeBudgetPerKey(Duration.ofNanos(1)))
+                .check(twentyConcurrentWritesAndAnImpossibleRead().history());
+        assertEquals(Verdict.UNKNOWN, slow.verdict(), slow::report);
+        assertTrue(slow.unknowns().get(0).reason().contains("time budget"), slow::report);
+
+        CheckResult big = new LinearizabilityChecker(CheckOptions.defaults().withMemoryBudgetPerKey(1024))
+                .check(twentyConcurrentWritesAndAnImpossibleRead().history());
+        assertEquals(Verdict.UNKNOWN, big.verdict(), big::report);
+        assertTrue(big.unknowns().get(0).reason().contains("memory budget"), big::report);
     }
 
     @Test
