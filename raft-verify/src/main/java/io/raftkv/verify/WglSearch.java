@@ -204,19 +204,15 @@ final class WglSearch {
             CompiledOp op = undone.op;
             if (op.unknown) {
                 unknownSet[op.bit >>> 6] &= ~(1L << op.bit);
-            } else {
-                definiteSet[op.bit >>> 6] &= ~(1L << op.bit);
-                remainingDefinite++;
-            }
-            if (!op.unknown) {
-                unlift(undone);
-            }
-            if (op.unknown) {
                 // Continue phase 2 of the configuration we came back to, where it left off; its first return and
                 // its candidates have not changed.
                 phaseTwo = true;
                 firstReturn = stackFirstReturn[depth];
             } else {
+                definiteSet[op.bit >>> 6] &= ~(1L << op.bit);
+                remainingDefinite++;
+                unlift(undone);
+                // Lowe: try the candidates after the one just undone.
                 phaseTwo = false;
                 entry = undone.next;
             }
