@@ -249,6 +249,18 @@ class LinearizabilityCheckerTest {
     }
 
     @Test
+    void interruptedCheckIsUnknown() {
+        Thread.currentThread().interrupt();
+        try {
+            CheckResult r = checker.check(twentyConcurrentWritesAndAnImpossibleRead().history());
+            assertEquals(Verdict.UNKNOWN, r.verdict(), r::report);
+            assertEquals("interrupted", r.unknowns().get(0).reason());
+        } finally {
+            Thread.interrupted(); // leave the test thread clean
+        }
+    }
+
+    @Test
     void budgetExhaustionIsUnknownNotAHang() {
         // Twenty fully concurrent writes and an impossible read: the search must try every order of the writes
         // that could come first, which a 100-step budget does not allow.
