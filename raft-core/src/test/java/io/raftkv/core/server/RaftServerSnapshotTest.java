@@ -22,7 +22,7 @@ class RaftServerSnapshotTest {
 
     /** Snapshot every 10 entries, keep 2 behind, 64-byte chunks so that transfers take several round trips. */
     private static RaftServerOptions snapshotting() {
-        return RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(20))
+        return RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(50))
                 .withReadTimeout(Duration.ofSeconds(1)).withShutdownTimeout(Duration.ofSeconds(5))
                 .withSnapshots(10, 2).withSnapshotTransfer(64, Duration.ofSeconds(2));
     }
