@@ -2,8 +2,6 @@ package io.raftkv.log;
 
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,8 +18,6 @@ import java.util.NavigableSet;
  * else is corruption of data that may have been acknowledged: {@link LogCorruptedException}, naming file and index.
  */
 final class LogRecovery {
-    private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
-
     /** What recovery found. {@code cutReason} is null when the tail was clean. */
     record Result(SegmentIndex index, long firstIndex, long lastIndex, long lastTerm, String cutReason) {
     }
@@ -216,9 +212,6 @@ final class LogRecovery {
             }
         }
         seg.liveCount = good;
-        if (cut != null) {
-            LOG.debug("tail of {} ends at index {}", seg.file, seg.lastIndex());
-        }
         return cut;
     }
 
