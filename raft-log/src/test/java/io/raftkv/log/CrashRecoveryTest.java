@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -Dsoak=true} runs 300 (or {@code -Dcrash.rounds=N}).
  */
 class CrashRecoveryTest {
-    private static final long SEGMENT_BYTES = 32 << 10;
+    private static final long SEGMENT_BYTES = 16 << 10; // a roll every ~50 entries, every 2-4 batches
 
     @TempDir
     Path tmp;
