@@ -1,6 +1,8 @@
 package io.raftkv.bench.log;
 
 import io.raftkv.core.message.LogEntry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftkv.log.ChronicleLogOptions;
 import io.raftkv.log.ChronicleLogStore;
 
 import java.io.IOException;
@@ -19,7 +21,7 @@ import java.util.List;
  * <pre>
  *   java --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \
  *        --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
- *        io.raftkv.bench.log.LogAppendPairedRun [slices=10]
+ *        io.raftkv.bench.log.LogAppendPairedRun [slices=10] [indexSpacing=16] [sizes=100,4096] [syncs=1,64,1024]
  * </pre>
  */
 public final class LogAppendPairedRun {
@@ -30,18 +32,27 @@ public final class LogAppendPairedRun {
 
     public static void main(String[] args) throws IOException {
         int slices = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-        System.out.printf("%-6s %-6s %16s %16s %8s%n", "bytes", "sync", "chronicle/s", "raw/s", "ratio");
-        for (int size : new int[]{100, 4096}) {
-            for (int syncEvery : new int[]{1, 64, 1024}) {
-                run(size, syncEvery, slices);
+        int indexSpacing = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+        int[] sizes = ints(args.length > 2 ? args[2] : "100,4096");
+        int[] syncs = ints(args.length > 3 ? args[3] : "1,64,1024");
+        System.out.printf("indexSpacing %d%n%-6s %-6s %16s %16s %8s%n", indexSpacing, "bytes", "sync", "chronicle/s",
+                "raw/s", "ratio");
+        for (int size : sizes) {
+            for (int syncEvery : syncs) {
+                run(size, syncEvery, slices, indexSpacing);
             }
         }
     }
 
-    private static void run(int size, int syncEvery, int slices) throws IOException {
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    private static void run(int size, int syncEvery, int slices, int indexSpacing) throws IOException {
         Path dir = LogBench.newDir("paired-append");
         byte[] payload = LogBench.payload(size, 1);
-        try (ChronicleLogStore log = LogBench.open(dir);
+        try (ChronicleLogStore log = ChronicleLogStore.open(ChronicleLogOptions
+                .builder(dir, new SimpleMeterRegistry()).indexSpacing(indexSpacing).build());
              FileChannel raw = FileChannel.open(dir.resolve("raw.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             Chronicle c = new Chronicle(log, payload, syncEvery);
             Raw r = new Raw(raw, payload, syncEvery);
