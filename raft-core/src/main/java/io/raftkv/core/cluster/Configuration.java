@@ -25,14 +25,13 @@ public record Configuration(List<Member> members) {
     public static final Configuration EMPTY = new Configuration(List.of());
 
     public Configuration {
-        TreeSet<Member> sorted = new TreeSet<>(members);
         Set<String> ids = new HashSet<>();
-        for (Member m : sorted) {
+        for (Member m : members) {
             if (!ids.add(m.id())) {
                 throw new IllegalArgumentException("duplicate member id " + m.id());
             }
         }
-        members = List.copyOf(sorted);
+        members = List.copyOf(new TreeSet<>(members)); // sorted by id (Member's natural order)
     }
 
     public static Configuration ofVoters(List<Member> voters) {
