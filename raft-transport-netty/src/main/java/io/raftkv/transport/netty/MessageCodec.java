@@ -312,11 +312,17 @@ public final class MessageCodec {
             String address = readString(in);
             members.add(new Member(id, address, bit(readFlags(in, 0b1), 0)));
         }
+        Configuration configuration = new Configuration(members);
+        if (configuration.members().size() != count) {
+            // Configuration silently merges members with equal ids (it sorts them into a set); on the wire that
+            // would change the cluster a snapshot describes, so it is an error here.
+            throw new MalformedFrameException(MALFORMED, "duplicate member ids in snapshot configuration");
+        }
         long offset = readVarLong(in);
         boolean done = bit(readFlags(in, 0b1), 0);
         byte[] data = readBytes(in);
-        return new InstallSnapshotRequest(from, to, term, lastIncludedIndex, lastIncludedTerm,
-                new Configuration(members), offset, data, done);
+        return new InstallSnapshotRequest(from, to, term, lastIncludedIndex, lastIncludedTerm, configuration,
+                offset, data, done);
     }
 
     private static InstallSnapshotResponse readInstallSnapshotResponse(ByteBuf in) {
