@@ -18,6 +18,11 @@ final class ClientConnectionHandler extends ConnectionHandler {
     }
 
     @Override
+    protected String peerName() {
+        return peer.peerId();
+    }
+
+    @Override
     protected String metricPeerTag() {
         return context.peerTag(peer.peerId());
     }
