@@ -52,7 +52,7 @@ final class ClientConnectionHandler extends ConnectionHandler {
             context.validate(h);
             if (!h.nodeId().equals(peer.peerId())) {
                 throw new MalformedFrameException(Reason.HANDSHAKE, "dialled node '" + peer.peerId() + "' at "
-                        + peer.address() + " but node '" + h.nodeId() + "' answered");
+                        + peer.address() + " but node '" + ConnectionContext.printable(h.nodeId()) + "' answered");
             }
         } catch (MalformedFrameException e) {
             reject(ctx, e);

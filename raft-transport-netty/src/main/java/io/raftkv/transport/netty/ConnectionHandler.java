@@ -90,7 +90,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** The remote node id for log lines ("?" before the handshake). */
     protected String peerName() {
-        return peerId == null ? "?" : peerId;
+        return peerId == null ? "?" : ConnectionContext.printable(peerId);
     }
 
     /** The {@code peer} tag for meters of this connection. */
