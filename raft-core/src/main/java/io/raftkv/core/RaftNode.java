@@ -1,51 +1,721 @@
 package io.raftkv.core;
 
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
+import io.raftkv.core.log.RaftLog;
+import io.raftkv.core.message.AppendEntriesRequest;
+import io.raftkv.core.message.AppendEntriesResponse;
+import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.InstallSnapshotRequest;
+import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
+import io.raftkv.core.message.ReadIndexRequest;
+import io.raftkv.core.message.ReadIndexResponse;
+import io.raftkv.core.message.TimeoutNow;
+import io.raftkv.core.message.VoteRequest;
+import io.raftkv.core.message.VoteResponse;
 import io.raftkv.core.storage.HardState;
 import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.SnapshotMeta;
 
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
- * The Raft algorithm for one server, as a deterministic single-threaded state machine (API skeleton; the
- * implementation lands next).
+ * The Raft algorithm for one server, as a deterministic, single-threaded state machine (after etcd-io/raft).
+ * It has no clock, threads, sockets or files: time is {@link #tick()}, input is {@link #step(RaftMessage)},
+ * {@link #propose(byte[])}, {@link #readIndex(long)}, {@link #changeMembership} and
+ * {@link #transferLeadership}; the output is a {@link Ready} the driver executes and acknowledges with
+ * {@link #advance(Ready)}. Randomness (election timeouts) comes from the injected {@link Random}, so a seed
+ * replays an execution exactly.
+ *
+ * <p>This class holds what every role shares — terms, votes, elections, the follower side of replication,
+ * the configuration — and delegates everything only a leader tracks to {@link Leader}. The log with its
+ * not-yet-durable tail is {@link RaftLog}.
  */
 public final class RaftNode {
 
+    private final String id;
+    private final RaftOptions options;
+    private final Random random;
+    private final RaftLog log;
+    private final Outbox out = new Outbox();
+
+    // Persistent state on all servers (Figure 2), mirrored in memory; made durable via Ready.hardState.
+    private long currentTerm;
+    private String votedFor;
+
+    private Role role = Role.FOLLOWER;
+    private String leaderId;
+    /** Present exactly while this node is the leader. */
+    private Leader leader;
+
+    /** The configuration in effect: the latest in the log, committed or not (thesis §4.1). */
+    private Configuration configuration;
+    private long configIndex;
+    private long configTerm;
+    /** The configuration of the latest snapshot (or the bootstrap one): used when the log holds none. */
+    private Configuration fallbackConfiguration;
+
+    /** Ticks since the last election-timeout reset (heard from a leader, granted a vote, or campaigned). */
+    private int electionElapsed;
+    private int randomizedElectionTimeout;
+    private long now;
+    /** Started with a non-zero term: it may have acknowledged a leader just before it went down. */
+    private final boolean restarted;
+
+    /** Votes received in the current (pre-)campaign: voter id to granted. */
+    private final Map<String, Boolean> votes = new TreeMap<>();
+    /** Follower only: ReadIndex requests forwarded to the leader and not yet answered. */
+    private final Set<Long> forwardedReads = new TreeSet<>();
+
+    private HardState lastHardState;
+    private SoftState lastSoftState;
+
+    /**
+     * Creates (or restarts) a node from what its stable storage holds.
+     *
+     * @param id        this server's id
+     * @param log       the persisted log (read only by the core)
+     * @param hardState term and vote as last persisted
+     * @param snapshot  the latest snapshot's metadata ({@link SnapshotMeta#NONE} if none)
+     * @param bootstrap the configuration to use if neither the log nor the snapshot holds one
+     * @param random    the only source of randomness (seed it for deterministic runs)
+     */
     public RaftNode(String id, RaftOptions options, LogStore log, HardState hardState, SnapshotMeta snapshot,
                     Configuration bootstrap, Random random) {
-        throw new UnsupportedOperationException("not yet");
+        this.id = id;
+        this.options = options;
+        this.random = random;
+        this.log = new RaftLog(log, snapshot.lastIncludedIndex(), snapshot.lastIncludedTerm());
+        this.currentTerm = hardState.currentTerm();
+        this.votedFor = hardState.votedFor();
+        this.lastHardState = hardState;
+        this.restarted = hardState.currentTerm() > 0;
+        this.fallbackConfiguration = snapshot.configuration().members().isEmpty() ? bootstrap : snapshot.configuration();
+        reloadConfiguration(this.log.lastIndex());
+        resetElectionTimeout();
+        this.lastSoftState = softState();
     }
 
-    public void tick() { }
+    // ------------------------------------------------------------------------------------------------ inputs
 
-    public void step(RaftMessage message) { }
+    /** Advances logical time by one tick: election timeouts for followers, heartbeats for leaders. */
+    public void tick() {
+        now++;
+        if (leader != null) {
+            if (!leader.tick()) {
+                becomeFollower(currentTerm, null); // check-quorum failed (thesis §6.2)
+                return;
+            }
+            String learner = leader.learnerReadyForPromotion();
+            if (learner != null) {
+                changeMembership(new MembershipChange.Promote(learner)); // learner-first joins (thesis §4.2.1)
+            }
+            return;
+        }
+        electionElapsed++;
+        if (promotable() && electionElapsed >= randomizedElectionTimeout) {
+            // §5.2: a follower that hears nothing for an election timeout starts an election.
+            electionElapsed = 0;
+            campaign(options.preVote());
+        }
+    }
 
-    public Proposal propose(byte[] command) { throw new UnsupportedOperationException(); }
+    /** Starts an election now, as if the election timeout had fired (tests and tools). */
+    public void campaign() {
+        if (promotable() && role != Role.LEADER) {
+            campaign(options.preVote());
+        }
+    }
 
-    public void readIndex(long requestId) { }
+    /** Handles one message from a peer. */
+    public void step(RaftMessage m) {
+        if (!m.to().equals(id)) {
+            return;
+        }
+        if (m.term() > currentTerm) {
+            if (!handleHigherTerm(m)) {
+                return;
+            }
+        } else if (m.term() < currentTerm) {
+            handleLowerTerm(m);
+            return;
+        }
+        if (m instanceof VoteRequest r) {
+            handleVoteRequest(r);
+        } else if (m instanceof VoteResponse r) {
+            handleVoteResponse(r);
+        } else if (m instanceof AppendEntriesRequest r) {
+            handleAppendEntries(r);
+        } else if (m instanceof AppendEntriesResponse r) {
+            if (leader != null) {
+                leader.handleAppendResponse(r);
+                stepDownIfRemoved();
+            }
+        } else if (m instanceof ReadIndexRequest r) {
+            if (leader != null) {
+                leader.readIndex(r.requestId(), r.from());
+            } else {
+                send(new ReadIndexResponse(id, r.from(), currentTerm, r.requestId(), 0, false));
+            }
+        } else if (m instanceof ReadIndexResponse r) {
+            if (forwardedReads.remove(r.requestId())) {
+                out.readStates.add(new ReadState(r.requestId(), r.readIndex(), r.success()));
+            }
+        } else if (m instanceof TimeoutNow) {
+            handleTimeoutNow();
+        } else if (m instanceof InstallSnapshotRequest r) {
+            heardFromLeader(r.from());
+        }
+        // InstallSnapshotResponse is the driver's business (its snapshot sender); see reportSnapshot.
+    }
 
-    public void campaign() { }
+    /**
+     * A message from the leader of our term: follow it and reset the election timer. For InstallSnapshot
+     * chunks that is all the core does — the driver receives the bytes and calls {@link #installSnapshot}.
+     */
+    private void heardFromLeader(String from) {
+        if (leader != null) {
+            // Election Safety (§5.2): two leaders in one term is impossible; if it happens the node is broken.
+            throw new IllegalStateException(id + " is leader of term " + currentTerm + " but heard from leader "
+                    + from + " of the same term");
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(currentTerm, from); // §5.2: a candidate that hears from the new leader steps down
+        }
+        leaderId = from;
+        electionElapsed = 0;
+    }
 
-    public boolean hasReady() { return false; }
+    /**
+     * §5.1: a server that sees a higher term adopts it and becomes a follower — except for the pre-vote and
+     * leader-stickiness cases. Returns false if the message is to be ignored.
+     */
+    private boolean handleHigherTerm(RaftMessage m) {
+        if (m instanceof VoteRequest r) {
+            if (inLease() && !r.transfer()) {
+                // Leader stickiness (thesis §4.2.3): we heard from a leader within the minimum election timeout,
+                // so this candidate is disruptive (e.g. partitioned away and back); ignore it entirely.
+                return false;
+            }
+            if (r.preVote()) {
+                return true; // thesis §9.6: a pre-vote never changes anyone's term
+            }
+            becomeFollower(m.term(), null);
+            return true;
+        }
+        if (m instanceof VoteResponse r && r.preVote() && r.granted()) {
+            return true; // a granted pre-vote carries the term we would campaign in, not a newer leader's term
+        }
+        String newLeader = (m instanceof AppendEntriesRequest || m instanceof InstallSnapshotRequest) ? m.from() : null;
+        becomeFollower(m.term(), newLeader);
+        return true;
+    }
 
-    public Ready ready() { throw new UnsupportedOperationException(); }
+    /** §5.1: a request with a stale term is rejected, telling the sender our term so that it steps down. */
+    private void handleLowerTerm(RaftMessage m) {
+        if (m instanceof AppendEntriesRequest r) {
+            send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), 0, 0,
+                    log.lastIndex(), r.seq()));
+        } else if (m instanceof VoteRequest r) {
+            send(new VoteResponse(id, r.from(), currentTerm, false, r.preVote()));
+        }
+        // Stale responses are dropped.
+    }
 
-    public void advance(Ready ready) { }
+    /**
+     * Proposes a command; only the leader accepts. The entry is appended to the leader's log now (Leader
+     * Append-Only, §5.3) and replicated from the next {@link #ready()}.
+     *
+     * @throws NotLeaderException         if this node is not the leader
+     * @throws ProposalRejectedException if a leadership transfer is in progress
+     */
+    public Proposal propose(byte[] command) {
+        return requireLeader().append(EntryType.COMMAND, command);
+    }
 
-    public String id() { return null; }
+    /**
+     * Proposes a single-server membership change (thesis §4.1). It takes effect on each server as soon as the
+     * entry is appended to that server's log, and is complete once committed.
+     *
+     * @throws NotLeaderException         if this node is not the leader
+     * @throws ProposalRejectedException if another change is pending, the leader has not committed an entry of
+     *                                    its term yet, a transfer is in progress, or the change does not apply
+     */
+    public Proposal changeMembership(MembershipChange change) {
+        Leader l = requireLeader();
+        String blocker = l.membershipChangeBlocker();
+        if (blocker != null) {
+            throw new ProposalRejectedException(blocker);
+        }
+        Configuration next;
+        try {
+            next = change.applyTo(configuration);
+        } catch (IllegalArgumentException e) {
+            throw new ProposalRejectedException(e.getMessage());
+        }
+        Proposal p = l.append(EntryType.CONFIGURATION, next.encode());
+        setConfiguration(next, p.index(), p.term()); // thesis §4.1: in effect once in the log, committed or not
+        return p;
+    }
 
-    public Role role() { return null; }
+    /**
+     * Hands leadership to {@code target} (thesis §3.10), or to the most caught-up voter if null: the leader
+     * stops accepting proposals, brings the target up to date and sends it TimeoutNow. Aborted after an
+     * election timeout if the target has not taken over.
+     */
+    public void transferLeadership(String target) {
+        requireLeader().transferLeadership(target);
+    }
 
-    public long currentTerm() { return 0; }
+    /**
+     * Requests a read index for a linearizable read (thesis §6.4). The answer arrives as a {@link ReadState}
+     * with the same {@code requestId} in a later {@link Ready}. On a follower the request is forwarded to the
+     * leader; without a known leader it fails at once.
+     */
+    public void readIndex(long requestId) {
+        if (leader != null) {
+            leader.readIndex(requestId, null);
+        } else if (leaderId != null && !leaderId.equals(id)) {
+            forwardedReads.add(requestId);
+            send(new ReadIndexRequest(id, leaderId, currentTerm, requestId));
+        } else {
+            out.readStates.add(new ReadState(requestId, 0, false));
+        }
+    }
 
-    public String leaderId() { return null; }
+    /**
+     * The driver made a snapshot durable that covers the log up to {@code meta.lastIncludedIndex()} (which the
+     * state machine has applied). The core stops relying on those entries (§7); the driver may then compact
+     * the log store up to there (usually keeping a trailing margin for slightly-behind followers).
+     */
+    public void compact(SnapshotMeta meta) {
+        long index = meta.lastIncludedIndex();
+        if (index <= log.snapshotIndex()) {
+            return;
+        }
+        if (log.term(index) != meta.lastIncludedTerm()) {
+            throw new IllegalArgumentException("snapshot at " + index + " has term " + meta.lastIncludedTerm()
+                    + " but the log has " + log.term(index));
+        }
+        log.compactTo(index, meta.lastIncludedTerm());
+        fallbackConfiguration = meta.configuration();
+    }
 
-    public long commitIndex() { return 0; }
+    /**
+     * The driver received, from the leader of the current term, a complete snapshot and made it durable. If it
+     * is newer than what this node has committed, the node adopts it (§7): the Ready that follows carries it
+     * in {@link Ready#snapshotToInstall()} for the state machine (and the log store, if discarded).
+     *
+     * @return false if the snapshot is stale (we already committed past it) and should be ignored
+     */
+    public boolean installSnapshot(SnapshotMeta meta) {
+        if (leader != null || meta.lastIncludedIndex() <= log.commitIndex()) {
+            return false;
+        }
+        boolean discard = log.restoreFromSnapshot(meta.lastIncludedIndex(), meta.lastIncludedTerm());
+        fallbackConfiguration = meta.configuration();
+        reloadConfiguration(log.lastIndex()); // the latest configuration: in the kept suffix, else the snapshot's
+        out.snapshotToInstall = new Ready.SnapshotInstall(meta, discard);
+        return true;
+    }
 
-    public long lastLogIndex() { return 0; }
+    /** Leader: the driver finished (success) or abandoned sending {@code peer} the snapshot at {@code index}. */
+    public void reportSnapshot(String peer, long index, boolean success) {
+        if (leader != null) {
+            leader.reportSnapshot(peer, index, success);
+        }
+    }
 
-    public Configuration configuration() { return null; }
+    private Leader requireLeader() {
+        if (leader == null) {
+            throw new NotLeaderException(leaderId);
+        }
+        return leader;
+    }
+
+    // ------------------------------------------------------------------------------------------------ output
+
+    /** True if {@link #ready()} has work for the driver. */
+    public boolean hasReady() {
+        return (leader != null && leader.hasPendingBroadcast()) || !out.isEmpty() || log.hasUnstable()
+                || log.hasEntriesToApply() || !hardState().equals(lastHardState) || !softState().equals(lastSoftState);
+    }
+
+    /**
+     * The work to do now. The driver executes it in the order documented on {@link Ready} and then calls
+     * {@link #advance(Ready)} before the next input.
+     */
+    public Ready ready() {
+        if (leader != null) {
+            leader.flush();
+        }
+        HardState hs = hardState();
+        boolean hardStateChanged = !hs.equals(lastHardState);
+        SoftState ss = softState();
+        List<RaftMessage> early = new java.util.ArrayList<>(out.early);
+        List<RaftMessage> late = new java.util.ArrayList<>();
+        if (hardStateChanged) {
+            // Nothing leaves before a new term or vote is durable (Election Safety, §5.2).
+            late.addAll(early);
+            early.clear();
+        }
+        late.addAll(out.late);
+        Ready ready = new Ready(ss.equals(lastSoftState) ? null : ss, hardStateChanged ? hs : null,
+                log.unstableEntries(), early, late, log.entriesToApply(options.maxApplyBytes()), out.readStates,
+                out.snapshotToInstall, out.snapshotsToSend);
+        out.clear();
+        return ready;
+    }
+
+    /** The driver has executed {@code ready}: its entries and hard state are durable, its messages sent. */
+    public void advance(Ready ready) {
+        if (ready.hardState() != null) {
+            lastHardState = ready.hardState();
+        }
+        if (ready.softState() != null) {
+            lastSoftState = ready.softState();
+        }
+        if (!ready.entries().isEmpty()) {
+            LogEntry last = ready.entries().get(ready.entries().size() - 1);
+            log.stableTo(last.index(), last.term());
+        }
+        if (!ready.committedEntries().isEmpty()) {
+            log.appliedTo(ready.committedEntries().get(ready.committedEntries().size() - 1).index());
+        }
+        if (leader != null && !ready.entries().isEmpty()) {
+            // Thesis §10.2.1: the leader counts itself towards the commit quorum only once its own fsync is done.
+            leader.maybeCommit();
+            stepDownIfRemoved();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ roles
+
+    private boolean promotable() {
+        return configuration.isVoter(id);
+    }
+
+    private void resetElectionTimeout() {
+        // §5.2: randomized election timeouts, uniformly in [T, 2T), make split votes rare.
+        randomizedElectionTimeout = options.electionTimeoutTicks() + random.nextInt(options.electionTimeoutTicks());
+    }
+
+    private void reset(long term) {
+        if (leader != null) {
+            leader.failPendingReads(term);
+            leader = null;
+        }
+        if (term != currentTerm) {
+            currentTerm = term;
+            votedFor = null;
+        }
+        leaderId = null;
+        electionElapsed = 0;
+        resetElectionTimeout();
+        votes.clear();
+        for (long requestId : forwardedReads) {
+            out.readStates.add(new ReadState(requestId, 0, false)); // the leader we asked is gone or deposed
+        }
+        forwardedReads.clear();
+    }
+
+    private void becomeFollower(long term, String newLeader) {
+        reset(term);
+        role = Role.FOLLOWER;
+        leaderId = newLeader;
+    }
+
+    private void campaign(boolean preVote) {
+        long campaignTerm;
+        if (preVote) {
+            // Thesis §9.6: first ask whether we could win, without incrementing our term.
+            reset(currentTerm);
+            role = Role.PRE_CANDIDATE;
+            campaignTerm = currentTerm + 1;
+        } else {
+            // §5.2: increment currentTerm, vote for self, request votes from all other servers.
+            reset(currentTerm + 1);
+            role = Role.CANDIDATE;
+            votedFor = id;
+            campaignTerm = currentTerm;
+        }
+        requestVotes(campaignTerm, preVote, false);
+    }
+
+    private void requestVotes(long campaignTerm, boolean preVote, boolean transfer) {
+        votes.put(id, true);
+        if (configuration.hasQuorum(votersWhoSaid(true))) {
+            electionWon(preVote);
+            return;
+        }
+        for (String peer : configuration.voterIds()) {
+            if (!peer.equals(id)) {
+                send(new VoteRequest(id, peer, campaignTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
+            }
+        }
+    }
+
+    private void electionWon(boolean preVote) {
+        if (preVote) {
+            campaign(false);
+        } else {
+            becomeLeader();
+        }
+    }
+
+    private Set<String> votersWhoSaid(boolean granted) {
+        Set<String> voters = new HashSet<>();
+        votes.forEach((voter, yes) -> {
+            if (yes == granted) {
+                voters.add(voter);
+            }
+        });
+        return voters;
+    }
+
+    private void becomeLeader() {
+        reset(currentTerm);
+        role = Role.LEADER;
+        leaderId = id;
+        leader = new Leader(id, currentTerm, options, log, out, configuration, configIndex, now);
+        // §5.4.2 / thesis §6.4: a new leader appends a no-op so that it can commit (by counting) an entry of
+        // its own term, which also commits everything before it and enables ReadIndex.
+        leader.append(EntryType.NOOP, null);
+    }
+
+    /** Thesis §4.2.2: a leader removed from the configuration leads until the change commits, then steps down. */
+    private void stepDownIfRemoved() {
+        if (leader != null && !configuration.isVoter(id) && log.commitIndex() >= configIndex) {
+            leader.handOffAfterRemoval();
+            becomeFollower(currentTerm, null);
+        }
+    }
+
+    /** Leader stickiness (thesis §4.2.3): heard from a leader (or restarted) within the minimum timeout. */
+    private boolean inLease() {
+        if (!options.checkQuorum()) {
+            return false;
+        }
+        if (leader != null) {
+            return leader.checkQuorumElapsed() < options.electionTimeoutTicks();
+        }
+        if (electionElapsed >= options.electionTimeoutTicks()) {
+            return false;
+        }
+        // A restarted node may have acknowledged a leader just before it crashed; granting votes at once could
+        // break that leader's lease, so it behaves as if in contact until one election timeout has passed.
+        return leaderId != null || (restarted && now < options.electionTimeoutTicks());
+    }
+
+    // ------------------------------------------------------------------------------------------------ elections
+
+    private void handleVoteRequest(VoteRequest r) {
+        boolean canVote = r.from().equals(votedFor)
+                || (votedFor == null && leaderId == null)
+                || (r.preVote() && r.term() > currentTerm)
+                || options.mutation() == RaftOptions.UnsafeMutation.VOTE_TWICE_PER_TERM;
+        // §5.4.1 election restriction: vote only for a candidate whose log is at least as up-to-date as ours.
+        boolean upToDate = options.mutation() == RaftOptions.UnsafeMutation.SKIP_VOTE_LOG_UP_TO_DATE_CHECK
+                || log.isUpToDate(r.lastLogIndex(), r.lastLogTerm());
+        boolean grant = canVote && upToDate;
+        if (grant && !r.preVote()) {
+            // §5.2: at most one vote per term, first-come-first-served; the vote is persisted before the reply
+            // leaves (the reply goes to Ready.messages, sent after Ready.hardState is durable).
+            votedFor = r.from();
+            electionElapsed = 0;
+        }
+        long replyTerm = (grant && r.preVote()) ? r.term() : currentTerm;
+        send(new VoteResponse(id, r.from(), replyTerm, grant, r.preVote()));
+    }
+
+    private void handleVoteResponse(VoteResponse r) {
+        boolean mine = (role == Role.PRE_CANDIDATE && r.preVote()) || (role == Role.CANDIDATE && !r.preVote());
+        if (!mine || !configuration.isVoter(r.from())) {
+            return;
+        }
+        votes.putIfAbsent(r.from(), r.granted());
+        if (configuration.hasQuorum(votersWhoSaid(true))) {
+            electionWon(r.preVote()); // §5.2: votes from a majority win the election
+        } else if (configuration.hasQuorum(votersWhoSaid(false))) {
+            becomeFollower(currentTerm, null); // lost: a majority said no
+        }
+    }
+
+    private void handleTimeoutNow() {
+        if (promotable() && leader == null) {
+            // Thesis §3.10: the target of a leadership transfer starts a real election at once, skipping
+            // pre-vote, and its vote requests bypass the voters' leader stickiness.
+            reset(currentTerm + 1);
+            role = Role.CANDIDATE;
+            votedFor = id;
+            requestVotes(currentTerm, false, true);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ replication
+
+    private void handleAppendEntries(AppendEntriesRequest r) {
+        heardFromLeader(r.from());
+        if (r.prevLogIndex() < log.commitIndex()) {
+            // Everything up to our commit index matches the leader's log (Leader Completeness); tell it so.
+            send(new AppendEntriesResponse(id, r.from(), currentTerm, true, log.commitIndex(), 0, 0, 0,
+                    log.lastIndex(), r.seq()));
+            return;
+        }
+        if (!log.matchTerm(r.prevLogIndex(), r.prevLogTerm())) {
+            // §5.3 consistency check failed: reply false with the conflict hint for fast backtracking.
+            long[] hint = log.conflictHint(r.prevLogIndex());
+            send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), hint[0], hint[1],
+                    log.lastIndex(), r.seq()));
+            return;
+        }
+        long lastNew = log.appendAfterMatch(r.prevLogIndex(), r.entries());
+        trackConfigurationEntries(r.entries());
+        // §5.3 receiver rule 5: commitIndex = min(leaderCommit, index of last new entry).
+        log.commitTo(Math.min(r.leaderCommit(), lastNew));
+        // The success reply goes to Ready.messages: it leaves only after the entries are durable.
+        send(new AppendEntriesResponse(id, r.from(), currentTerm, true, lastNew, 0, 0, 0, log.lastIndex(), r.seq()));
+    }
+
+    // ------------------------------------------------------------------------------------------------ configuration
+
+    /** After a follower append: adopt a configuration entry that arrived, or recover from one truncated away. */
+    private void trackConfigurationEntries(List<LogEntry> appended) {
+        if (configIndex > 0 && log.term(configIndex) != configTerm) {
+            reloadConfiguration(log.lastIndex()); // our latest configuration entry was in a deleted suffix
+        }
+        for (int k = appended.size() - 1; k >= 0; k--) {
+            LogEntry e = appended.get(k);
+            if (e.type() == EntryType.CONFIGURATION && e.index() > configIndex && log.term(e.index()) == e.term()) {
+                setConfiguration(Configuration.decode(e.data()), e.index(), e.term());
+                break;
+            }
+        }
+    }
+
+    /** Finds the latest configuration entry at or below {@code from} (thesis §4.1: latest in the log wins). */
+    private void reloadConfiguration(long from) {
+        for (long i = from; i > log.snapshotIndex() && i >= log.firstIndex(); i--) {
+            LogEntry e = log.entry(i);
+            if (e.type() == EntryType.CONFIGURATION) {
+                setConfiguration(Configuration.decode(e.data()), e.index(), e.term());
+                return;
+            }
+        }
+        setConfiguration(fallbackConfiguration, 0, 0);
+    }
+
+    private void setConfiguration(Configuration next, long index, long term) {
+        configuration = next;
+        configIndex = index;
+        configTerm = term;
+        if (leader != null) {
+            leader.configurationChanged(next, index);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ helpers
+
+    private void send(RaftMessage m) {
+        out.late.add(m);
+    }
+
+    private SoftState softState() {
+        return new SoftState(role, currentTerm, leaderId);
+    }
+
+    // ------------------------------------------------------------------------------------------------ inspection
+
+    public String id() {
+        return id;
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long currentTerm() {
+        return currentTerm;
+    }
+
+    /** The leader's id as far as this node knows, or null. */
+    public String leaderId() {
+        return leaderId;
+    }
+
+    public long commitIndex() {
+        return log.commitIndex();
+    }
+
+    public long lastLogIndex() {
+        return log.lastIndex();
+    }
+
+    /** The configuration in effect (the latest in the log, committed or not). */
+    public Configuration configuration() {
+        return configuration;
+    }
+
+    /** Index of the log entry holding the configuration in effect (0 if from a snapshot or the bootstrap). */
+    public long configurationIndex() {
+        return configIndex;
+    }
+
+    /** True while this leader's lease holds (thesis §6.4.1): it may serve reads without a round trip. */
+    public boolean leaseValid() {
+        return leader != null && leader.leaseValid();
+    }
+
+    /** The target of a leadership transfer in progress, or null. */
+    public String transferTarget() {
+        return leader == null ? null : leader.transferee();
+    }
+
+    /** Leader only: each follower's match index (empty map on non-leaders). */
+    public Map<String, Long> matchIndexes() {
+        return leader == null ? Map.of() : leader.matchIndexes();
+    }
+
+    /** Leader only: a readable description of each follower's replication state. */
+    public Map<String, String> progressDescription() {
+        return leader == null ? Map.of() : leader.progressDescription();
+    }
+
+    /** The current term and vote. */
+    public HardState hardState() {
+        return new HardState(currentTerm, votedFor);
+    }
+
+    /** Index of the last entry covered by the latest snapshot (0 if none). */
+    public long snapshotIndex() {
+        return log.snapshotIndex();
+    }
+
+    /** First index of the log this node holds (persisted or not). */
+    public long firstLogIndex() {
+        return log.firstIndex();
+    }
+
+    /** Term of the entry at {@code index} in this node's log (persisted or not); 0 for index 0, -1 if unknown. */
+    public long logTerm(long index) {
+        return log.term(index);
+    }
+
+    /** The entry at {@code index} in this node's log (persisted or not). */
+    public LogEntry logEntry(long index) {
+        return log.entry(index);
+    }
+
+    @Override
+    public String toString() {
+        return id + "[" + role.lowerName() + " term=" + currentTerm + " last=" + log.lastIndex() + " commit="
+                + log.commitIndex() + "]";
+    }
 }
