@@ -115,6 +115,7 @@ public final class NettyTransport implements Transport {
                     .channel();
         } catch (Exception e) {
             shutdownGroup();
+            group = null;
             throw e;
         }
         LOG.info("{}: raft transport listening on {}{}", config.nodeId(), serverChannel.localAddress(),
@@ -126,6 +127,12 @@ public final class NettyTransport implements Transport {
         return (InetSocketAddress) serverChannel.localAddress();
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Peers not in {@code members} are closed, new ones dialled, and a peer whose address changed is
+     * re-dialled at its new address; this node's own id is skipped. Must be called after {@link #start}.
+     */
     @Override
     public synchronized void updatePeers(Collection<Member> members) {
         if (group == null || closed) {
@@ -229,8 +236,8 @@ public final class NettyTransport implements Transport {
             return;
         }
         closed = true;
+        // The peers stay in the map (closed), so that late sends are counted as dropped{reason=closed}.
         peers.values().forEach(PeerConnection::close);
-        peers.clear();
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
