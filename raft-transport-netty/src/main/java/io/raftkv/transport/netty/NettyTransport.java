@@ -49,7 +49,9 @@ import java.util.concurrent.TimeUnit;
  * each peer once, and {@code send}'s flushes are merged per event-loop turn.
  *
  * <p><b>Receiving.</b> Inbound messages are handed to the {@link MessageHandler} on the Netty event loop that
- * owns the connection; the handler must not block. Bad input closes only the connection it came on.
+ * owns the connection; the handler must not block, and with more than one I/O thread it is called concurrently
+ * for different peers (messages of one peer arrive in order on one thread). Bad input closes only the
+ * connection it came on.
  *
  * <p>Thread names start with {@code raft-netty-<nodeId>}; {@link #close()} stops all of them.
  */
