@@ -226,6 +226,12 @@ public final class NettyTransport implements Transport {
         return channel;
     }
 
+    /** The handshaken outbound connection to {@code peerId}, or null (tests inspect its pipeline). */
+    Channel activeChannel(String peerId) {
+        PeerConnection peer = peers.get(peerId);
+        return peer == null ? null : peer.active();
+    }
+
     /** True if an outbound connection to {@code peerId} is up and handshaken (for tests and status pages). */
     public boolean isConnected(String peerId) {
         PeerConnection peer = peers.get(peerId);
