@@ -74,6 +74,8 @@ public final class NettyTransport implements Transport {
     private ConnectionContext context;
     private Bootstrap clientTemplate;
     private volatile boolean closed;
+    /** Peers given before {@link #start}; dialled when it completes. */
+    private List<Member> pendingMembers;
 
     public NettyTransport(NettyTransportConfig config, MeterRegistry registry) {
         this.config = Objects.requireNonNull(config, "config");
@@ -87,8 +89,8 @@ public final class NettyTransport implements Transport {
 
     @Override
     public synchronized void start(MessageHandler handler) throws Exception {
-        if (group != null) {
-            throw new IllegalStateException("already started");
+        if (group != null || closed) {
+            throw new IllegalStateException(closed ? "closed" : "already started");
         }
         Objects.requireNonNull(handler, "handler");
         SslContext serverSsl = config.tls() == null ? null : TlsContexts.server(config.tls());
@@ -122,6 +124,10 @@ public final class NettyTransport implements Transport {
         }
         LOG.info("{}: raft transport listening on {}{}", config.nodeId(), serverChannel.localAddress(),
                 config.tls() == null ? "" : " (mutual TLS)");
+        if (pendingMembers != null) {
+            updatePeers(pendingMembers);
+            pendingMembers = null;
+        }
     }
 
     /** The address the server is bound to (useful with port 0). */
@@ -133,12 +139,17 @@ public final class NettyTransport implements Transport {
      * {@inheritDoc}
      *
      * <p>Peers not in {@code members} are closed, new ones dialled, and a peer whose address changed is
-     * re-dialled at its new address; this node's own id is skipped. Must be called after {@link #start}.
+     * re-dialled at its new address; this node's own id is skipped. Called before {@link #start}, the peers
+     * are remembered and dialled once started; called after {@link #close}, it does nothing.
      */
     @Override
     public synchronized void updatePeers(Collection<Member> members) {
-        if (group == null || closed) {
-            throw new IllegalStateException("transport not running");
+        if (closed) {
+            return;
+        }
+        if (group == null) {
+            pendingMembers = List.copyOf(members);
+            return;
         }
         Map<String, String> wanted = new HashMap<>();
         for (Member m : members) {

@@ -242,6 +242,24 @@ class NettyTransportTest {
     }
 
     @Test
+    void peersGivenBeforeStartAreDialledOnStart() throws Exception {
+        try (TestNode b = TestNode.start("b", "127.0.0.3")) {
+            java.util.concurrent.BlockingQueue<RaftMessage> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            NettyTransport a = new NettyTransport(NettyTransportConfig.builder("a", TestNode.CLUSTER, "127.0.0.2:0")
+                    .build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+            try {
+                a.updatePeers(List.of(b.member()));
+                a.start(got::add);
+                TestNode.awaitTrue(() -> a.isConnected("b"), Duration.ofSeconds(10), "a dials b once started");
+            } finally {
+                a.close();
+            }
+            a.updatePeers(List.of(b.member())); // after close: ignored, no exception
+            a.send(new TimeoutNow("a", "b", 1));  // after close: dropped, no exception
+        }
+    }
+
+    @Test
     void aHandlerThatThrowsDoesNotCostTheConnection() throws Exception {
         try (TestNode a = TestNode.start("a", "127.0.0.2")) {
             List<RaftMessage> got = new java.util.concurrent.CopyOnWriteArrayList<>();
