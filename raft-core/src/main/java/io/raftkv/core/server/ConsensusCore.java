@@ -1,0 +1,78 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.Proposal;
+import io.raftkv.core.Ready;
+import io.raftkv.core.Role;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
+import io.raftkv.core.message.RaftMessage;
+import io.raftkv.core.storage.SnapshotMeta;
+
+import java.util.Map;
+
+/**
+ * The part of {@link io.raftkv.core.RaftNode} the driver uses. It exists so that the driver's own rules (Ready
+ * order, group commit, backpressure, shutdown) can be tested against a scripted core, independently of the
+ * algorithm's timing. The only production implementation is {@link RaftNodeCore}. Called from the raft thread
+ * only.
+ */
+interface ConsensusCore {
+
+    void tick();
+
+    void step(RaftMessage message);
+
+    /** @throws io.raftkv.core.NotLeaderException        if not leader
+     *  @throws io.raftkv.core.ProposalRejectedException if the leader cannot take it now */
+    Proposal propose(byte[] command);
+
+    /** @throws io.raftkv.core.NotLeaderException        if not leader
+     *  @throws io.raftkv.core.ProposalRejectedException if the change cannot be made now */
+    Proposal changeMembership(MembershipChange change);
+
+    /** @throws io.raftkv.core.NotLeaderException        if not leader
+     *  @throws io.raftkv.core.ProposalRejectedException if a transfer is already running or the target is invalid */
+    void transferLeadership(String target);
+
+    void readIndex(long requestId);
+
+    /** A durable snapshot covers the log up to {@code meta.lastIncludedIndex()}. */
+    void compact(SnapshotMeta meta);
+
+    /** A complete snapshot from the leader is durable; false if stale. */
+    boolean installSnapshot(SnapshotMeta meta);
+
+    /** Leader: sending {@code peer} the snapshot at {@code index} finished or was abandoned. */
+    void reportSnapshot(String peer, long index, boolean success);
+
+    /** Last index covered by the snapshot the core relies on (0 if none). */
+    long snapshotIndex();
+
+    boolean hasReady();
+
+    Ready ready();
+
+    void advance(Ready ready);
+
+    /** The state machine applied up to here: bounds how far committed entries are handed out. */
+    void reportApplied(long appliedIndex);
+
+    Role role();
+
+    long currentTerm();
+
+    String leaderId();
+
+    long commitIndex();
+
+    long lastLogIndex();
+
+    /** Term of the entry at {@code index}, or -1 if this core no longer (or does not yet) hold it. */
+    long termAt(long index);
+
+    Configuration configuration();
+
+    boolean leaseValid();
+
+    Map<String, Long> matchIndexes();
+}

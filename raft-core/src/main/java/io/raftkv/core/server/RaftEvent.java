@@ -1,0 +1,43 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.cluster.MembershipChange;
+import io.raftkv.core.message.RaftMessage;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What other threads hand to the raft thread through its queue (many producers, one consumer). The raft thread is
+ * the only one that touches the {@link io.raftkv.core.RaftNode}, so the core needs no locks.
+ */
+sealed interface RaftEvent {
+
+    /** A client command for the leader's log. */
+    record Propose(byte[] command, CompletableFuture<byte[]> future, long startNanos) implements RaftEvent {
+    }
+
+    /** A single-server membership change (thesis §4.1); completes like a proposal, with an empty result. */
+    record ChangeMembership(MembershipChange change, CompletableFuture<byte[]> future, long startNanos)
+            implements RaftEvent {
+    }
+
+    /** Hand leadership to {@code target} (thesis §3.10); null means the most up-to-date voter. */
+    record TransferLeadership(String target, CompletableFuture<Void> future) implements RaftEvent {
+    }
+
+    /** A linearizable or lease read. */
+    record Read(PendingRead read, ReadLevel level) implements RaftEvent {
+    }
+
+    /** A message from a peer, delivered by the transport. */
+    record Inbound(RaftMessage message) implements RaftEvent {
+    }
+
+    /** The snapshot writer made a snapshot durable: the core and the log may drop what it covers (§7). */
+    record SnapshotTaken(io.raftkv.core.storage.SnapshotMeta meta) implements RaftEvent {
+    }
+
+    /** Nothing to do but look at the stop flag now rather than at the next tick. */
+    enum Wakeup implements RaftEvent {
+        INSTANCE
+    }
+}
