@@ -1,0 +1,171 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.LogEntry;
+import io.raftkv.core.statemachine.StateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.function.Consumer;
+
+/**
+ * The apply thread: feeds committed entries to the {@link StateMachine} in index order, exactly once each
+ * (State Machine Safety, §5.4.3), completes the proposers' futures with the results, and answers reads once the
+ * state machine has caught up with their read index (thesis §6.4 step 4).
+ *
+ * <p>The raft thread hands work over with {@link #submit} and {@link #awaitRead} and never waits for it, so a
+ * slow state machine delays applies, not elections or replication. Futures complete on this thread: callers
+ * should attach heavy continuations with the {@code *Async} variants.
+ */
+final class ApplyLoop implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(ApplyLoop.class);
+
+    private sealed interface Task {
+    }
+
+    private record Committed(List<LogEntry> entries) implements Task {
+    }
+
+    private record AwaitRead(long readIndex, PendingRead read) implements Task {
+    }
+
+    private enum Stop implements Task {
+        INSTANCE
+    }
+
+    private final String id;
+    private final StateMachine stateMachine;
+    private final PendingProposals proposals;
+    private final RaftMetrics metrics;
+    private final int batchSize;
+    private final Consumer<Throwable> onFatal;
+    private final LinkedBlockingQueue<Task> tasks = new LinkedBlockingQueue<>();
+    /** Reads whose read index is not applied yet, lowest index first. Apply thread only. */
+    private final PriorityQueue<AwaitRead> waiting = new PriorityQueue<>(Comparator.comparingLong(AwaitRead::readIndex));
+    /** lastApplied (Figure 2); written by the apply thread only. */
+    private volatile long appliedIndex;
+
+    ApplyLoop(String id, StateMachine stateMachine, PendingProposals proposals, RaftMetrics metrics, int batchSize,
+              long initialAppliedIndex, Consumer<Throwable> onFatal) {
+        this.id = id;
+        this.stateMachine = stateMachine;
+        this.proposals = proposals;
+        this.metrics = metrics;
+        this.batchSize = batchSize;
+        this.appliedIndex = initialAppliedIndex;
+        this.onFatal = onFatal;
+    }
+
+    /** Raft thread: these entries are committed and durable locally; apply them after everything submitted before. */
+    void submit(List<LogEntry> committed) {
+        tasks.add(new Committed(committed));
+    }
+
+    /** Raft thread: answer {@code read} once {@code readIndex} is applied. */
+    void awaitRead(long readIndex, PendingRead read) {
+        tasks.add(new AwaitRead(readIndex, read));
+    }
+
+    /** Applies everything submitted so far, then stops. */
+    void requestStop() {
+        tasks.add(Stop.INSTANCE);
+    }
+
+    long appliedIndex() {
+        return appliedIndex;
+    }
+
+    @Override
+    public void run() {
+        List<Task> batch = new ArrayList<>();
+        boolean stop = false;
+        try {
+            while (!stop) {
+                batch.add(tasks.take());
+                tasks.drainTo(batch);
+                for (Task t : batch) {
+                    if (t instanceof Committed c) {
+                        applyAll(c.entries());
+                    } else if (t instanceof AwaitRead r) {
+                        waiting.add(r);
+                    } else {
+                        stop = true;
+                        break;
+                    }
+                }
+                batch.clear();
+                serveReads();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            onFatal.accept(e);
+        } catch (Throwable t) {
+            // An exception from StateMachine.apply means this server cannot go on deterministically (its state
+            // would diverge from the others'); stop it rather than skip the entry.
+            LOG.error("{}: apply thread failed at applied index {}; stopping the server", id, appliedIndex, t);
+            onFatal.accept(t);
+        } finally {
+            ShutdownException stopped = new ShutdownException("server stopped before the read was served", null);
+            for (AwaitRead r : waiting) {
+                r.read().future().completeExceptionally(stopped);
+            }
+            waiting.clear();
+        }
+    }
+
+    private void applyAll(List<LogEntry> entries) {
+        long applied = appliedIndex;
+        int sinceServed = 0;
+        for (LogEntry e : entries) {
+            if (e.index() <= applied) {
+                // Already in the state machine: restored from a snapshot, or a persistent state machine that
+                // remembers its last applied index across restarts. Applying again would apply twice.
+                continue;
+            }
+            if (e.index() != applied + 1) {
+                throw new IllegalStateException("committed entries skip from applied index " + applied
+                        + " to " + e.index() + ": refusing to apply out of order");
+            }
+            byte[] result = null;
+            if (e.type() == EntryType.COMMAND) {
+                long t0 = System.nanoTime();
+                result = stateMachine.apply(e.index(), e.data());
+                metrics.recordNanos(metrics.applyLatency, t0);
+            }
+            // NOOP and CONFIGURATION entries are Raft's own: the state machine never sees them, but they still
+            // advance lastApplied (and a proposal waiting at that index was overwritten: NotCommitted).
+            applied = e.index();
+            PendingProposals.Pending p = proposals.onApplied(e, result);
+            if (p != null) {
+                metrics.recordNanos(metrics.proposalLatency, p.startNanos());
+            }
+            if (++sinceServed >= batchSize) {
+                appliedIndex = applied;
+                serveReads();
+                sinceServed = 0;
+            }
+        }
+        appliedIndex = applied;
+    }
+
+    private void serveReads() {
+        long applied = appliedIndex;
+        while (!waiting.isEmpty() && waiting.peek().readIndex() <= applied) {
+            PendingRead read = waiting.poll().read();
+            if (read.future().isDone()) {
+                continue;
+            }
+            try {
+                read.future().complete(stateMachine.query(read.query()));
+            } catch (RuntimeException e) {
+                // A query is read-only: its failure is the reader's problem, not the server's.
+                read.future().completeExceptionally(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.Proposal;
+import io.raftkv.core.Ready;
+import io.raftkv.core.Role;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.message.RaftMessage;
+
+import java.util.Map;
+
+/**
+ * The part of {@link io.raftkv.core.RaftNode} the driver uses. It exists so that the driver's own rules (Ready
+ * order, group commit, backpressure, shutdown) can be tested against a scripted core, independently of the
+ * algorithm's timing. The only production implementation is {@link RaftNodeCore}. Called from the raft thread
+ * only.
+ */
+interface ConsensusCore {
+
+    void tick();
+
+    void step(RaftMessage message);
+
+    /** @throws io.raftkv.core.NotLeaderException        if not leader
+     *  @throws io.raftkv.core.ProposalRejectedException if the leader cannot take it now */
+    Proposal propose(byte[] command);
+
+    void readIndex(long requestId);
+
+    boolean hasReady();
+
+    Ready ready();
+
+    void advance(Ready ready);
+
+    Role role();
+
+    long currentTerm();
+
+    String leaderId();
+
+    long commitIndex();
+
+    long lastLogIndex();
+
+    /** Term of the entry at {@code index}, or -1 if this core no longer (or does not yet) hold it. */
+    long termAt(long index);
+
+    Configuration configuration();
+
+    boolean leaseValid();
+
+    Map<String, Long> matchIndexes();
+}

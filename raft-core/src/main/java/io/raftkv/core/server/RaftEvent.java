@@ -1,0 +1,29 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.message.RaftMessage;
+
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What other threads hand to the raft thread through its queue (many producers, one consumer). The raft thread is
+ * the only one that touches the {@link io.raftkv.core.RaftNode}, so the core needs no locks.
+ */
+sealed interface RaftEvent {
+
+    /** A client command for the leader's log. */
+    record Propose(byte[] command, CompletableFuture<byte[]> future, long startNanos) implements RaftEvent {
+    }
+
+    /** A linearizable or lease read. */
+    record Read(PendingRead read, ReadLevel level) implements RaftEvent {
+    }
+
+    /** A message from a peer, delivered by the transport. */
+    record Inbound(RaftMessage message) implements RaftEvent {
+    }
+
+    /** Nothing to do but look at the stop flag now rather than at the next tick. */
+    enum Wakeup implements RaftEvent {
+        INSTANCE
+    }
+}

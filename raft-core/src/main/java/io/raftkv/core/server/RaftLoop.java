@@ -1,0 +1,399 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.NotLeaderException;
+import io.raftkv.core.Proposal;
+import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.ReadState;
+import io.raftkv.core.Ready;
+import io.raftkv.core.Role;
+import io.raftkv.core.SoftState;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.Member;
+import io.raftkv.core.message.LogEntry;
+import io.raftkv.core.storage.LogStore;
+import io.raftkv.core.storage.StableStore;
+import io.raftkv.core.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The raft thread: the only thread that touches the {@link ConsensusCore}. One loop turn:
+ * <ol>
+ *   <li>wait for an event, but no longer than until the next tick is due;</li>
+ *   <li>drain <em>every</em> queued event (proposals, peer messages, reads) and feed them to the core;</li>
+ *   <li>fire the ticks that are due;</li>
+ *   <li>process one {@link Ready} in the order its javadoc prescribes — early messages, hard state, entries with a
+ *       single append and a single sync, messages, committed entries to the apply thread — then advance;</li>
+ *   <li>publish a {@link RaftStatus}.</li>
+ * </ol>
+ * Because everything that queued up during one turn's fsync goes into the next turn's single append and sync,
+ * the batch grows with the load: that is group commit, with no timer and no tuning.
+ *
+ * <p>Stopping is a flag plus a wake-up, never {@link Thread#interrupt()}: interrupting a thread inside
+ * {@code FileChannel.force} closes the channel, which would turn a clean shutdown into a broken log.
+ */
+final class RaftLoop implements Runnable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftLoop.class);
+    /** After a long stall (GC, slow disk) fire at most this many overdue ticks, then resynchronise the clock. */
+    private static final int MAX_CATCH_UP_TICKS = 10;
+
+    private final String id;
+    private final ConsensusCore core;
+    private final LogStore log;
+    private final StableStore stable;
+    private final Transport transport;
+    private final BlockingQueue<RaftEvent> events;
+    private final AtomicInteger queuedMessages;
+    private final ApplyLoop apply;
+    private final PendingProposals proposals;
+    private final RaftMetrics metrics;
+    private final RaftServerOptions options;
+    private final long lastSnapshotIndex;
+    private final Consumer<RaftStatus> statusSink;
+    private final Consumer<Throwable> onFatal;
+
+    /** Linearizable reads waiting for their ReadState, by request id. Raft thread only. */
+    private final Map<Long, PendingRead> readsById = new HashMap<>();
+    private long nextReadId = 1;
+    private final List<RaftEvent> batch = new ArrayList<>();
+    private volatile boolean stopRequested;
+
+    // The last soft state seen, to log and count changes.
+    private Role role;
+    private long term;
+    private String leaderId;
+    private Configuration configuration;
+
+    RaftLoop(String id, ConsensusCore core, LogStore log, StableStore stable, Transport transport,
+             BlockingQueue<RaftEvent> events, AtomicInteger queuedMessages, ApplyLoop apply,
+             PendingProposals proposals, RaftMetrics metrics, RaftServerOptions options, long lastSnapshotIndex,
+             Consumer<RaftStatus> statusSink, Consumer<Throwable> onFatal) {
+        this.id = id;
+        this.core = core;
+        this.log = log;
+        this.stable = stable;
+        this.transport = transport;
+        this.events = events;
+        this.queuedMessages = queuedMessages;
+        this.apply = apply;
+        this.proposals = proposals;
+        this.metrics = metrics;
+        this.options = options;
+        this.lastSnapshotIndex = lastSnapshotIndex;
+        this.statusSink = statusSink;
+        this.onFatal = onFatal;
+        this.role = core.role();
+        this.term = core.currentTerm();
+        this.leaderId = core.leaderId();
+        metrics.role(role, term);
+    }
+
+    /** Asks the loop to stop after the turn in progress (which finishes its fsync). Any thread. */
+    void requestStop() {
+        stopRequested = true;
+        events.offer(RaftEvent.Wakeup.INSTANCE);
+    }
+
+    @Override
+    public void run() {
+        long interval = options.tickInterval().toNanos();
+        long nextTick = System.nanoTime() + interval;
+        try {
+            updatePeersIfChanged();
+            publishStatus();
+            while (!stopRequested) {
+                // A Ready left over (advance can make more work, e.g. a leader's own fsync completing a quorum)
+                // must not wait for the next tick.
+                long waitNanos = core.hasReady() ? 0 : nextTick - System.nanoTime();
+                RaftEvent first = waitNanos > 0 ? events.poll(waitNanos, TimeUnit.NANOSECONDS) : events.poll();
+                if (first != null) {
+                    batch.add(first);
+                    events.drainTo(batch);
+                    for (RaftEvent e : batch) {
+                        handle(e);
+                    }
+                    batch.clear();
+                }
+                nextTick = tickIfDue(nextTick, interval);
+                if (core.hasReady()) {
+                    processReady(core.ready());
+                }
+                updatePeersIfChanged();
+                publishStatus();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            onFatal.accept(e);
+        } catch (Throwable t) {
+            // Storage failed (or the core hit a bug): going on could ack what is not durable. Stop.
+            LOG.error("{}: raft thread failed in term {}; stopping the server", id, term, t);
+            onFatal.accept(t);
+        }
+    }
+
+    private void handle(RaftEvent e) {
+        if (e instanceof RaftEvent.Inbound in) {
+            queuedMessages.decrementAndGet();
+            if (!stopRequested) {
+                core.step(in.message());
+            }
+        } else if (e instanceof RaftEvent.Propose p) {
+            propose(p);
+        } else if (e instanceof RaftEvent.Read r) {
+            read(r);
+        }
+        // Wakeup: nothing to do; the loop re-checks the stop flag.
+    }
+
+    private void propose(RaftEvent.Propose p) {
+        if (stopRequested) {
+            p.future().completeExceptionally(new ShutdownException("server is shutting down", null));
+            return;
+        }
+        if (p.future().isDone()) {
+            return; // the caller gave up (cancelled, timed out) before it was proposed: nothing to do
+        }
+        try {
+            Proposal at = core.propose(p.command());
+            proposals.register(at, p.future(), p.startNanos());
+            metrics.proposalsAccepted.increment();
+        } catch (NotLeaderException ex) {
+            metrics.proposalsNotLeader.increment();
+            p.future().completeExceptionally(ex);
+        } catch (ProposalRejectedException ex) {
+            metrics.proposalsRejected.increment();
+            p.future().completeExceptionally(ex);
+        }
+    }
+
+    private void read(RaftEvent.Read r) {
+        if (stopRequested) {
+            r.read().future().completeExceptionally(new ShutdownException("server is shutting down", null));
+            return;
+        }
+        if (r.level() == ReadLevel.LEASE) {
+            long index = leaseReadIndex();
+            if (index >= 0) {
+                apply.awaitRead(index, r.read());
+                return;
+            }
+        }
+        long requestId = nextReadId++;
+        readsById.put(requestId, r.read());
+        core.readIndex(requestId);
+    }
+
+    /**
+     * The index a lease read may be served at, or -1 if the lease cannot be used. Thesis §6.4.1: while the lease
+     * holds no other leader can have committed anything, so the commit index is current without a round trip.
+     * But as in §6.4 step 1, a new leader's commit index may lag its predecessor's until it commits an entry of its
+     * own term; until then fall back to ReadIndex.
+     */
+    private long leaseReadIndex() {
+        if (core.role() != Role.LEADER || !core.leaseValid()) {
+            return -1;
+        }
+        long commit = core.commitIndex();
+        return core.termAt(commit) == core.currentTerm() ? commit : -1;
+    }
+
+    private long tickIfDue(long nextTick, long interval) {
+        long now = System.nanoTime();
+        int fired = 0;
+        while (now - nextTick >= 0) {
+            if (fired == MAX_CATCH_UP_TICKS) {
+                LOG.warn("{}: raft thread stalled for over {} ticks; skipping ahead", id, MAX_CATCH_UP_TICKS);
+                return now + interval;
+            }
+            core.tick();
+            fired++;
+            nextTick += interval;
+        }
+        if (fired > 0) {
+            expireReads(now);
+        }
+        return nextTick;
+    }
+
+    /** Reads whose ReadState never came (leader lost, message dropped) fail; reads are safe to retry. */
+    private void expireReads(long now) {
+        if (readsById.isEmpty()) {
+            return;
+        }
+        Iterator<PendingRead> it = readsById.values().iterator();
+        while (it.hasNext()) {
+            PendingRead read = it.next();
+            if (read.future().isDone()) {
+                it.remove();
+            } else if (now - read.deadlineNanos() >= 0) {
+                it.remove();
+                read.future().completeExceptionally(new NotLeaderException(otherLeader()));
+            }
+        }
+    }
+
+    /** The leader to send a client to: null when unknown, or when it is us and we could not confirm it. */
+    private String otherLeader() {
+        String leader = core.leaderId();
+        return id.equals(leader) ? null : leader;
+    }
+
+    /** One Ready, in the order {@link Ready}'s javadoc prescribes. */
+    private void processReady(Ready rd) throws IOException {
+        // 1. Thesis §10.2.1: the leader's AppendEntries leave before its own fsync, so the followers' disks and
+        //    the leader's work in parallel; the core counts the leader in a quorum only after its sync (advance).
+        if (!rd.earlyMessages().isEmpty()) {
+            transport.sendAll(rd.earlyMessages());
+        }
+        // 2. Term and vote are durable before any message of this term leaves (Election Safety, §5.2).
+        if (rd.hardState() != null) {
+            long t0 = System.nanoTime();
+            stable.save(rd.hardState());
+            metrics.recordNanos(metrics.hardStateSaveLatency, t0);
+        }
+        // 3. Entries are durable before a follower acknowledges them (§5.3), with one append and one sync.
+        if (!rd.entries().isEmpty()) {
+            persist(rd.entries());
+        }
+        // 4. Messages that acknowledge what was just persisted (votes, AppendEntries responses).
+        if (!rd.messages().isEmpty()) {
+            transport.sendAll(rd.messages());
+        }
+        // 5. Committed entries go to the apply thread; the raft thread never waits for the state machine.
+        if (!rd.committedEntries().isEmpty()) {
+            apply.submit(rd.committedEntries());
+            metrics.commits.increment(rd.committedEntries().size());
+        }
+        // 6. Reads whose read index is now known wait on the apply thread for the state machine to catch up.
+        for (ReadState rs : rd.readStates()) {
+            resolveRead(rs);
+        }
+        if (rd.softState() != null) {
+            onSoftState(rd.softState());
+        }
+        core.advance(rd);
+    }
+
+    private void persist(List<LogEntry> entries) throws IOException {
+        long first = entries.get(0).index();
+        if (first <= log.lastIndex()) {
+            // §5.3: an existing entry conflicts with a new one: delete it and all that follow. (Raft never reaches
+            // here for committed entries: Leader Completeness, §5.4.)
+            log.truncateSuffix(first);
+        }
+        log.append(entries);
+        long t0 = System.nanoTime();
+        log.sync();
+        metrics.recordNanos(metrics.logSyncLatency, t0);
+        metrics.syncBatchEntries.record(entries.size());
+    }
+
+    private void resolveRead(ReadState rs) {
+        PendingRead read = readsById.remove(rs.requestId());
+        if (read == null || read.future().isDone()) {
+            return; // expired, or not ours
+        }
+        if (rs.success()) {
+            apply.awaitRead(rs.readIndex(), read);
+        } else {
+            read.future().completeExceptionally(new NotLeaderException(otherLeader()));
+        }
+    }
+
+    private void onSoftState(SoftState ss) {
+        if (ss.term() != term) {
+            LOG.info("{}: term {} -> {}", id, term, ss.term());
+        }
+        if (ss.role() != role) {
+            LOG.info("{}: {} -> {} in term {}{}", id, role == null ? "none" : role.lowerName(), ss.role().lowerName(),
+                    ss.term(), ss.leaderId() == null ? "" : " (leader " + ss.leaderId() + ")");
+            if (ss.role() == Role.CANDIDATE) {
+                metrics.elections.increment();
+            }
+        } else if (ss.leaderId() != null && !ss.leaderId().equals(leaderId)) {
+            LOG.info("{}: leader is {} in term {}", id, ss.leaderId(), ss.term());
+        }
+        if (ss.leaderId() != null && !ss.leaderId().equals(leaderId)) {
+            metrics.leaderChanges.increment();
+        }
+        if (role == Role.LEADER && (ss.role() != Role.LEADER || ss.term() != term)) {
+            failUncommittedProposals(ss);
+        }
+        role = ss.role();
+        term = ss.term();
+        leaderId = ss.leaderId();
+        metrics.role(role, term);
+    }
+
+    /**
+     * Leadership was lost. Entries at or below the commit index are committed and will reach the apply thread,
+     * which decides them; for the rest nobody here will learn the outcome: a new leader may commit them (§5.4.2)
+     * or overwrite them (§5.3).
+     */
+    private void failUncommittedProposals(SoftState now) {
+        long commit = core.commitIndex();
+        long newTerm = now.term();
+        boolean stillLeader = now.role() == Role.LEADER;
+        proposals.failIf(p -> p.index() > commit && (!stillLeader || p.term() < newTerm),
+                p -> new OutcomeUnknownException(p.index(), p.term(), "leadership lost in term " + p.term()
+                        + " before the entry was known to be committed", null));
+    }
+
+    private void updatePeersIfChanged() {
+        Configuration now = core.configuration();
+        if (now != null && !now.equals(configuration)) {
+            List<Member> peers = new ArrayList<>();
+            for (Member m : now.members()) {
+                if (!m.id().equals(id)) {
+                    peers.add(m);
+                }
+            }
+            transport.updatePeers(peers);
+            if (configuration != null) {
+                LOG.info("{}: configuration {} -> {}", id, configuration, now);
+            }
+            configuration = now;
+        }
+    }
+
+    private void publishStatus() {
+        boolean leader = core.role() == Role.LEADER;
+        long lastLogIndex = core.lastLogIndex();
+        Map<String, Long> match = leader ? core.matchIndexes() : Map.of();
+        List<RaftStatus.MemberStatus> members = new ArrayList<>();
+        if (configuration != null) {
+            for (Member m : configuration.members()) {
+                Long matchIndex = null;
+                if (leader) {
+                    matchIndex = match.containsKey(m.id()) ? match.get(m.id())
+                            : m.id().equals(id) ? Long.valueOf(lastLogIndex) : null;
+                }
+                members.add(new RaftStatus.MemberStatus(m.id(), m.address(), m.voter(), matchIndex));
+            }
+        }
+        long commit = core.commitIndex();
+        metrics.commitIndex(commit);
+        metrics.replication(lastLogIndex, match, id);
+        statusSink.accept(new RaftStatus(id, core.role(), core.currentTerm(), core.leaderId(), commit,
+                apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true));
+    }
+
+    /** After the thread stopped: fail the reads still waiting for a read index. */
+    void failWaitingReads(Throwable cause) {
+        for (PendingRead read : readsById.values()) {
+            read.future().completeExceptionally(new ShutdownException("server stopped before the read index was known", cause));
+        }
+        readsById.clear();
+    }
+}

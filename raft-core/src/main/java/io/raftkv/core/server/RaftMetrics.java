@@ -1,0 +1,152 @@
+package io.raftkv.core.server;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.raftkv.core.Role;
+
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The driver's Micrometer meters (DESIGN.md §10). Names are {@code raft.*}; the server is the {@code node} tag and
+ * a follower is the {@code peer} tag — never part of a name. Updated from the raft and apply threads; gauges read
+ * atomics.
+ *
+ * <table>
+ *   <caption>meters</caption>
+ *   <tr><td>raft.proposals{result}</td><td>counter</td><td>proposals by result: accepted, not_leader, rejected,
+ *       overloaded</td></tr>
+ *   <tr><td>raft.commits</td><td>counter</td><td>committed entries handed to the apply thread</td></tr>
+ *   <tr><td>raft.apply.latency</td><td>timer</td><td>time in {@code StateMachine.apply}, per command</td></tr>
+ *   <tr><td>raft.proposal.latency</td><td>timer</td><td>propose to result, on the leader</td></tr>
+ *   <tr><td>raft.fsync.latency{store}</td><td>timer</td><td>log sync ({@code store=log}) and hard state save
+ *       ({@code store=stable})</td></tr>
+ *   <tr><td>raft.fsync.batch.entries</td><td>summary</td><td>entries made durable per log sync (group commit)</td></tr>
+ *   <tr><td>raft.elections</td><td>counter</td><td>times this server became a candidate</td></tr>
+ *   <tr><td>raft.leader.changes</td><td>counter</td><td>times this server saw a new leader</td></tr>
+ *   <tr><td>raft.term</td><td>gauge</td><td>current term</td></tr>
+ *   <tr><td>raft.role{role}</td><td>gauge</td><td>1 for the current role, 0 for the others</td></tr>
+ *   <tr><td>raft.replication.lag{peer}</td><td>gauge</td><td>leader only: last log index minus the peer's match
+ *       index; removed when leadership is lost</td></tr>
+ *   <tr><td>raft.pending.proposals / raft.pending.bytes</td><td>gauge</td><td>proposals accepted, not yet
+ *       completed</td></tr>
+ *   <tr><td>raft.commit.index / raft.applied.index</td><td>gauge</td><td>progress</td></tr>
+ *   <tr><td>raft.messages.dropped</td><td>counter</td><td>inbound messages dropped because the queue was full</td></tr>
+ * </table>
+ */
+final class RaftMetrics {
+    private final MeterRegistry registry;
+    private final Tags tags;
+
+    final Counter proposalsAccepted;
+    final Counter proposalsNotLeader;
+    final Counter proposalsRejected;
+    final Counter proposalsOverloaded;
+    final Counter commits;
+    final Timer applyLatency;
+    final Timer proposalLatency;
+    final Timer logSyncLatency;
+    final Timer hardStateSaveLatency;
+    final DistributionSummary syncBatchEntries;
+    final Counter elections;
+    final Counter leaderChanges;
+    final Counter messagesDropped;
+
+    private final AtomicLong term = new AtomicLong();
+    private final AtomicLong commitIndex = new AtomicLong();
+    private final Map<Role, AtomicLong> roleFlags = new EnumMap<>(Role.class);
+    /** Raft thread only. */
+    private final Map<String, AtomicLong> lagByPeer = new HashMap<>();
+    private final Map<String, Gauge> lagGauges = new HashMap<>();
+
+    RaftMetrics(MeterRegistry registry, String nodeId, Budget proposals, Supplier<Long> appliedIndex) {
+        this.registry = registry;
+        this.tags = Tags.of("node", nodeId);
+        proposalsAccepted = proposalCounter("accepted");
+        proposalsNotLeader = proposalCounter("not_leader");
+        proposalsRejected = proposalCounter("rejected");
+        proposalsOverloaded = proposalCounter("overloaded");
+        commits = Counter.builder("raft.commits").tags(tags).description("committed entries handed to the apply thread").register(registry);
+        applyLatency = Timer.builder("raft.apply.latency").tags(tags).description("StateMachine.apply time per command").register(registry);
+        proposalLatency = Timer.builder("raft.proposal.latency").tags(tags).description("propose to result").register(registry);
+        logSyncLatency = Timer.builder("raft.fsync.latency").tags(tags).tag("store", "log").register(registry);
+        hardStateSaveLatency = Timer.builder("raft.fsync.latency").tags(tags).tag("store", "stable").register(registry);
+        syncBatchEntries = DistributionSummary.builder("raft.fsync.batch.entries").tags(tags)
+                .description("entries made durable by one log sync").register(registry);
+        elections = Counter.builder("raft.elections").tags(tags).register(registry);
+        leaderChanges = Counter.builder("raft.leader.changes").tags(tags).register(registry);
+        messagesDropped = Counter.builder("raft.messages.dropped").tags(tags).register(registry);
+        Gauge.builder("raft.term", term, AtomicLong::get).tags(tags).register(registry);
+        Gauge.builder("raft.commit.index", commitIndex, AtomicLong::get).tags(tags).register(registry);
+        Gauge.builder("raft.applied.index", appliedIndex, s -> s.get()).tags(tags).register(registry);
+        Gauge.builder("raft.pending.proposals", proposals, Budget::count).tags(tags).register(registry);
+        Gauge.builder("raft.pending.bytes", proposals, Budget::bytes).tags(tags).register(registry);
+        for (Role r : Role.values()) {
+            AtomicLong flag = new AtomicLong();
+            roleFlags.put(r, flag);
+            Gauge.builder("raft.role", flag, AtomicLong::get).tags(tags).tag("role", r.lowerName()).register(registry);
+        }
+    }
+
+    private Counter proposalCounter(String result) {
+        return Counter.builder("raft.proposals").tags(tags).tag("result", result).register(registry);
+    }
+
+    void recordNanos(Timer timer, long startNanos) {
+        timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** Raft thread. */
+    void role(Role role, long currentTerm) {
+        for (Map.Entry<Role, AtomicLong> e : roleFlags.entrySet()) {
+            e.getValue().set(e.getKey() == role ? 1 : 0);
+        }
+        term.set(currentTerm);
+    }
+
+    /** Raft thread. */
+    void commitIndex(long index) {
+        commitIndex.set(index);
+    }
+
+    /** Raft thread: replication lag per follower while leader; pass an empty map to clear when not leader. */
+    void replication(long lastLogIndex, Map<String, Long> matchIndexes, String self) {
+        for (Map.Entry<String, Long> e : matchIndexes.entrySet()) {
+            if (e.getKey().equals(self)) {
+                continue;
+            }
+            AtomicLong lag = lagByPeer.get(e.getKey());
+            if (lag == null) {
+                lag = new AtomicLong();
+                lagByPeer.put(e.getKey(), lag);
+                lagGauges.put(e.getKey(), Gauge.builder("raft.replication.lag", lag, AtomicLong::get)
+                        .tags(tags).tag("peer", e.getKey()).register(registry));
+            }
+            lag.set(Math.max(0, lastLogIndex - e.getValue()));
+        }
+        // A peer left the configuration or we lost leadership: a lag we cannot measure must not linger.
+        lagByPeer.keySet().removeIf(peer -> {
+            if (matchIndexes.containsKey(peer)) {
+                return false;
+            }
+            registry.remove(lagGauges.remove(peer));
+            return true;
+        });
+    }
+
+    /** Removes every meter this server registered (the registry may outlive the server). */
+    void close() {
+        registry.getMeters().stream()
+                .filter(m -> m.getId().getName().startsWith("raft.") && tags.stream().allMatch(t -> t.getValue().equals(m.getId().getTag(t.getKey()))))
+                .toList()
+                .forEach(registry::remove);
+    }
+}

@@ -1,0 +1,474 @@
+package io.raftkv.core.server;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.RaftNode;
+import io.raftkv.core.RaftOptions;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.message.RaftMessage;
+import io.raftkv.core.statemachine.StateMachine;
+import io.raftkv.core.storage.HardState;
+import io.raftkv.core.storage.LogStore;
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
+import io.raftkv.core.storage.StableStore;
+import io.raftkv.core.transport.Transport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One Raft server: the driver that runs a {@link RaftNode} against real storage, a transport and a state machine.
+ * See the package documentation for the threads and the life of a write.
+ *
+ * <pre>{@code
+ * RaftServer server = RaftServer.builder("n1")
+ *         .logStore(log).stableStore(stable).snapshotStore(snapshots)
+ *         .stateMachine(kv).transport(transport)
+ *         .bootstrap(Configuration.ofVoterIds("n1", "n2", "n3"))
+ *         .meterRegistry(registry)
+ *         .build();
+ * server.start();
+ * byte[] result = server.propose(command).get(5, SECONDS);
+ * byte[] value = server.read(query, ReadLevel.LINEARIZABLE).get(5, SECONDS);
+ * server.close();
+ * }</pre>
+ *
+ * <p><b>Futures.</b> Every future returned completes exactly once: with the result, or with
+ * {@link io.raftkv.core.NotLeaderException} (leader id attached), {@link OverloadedException},
+ * {@link NotCommittedException}, {@link OutcomeUnknownException}, {@link ShutdownException}, or
+ * {@link ProposalRejectedException}. They complete on the raft or apply thread: use the {@code *Async} variants
+ * for heavy continuations. A caller may time a future out itself ({@code orTimeout}); that frees its slot in the
+ * pending bound, and a proposal already appended then has an unknown outcome.
+ *
+ * <p>Thread-safe: every public method may be called from any thread.
+ */
+public final class RaftServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RaftServer.class);
+
+    private enum State { NEW, RUNNING, STOPPING, STOPPED }
+
+    private final String id;
+    private final RaftOptions raftOptions;
+    private final RaftServerOptions options;
+    private final LogStore log;
+    private final StableStore stable;
+    private final SnapshotStore snapshots;
+    private final StateMachine stateMachine;
+    private final Transport transport;
+    private final Configuration bootstrap;
+    private final Random random;
+    private final CoreFactory coreFactory;
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+    private final LinkedBlockingQueue<RaftEvent> events = new LinkedBlockingQueue<>();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final Budget proposalBudget;
+    private final Budget readBudget;
+    private final PendingProposals proposals = new PendingProposals();
+    private final RaftMetrics metrics;
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private volatile RaftStatus status;
+
+    private RaftLoop raftLoop;
+    private volatile ApplyLoop applyLoop;
+    private Thread raftThread;
+    private Thread applyThread;
+
+    private RaftServer(Builder b) {
+        this.id = b.id;
+        this.raftOptions = b.raftOptions;
+        this.options = b.serverOptions;
+        this.log = Objects.requireNonNull(b.logStore, "logStore");
+        this.stable = Objects.requireNonNull(b.stableStore, "stableStore");
+        this.snapshots = Objects.requireNonNull(b.snapshotStore, "snapshotStore");
+        this.stateMachine = Objects.requireNonNull(b.stateMachine, "stateMachine");
+        this.transport = Objects.requireNonNull(b.transport, "transport");
+        this.bootstrap = b.bootstrap;
+        this.random = b.random;
+        this.coreFactory = b.coreFactory;
+        this.proposalBudget = new Budget(options.maxPendingProposals(), options.maxPendingBytes());
+        this.readBudget = new Budget(options.maxPendingReads(), Long.MAX_VALUE);
+        this.metrics = new RaftMetrics(b.meterRegistry, id, proposalBudget,
+                () -> applyLoop == null ? stateMachine.lastAppliedIndex() : applyLoop.appliedIndex());
+        this.status = new RaftStatus(id, null, 0, null, 0, 0, 0, List.of(), 0, false);
+    }
+
+    public static Builder builder(String id) {
+        return new Builder(id);
+    }
+
+    /**
+     * Rebuilds the node from its stores (term and vote, log, newest snapshot), restores the state machine from
+     * the snapshot if it is behind it, starts the transport, the raft thread and the apply thread.
+     */
+    public synchronized void start() throws IOException {
+        if (state.get() != State.NEW) {
+            throw new IllegalStateException("server " + id + " was already started");
+        }
+        HardState hardState = stable.load();
+        SnapshotMeta snapshot = snapshots.latest().orElse(SnapshotMeta.NONE);
+        restoreStateMachine(snapshot);
+        ConsensusCore core = coreFactory.create(
+                new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
+        applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(),
+                stateMachine.lastAppliedIndex(), this::onFatal);
+        raftLoop = new RaftLoop(id, core, log, stable, transport, events, queuedMessages, applyLoop, proposals,
+                metrics, options, snapshot.lastIncludedIndex(), s -> status = s, this::onFatal);
+        try {
+            transport.start(this::onMessage);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("transport of " + id + " failed to start", e);
+        }
+        state.set(State.RUNNING);
+        applyThread = new Thread(applyLoop, "raft-apply-" + id);
+        raftThread = new Thread(raftLoop, "raft-" + id);
+        applyThread.start();
+        raftThread.start();
+        LOG.info("{}: started in term {} (vote {}), log [{}, {}], snapshot at {}, applied {}", id,
+                hardState.currentTerm(), hardState.votedFor(), log.firstIndex(), log.lastIndex(),
+                snapshot.lastIncludedIndex(), stateMachine.lastAppliedIndex());
+    }
+
+    private void restoreStateMachine(SnapshotMeta snapshot) throws IOException {
+        long index = snapshot.lastIncludedIndex();
+        if (index == 0 || stateMachine.lastAppliedIndex() >= index) {
+            return; // nothing to restore, or a persistent state machine that is already ahead of the snapshot
+        }
+        SnapshotStore.Source source = snapshots.openLatest()
+                .orElseThrow(() -> new IOException("snapshot at " + index + " is listed but cannot be opened"));
+        try (source; InputStream in = source.open(0)) {
+            if (source.meta().lastIncludedIndex() != index) {
+                throw new IOException("newest snapshot changed while restoring: " + source.meta() + " vs " + snapshot);
+            }
+            stateMachine.restore(index, in);
+        }
+    }
+
+    /**
+     * Proposes a command for the replicated log. Completes with the state machine's result once the command is
+     * committed and applied here; fails at once with {@link OverloadedException} beyond the pending bounds, and
+     * with {@link io.raftkv.core.NotLeaderException} on a follower. The bytes are copied.
+     */
+    public CompletableFuture<byte[]> propose(byte[] command) {
+        Objects.requireNonNull(command, "command");
+        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+            return future;
+        }
+        long size = command.length;
+        if (size > proposalBudget.maxBytes()) {
+            metrics.proposalsRejected.increment();
+            future.completeExceptionally(new ProposalRejectedException("command of " + size
+                    + " bytes exceeds maxPendingBytes " + proposalBudget.maxBytes()));
+            return future;
+        }
+        if (!proposalBudget.tryAcquire(size)) {
+            metrics.proposalsOverloaded.increment();
+            future.completeExceptionally(new OverloadedException(id + ": " + proposalBudget.count()
+                    + " proposals (" + proposalBudget.bytes() + " bytes) pending; limits "
+                    + proposalBudget.maxCount() + " / " + proposalBudget.maxBytes() + " bytes"));
+            return future;
+        }
+        future.whenComplete((r, e) -> proposalBudget.release(size));
+        enqueue(new RaftEvent.Propose(command.clone(), future, System.nanoTime()));
+        return future;
+    }
+
+    /** A linearizable read ({@link ReadLevel#LINEARIZABLE}). */
+    public CompletableFuture<byte[]> read(byte[] query) {
+        return read(query, ReadLevel.LINEARIZABLE);
+    }
+
+    /**
+     * Answers {@code query} from the state machine at the given freshness. LINEARIZABLE and LEASE reads wait for a
+     * read index and then for the state machine to apply up to it; STALE answers at once on the calling thread.
+     * A read that cannot be confirmed fails with {@link io.raftkv.core.NotLeaderException}: reads are always
+     * safe to retry.
+     */
+    public CompletableFuture<byte[]> read(byte[] query, ReadLevel level) {
+        Objects.requireNonNull(query, "query");
+        Objects.requireNonNull(level, "level");
+        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+            return future;
+        }
+        if (level == ReadLevel.STALE) {
+            try {
+                future.complete(stateMachine.query(query));
+            } catch (RuntimeException e) {
+                future.completeExceptionally(e);
+            }
+            return future;
+        }
+        if (!readBudget.tryAcquire(0)) {
+            future.completeExceptionally(new OverloadedException(id + ": " + readBudget.count() + " reads pending"));
+            return future;
+        }
+        future.whenComplete((r, e) -> readBudget.release(0));
+        long deadline = System.nanoTime() + options.readTimeout().toNanos();
+        enqueue(new RaftEvent.Read(new PendingRead(query.clone(), future, deadline), level));
+        return future;
+    }
+
+    /** The latest status the raft thread published (at most one loop turn old). */
+    public RaftStatus status() {
+        return status;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** True between {@link #start()} and the beginning of {@link #close()} (or a fatal error). */
+    public boolean isRunning() {
+        return state.get() == State.RUNNING;
+    }
+
+    /** The error that stopped the server, if it stopped on one. */
+    public Optional<Throwable> failure() {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /** Transport handler: called from transport threads, never blocks. */
+    private void onMessage(RaftMessage message) {
+        if (state.get() != State.RUNNING) {
+            return;
+        }
+        if (queuedMessages.incrementAndGet() > options.maxQueuedMessages()) {
+            // The raft thread is behind (slow disk?). Raft retransmits, so dropping is safe; queueing is not.
+            queuedMessages.decrementAndGet();
+            metrics.messagesDropped.increment();
+            return;
+        }
+        events.add(new RaftEvent.Inbound(message));
+    }
+
+    private void enqueue(RaftEvent event) {
+        events.add(event);
+        // close() may have drained the queue between our state check and the add: then nobody else will look.
+        if (state.get() != State.RUNNING) {
+            failQueued();
+        }
+    }
+
+    private void failQueued() {
+        List<RaftEvent> left = new ArrayList<>();
+        events.drainTo(left);
+        for (RaftEvent e : left) {
+            if (e instanceof RaftEvent.Propose p) {
+                p.future().completeExceptionally(notRunning());
+            } else if (e instanceof RaftEvent.Read r) {
+                r.read().future().completeExceptionally(notRunning());
+            } else if (e instanceof RaftEvent.Inbound) {
+                queuedMessages.decrementAndGet();
+            }
+        }
+    }
+
+    private ShutdownException notRunning() {
+        State s = state.get();
+        return new ShutdownException(s == State.NEW ? "server " + id + " not started" : "server " + id + " is shut down",
+                failure.get());
+    }
+
+    /** A raft or apply thread died: record why and shut down from another thread (close joins them). */
+    private void onFatal(Throwable t) {
+        if (failure.compareAndSet(null, t)) {
+            Thread closer = new Thread(this::close, "raft-" + id + "-shutdown");
+            closer.setDaemon(true);
+            closer.start();
+        }
+    }
+
+    /**
+     * Graceful shutdown: new calls fail with {@link ShutdownException}; the raft thread finishes the turn in
+     * progress (including its fsync) and stops; the apply thread applies what was already committed and stops;
+     * proposals still pending fail with {@link OutcomeUnknownException}, reads with {@link ShutdownException};
+     * the transport and the stores are closed. Idempotent; blocks until done.
+     */
+    @Override
+    public synchronized void close() {
+        State s = state.get();
+        if (s == State.STOPPED) {
+            return;
+        }
+        if (s == State.NEW) {
+            state.set(State.STOPPED);
+            return;
+        }
+        state.set(State.STOPPING);
+        long timeoutMs = options.shutdownTimeout().toMillis();
+        raftLoop.requestStop();
+        join(raftThread, timeoutMs);
+        closeQuietly("transport", transport::close);
+        applyLoop.requestStop();
+        join(applyThread, timeoutMs);
+
+        Throwable cause = failure.get();
+        failQueued();
+        raftLoop.failWaitingReads(cause);
+        proposals.failAll(p -> new OutcomeUnknownException(p.index(), p.term(),
+                "server " + id + " shut down before the entry was known to be applied", cause));
+        closeQuietly("log store", log::close);
+        closeQuietly("stable store", stable::close);
+        closeQuietly("snapshot store", snapshots::close);
+        metrics.close();
+        RaftStatus last = status;
+        status = new RaftStatus(last.id(), last.role(), last.term(), last.leaderId(), last.commitIndex(),
+                applyLoop.appliedIndex(), last.lastLogIndex(), last.members(), last.lastSnapshotIndex(), false);
+        state.set(State.STOPPED);
+        if (cause == null) {
+            LOG.info("{}: stopped", id);
+        } else {
+            LOG.error("{}: stopped after a fatal error: {}", id, cause.toString());
+        }
+    }
+
+    private void join(Thread t, long timeoutMs) {
+        if (t == Thread.currentThread()) {
+            return;
+        }
+        try {
+            t.join(timeoutMs);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            LOG.error("{}: thread {} did not stop within {} ms", id, t.getName(), timeoutMs);
+        }
+    }
+
+    private interface Closer {
+        void close() throws Exception;
+    }
+
+    private void closeQuietly(String what, Closer closer) {
+        try {
+            closer.close();
+        } catch (Exception e) {
+            LOG.error("{}: closing the {} failed", id, what, e);
+        }
+    }
+
+    /** What the core is built from (see {@link RaftNode}'s constructor). */
+    record CoreInit(String id, RaftOptions options, LogStore log, HardState hardState, SnapshotMeta snapshot,
+                    Configuration bootstrap, Random random) {
+    }
+
+    /** Builds the core; tests substitute a scripted one. */
+    @FunctionalInterface
+    interface CoreFactory {
+        ConsensusCore create(CoreInit init);
+
+        CoreFactory RAFT_NODE = init -> new RaftNodeCore(new RaftNode(init.id(), init.options(), init.log(),
+                init.hardState(), init.snapshot(), init.bootstrap(), init.random()));
+    }
+
+    /** Assembles a {@link RaftServer}. Stores, state machine and transport are required; the rest has defaults. */
+    public static final class Builder {
+        private final String id;
+        private RaftOptions raftOptions = RaftOptions.defaults();
+        private RaftServerOptions serverOptions = RaftServerOptions.defaults();
+        private LogStore logStore;
+        private StableStore stableStore;
+        private SnapshotStore snapshotStore;
+        private StateMachine stateMachine;
+        private Transport transport;
+        private Configuration bootstrap = Configuration.EMPTY;
+        private MeterRegistry meterRegistry;
+        private Random random;
+        private CoreFactory coreFactory = CoreFactory.RAFT_NODE;
+
+        private Builder(String id) {
+            this.id = Objects.requireNonNull(id, "id");
+            if (id.isBlank()) {
+                throw new IllegalArgumentException("server id must not be blank");
+            }
+        }
+
+        public Builder raftOptions(RaftOptions o) {
+            this.raftOptions = Objects.requireNonNull(o);
+            return this;
+        }
+
+        public Builder serverOptions(RaftServerOptions o) {
+            this.serverOptions = Objects.requireNonNull(o);
+            return this;
+        }
+
+        public Builder logStore(LogStore s) {
+            this.logStore = s;
+            return this;
+        }
+
+        public Builder stableStore(StableStore s) {
+            this.stableStore = s;
+            return this;
+        }
+
+        public Builder snapshotStore(SnapshotStore s) {
+            this.snapshotStore = s;
+            return this;
+        }
+
+        public Builder stateMachine(StateMachine sm) {
+            this.stateMachine = sm;
+            return this;
+        }
+
+        public Builder transport(Transport t) {
+            this.transport = t;
+            return this;
+        }
+
+        /** The initial configuration of a brand-new cluster; ignored once the log or a snapshot holds one. */
+        public Builder bootstrap(Configuration c) {
+            this.bootstrap = Objects.requireNonNull(c);
+            return this;
+        }
+
+        /** Where the {@code raft.*} meters go; a private {@link SimpleMeterRegistry} if not set. */
+        public Builder meterRegistry(MeterRegistry r) {
+            this.meterRegistry = r;
+            return this;
+        }
+
+        /** Randomness for election timeouts; seed it to reproduce a run. */
+        public Builder random(Random r) {
+            this.random = r;
+            return this;
+        }
+
+        Builder coreFactory(CoreFactory f) {
+            this.coreFactory = Objects.requireNonNull(f);
+            return this;
+        }
+
+        public RaftServer build() {
+            if (meterRegistry == null) {
+                meterRegistry = new SimpleMeterRegistry();
+            }
+            if (random == null) {
+                random = new Random();
+            }
+            return new RaftServer(this);
+        }
+    }
+}

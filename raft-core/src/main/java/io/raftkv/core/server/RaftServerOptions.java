@@ -1,0 +1,96 @@
+package io.raftkv.core.server;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Tunables of the driver (the algorithm's own knobs are in {@link io.raftkv.core.RaftOptions}). Every knob, its
+ * default, and what it trades:
+ *
+ * <table>
+ *   <caption>RaftServer options</caption>
+ *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>tickInterval</td><td>50 ms</td><td>wall-clock length of one logical tick. With the default
+ *       {@code electionTimeoutTicks} of 10 the election timeout is 0.5–1 s. Shorter: faster failover, more
+ *       heartbeat traffic and more spurious elections under GC pauses or a slow disk.</td></tr>
+ *   <tr><td>maxPendingProposals</td><td>4096</td><td>proposals accepted but not yet completed. Beyond it
+ *       {@link RaftServer#propose} fails at once with {@link OverloadedException}. Higher: more throughput
+ *       headroom under bursts, more memory and longer queues (latency) when the cluster is slow.</td></tr>
+ *   <tr><td>maxPendingBytes</td><td>64 MiB</td><td>bytes of commands accepted but not yet completed; a single
+ *       command larger than this is rejected outright.</td></tr>
+ *   <tr><td>maxPendingReads</td><td>4096</td><td>linearizable/lease reads waiting for a read index or for the
+ *       state machine to catch up.</td></tr>
+ *   <tr><td>maxQueuedMessages</td><td>16384</td><td>inbound Raft messages waiting for the raft thread. Beyond it
+ *       messages are dropped (Raft retransmits; the transport contract allows loss) instead of queueing without
+ *       bound behind a slow disk.</td></tr>
+ *   <tr><td>applyBatchSize</td><td>256</td><td>entries the apply thread applies before it publishes the applied
+ *       index and serves waiting reads. Lower: read latency; higher: fewer volatile writes.</td></tr>
+ *   <tr><td>readTimeout</td><td>5 s</td><td>a linearizable read whose read index never arrives (leader lost,
+ *       message dropped) fails with {@link io.raftkv.core.NotLeaderException} after this long; reads are safe to
+ *       retry.</td></tr>
+ *   <tr><td>shutdownTimeout</td><td>10 s</td><td>how long {@link RaftServer#close} waits for each thread to
+ *       finish its current work (an in-flight fsync, an apply) before giving up on it.</td></tr>
+ * </table>
+ */
+public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, long maxPendingBytes,
+                                int maxPendingReads, int maxQueuedMessages, int applyBatchSize,
+                                Duration readTimeout, Duration shutdownTimeout) {
+
+    public RaftServerOptions {
+        Objects.requireNonNull(tickInterval, "tickInterval");
+        Objects.requireNonNull(readTimeout, "readTimeout");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        if (tickInterval.toMillis() < 1) {
+            throw new IllegalArgumentException("tickInterval must be at least 1 ms, got " + tickInterval);
+        }
+        if (maxPendingProposals < 1 || maxPendingBytes < 1 || maxPendingReads < 1 || maxQueuedMessages < 1) {
+            throw new IllegalArgumentException("pending/queue bounds must be positive");
+        }
+        if (applyBatchSize < 1) {
+            throw new IllegalArgumentException("applyBatchSize must be positive, got " + applyBatchSize);
+        }
+        if (readTimeout.isNegative() || readTimeout.isZero() || shutdownTimeout.isNegative()) {
+            throw new IllegalArgumentException("timeouts must be positive");
+        }
+    }
+
+    public static RaftServerOptions defaults() {
+        return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
+                Duration.ofSeconds(5), Duration.ofSeconds(10));
+    }
+
+    public RaftServerOptions withTickInterval(Duration d) {
+        return new RaftServerOptions(d, maxPendingProposals, maxPendingBytes, maxPendingReads, maxQueuedMessages,
+                applyBatchSize, readTimeout, shutdownTimeout);
+    }
+
+    public RaftServerOptions withMaxPending(int proposals, long bytes) {
+        return new RaftServerOptions(tickInterval, proposals, bytes, maxPendingReads, maxQueuedMessages,
+                applyBatchSize, readTimeout, shutdownTimeout);
+    }
+
+    public RaftServerOptions withMaxPendingReads(int reads) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, reads, maxQueuedMessages,
+                applyBatchSize, readTimeout, shutdownTimeout);
+    }
+
+    public RaftServerOptions withMaxQueuedMessages(int messages) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads, messages,
+                applyBatchSize, readTimeout, shutdownTimeout);
+    }
+
+    public RaftServerOptions withApplyBatchSize(int entries) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, entries, readTimeout, shutdownTimeout);
+    }
+
+    public RaftServerOptions withReadTimeout(Duration d) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, d, shutdownTimeout);
+    }
+
+    public RaftServerOptions withShutdownTimeout(Duration d) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, readTimeout, d);
+    }
+}

@@ -1,0 +1,42 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.Role;
+
+import java.util.List;
+
+/**
+ * A consistent snapshot of one server's Raft state, published by the raft thread after every loop turn and
+ * readable from any thread ({@link RaftServer#status()}). It backs {@code GET /status}.
+ *
+ * @param id                this server's id
+ * @param role              its role; null before {@link RaftServer#start()} and after it stopped
+ * @param term              its current term
+ * @param leaderId          the leader it knows of, or null
+ * @param commitIndex       highest index known committed (§5.3)
+ * @param appliedIndex      highest index the state machine has applied (lastApplied of Figure 2)
+ * @param lastLogIndex      index of its last log entry (persisted or not)
+ * @param members           the configuration in effect, with replication progress when this server leads
+ * @param lastSnapshotIndex last index covered by the newest snapshot (0 if none)
+ * @param running           false once the server stopped (normally or on a fatal error)
+ */
+public record RaftStatus(String id, Role role, long term, String leaderId, long commitIndex, long appliedIndex,
+                         long lastLogIndex, List<MemberStatus> members, long lastSnapshotIndex, boolean running) {
+
+    public RaftStatus {
+        members = List.copyOf(members);
+    }
+
+    /** True if this server believes it is the leader. */
+    public boolean isLeader() {
+        return role == Role.LEADER;
+    }
+
+    /**
+     * One member of the configuration.
+     *
+     * @param matchIndex the highest index known replicated on that member (§5.3 matchIndex); null unless the
+     *                   reporting server is the leader
+     */
+    public record MemberStatus(String id, String address, boolean voter, Long matchIndex) {
+    }
+}

@@ -1,0 +1,59 @@
+package io.raftkv.transport.netty;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.raftkv.transport.netty.MalformedFrameException.Reason;
+
+/**
+ * The dialling end of a connection to one peer. Sends this node's {@link Handshake} as soon as the connection
+ * is up and waits for the peer's: only when the peer proved it is the expected node of the same cluster does
+ * the connection become usable for sends. Outbound connections carry messages one way only, so anything the
+ * peer sends after its handshake is a protocol violation.
+ */
+final class ClientConnectionHandler extends ConnectionHandler {
+    private final PeerConnection peer;
+
+    ClientConnectionHandler(ConnectionContext context, PeerConnection peer) {
+        super(context);
+        this.peer = peer;
+    }
+
+    @Override
+    protected String metricPeerTag() {
+        return context.peerTag(peer.peerId());
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        super.channelActive(ctx);
+        ctx.writeAndFlush(MessageCodec.encode(ctx.alloc(), context.ownHandshake()));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!ctx.channel().isActive()) {
+            return;
+        }
+        if (peerId != null) {
+            reject(ctx, new MalformedFrameException(Reason.HANDSHAKE, "unexpected "
+                    + msg.getClass().getSimpleName() + " on an outbound connection"));
+            return;
+        }
+        if (!(msg instanceof Handshake h)) {
+            reject(ctx, new MalformedFrameException(Reason.HANDSHAKE, "expected a handshake first, got "
+                    + msg.getClass().getSimpleName()));
+            return;
+        }
+        try {
+            context.validate(h);
+            if (!h.nodeId().equals(peer.peerId())) {
+                throw new MalformedFrameException(Reason.HANDSHAKE, "dialled node '" + peer.peerId() + "' at "
+                        + peer.address() + " but node '" + h.nodeId() + "' answered");
+            }
+        } catch (MalformedFrameException e) {
+            reject(ctx, e);
+            return;
+        }
+        handshakeAccepted(h.nodeId());
+        peer.onHandshaken(ctx.channel());
+    }
+}

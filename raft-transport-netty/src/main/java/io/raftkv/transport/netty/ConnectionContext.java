@@ -1,0 +1,45 @@
+package io.raftkv.transport.netty;
+
+import io.netty.handler.ssl.SslContext;
+import io.raftkv.core.transport.MessageHandler;
+
+import java.util.function.Predicate;
+
+/**
+ * What every connection handler of one transport shares: its settings, meters, log limiter, the handler
+ * inbound messages go to, who the configured peers are (for metric tags), and the TLS contexts (null without
+ * TLS).
+ */
+record ConnectionContext(NettyTransportConfig config, TransportMetrics metrics, RateLimitedLogger log,
+                         MessageHandler handler, Predicate<String> isKnownPeer, SslContext serverSsl,
+                         SslContext clientSsl) {
+
+    Handshake ownHandshake() {
+        return new Handshake(WireFormat.PROTOCOL_VERSION, config.clusterId(), config.nodeId());
+    }
+
+    /** The peer id as a metric tag: unknown ids collapse to one tag so input cannot create meters. */
+    String peerTag(String peerId) {
+        return peerId != null && isKnownPeer.test(peerId) ? peerId : TransportMetrics.UNKNOWN_PEER;
+    }
+
+    /**
+     * Checks a received handshake against this node's protocol version and cluster id.
+     *
+     * @throws MalformedFrameException with reason HANDSHAKE and a message that says what did not match
+     */
+    void validate(Handshake h) {
+        if (h.protocolVersion() != WireFormat.PROTOCOL_VERSION) {
+            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "node '" + h.nodeId()
+                    + "' speaks protocol version " + h.protocolVersion() + ", this node speaks "
+                    + WireFormat.PROTOCOL_VERSION);
+        }
+        if (!h.clusterId().equals(config.clusterId())) {
+            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "node '" + h.nodeId()
+                    + "' belongs to cluster '" + h.clusterId() + "', this node to '" + config.clusterId() + "'");
+        }
+        if (h.nodeId().isBlank()) {
+            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "blank node id in handshake");
+        }
+    }
+}

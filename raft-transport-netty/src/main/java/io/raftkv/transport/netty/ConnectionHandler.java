@@ -1,0 +1,112 @@
+package io.raftkv.transport.netty;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.concurrent.ScheduledFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What both ends of a connection share: the handshake deadline and the one place where a connection is closed
+ * because of bad input, with a metric and one rate-limited log line. Bad input never propagates further than
+ * the connection it arrived on.
+ */
+abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOG = LoggerFactory.getLogger(ConnectionHandler.class);
+
+    protected final ConnectionContext context;
+    /** The remote node id once its handshake was accepted; null before. Event-loop only. */
+    protected String peerId;
+    private ScheduledFuture<?> handshakeDeadline;
+
+    ConnectionHandler(ConnectionContext context) {
+        this.context = context;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        long millis = context.config().handshakeTimeout().toMillis();
+        handshakeDeadline = ctx.executor().schedule(() -> {
+            if (peerId == null) {
+                reject(ctx, new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE,
+                        "no handshake within " + millis + " ms"));
+            }
+        }, millis, TimeUnit.MILLISECONDS);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        cancelHandshakeDeadline();
+        super.channelInactive(ctx);
+    }
+
+    /** Marks the handshake as done: from now on the connection belongs to {@code remoteId}. */
+    protected void handshakeAccepted(String remoteId) {
+        peerId = remoteId;
+        cancelHandshakeDeadline();
+    }
+
+    private void cancelHandshakeDeadline() {
+        if (handshakeDeadline != null) {
+            handshakeDeadline.cancel(false);
+            handshakeDeadline = null;
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        MalformedFrameException bad = malformed(cause);
+        if (bad != null) {
+            reject(ctx, bad);
+        } else if (cause instanceof IOException) {
+            // Resets and closed sockets are normal life for a transport (peers restart); Raft retries.
+            LOG.debug("{}: connection {} (peer {}) failed: {}", context.config().nodeId(), ctx.channel(), peerId,
+                    cause.toString());
+            ctx.close();
+        } else {
+            // TLS handshake failures arrive here as DecoderException(SSLHandshakeException).
+            context.log().warn("error:" + cause.getClass().getSimpleName(),
+                    "{}: closing connection {} (peer {}): {}", context.config().nodeId(), ctx.channel(),
+                    peerId, rootMessage(cause));
+            ctx.close();
+        }
+    }
+
+    /** Closes the connection because of bad input: one metric, one (rate-limited) log line. */
+    protected void reject(ChannelHandlerContext ctx, MalformedFrameException e) {
+        context.metrics().rejected(metricPeerTag(), e.reason()).increment();
+        context.log().warn("reject:" + e.reason().tag(), "{}: closing connection {} (peer {}): {}: {}",
+                context.config().nodeId(), ctx.channel(), peerId, e.reason().tag(), e.getMessage());
+        ctx.close();
+    }
+
+    /** The {@code peer} tag for meters of this connection. */
+    protected String metricPeerTag() {
+        return context.peerTag(peerId);
+    }
+
+    private static MalformedFrameException malformed(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof MalformedFrameException m) {
+                return m;
+            }
+            if (!(t instanceof DecoderException) || t.getCause() == t) {
+                break;
+            }
+        }
+        return null;
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.toString();
+    }
+}

@@ -1,0 +1,76 @@
+package io.raftkv.transport.netty;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.raftkv.core.message.RaftMessage;
+import io.raftkv.transport.netty.MalformedFrameException.Reason;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The accepting end of a connection. Expects the peer's {@link Handshake} first and answers with its own, then
+ * hands every {@link RaftMessage} to the {@link io.raftkv.core.transport.MessageHandler} on this event loop
+ * (the handler must not block). A message whose {@code from} is not the handshaken node closes the connection:
+ * a peer cannot speak for another.
+ */
+final class ServerConnectionHandler extends ConnectionHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerConnectionHandler.class);
+
+    private TransportMetrics.PeerMeters meters;
+
+    ServerConnectionHandler(ConnectionContext context) {
+        super(context);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (!ctx.channel().isActive()) {
+            return; // closing after a rejection; ignore what was already decoded
+        }
+        if (peerId == null) {
+            onHandshake(ctx, msg);
+            return;
+        }
+        if (!(msg instanceof RaftMessage message)) {
+            reject(ctx, new MalformedFrameException(Reason.HANDSHAKE, "second handshake on one connection"));
+            return;
+        }
+        if (!message.from().equals(peerId)) {
+            reject(ctx, new MalformedFrameException(Reason.MALFORMED, "message from '" + message.from()
+                    + "' on the connection of '" + peerId + "'"));
+            return;
+        }
+        if (!message.to().equals(context.config().nodeId())) {
+            context.log().warn("misrouted", "{}: dropping a {} addressed to '{}' from {}",
+                    context.config().nodeId(), message.getClass().getSimpleName(), message.to(), peerId);
+            return;
+        }
+        meters.received.increment();
+        try {
+            context.handler().onMessage(message);
+        } catch (RuntimeException e) {
+            // A handler bug must not cost us the connection (or the node); report it and carry on.
+            context.log().warn("handler", "{}: message handler threw on {}: {}", context.config().nodeId(),
+                    message.getClass().getSimpleName(), e.toString());
+        }
+    }
+
+    private void onHandshake(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof Handshake h)) {
+            reject(ctx, new MalformedFrameException(Reason.HANDSHAKE, "expected a handshake first, got "
+                    + msg.getClass().getSimpleName()));
+            return;
+        }
+        try {
+            context.validate(h);
+        } catch (MalformedFrameException e) {
+            reject(ctx, e);
+            return;
+        }
+        handshakeAccepted(h.nodeId());
+        meters = context.metrics().peer(context.peerTag(h.nodeId()));
+        meters.inboundConnections.increment();
+        ctx.writeAndFlush(MessageCodec.encode(ctx.alloc(), context.ownHandshake()));
+        LOG.info("{}: accepted connection from node {} ({})", context.config().nodeId(), h.nodeId(),
+                ctx.channel().remoteAddress());
+    }
+}
