@@ -72,7 +72,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
             // TLS handshake failures arrive here as DecoderException(SSLHandshakeException).
             context.log().warn("error:" + cause.getClass().getSimpleName(),
                     "{}: closing connection {} (peer {}): {}", context.config().nodeId(), ctx.channel(),
-                    peerId, rootMessage(cause));
+                    peerName(), rootMessage(cause));
             ctx.close();
         }
     }
@@ -81,8 +81,13 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     protected void reject(ChannelHandlerContext ctx, MalformedFrameException e) {
         context.metrics().rejected(metricPeerTag(), e.reason()).increment();
         context.log().warn("reject:" + e.reason().tag(), "{}: closing connection {} (peer {}): {}: {}",
-                context.config().nodeId(), ctx.channel(), peerId, e.reason().tag(), e.getMessage());
+                context.config().nodeId(), ctx.channel(), peerName(), e.reason().tag(), e.getMessage());
         ctx.close();
+    }
+
+    /** The remote node id for log lines ("?" before the handshake). */
+    protected String peerName() {
+        return peerId == null ? "?" : peerId;
     }
 
     /** The {@code peer} tag for meters of this connection. */

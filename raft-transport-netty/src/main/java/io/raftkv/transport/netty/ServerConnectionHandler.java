@@ -49,8 +49,8 @@ final class ServerConnectionHandler extends ConnectionHandler {
             context.handler().onMessage(message);
         } catch (RuntimeException e) {
             // A handler bug must not cost us the connection (or the node); report it and carry on.
-            context.log().warn("handler", "{}: message handler threw on {}: {}", context.config().nodeId(),
-                    message.getClass().getSimpleName(), e.toString());
+            context.log().warn("handler", "{}: message handler threw on {}", context.config().nodeId(),
+                    message.getClass().getSimpleName(), e);
         }
     }
 

@@ -1,0 +1,487 @@
+package io.raftkv.log;
+
+import io.raftkv.core.message.LogEntry;
+import io.raftkv.core.storage.LogStore;
+import net.openhft.chronicle.bytes.SyncMode;
+import net.openhft.chronicle.queue.ExcerptAppender;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.wire.DocumentContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The durable Raft log on Chronicle Queue.
+ *
+ * <p><b>Layout.</b> The log is a sequence of segments, each a Chronicle cycle file. A logical clock (not wall
+ * time) decides the cycle, so we roll when we want: when a segment is full, to truncate a suffix, to reset to a
+ * snapshot, and once at every open. A segment is an optional marker record followed by contiguous entries
+ * (see {@link LogRecord}); raft index → Chronicle index is arithmetic from the small {@link SegmentIndex}.
+ *
+ * <p><b>Durability.</b> Chronicle's own sync modes do not make data durable (its default is a no-op msync), so
+ * the queue runs with {@code SyncMode.NONE} and {@link #sync()} calls {@code FileChannel.force(false)}
+ * (fdatasync) on the current segment, plus a directory fsync when a segment file was created or deleted. A
+ * segment is forced before the log rolls past it, so a newer segment never holds data that an older one lacks.
+ *
+ * <p><b>Recovery.</b> On open: an exclusive lock file, Chronicle's PID-based locks cleared, an orphaned
+ * half-created last segment removed, every record checksummed ({@link LogRecovery}), a torn tail cut off.
+ *
+ * <p><b>Threads.</b> Single-threaded: only the raft thread calls it (the {@link LogStore} contract).
+ */
+public final class ChronicleLogStore implements LogStore {
+    private static final Logger LOG = LoggerFactory.getLogger(ChronicleLogStore.class);
+    static final String LOCK_FILE = "raft-log.lock";
+    /** Chronicle's lock keys in metadata.cq4t; the unlocked value is Long.MIN_VALUE. */
+    private static final String[] CHRONICLE_LOCKS = {"chronicle.write.lock", "chronicle.append.lock"};
+    private static final long UNLOCKED = Long.MIN_VALUE;
+
+    private final ChronicleLogOptions options;
+    private final Path dir;
+    private final int maxEntryBytes;
+    private final FileChannel lockChannel;
+    private final FileLock lock;
+    private final AtomicLong clock = new AtomicLong();
+    private final SingleChronicleQueue queue;
+    private final ExcerptAppender appender;
+    private final RecordCodec codec = new RecordCodec();
+    private final SegmentReader reader;
+    private final TailerCache tailers;
+    private final SegmentIndex index;
+    private final LogMetrics metrics;
+
+    private long firstIndex;
+    private long lastIndex;
+    /** term(lastIndex), cached: Raft asks for it constantly. */
+    private long lastTerm;
+    /** The segment being appended to (always {@link SegmentIndex#last()}). */
+    private Segment current;
+    /** fdatasync handle of the current segment's file, opened after its first write. */
+    private FileChannel currentChannel;
+    private boolean currentDirty;
+    private boolean directoryDirty;
+    private long entriesSinceSync;
+    private boolean closed;
+
+    private ChronicleLogStore(ChronicleLogOptions options) throws IOException {
+        ChronicleJvmCheck.check();
+        this.options = options;
+        this.dir = options.directory();
+        this.maxEntryBytes = options.maxEntryBytes();
+        Files.createDirectories(dir);
+        // Crash scenario 1: one writer per directory. The OS drops this lock when the process dies.
+        this.lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock l;
+        try {
+            l = lockChannel.tryLock();
+        } catch (OverlappingFileLockException e) {
+            l = null;
+        }
+        if (l == null) {
+            lockChannel.close();
+            throw new IOException("Raft log directory " + dir + " is in use by another log (lock file " + LOCK_FILE + ")");
+        }
+        this.lock = l;
+        SingleChronicleQueue q = null;
+        try {
+            SegmentFiles.removeOrphanedLastSegment(dir);
+            List<Path> files = SegmentFiles.list(dir);
+            int startCycle = files.isEmpty() ? 1 : cycleOfLastFile(files);
+            clock.set(startCycle * SegmentFiles.CYCLE_MILLIS);
+            q = SingleChronicleQueueBuilder.binary(dir.toFile())
+                    .rollCycle(SegmentFiles.ROLL_CYCLE)
+                    .epoch(0)
+                    .timeProvider(clock::get)
+                    .blockSize(options.blockSize())
+                    .syncMode(SyncMode.NONE) // we fdatasync ourselves, see sync()
+                    .build();
+            this.queue = q;
+            clearStaleChronicleLocks();
+            this.reader = new SegmentReader(queue.rollCycle(), codec);
+            this.tailers = new TailerCache(queue, options.tailerCacheSize());
+            LogRecovery.Result r = new LogRecovery(queue, dir, reader, options.verifyOnOpen()).recover();
+            this.index = r.index();
+            this.firstIndex = r.firstIndex();
+            this.lastIndex = r.lastIndex();
+            this.lastTerm = r.lastTerm();
+            this.metrics = new LogMetrics(options.registry(), options.tags(), index::size);
+            this.appender = queue.createAppender();
+            appender.singleThreadedCheckDisabled(true);
+            if (index.last() == null) {
+                current = new Segment(startCycle, SegmentFiles.fileOf(dir, startCycle), lastIndex, 0);
+                index.add(current);
+            } else {
+                current = index.last();
+                if (r.cutReason() != null) {
+                    metrics.tailCuts.increment();
+                    LOG.warn("Raft log {}: cut a torn or corrupt tail after index {} ({})", dir, lastIndex, r.cutReason());
+                }
+                // Never append after whatever the last segment ends with (a torn tail, Chronicle's half-written
+                // excerpt): start a new segment whose marker bounds the old one, and make it durable now.
+                roll(RecordCodec.KIND_TRUNCATE, lastIndex, lastTerm);
+                sync();
+            }
+            LOG.info("Opened Raft log {}: entries [{}, {}], {} segment(s)", dir, firstIndex, lastIndex, index.size());
+        } catch (IOException | RuntimeException | Error e) {
+            if (q != null) {
+                q.close();
+            }
+            lock.release();
+            lockChannel.close();
+            throw e;
+        }
+    }
+
+    /** Opens (creating if needed) the log in {@code options.directory()}, recovering it after a crash. */
+    public static ChronicleLogStore open(ChronicleLogOptions options) throws IOException {
+        return new ChronicleLogStore(options);
+    }
+
+    private static int cycleOfLastFile(List<Path> files) {
+        // The clock must point at an existing cycle at build time so Chronicle does not create a new file.
+        return SegmentFiles.cycleOf(files.get(files.size() - 1));
+    }
+
+    /**
+     * Crash scenario 2: Chronicle's locks record a PID. If this process got the PID of the dead writer (common in
+     * containers) Chronicle thinks the lock is ours and blocks 15 s, then fails. We hold the directory lock, so
+     * nobody else can be writing: clear them.
+     */
+    private void clearStaleChronicleLocks() {
+        for (String key : CHRONICLE_LOCKS) {
+            long holder = queue.tableStoreGet(key);
+            if (holder != UNLOCKED && holder != 0) {
+                LOG.warn("Raft log {}: clearing Chronicle lock {} left by a dead writer (value {})", dir, key, holder);
+                queue.tableStorePut(key, UNLOCKED);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public long firstIndex() {
+        return firstIndex;
+    }
+
+    @Override
+    public long lastIndex() {
+        return lastIndex;
+    }
+
+    @Override
+    public long term(long i) {
+        if (i == 0) {
+            return 0;
+        }
+        checkRange(i);
+        if (i == lastIndex) {
+            return lastTerm;
+        }
+        Segment s = segmentOf(i);
+        try {
+            return reader.termAt(tailers.forCycle(s.cycle), s.cycle, s.sequenceOf(i), i);
+        } catch (RecordCodec.BadRecordException e) {
+            throw corrupted(s, i, e);
+        }
+    }
+
+    @Override
+    public LogEntry entry(long i) {
+        checkRange(i);
+        Segment s = segmentOf(i);
+        try {
+            return reader.entryAt(tailers.forCycle(s.cycle), s.cycle, s.sequenceOf(i), i);
+        } catch (RecordCodec.BadRecordException e) {
+            throw corrupted(s, i, e);
+        }
+    }
+
+    @Override
+    public List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
+        List<LogEntry> out = new ArrayList<>();
+        if (from >= toExclusive) {
+            return out;
+        }
+        checkRange(from);
+        checkRange(toExclusive - 1);
+        long bytes = 0;
+        long i = from;
+        while (i < toExclusive) {
+            Segment s = segmentOf(i);
+            var tailer = tailers.forCycle(s.cycle);
+            long end = Math.min(toExclusive - 1, s.lastIndex());
+            if (!reader.seek(tailer, s.cycle, s.sequenceOf(i))) {
+                throw corrupted(s, i, new RecordCodec.BadRecordException("no excerpt for this index"));
+            }
+            for (; i <= end; i++) {
+                LogEntry e;
+                try {
+                    LogRecord r = reader.next(tailer, s.cycle, s.sequenceOf(i));
+                    if (!(r instanceof LogRecord.Entry re) || re.entry().index() != i) {
+                        throw new RecordCodec.BadRecordException("expected entry " + i + ", found " + r);
+                    }
+                    e = re.entry();
+                } catch (RecordCodec.BadRecordException ex) {
+                    throw corrupted(s, i, ex);
+                }
+                bytes += e.sizeInBytes();
+                if (!out.isEmpty() && bytes > maxBytes) {
+                    return out;
+                }
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private void checkRange(long i) {
+        if (i < firstIndex || i > lastIndex) {
+            throw new IndexOutOfBoundsException("index " + i + " outside [" + firstIndex + ", " + lastIndex + "]");
+        }
+    }
+
+    private Segment segmentOf(long i) {
+        Segment s = index.find(i);
+        if (s == null) {
+            throw new IllegalStateException("no segment holds index " + i + " in [" + firstIndex + ", " + lastIndex + "]");
+        }
+        return s;
+    }
+
+    private UncheckedIOException corrupted(Segment s, long i, RecordCodec.BadRecordException e) {
+        return new UncheckedIOException(new LogCorruptedException(s.file, i, e.getMessage()));
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    @Override
+    public void append(List<LogEntry> entries) throws IOException {
+        ensureOpen();
+        if (entries.isEmpty()) {
+            return;
+        }
+        // Validate the whole batch first: a refused batch writes nothing.
+        long expected = lastIndex + 1;
+        for (LogEntry e : entries) {
+            if (e.index() != expected) {
+                throw new IllegalArgumentException("append out of order: expected index " + expected + ", got " + e.index());
+            }
+            if (e.data().length > maxEntryBytes) {
+                throw new EntryTooLargeException(e.index(), e.data().length, maxEntryBytes);
+            }
+            expected++;
+        }
+        long bytes = 0;
+        for (LogEntry e : entries) {
+            if (current.bytes >= options.segmentBytes()) {
+                roll((byte) 0, lastIndex, lastTerm);
+            }
+            int n;
+            try (DocumentContext dc = appender.writingDocument()) {
+                n = codec.writeEntry(dc.wire().bytes(), e);
+            }
+            afterWrite(n);
+            current.liveCount++;
+            if (current.liveCount == 1) {
+                index.reindex(current);
+            }
+            lastIndex = e.index();
+            lastTerm = e.term();
+            bytes += n;
+        }
+        entriesSinceSync += entries.size();
+        metrics.appendedEntries.increment(entries.size());
+        metrics.appendedBytes.increment(bytes);
+    }
+
+    /** Checks where Chronicle put the excerpt (our index arithmetic depends on it) and tracks the file. */
+    private void afterWrite(int recordBytes) throws IOException {
+        long expectedSeq = current.firstSeq + current.liveCount;
+        if (current.bytes == 0) {
+            // The first write of a segment is the marker (firstSeq 1) or its first entry.
+            expectedSeq = 0;
+        }
+        long expectedIndex = queue.rollCycle().toIndex(current.cycle, expectedSeq);
+        long actual = appender.lastIndexAppended();
+        if (actual != expectedIndex) {
+            throw new IllegalStateException("Chronicle appended at index " + Long.toHexString(actual) + ", expected "
+                    + Long.toHexString(expectedIndex) + " in " + current + ": is another process writing " + dir + "?");
+        }
+        if (current.bytes == 0) {
+            directoryDirty = true;
+            closeCurrentChannel();
+            currentChannel = FileChannel.open(current.file, StandardOpenOption.WRITE);
+        }
+        current.bytes += recordBytes + 4; // + Chronicle's excerpt header
+        currentDirty = true;
+    }
+
+    @Override
+    public void sync() throws IOException {
+        ensureOpen();
+        if (currentDirty) {
+            long start = System.nanoTime();
+            currentChannel.force(false); // fdatasync: data, Chronicle's index pages and header
+            currentDirty = false;
+            metrics.fsync.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
+        if (directoryDirty) {
+            Durable.fsyncDirectory(dir);
+            directoryDirty = false;
+        }
+        if (entriesSinceSync > 0) {
+            metrics.syncBatchEntries.record(entriesSinceSync);
+            entriesSinceSync = 0;
+        }
+    }
+
+    /**
+     * Starts a new segment (the next cycle). The current one is forced first, and the directory fsynced if a
+     * file was created, so that a newer segment never holds data an older one lacks after a power loss.
+     * {@code markerKind} 0 means no marker.
+     */
+    private void roll(byte markerKind, long markerIndex, long markerTerm) throws IOException {
+        if (currentDirty) {
+            sync();
+        } else if (directoryDirty) {
+            Durable.fsyncDirectory(dir);
+            directoryDirty = false;
+        }
+        closeCurrentChannel();
+        int cycle = current.cycle + 1;
+        clock.set(cycle * SegmentFiles.CYCLE_MILLIS);
+        Segment next = new Segment(cycle, SegmentFiles.fileOf(dir, cycle), lastIndex, markerKind == 0 ? 0 : 1);
+        index.add(next);
+        current = next;
+        if (markerKind != 0) {
+            int n;
+            try (DocumentContext dc = appender.writingDocument()) {
+                n = codec.writeMarker(dc.wire().bytes(), markerKind, markerIndex, markerTerm);
+            }
+            afterWrite(n);
+        }
+    }
+
+    @Override
+    public void truncateSuffix(long fromIndex) throws IOException {
+        ensureOpen();
+        if (fromIndex > lastIndex) {
+            return;
+        }
+        if (fromIndex < firstIndex) {
+            throw new IllegalArgumentException("truncate below first index: " + fromIndex + " < " + firstIndex);
+        }
+        // §5.3: delete the conflicting entry and all that follow it. Chronicle cannot delete excerpts, so a new
+        // segment starts with TRUNCATE(fromIndex-1); the dead suffix stays in older files until compaction.
+        long keep = fromIndex - 1;
+        long keepTerm = keep >= firstIndex ? term(keep) : 0;
+        index.clampTo(keep);
+        lastIndex = keep;
+        lastTerm = keepTerm;
+        roll(RecordCodec.KIND_TRUNCATE, keep, keepTerm);
+        metrics.suffixTruncations.increment();
+    }
+
+    @Override
+    public void compactPrefix(long upToIndex) throws IOException {
+        ensureOpen();
+        // §7: entries covered by a snapshot may go. Only whole segments are deleted, oldest first, never the one
+        // being appended to; firstIndex tells what remains.
+        boolean deleted = false;
+        while (index.size() > 1) {
+            Segment s = index.first();
+            if (s.liveCount > 0 && s.lastIndex() > upToIndex) {
+                break;
+            }
+            tailers.evict(s.cycle);
+            index.removeFirst();
+            Files.deleteIfExists(s.file);
+            deleted = true;
+        }
+        if (deleted) {
+            Durable.fsyncDirectory(dir);
+            queue.refreshDirectoryListing();
+            firstIndex = Math.max(firstIndex, index.firstLiveIndex(lastIndex + 1));
+            metrics.prefixCompactions.increment();
+        }
+    }
+
+    @Override
+    public void reset(long newIndex, long term) throws IOException {
+        ensureOpen();
+        if (newIndex < 0) {
+            throw new IllegalArgumentException("negative index " + newIndex);
+        }
+        // §7 (InstallSnapshot): discard the entire log. The RESET marker is made durable before older segments
+        // are deleted, so a crash leaves either the old log or the new empty one.
+        index.clampTo(Long.MIN_VALUE / 2);
+        lastIndex = newIndex;
+        lastTerm = term;
+        firstIndex = newIndex + 1;
+        roll(RecordCodec.KIND_RESET, newIndex, term);
+        sync();
+        while (index.size() > 1) {
+            Segment s = index.first();
+            tailers.evict(s.cycle);
+            index.removeFirst();
+            Files.deleteIfExists(s.file);
+        }
+        Durable.fsyncDirectory(dir);
+        queue.refreshDirectoryListing();
+        metrics.resets.increment();
+    }
+
+    /** The largest entry data this log accepts (a quarter of Chronicle's block size, less framing). */
+    public int maxEntryBytes() {
+        return maxEntryBytes;
+    }
+
+    /** Number of segment files (for tests and metrics). */
+    public int segmentCount() {
+        return index.size();
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("log " + dir + " is closed");
+        }
+    }
+
+    private void closeCurrentChannel() throws IOException {
+        if (currentChannel != null) {
+            currentChannel.close();
+            currentChannel = null;
+        }
+    }
+
+    /** Closes without syncing: what was not synced may be lost, as after a crash. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            tailers.close();
+            appender.close();
+            queue.close();
+            closeCurrentChannel();
+            metrics.close();
+        } finally {
+            lock.release();
+            lockChannel.close();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.raftkv.log;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.util.function.Supplier;
+
+/** The {@code raft.log.*} meters of one log. Variants are tags, never part of a meter name. */
+final class LogMetrics {
+    final Timer fsync;
+    final DistributionSummary syncBatchEntries;
+    final Counter appendedBytes;
+    final Counter appendedEntries;
+    final Counter suffixTruncations;
+    final Counter prefixCompactions;
+    final Counter resets;
+    final Counter tailCuts;
+    private final MeterRegistry registry;
+    private final Gauge segments;
+
+    LogMetrics(MeterRegistry registry, Tags tags, Supplier<Number> segments) {
+        fsync = Timer.builder("raft.log.fsync").description("fdatasync of the current segment").tags(tags)
+                .register(registry);
+        syncBatchEntries = DistributionSummary.builder("raft.log.sync.batch").baseUnit("entries")
+                .description("entries made durable by one sync (group commit)").tags(tags).register(registry);
+        appendedBytes = Counter.builder("raft.log.appended").baseUnit("bytes").tags(tags).register(registry);
+        appendedEntries = Counter.builder("raft.log.appended.entries").tags(tags).register(registry);
+        suffixTruncations = truncations(registry, tags, "suffix");
+        prefixCompactions = truncations(registry, tags, "prefix");
+        resets = truncations(registry, tags, "reset");
+        tailCuts = Counter.builder("raft.log.recovery.tail.cuts")
+                .description("torn or corrupt tails cut off when the log was opened").tags(tags).register(registry);
+        this.registry = registry;
+        this.segments = Gauge.builder("raft.log.segments", segments).tags(tags).register(registry);
+    }
+
+    /** Unregisters the gauge, which refers to the (closed) log; a reopened log registers a new one. */
+    void close() {
+        registry.remove(segments);
+    }
+
+    private static Counter truncations(MeterRegistry registry, Tags tags, String kind) {
+        return Counter.builder("raft.log.truncations").tags(tags).tag("kind", kind).register(registry);
+    }
+}

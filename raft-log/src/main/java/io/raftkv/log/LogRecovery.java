@@ -1,0 +1,229 @@
+package io.raftkv.log;
+
+import net.openhft.chronicle.queue.ExcerptTailer;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NavigableSet;
+
+/**
+ * Rebuilds the {@link SegmentIndex} when a log is opened, verifying records on the way.
+ *
+ * <p>Pass 1 reads the first record of every segment: markers and first indexes bound the live range of the
+ * segments before them ({@code RESET} kills them all, {@code TRUNCATE(p)} keeps {@code <= p}, a segment starting
+ * at entry k keeps {@code <= k-1}). Pass 2 verifies the live records of each segment in order (CRC, kind, index
+ * contiguity). A bad record in the last segment is a torn tail: the log is cut before it. A bad record anywhere
+ * else is corruption of data that may have been acknowledged: {@link LogCorruptedException}, naming file and index.
+ */
+final class LogRecovery {
+    private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
+
+    /** What recovery found. {@code cutReason} is null when the tail was clean. */
+    record Result(SegmentIndex index, long firstIndex, long lastIndex, long lastTerm, String cutReason) {
+    }
+
+    private record Scanned(int cycle, Path file, long excerpts, LogRecord first) {
+    }
+
+    private final SingleChronicleQueue queue;
+    private final Path dir;
+    private final SegmentReader reader;
+    private final ChronicleLogOptions.VerifyMode mode;
+
+    LogRecovery(SingleChronicleQueue queue, Path dir, SegmentReader reader, ChronicleLogOptions.VerifyMode mode) {
+        this.queue = queue;
+        this.dir = dir;
+        this.reader = reader;
+        this.mode = mode;
+    }
+
+    Result recover() throws LogCorruptedException {
+        List<Scanned> segs = scanFirstRecords();
+        int n = segs.size();
+        // bound[k]: the last index segment k may hold; dead[k]: a later RESET discarded all of it.
+        long[] bound = new long[n];
+        boolean[] dead = new boolean[n];
+        long laterBound = Long.MAX_VALUE;
+        boolean killAll = false;
+        for (int k = n - 1; k >= 0; k--) {
+            bound[k] = laterBound;
+            dead[k] = killAll;
+            LogRecord r = segs.get(k).first;
+            if (r instanceof LogRecord.Reset) {
+                killAll = true;
+            } else if (r instanceof LogRecord.Truncate t) {
+                laterBound = Math.min(laterBound, t.index());
+            } else if (r instanceof LogRecord.Entry e) {
+                laterBound = Math.min(laterBound, e.entry().index() - 1);
+            }
+        }
+
+        SegmentIndex index = new SegmentIndex();
+        long first = -1;
+        long last = 0;
+        long lastTerm = 0;
+        String cut = null;
+        try (ExcerptTailer tailer = newTailer()) {
+            for (int k = 0; k < n; k++) {
+                Scanned s = segs.get(k);
+                boolean isLast = k == n - 1;
+                if (dead[k]) {
+                    // A later RESET discarded all of it: nothing to verify, and it does not shape the log.
+                    index.add(new Segment(s.cycle, s.file, 0, 0));
+                    continue;
+                }
+                Segment seg;
+                LogRecord r = s.first;
+                if (r instanceof LogRecord.Reset reset) {
+                    first = reset.index() + 1;
+                    last = reset.index();
+                    lastTerm = reset.term();
+                    seg = new Segment(s.cycle, s.file, last, 1);
+                } else if (r instanceof LogRecord.Truncate t) {
+                    if (first < 0) {
+                        first = t.index() + 1;
+                    } else if (t.index() > last || t.index() < first - 1) {
+                        throw new LogCorruptedException(s.file, t.index(), "truncation marker outside the log ("
+                                + first + ".." + last + ")");
+                    }
+                    index.clampTo(t.index());
+                    last = t.index();
+                    lastTerm = t.term();
+                    seg = new Segment(s.cycle, s.file, last, 1);
+                } else if (r instanceof LogRecord.Entry e) {
+                    long i = e.entry().index();
+                    if (first < 0) {
+                        first = i;
+                        last = i - 1;
+                    } else if (i != last + 1) {
+                        throw new LogCorruptedException(s.file, i, "segment starts at index " + i
+                                + " but the previous segment ends at " + last + " (entries missing)");
+                    }
+                    seg = new Segment(s.cycle, s.file, i - 1, 0);
+                } else {
+                    seg = new Segment(s.cycle, s.file, Math.max(last, 0), 0);
+                    if (isLast && s.excerpts > 0) {
+                        cut = "first record of " + s.file.getFileName() + " is unreadable";
+                    }
+                }
+                index.add(seg);
+                if (s.first == null) {
+                    continue;
+                }
+                long available = s.excerpts - seg.firstSeq;
+                if (isLast) {
+                    cut = verifyTail(tailer, seg, available);
+                } else {
+                    long want = Math.min(available, bound[k] - seg.prevIndex);
+                    verifyLive(tailer, seg, Math.max(0, want));
+                }
+                index.reindex(seg);
+                if (seg.liveCount > 0) {
+                    last = seg.lastIndex();
+                    lastTerm = termOf(tailer, seg, last);
+                }
+            }
+        }
+        if (first < 0) {
+            first = 1;
+            last = 0;
+        }
+        return new Result(index, first, last, lastTerm, cut);
+    }
+
+    private List<Scanned> scanFirstRecords() throws LogCorruptedException {
+        queue.refreshDirectoryListing();
+        List<Scanned> out = new ArrayList<>();
+        if (queue.firstCycle() > queue.lastCycle()) {
+            return out;
+        }
+        NavigableSet<Long> cycles = queue.listCyclesBetween(queue.firstCycle(), queue.lastCycle());
+        try (ExcerptTailer tailer = newTailer(); ExcerptTailer counter = newTailer()) {
+            Long lastCycle = cycles.isEmpty() ? null : cycles.last();
+            for (long c : cycles) {
+                int cycle = (int) c;
+                Path file = SegmentFiles.fileOf(dir, cycle);
+                long excerpts = counter.excerptsInCycle(cycle);
+                LogRecord first = null;
+                if (excerpts > 0) {
+                    try {
+                        first = reader.readAt(tailer, cycle, 0);
+                    } catch (RecordCodec.BadRecordException e) {
+                        if (c != lastCycle) {
+                            throw new LogCorruptedException(file, -1, "first record unreadable: " + e.getMessage());
+                        }
+                    }
+                }
+                out.add(new Scanned(cycle, file, excerpts, first));
+            }
+        }
+        return out;
+    }
+
+    /** Verifies {@code want} live entries of a segment that is not the last; anything wrong is corruption. */
+    private void verifyLive(ExcerptTailer tailer, Segment seg, long want) throws LogCorruptedException {
+        if (mode == ChronicleLogOptions.VerifyMode.LAST_SEGMENT && want > 2) {
+            expectEntry(tailer, seg, seg.firstIndex());
+            expectEntry(tailer, seg, seg.prevIndex + want);
+        } else {
+            for (long i = seg.firstIndex(); i <= seg.prevIndex + want; i++) {
+                expectEntry(tailer, seg, i);
+            }
+        }
+        seg.liveCount = want;
+    }
+
+    private void expectEntry(ExcerptTailer tailer, Segment seg, long i) throws LogCorruptedException {
+        try {
+            reader.entryAt(tailer, seg.cycle, seg.firstSeq + (i - seg.prevIndex - 1), i);
+        } catch (RecordCodec.BadRecordException e) {
+            throw new LogCorruptedException(seg.file, i, e.getMessage());
+        }
+    }
+
+    /** Verifies the last segment record by record; returns why the tail was cut, or null. */
+    private String verifyTail(ExcerptTailer tailer, Segment seg, long available) {
+        long good = 0;
+        String cut = null;
+        if (available > 0 && !reader.seek(tailer, seg.cycle, seg.firstSeq)) {
+            return "cannot position at the first entry of " + seg.file.getFileName();
+        }
+        for (long k = 0; k < available; k++) {
+            long expectedIndex = seg.firstIndex() + k;
+            try {
+                LogRecord r = reader.next(tailer, seg.cycle, seg.firstSeq + k);
+                if (!(r instanceof LogRecord.Entry e) || e.entry().index() != expectedIndex) {
+                    throw new RecordCodec.BadRecordException("expected entry " + expectedIndex + ", found " + r);
+                }
+                good++;
+            } catch (RecordCodec.BadRecordException e) {
+                cut = "record for index " + expectedIndex + " in " + seg.file.getFileName() + ": " + e.getMessage()
+                        + "; dropping " + (available - k) + " unsynced record(s) from there on";
+                break;
+            }
+        }
+        seg.liveCount = good;
+        if (cut != null) {
+            LOG.debug("tail of {} ends at index {}", seg.file, seg.lastIndex());
+        }
+        return cut;
+    }
+
+    private long termOf(ExcerptTailer tailer, Segment seg, long i) throws LogCorruptedException {
+        try {
+            return reader.termAt(tailer, seg.cycle, seg.sequenceOf(i), i);
+        } catch (RecordCodec.BadRecordException e) {
+            throw new LogCorruptedException(seg.file, i, e.getMessage());
+        }
+    }
+
+    private ExcerptTailer newTailer() {
+        ExcerptTailer t = queue.createTailer();
+        t.singleThreadedCheckDisabled(true);
+        return t;
+    }
+}
