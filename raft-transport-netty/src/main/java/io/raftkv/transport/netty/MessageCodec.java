@@ -202,6 +202,7 @@ public final class MessageCodec {
         } else if (message instanceof AppendEntriesResponse m) {
             out.writeByte(flag(m.success(), 0));
             writeVarLong(out, m.matchIndex());
+            writeVarLong(out, m.rejectedIndex());
             writeVarLong(out, m.conflictTerm());
             writeVarLong(out, m.conflictIndex());
             writeVarLong(out, m.lastLogIndex());
@@ -296,7 +297,7 @@ public final class MessageCodec {
         long term = readVarLong(in);
         byte flags = readFlags(in, 0b1);
         return new AppendEntriesResponse(from, to, term, bit(flags, 0), readVarLong(in), readVarLong(in),
-                readVarLong(in), readVarLong(in), readVarLong(in));
+                readVarLong(in), readVarLong(in), readVarLong(in), readVarLong(in));
     }
 
     private static InstallSnapshotRequest readInstallSnapshotRequest(ByteBuf in) {

@@ -50,7 +50,7 @@ final class RandomMessages {
             case 2 -> new AppendEntriesRequest(from, to, anyLong(), anyLong(), anyLong(), entries(), anyLong(),
                     anyLong());
             case 3 -> new AppendEntriesResponse(from, to, anyLong(), random.nextBoolean(), anyLong(), anyLong(),
-                    anyLong(), anyLong(), anyLong());
+                    anyLong(), anyLong(), anyLong(), anyLong());
             case 4 -> new InstallSnapshotRequest(from, to, anyLong(), anyLong(), anyLong(), configuration(),
                     anyLong(), payload(), random.nextBoolean());
             case 5 -> new InstallSnapshotResponse(from, to, anyLong(), anyLong(), anyLong(), random.nextBoolean());
