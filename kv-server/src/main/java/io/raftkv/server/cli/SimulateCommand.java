@@ -1,0 +1,48 @@
+package io.raftkv.server.cli;
+
+import io.raftkv.server.Main;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code raftkv simulate ...}: hands every argument to the deterministic simulator's
+ * {@code io.raftkv.sim.Simulate.main(String[])} (module raft-sim). Looked up by reflection so that kv-server
+ * builds without that module; when it is absent the command says so and exits 2.
+ */
+@Command(name = "simulate", mixinStandardHelpOptions = true,
+        description = {"Run the deterministic Raft simulator (module raft-sim).",
+                "Arguments after 'simulate' go to io.raftkv.sim.Simulate unchanged;"
+                        + " use 'raftkv simulate -- --help' for the simulator's own help."})
+public final class SimulateCommand implements Callable<Integer> {
+    static final String SIMULATOR_CLASS = "io.raftkv.sim.Simulate";
+
+    @Parameters(arity = "0..*", paramLabel = "ARGS", description = "Arguments for the simulator.")
+    List<String> args = List.of();
+
+    @Override
+    public Integer call() throws Exception {
+        Method main;
+        try {
+            Class<?> sim = Class.forName(SIMULATOR_CLASS);
+            main = sim.getMethod("main", String[].class);
+        } catch (ClassNotFoundException | NoSuchMethodException e) {
+            throw new Main.UsageException("the simulator (" + SIMULATOR_CLASS + ", module raft-sim) is not in this"
+                    + " build; build it with raft-sim on the classpath", e);
+        }
+        try {
+            main.invoke(null, (Object) args.toArray(String[]::new));
+        } catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof Exception ex) {
+                throw ex;
+            }
+            throw (Error) cause;
+        }
+        return 0;
+    }
+}
