@@ -145,7 +145,9 @@ public final class KvApi {
         }
         return write(req, new KvCommand.CompareAndSet(utf8(key),
                 expect.isNull() ? null : utf8(expect.textValue()),
-                value.isNull() ? null : utf8(value.textValue())));
+                value.isNull() ? null : utf8(value.textValue())))
+                // A swap answers 200 with a body (not 204) so that "swapped" and "409 current" read alike.
+                .thenApply(r -> r.status() == 204 ? Reply.json(200, Map.of("swapped", true)) : r);
     }
 
     // ------------------------------------------------------------------------------------------- cluster

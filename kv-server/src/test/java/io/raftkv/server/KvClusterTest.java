@@ -1,0 +1,123 @@
+package io.raftkv.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.raftkv.server.client.KvClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** A 3-node cluster in this JVM over the Chronicle log and the Netty transport, driven through HTTP. */
+class KvClusterTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(90)
+    void writesReadLevelsAndCasThroughEveryNode() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 3, Duration.ofSeconds(5), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
+            String leader = c.awaitLeader(WAIT);
+            // Every node takes writes: followers forward them to the leader.
+            for (String id : c.configs.keySet()) {
+                try (KvClient one = KvClient.of(c.http(id))) {
+                    one.put("k-" + id, "v-" + id);
+                    assertEquals(Optional.of("v-" + id), one.get("k-" + id, "linearizable"),
+                            "read-your-write through " + id + " (leader " + leader + ")");
+                    assertEquals(Optional.of("v-" + id), one.get("k-" + id, "lease"));
+                }
+            }
+            // Linearizable reads through a follower see every acknowledged write.
+            String follower = c.configs.keySet().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+            try (KvClient f = KvClient.of(c.http(follower))) {
+                for (String id : c.configs.keySet()) {
+                    assertEquals(Optional.of("v-" + id), f.get("k-" + id, "linearizable"));
+                }
+                // Stale reads are local: they converge, but need not be immediate.
+                f.put("stale-key", "x");
+                TestCluster.await(WAIT, "stale read on the follower", () ->
+                        f.get("stale-key", "stale").equals(Optional.of("x")));
+                assertEquals(Optional.empty(), f.get("never-written", "linearizable"));
+
+                f.batch(Map.of("b1", "1", "b2", "2", "b3", "3"));
+                assertEquals(Optional.of("2"), c.client.get("b2", "linearizable"));
+
+                f.delete("b2");
+                assertEquals(Optional.empty(), c.client.get("b2", "linearizable"));
+
+                KvClient.CasResult created = f.cas("counter", null, "1");
+                assertTrue(created.swapped());
+                KvClient.CasResult wrong = f.cas("counter", "7", "8");
+                assertFalse(wrong.swapped());
+                assertEquals("1", wrong.current());
+                assertTrue(f.cas("counter", "1", "2").swapped());
+                assertEquals(Optional.of("2"), f.get("counter", "linearizable"));
+                assertTrue(f.cas("counter", "2", null).swapped(), "CAS to null deletes");
+                assertEquals(Optional.empty(), f.get("counter", "linearizable"));
+            }
+            JsonNode status = c.client.status(c.http(leader));
+            assertEquals("leader", status.get("role").asText());
+            assertEquals(leader, status.get("leader").asText());
+            assertEquals(3, status.get("members").size());
+            assertTrue(status.get("commitIndex").asLong() > 0);
+            c.awaitConverged(WAIT);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void leaderCrashReelectionAndFollowerRestartFromDisk() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 3, Duration.ofSeconds(5), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
+            String first = c.awaitLeader(WAIT);
+            List<String> acked = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                c.client.put("a" + i, "v" + i);
+                acked.add("a" + i);
+            }
+            long firstTerm = c.nodes.get(first).raft().status().term();
+
+            c.stop(first);
+            String second = c.awaitLeader(WAIT);
+            assertNotEquals(first, second);
+            assertTrue(c.nodes.get(second).raft().status().term() > firstTerm, "a new leader has a higher term");
+            for (int i = 20; i < 40; i++) {
+                c.client.put("a" + i, "v" + i); // the client skips the dead node
+                acked.add("a" + i);
+            }
+
+            // The old leader comes back from its data directory as a follower and catches up.
+            c.start(first);
+            c.awaitLeader(WAIT);
+            JsonNode digest = c.awaitConverged(WAIT);
+            assertEquals(acked.size(), digest.get("keys").asInt());
+            try (KvClient back = KvClient.of(c.http(first))) {
+                for (int i = 0; i < 40; i++) {
+                    assertEquals(Optional.of("v" + i), back.get("a" + i, "stale"), "a" + i + " on restarted " + first);
+                }
+            }
+
+            // A follower restarted from disk catches up too (its log is replayed into the state machine).
+            String follower = c.configs.keySet().stream()
+                    .filter(id -> !id.equals(c.awaitLeader(WAIT))).findFirst().orElseThrow();
+            c.stop(follower);
+            for (int i = 40; i < 50; i++) {
+                c.client.put("a" + i, "v" + i);
+            }
+            c.start(follower);
+            JsonNode after = c.awaitConverged(WAIT);
+            assertEquals(50, after.get("keys").asInt());
+        }
+    }
+}
