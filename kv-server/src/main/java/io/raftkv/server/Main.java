@@ -32,11 +32,11 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(run(args));
+        System.exit(execute(args));
     }
 
     /** Runs the command line and returns the exit code (tests call this instead of {@link #main}). */
-    public static int run(String... args) {
+    public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main());
         // A bad flag is one line on stderr and exit 2, not a page of usage.
         cli.setParameterExceptionHandler((ex, a) -> {

@@ -2,10 +2,11 @@ package io.raftkv.server.cli;
 
 import io.raftkv.server.Main;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Unmatched;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -16,13 +17,13 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = {"Run the deterministic Raft simulator (module raft-sim).",
-                "Arguments after 'simulate' go to io.raftkv.sim.Simulate unchanged;"
-                        + " use 'raftkv simulate -- --help' for the simulator's own help."})
+                "Arguments after 'simulate' go to io.raftkv.sim.Simulate unchanged."})
 public final class SimulateCommand implements Callable<Integer> {
     static final String SIMULATOR_CLASS = "io.raftkv.sim.Simulate";
 
-    @Parameters(arity = "0..*", paramLabel = "ARGS", description = "Arguments for the simulator.")
-    List<String> args = List.of();
+    /** Everything after {@code simulate} (options included) goes to the simulator untouched. */
+    @Unmatched
+    List<String> args = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
