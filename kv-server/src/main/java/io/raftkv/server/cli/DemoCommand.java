@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code raftkv demo}: a local 3-node cluster as three {@code serve} child processes (data in
  * {@code ./data/n1..n3}, Raft on 127.0.0.1:7001–7003, HTTP on 127.0.0.1:8001–8003). Ctrl-C stops all three; the
- * children also watch this process and exit if it dies (even by kill -9).
+ * children also watch this process and exit if it dies (even by kill -9). A child that dies (say, killed to watch
+ * the leader change) is reported with the command that restarts it; the others keep running.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start a local 3-node cluster as three child processes; Ctrl-C stops it.")
@@ -45,6 +46,7 @@ public final class DemoCommand implements Callable<Integer> {
             peers.append(i > 1 ? "," : "").append("n").append(i).append("=127.0.0.1:").append(raftBase + i - 1);
         }
         List<Process> children = new ArrayList<>();
+        List<List<String>> serveArgs = new ArrayList<>();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopAll(children);
@@ -59,9 +61,11 @@ public final class DemoCommand implements Callable<Integer> {
                 throw new Main.UsageException("cannot create data directory " + dir + ": " + e.getMessage(), e);
             }
             List<String> cmd = javaCommand(id);
-            cmd.addAll(List.of("serve", "--id", id, "--data", dir.toString(),
+            List<String> serve = List.of("serve", "--id", id, "--data", dir.toString(),
                     "--raft", "127.0.0.1:" + (raftBase + i - 1), "--http", "127.0.0.1:" + (httpBase + i - 1),
-                    "--peers", peers.toString(), "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+                    "--peers", peers.toString(), "--parent-pid", Long.toString(ProcessHandle.current().pid()));
+            cmd.addAll(serve);
+            serveArgs.add(serve);
             Process p = new ProcessBuilder(cmd).inheritIO().start();
             synchronized (children) {
                 children.add(p);
@@ -79,17 +83,25 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.printf("  curl http://127.0.0.1:%d/status%n", httpBase);
         System.out.println("Ctrl-C stops all nodes.");
         System.out.println();
-        // Wait until a child dies by itself (then stop the others too) or Ctrl-C runs the shutdown hook.
-        while (stopped.getCount() > 0) {
-            for (Process p : List.copyOf(children)) {
+        // Killing one node (kill -9 <pid>) is part of the demo: report it, keep the others running, and show how
+        // to bring it back. The demo ends on Ctrl-C (the shutdown hook stops every child) or when all have exited.
+        List<Integer> alive = new ArrayList<>();
+        for (int i = 0; i < nodes; i++) {
+            alive.add(i);
+        }
+        while (stopped.getCount() > 0 && !alive.isEmpty()) {
+            for (Integer i : List.copyOf(alive)) {
+                Process p = children.get(i);
                 if (!p.isAlive()) {
-                    System.err.println("raftkv demo: a node exited with code " + p.exitValue() + "; stopping the others");
-                    return 1; // System.exit in Main runs the hook, which stops the rest
+                    alive.remove(i);
+                    System.err.printf("raftkv demo: n%d (pid %d) exited with code %d; the others keep running."
+                            + " Restart it with:%n  bin/raftkv %s%n", i + 1, p.pid(), p.exitValue(),
+                            String.join(" ", serveArgs.get(i)).replaceAll(" --parent-pid \\d+", ""));
                 }
             }
             stopped.await(500, TimeUnit.MILLISECONDS);
         }
-        return 0;
+        return alive.isEmpty() ? 1 : 0;
     }
 
     /** The same java, classpath and JVM flags (Chronicle's --add-opens etc.) as this process. */
