@@ -11,7 +11,7 @@ import java.util.Arrays;
  * any hash map, degrades to a linear scan on keys whose hashes collide, and a client must not be able to choose
  * such keys. Hash values therefore differ between processes; nothing replicated depends on them.
  */
-public final class ByteKey implements Comparable<ByteKey> {
+final class ByteKey implements Comparable<ByteKey> {
     private static final long K0;
     private static final long K1;
 
@@ -31,16 +31,16 @@ public final class ByteKey implements Comparable<ByteKey> {
     }
 
     /** Wraps {@code bytes} without copying. */
-    public static ByteKey wrap(byte[] bytes) {
+    static ByteKey wrap(byte[] bytes) {
         return new ByteKey(bytes);
     }
 
     /** The key's bytes (not a copy: do not modify). */
-    public byte[] bytes() {
+    byte[] bytes() {
         return bytes;
     }
 
-    public int length() {
+    int length() {
         return bytes.length;
     }
 

@@ -1,13 +1,12 @@
 package io.raftkv.core;
 
 import io.raftkv.core.cluster.Configuration;
-import io.raftkv.core.cluster.Member;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.log.RaftLog;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.InstallSnapshotRequest;
-import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.message.ReadIndexRequest;
@@ -15,29 +14,29 @@ import io.raftkv.core.message.ReadIndexResponse;
 import io.raftkv.core.message.TimeoutNow;
 import io.raftkv.core.message.VoteRequest;
 import io.raftkv.core.message.VoteResponse;
-import io.raftkv.core.progress.Progress;
 import io.raftkv.core.storage.HardState;
 import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.SnapshotMeta;
 
-import java.util.ArrayList;
-import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The Raft algorithm for one server, as a deterministic, single-threaded state machine (after etcd-io/raft).
  * It has no clock, threads, sockets or files: time is {@link #tick()}, input is {@link #step(RaftMessage)},
- * {@link #propose(byte[])} and {@link #readIndex(long)}, and the output is a {@link Ready} the driver executes
- * and acknowledges with {@link #advance(Ready)}. Randomness (election timeouts) comes from the injected
- * {@link Random}, so a seed replays an execution exactly.
+ * {@link #propose(byte[])}, {@link #readIndex(long)}, {@link #changeMembership} and
+ * {@link #transferLeadership}; the output is a {@link Ready} the driver executes and acknowledges with
+ * {@link #advance(Ready)}. Randomness (election timeouts) comes from the injected {@link Random}, so a seed
+ * replays an execution exactly.
  *
- * <p>Where the rules live: elections in {@link #tick()}, {@code campaign}, {@code handleVoteRequest},
- * {@code handleVoteResponse}; replication in {@code sendAppend} and {@code handleAppendEntries}; commitment in
- * {@code maybeCommit}; reads in {@link #readIndex(long)} and {@link #leaseValid()}. The per-follower state is
- * {@link Progress}; the log with its unpersisted tail is {@link RaftLog}.
+ * <p>This class holds what every role shares — terms, votes, elections, the follower side of replication,
+ * the configuration — and delegates everything only a leader tracks to {@link Leader}. The log with its
+ * not-yet-durable tail is {@link RaftLog}.
  */
 public final class RaftNode {
 
@@ -45,6 +44,7 @@ public final class RaftNode {
     private final RaftOptions options;
     private final Random random;
     private final RaftLog log;
+    private final Outbox out = new Outbox();
 
     // Persistent state on all servers (Figure 2), mirrored in memory; made durable via Ready.hardState.
     private long currentTerm;
@@ -52,37 +52,28 @@ public final class RaftNode {
 
     private Role role = Role.FOLLOWER;
     private String leaderId;
-    private Configuration configuration;
+    /** Present exactly while this node is the leader. */
+    private Leader leader;
 
-    /** Ticks since the last election timeout reset (followers, candidates) or check-quorum round (leaders). */
+    /** The configuration in effect: the latest in the log, committed or not (thesis §4.1). */
+    private Configuration configuration;
+    private long configIndex;
+    private long configTerm;
+    /** The configuration of the latest snapshot (or the bootstrap one): used when the log holds none. */
+    private Configuration fallbackConfiguration;
+
+    /** Ticks since the last election-timeout reset (heard from a leader, granted a vote, or campaigned). */
     private int electionElapsed;
-    private int heartbeatElapsed;
     private int randomizedElectionTimeout;
-    /** Ticks since this node started. */
     private long now;
     /** Started with a non-zero term: it may have acknowledged a leader just before it went down. */
     private final boolean restarted;
 
     /** Votes received in the current (pre-)campaign: voter id to granted. */
     private final Map<String, Boolean> votes = new TreeMap<>();
-    /** Leader only: replication state of every other member. */
-    private final Map<String, Progress> progress = new TreeMap<>();
-    /** Leader only: heartbeat-round sequence number, echoed by followers (ReadIndex and the lease). */
-    private long seq;
-    /** Leader only: the tick at which each recent heartbeat round was sent. */
-    private final TreeMap<Long, Long> seqSentAt = new TreeMap<>();
-    private final ReadIndexTracker reads = new ReadIndexTracker();
-    /** Leader only: appended entries need broadcasting at the next {@link #ready()}. */
-    private boolean broadcastPending;
-    /** Leader only: the commit index advanced; followers with nothing new to receive still hear about it. */
-    private boolean commitNoticePending;
     /** Follower only: ReadIndex requests forwarded to the leader and not yet answered. */
-    private final java.util.Set<Long> forwardedReads = new java.util.TreeSet<>();
+    private final Set<Long> forwardedReads = new TreeSet<>();
 
-    // Output accumulated for the next Ready.
-    private final List<RaftMessage> earlyMessages = new ArrayList<>();
-    private final List<RaftMessage> messages = new ArrayList<>();
-    private final List<ReadState> readStates = new ArrayList<>();
     private HardState lastHardState;
     private SoftState lastSoftState;
 
@@ -106,23 +97,10 @@ public final class RaftNode {
         this.votedFor = hardState.votedFor();
         this.lastHardState = hardState;
         this.restarted = hardState.currentTerm() > 0;
-        this.configuration = latestConfiguration(snapshot, bootstrap);
+        this.fallbackConfiguration = snapshot.configuration().members().isEmpty() ? bootstrap : snapshot.configuration();
+        reloadConfiguration(this.log.lastIndex());
         resetElectionTimeout();
         this.lastSoftState = softState();
-    }
-
-    /** The configuration in effect is the latest in the log, committed or not (thesis §4.1). */
-    private Configuration latestConfiguration(SnapshotMeta snapshot, Configuration bootstrap) {
-        for (long i = log.lastIndex(); i >= log.firstIndex() && i > log.snapshotIndex(); i--) {
-            LogEntry e = log.entry(i);
-            if (e.type() == EntryType.CONFIGURATION) {
-                return Configuration.decode(e.data());
-            }
-        }
-        if (!snapshot.configuration().members().isEmpty()) {
-            return snapshot.configuration();
-        }
-        return bootstrap;
     }
 
     // ------------------------------------------------------------------------------------------------ inputs
@@ -130,14 +108,17 @@ public final class RaftNode {
     /** Advances logical time by one tick: election timeouts for followers, heartbeats for leaders. */
     public void tick() {
         now++;
-        if (role == Role.LEADER) {
-            tickLeader();
-        } else {
-            tickElection();
+        if (leader != null) {
+            if (!leader.tick()) {
+                becomeFollower(currentTerm, null); // check-quorum failed (thesis §6.2)
+                return;
+            }
+            String learner = leader.learnerReadyForPromotion();
+            if (learner != null) {
+                changeMembership(new MembershipChange.Promote(learner)); // learner-first joins (thesis §4.2.1)
+            }
+            return;
         }
-    }
-
-    private void tickElection() {
         electionElapsed++;
         if (promotable() && electionElapsed >= randomizedElectionTimeout) {
             // §5.2: a follower that hears nothing for an election timeout starts an election.
@@ -146,39 +127,9 @@ public final class RaftNode {
         }
     }
 
-    private void tickLeader() {
-        heartbeatElapsed++;
-        electionElapsed++;
-        if (electionElapsed >= options.electionTimeoutTicks()) {
-            electionElapsed = 0;
-            if (options.checkQuorum() && !quorumRecentlyActive()) {
-                // Check-quorum (thesis §6.2): a leader that has not heard from a majority within an election
-                // timeout steps down, so that clients stop waiting on a deposed leader.
-                becomeFollower(currentTerm, null);
-                return;
-            }
-        }
-        if (heartbeatElapsed >= options.heartbeatTicks()) {
-            heartbeatElapsed = 0;
-            broadcastHeartbeat(); // §5.2: leaders send heartbeats to maintain their authority
-        }
-    }
-
-    private boolean quorumRecentlyActive() {
-        List<String> active = new ArrayList<>();
-        active.add(id);
-        for (Map.Entry<String, Progress> e : progress.entrySet()) {
-            if (e.getValue().recentActive()) {
-                active.add(e.getKey());
-            }
-            e.getValue().setRecentActive(false);
-        }
-        return configuration.hasQuorum(new java.util.HashSet<>(active));
-    }
-
     /** Starts an election now, as if the election timeout had fired (tests and tools). */
     public void campaign() {
-        if (promotable()) {
+        if (promotable() && role != Role.LEADER) {
             campaign(options.preVote());
         }
     }
@@ -203,15 +154,43 @@ public final class RaftNode {
         } else if (m instanceof AppendEntriesRequest r) {
             handleAppendEntries(r);
         } else if (m instanceof AppendEntriesResponse r) {
-            handleAppendResponse(r);
+            if (leader != null) {
+                leader.handleAppendResponse(r);
+                stepDownIfRemoved();
+            }
         } else if (m instanceof ReadIndexRequest r) {
-            handleReadIndexRequest(r);
+            if (leader != null) {
+                leader.readIndex(r.requestId(), r.from());
+            } else {
+                send(new ReadIndexResponse(id, r.from(), currentTerm, r.requestId(), 0, false));
+            }
         } else if (m instanceof ReadIndexResponse r) {
-            handleReadIndexResponse(r);
-        } else if (m instanceof TimeoutNow r) {
-            handleTimeoutNow(r);
+            if (forwardedReads.remove(r.requestId())) {
+                out.readStates.add(new ReadState(r.requestId(), r.readIndex(), r.success()));
+            }
+        } else if (m instanceof TimeoutNow) {
+            handleTimeoutNow();
+        } else if (m instanceof InstallSnapshotRequest r) {
+            heardFromLeader(r.from());
         }
-        // InstallSnapshotRequest/Response: snapshot transfer lands with the snapshot issue.
+        // InstallSnapshotResponse is the driver's business (its snapshot sender); see reportSnapshot.
+    }
+
+    /**
+     * A message from the leader of our term: follow it and reset the election timer. For InstallSnapshot
+     * chunks that is all the core does — the driver receives the bytes and calls {@link #installSnapshot}.
+     */
+    private void heardFromLeader(String from) {
+        if (leader != null) {
+            // Election Safety (§5.2): two leaders in one term is impossible; if it happens the node is broken.
+            throw new IllegalStateException(id + " is leader of term " + currentTerm + " but heard from leader "
+                    + from + " of the same term");
+        }
+        if (role != Role.FOLLOWER) {
+            becomeFollower(currentTerm, from); // §5.2: a candidate that hears from the new leader steps down
+        }
+        leaderId = from;
+        electionElapsed = 0;
     }
 
     /**
@@ -234,8 +213,8 @@ public final class RaftNode {
         if (m instanceof VoteResponse r && r.preVote() && r.granted()) {
             return true; // a granted pre-vote carries the term we would campaign in, not a newer leader's term
         }
-        String leader = (m instanceof AppendEntriesRequest || m instanceof InstallSnapshotRequest) ? m.from() : null;
-        becomeFollower(m.term(), leader);
+        String newLeader = (m instanceof AppendEntriesRequest || m instanceof InstallSnapshotRequest) ? m.from() : null;
+        becomeFollower(m.term(), newLeader);
         return true;
     }
 
@@ -254,20 +233,45 @@ public final class RaftNode {
      * Proposes a command; only the leader accepts. The entry is appended to the leader's log now (Leader
      * Append-Only, §5.3) and replicated from the next {@link #ready()}.
      *
-     * @throws NotLeaderException if this node is not the leader
+     * @throws NotLeaderException         if this node is not the leader
+     * @throws ProposalRejectedException if a leadership transfer is in progress
      */
     public Proposal propose(byte[] command) {
-        return appendAsLeader(EntryType.COMMAND, command);
+        return requireLeader().append(EntryType.COMMAND, command);
     }
 
-    private Proposal appendAsLeader(EntryType type, byte[] data) {
-        if (role != Role.LEADER) {
-            throw new NotLeaderException(leaderId);
+    /**
+     * Proposes a single-server membership change (thesis §4.1). It takes effect on each server as soon as the
+     * entry is appended to that server's log, and is complete once committed.
+     *
+     * @throws NotLeaderException         if this node is not the leader
+     * @throws ProposalRejectedException if another change is pending, the leader has not committed an entry of
+     *                                    its term yet, a transfer is in progress, or the change does not apply
+     */
+    public Proposal changeMembership(MembershipChange change) {
+        Leader l = requireLeader();
+        String blocker = l.membershipChangeBlocker();
+        if (blocker != null) {
+            throw new ProposalRejectedException(blocker);
         }
-        long index = log.lastIndex() + 1;
-        log.append(List.of(new LogEntry(index, currentTerm, type, data)));
-        broadcastPending = true; // batched: one AppendEntries per follower for everything proposed before ready()
-        return new Proposal(index, currentTerm);
+        Configuration next;
+        try {
+            next = change.applyTo(configuration);
+        } catch (IllegalArgumentException e) {
+            throw new ProposalRejectedException(e.getMessage());
+        }
+        Proposal p = l.append(EntryType.CONFIGURATION, next.encode());
+        setConfiguration(next, p.index(), p.term()); // thesis §4.1: in effect once in the log, committed or not
+        return p;
+    }
+
+    /**
+     * Hands leadership to {@code target} (thesis §3.10), or to the most caught-up voter if null: the leader
+     * stops accepting proposals, brings the target up to date and sends it TimeoutNow. Aborted after an
+     * election timeout if the target has not taken over.
+     */
+    public void transferLeadership(String target) {
+        requireLeader().transferLeadership(target);
     }
 
     /**
@@ -276,23 +280,72 @@ public final class RaftNode {
      * leader; without a known leader it fails at once.
      */
     public void readIndex(long requestId) {
-        if (role == Role.LEADER) {
-            leaderReadIndex(requestId, null);
+        if (leader != null) {
+            leader.readIndex(requestId, null);
         } else if (leaderId != null && !leaderId.equals(id)) {
             forwardedReads.add(requestId);
             send(new ReadIndexRequest(id, leaderId, currentTerm, requestId));
         } else {
-            readStates.add(new ReadState(requestId, 0, false));
+            out.readStates.add(new ReadState(requestId, 0, false));
         }
+    }
+
+    /**
+     * The driver made a snapshot durable that covers the log up to {@code meta.lastIncludedIndex()} (which the
+     * state machine has applied). The core stops relying on those entries (§7); the driver may then compact
+     * the log store up to there (usually keeping a trailing margin for slightly-behind followers).
+     */
+    public void compact(SnapshotMeta meta) {
+        long index = meta.lastIncludedIndex();
+        if (index <= log.snapshotIndex()) {
+            return;
+        }
+        if (log.term(index) != meta.lastIncludedTerm()) {
+            throw new IllegalArgumentException("snapshot at " + index + " has term " + meta.lastIncludedTerm()
+                    + " but the log has " + log.term(index));
+        }
+        log.compactTo(index, meta.lastIncludedTerm());
+        fallbackConfiguration = meta.configuration();
+    }
+
+    /**
+     * The driver received, from the leader of the current term, a complete snapshot and made it durable. If it
+     * is newer than what this node has committed, the node adopts it (§7): the Ready that follows carries it
+     * in {@link Ready#snapshotToInstall()} for the state machine (and the log store, if discarded).
+     *
+     * @return false if the snapshot is stale (we already committed past it) and should be ignored
+     */
+    public boolean installSnapshot(SnapshotMeta meta) {
+        if (leader != null || meta.lastIncludedIndex() <= log.commitIndex()) {
+            return false;
+        }
+        boolean discard = log.restoreFromSnapshot(meta.lastIncludedIndex(), meta.lastIncludedTerm());
+        fallbackConfiguration = meta.configuration();
+        reloadConfiguration(log.lastIndex()); // the latest configuration: in the kept suffix, else the snapshot's
+        out.snapshotToInstall = new Ready.SnapshotInstall(meta, discard);
+        return true;
+    }
+
+    /** Leader: the driver finished (success) or abandoned sending {@code peer} the snapshot at {@code index}. */
+    public void reportSnapshot(String peer, long index, boolean success) {
+        if (leader != null) {
+            leader.reportSnapshot(peer, index, success);
+        }
+    }
+
+    private Leader requireLeader() {
+        if (leader == null) {
+            throw new NotLeaderException(leaderId);
+        }
+        return leader;
     }
 
     // ------------------------------------------------------------------------------------------------ output
 
     /** True if {@link #ready()} has work for the driver. */
     public boolean hasReady() {
-        return broadcastPending || commitNoticePending || !earlyMessages.isEmpty() || !messages.isEmpty() || !readStates.isEmpty()
-                || log.hasUnstable() || log.hasEntriesToApply() || !hardState().equals(lastHardState)
-                || !softState().equals(lastSoftState);
+        return (leader != null && leader.hasPendingBroadcast()) || !out.isEmpty() || log.hasUnstable()
+                || log.hasEntriesToApply() || !hardState().equals(lastHardState) || !softState().equals(lastSoftState);
     }
 
     /**
@@ -300,28 +353,24 @@ public final class RaftNode {
      * {@link #advance(Ready)} before the next input.
      */
     public Ready ready() {
-        if (broadcastPending) {
-            broadcastPending = false;
-            broadcastAppend(commitNoticePending);
-            commitNoticePending = false;
+        if (leader != null) {
+            leader.flush();
         }
         HardState hs = hardState();
         boolean hardStateChanged = !hs.equals(lastHardState);
         SoftState ss = softState();
-        List<RaftMessage> early = new ArrayList<>(earlyMessages);
-        List<RaftMessage> late = new ArrayList<>();
+        List<RaftMessage> early = new java.util.ArrayList<>(out.early);
+        List<RaftMessage> late = new java.util.ArrayList<>();
         if (hardStateChanged) {
             // Nothing leaves before a new term or vote is durable (Election Safety, §5.2).
             late.addAll(early);
             early.clear();
         }
-        late.addAll(messages);
-        List<LogEntry> committed = log.entriesToApply(options.maxApplyBytes());
+        late.addAll(out.late);
         Ready ready = new Ready(ss.equals(lastSoftState) ? null : ss, hardStateChanged ? hs : null,
-                log.unstableEntries(), early, late, committed, readStates);
-        earlyMessages.clear();
-        messages.clear();
-        readStates.clear();
+                log.unstableEntries(), early, late, log.entriesToApply(options.maxApplyBytes()), out.readStates,
+                out.snapshotToInstall, out.snapshotsToSend);
+        out.clear();
         return ready;
     }
 
@@ -340,9 +389,10 @@ public final class RaftNode {
         if (!ready.committedEntries().isEmpty()) {
             log.appliedTo(ready.committedEntries().get(ready.committedEntries().size() - 1).index());
         }
-        if (role == Role.LEADER && !ready.entries().isEmpty()) {
+        if (leader != null && !ready.entries().isEmpty()) {
             // Thesis §10.2.1: the leader counts itself towards the commit quorum only once its own fsync is done.
-            maybeCommit();
+            leader.maybeCommit();
+            stepDownIfRemoved();
         }
     }
 
@@ -358,37 +408,36 @@ public final class RaftNode {
     }
 
     private void reset(long term) {
+        if (leader != null) {
+            leader.failPendingReads(term);
+            leader = null;
+        }
         if (term != currentTerm) {
             currentTerm = term;
             votedFor = null;
         }
         leaderId = null;
         electionElapsed = 0;
-        heartbeatElapsed = 0;
         resetElectionTimeout();
         votes.clear();
-        progress.clear();
-        seqSentAt.clear();
-        broadcastPending = false;
-        commitNoticePending = false;
-        failPendingReads();
+        for (long requestId : forwardedReads) {
+            out.readStates.add(new ReadState(requestId, 0, false)); // the leader we asked is gone or deposed
+        }
+        forwardedReads.clear();
     }
 
-    private void becomeFollower(long term, String leader) {
+    private void becomeFollower(long term, String newLeader) {
         reset(term);
         role = Role.FOLLOWER;
-        leaderId = leader;
+        leaderId = newLeader;
     }
 
     private void campaign(boolean preVote) {
         long campaignTerm;
         if (preVote) {
             // Thesis §9.6: first ask whether we could win, without incrementing our term.
+            reset(currentTerm);
             role = Role.PRE_CANDIDATE;
-            leaderId = null;
-            votes.clear();
-            electionElapsed = 0;
-            resetElectionTimeout();
             campaignTerm = currentTerm + 1;
         } else {
             // §5.2: increment currentTerm, vote for self, request votes from all other servers.
@@ -397,14 +446,18 @@ public final class RaftNode {
             votedFor = id;
             campaignTerm = currentTerm;
         }
+        requestVotes(campaignTerm, preVote, false);
+    }
+
+    private void requestVotes(long campaignTerm, boolean preVote, boolean transfer) {
         votes.put(id, true);
-        if (configuration.hasQuorum(grantedVoters())) {
+        if (configuration.hasQuorum(votersWhoSaid(true))) {
             electionWon(preVote);
             return;
         }
         for (String peer : configuration.voterIds()) {
             if (!peer.equals(id)) {
-                send(new VoteRequest(id, peer, campaignTerm, log.lastIndex(), log.lastTerm(), preVote, false));
+                send(new VoteRequest(id, peer, campaignTerm, log.lastIndex(), log.lastTerm(), preVote, transfer));
             }
         }
     }
@@ -417,35 +470,43 @@ public final class RaftNode {
         }
     }
 
-    private java.util.Set<String> grantedVoters() {
-        java.util.Set<String> granted = new java.util.HashSet<>();
+    private Set<String> votersWhoSaid(boolean granted) {
+        Set<String> voters = new HashSet<>();
         votes.forEach((voter, yes) -> {
-            if (yes) {
-                granted.add(voter);
+            if (yes == granted) {
+                voters.add(voter);
             }
         });
-        return granted;
+        return voters;
     }
 
     private void becomeLeader() {
         reset(currentTerm);
         role = Role.LEADER;
         leaderId = id;
-        // Figure 2: when a leader comes to power it initialises nextIndex to just after its last entry.
-        for (Member m : configuration.members()) {
-            if (!m.id().equals(id)) {
-                progress.put(m.id(), new Progress(log.lastIndex() + 1, options.maxInflightMessages(),
-                        options.maxInflightBytes()));
-            }
-        }
+        leader = new Leader(id, currentTerm, options, log, out, configuration, configIndex, now);
         // §5.4.2 / thesis §6.4: a new leader appends a no-op so that it can commit (by counting) an entry of
         // its own term, which also commits everything before it and enables ReadIndex.
-        appendAsLeader(EntryType.NOOP, null);
+        leader.append(EntryType.NOOP, null);
+    }
+
+    /** Thesis §4.2.2: a leader removed from the configuration leads until the change commits, then steps down. */
+    private void stepDownIfRemoved() {
+        if (leader != null && !configuration.isVoter(id) && log.commitIndex() >= configIndex) {
+            leader.handOffAfterRemoval();
+            becomeFollower(currentTerm, null);
+        }
     }
 
     /** Leader stickiness (thesis §4.2.3): heard from a leader (or restarted) within the minimum timeout. */
     private boolean inLease() {
-        if (!options.checkQuorum() || electionElapsed >= options.electionTimeoutTicks()) {
+        if (!options.checkQuorum()) {
+            return false;
+        }
+        if (leader != null) {
+            return leader.checkQuorumElapsed() < options.electionTimeoutTicks();
+        }
+        if (electionElapsed >= options.electionTimeoutTicks()) {
             return false;
         }
         // A restarted node may have acknowledged a leader just before it crashed; granting votes at once could
@@ -463,7 +524,7 @@ public final class RaftNode {
         // §5.4.1 election restriction: vote only for a candidate whose log is at least as up-to-date as ours.
         boolean upToDate = options.mutation() == RaftOptions.UnsafeMutation.SKIP_VOTE_LOG_UP_TO_DATE_CHECK
                 || log.isUpToDate(r.lastLogIndex(), r.lastLogTerm());
-        boolean grant = canVote && upToDate && configuration.contains(id);
+        boolean grant = canVote && upToDate;
         if (grant && !r.preVote()) {
             // §5.2: at most one vote per term, first-come-first-served; the vote is persisted before the reply
             // leaves (the reply goes to Ready.messages, sent after Ready.hardState is durable).
@@ -480,53 +541,28 @@ public final class RaftNode {
             return;
         }
         votes.putIfAbsent(r.from(), r.granted());
-        if (configuration.hasQuorum(grantedVoters())) {
+        if (configuration.hasQuorum(votersWhoSaid(true))) {
             electionWon(r.preVote()); // §5.2: votes from a majority win the election
-            return;
-        }
-        java.util.Set<String> rejected = new java.util.HashSet<>();
-        votes.forEach((voter, yes) -> {
-            if (!yes) {
-                rejected.add(voter);
-            }
-        });
-        if (configuration.hasQuorum(rejected)) {
+        } else if (configuration.hasQuorum(votersWhoSaid(false))) {
             becomeFollower(currentTerm, null); // lost: a majority said no
         }
     }
 
-    private void handleTimeoutNow(TimeoutNow r) {
-        if (promotable()) {
-            // Thesis §3.10: the target of a leadership transfer starts a real election at once (no pre-vote).
+    private void handleTimeoutNow() {
+        if (promotable() && leader == null) {
+            // Thesis §3.10: the target of a leadership transfer starts a real election at once, skipping
+            // pre-vote, and its vote requests bypass the voters' leader stickiness.
             reset(currentTerm + 1);
             role = Role.CANDIDATE;
             votedFor = id;
-            votes.put(id, true);
-            if (configuration.hasQuorum(grantedVoters())) {
-                becomeLeader();
-                return;
-            }
-            for (String peer : configuration.voterIds()) {
-                if (!peer.equals(id)) {
-                    send(new VoteRequest(id, peer, currentTerm, log.lastIndex(), log.lastTerm(), false, true));
-                }
-            }
+            requestVotes(currentTerm, false, true);
         }
     }
 
     // ------------------------------------------------------------------------------------------------ replication
 
     private void handleAppendEntries(AppendEntriesRequest r) {
-        if (role == Role.LEADER) {
-            // Election Safety (§5.2): two leaders in one term is impossible; if it happens the node is broken.
-            throw new IllegalStateException(id + " is leader of term " + currentTerm + " but got AppendEntries from "
-                    + r.from() + " in the same term");
-        }
-        if (role != Role.FOLLOWER) {
-            becomeFollower(currentTerm, r.from()); // §5.2: a candidate that hears from the new leader steps down
-        }
-        leaderId = r.from();
-        electionElapsed = 0;
+        heardFromLeader(r.from());
         if (r.prevLogIndex() < log.commitIndex()) {
             // Everything up to our commit index matches the leader's log (Leader Completeness); tell it so.
             send(new AppendEntriesResponse(id, r.from(), currentTerm, true, log.commitIndex(), 0, 0, 0,
@@ -541,271 +577,54 @@ public final class RaftNode {
             return;
         }
         long lastNew = log.appendAfterMatch(r.prevLogIndex(), r.entries());
+        trackConfigurationEntries(r.entries());
         // §5.3 receiver rule 5: commitIndex = min(leaderCommit, index of last new entry).
         log.commitTo(Math.min(r.leaderCommit(), lastNew));
         // The success reply goes to Ready.messages: it leaves only after the entries are durable.
         send(new AppendEntriesResponse(id, r.from(), currentTerm, true, lastNew, 0, 0, 0, log.lastIndex(), r.seq()));
     }
 
-    private void handleAppendResponse(AppendEntriesResponse r) {
-        if (role != Role.LEADER) {
-            return;
-        }
-        Progress pr = progress.get(r.from());
-        if (pr == null) {
-            return;
-        }
-        pr.setRecentActive(true);
-        pr.ackSeq(r.seq());
-        releaseConfirmedReads();
-        if (!r.success()) {
-            if (pr.maybeDecreaseTo(r.rejectedIndex(), nextIndexFromHint(r))) {
-                if (pr.state() == Progress.State.REPLICATE) {
-                    pr.becomeProbe();
-                }
-                sendAppend(r.from(), true);
-            }
-            return;
-        }
-        if (pr.maybeUpdate(r.matchIndex())) {
-            if (pr.state() == Progress.State.PROBE) {
-                pr.becomeReplicate(); // the follower's log now matches: pipeline from here on
-            }
-            maybeCommit();
-            sendAppend(r.from(), false);
-        } else if (pr.state() == Progress.State.REPLICATE && pr.matchIndex() < pr.nextIndex() - 1
-                && r.seq() > pr.lastEntriesSeq()) {
-            // The follower answered a heartbeat sent after our last entries but has not acknowledged them: on a
-            // FIFO link that means they were lost. Probe from its match index again.
-            pr.becomeProbe();
-            sendAppend(r.from(), true);
-        } else if (pr.state() == Progress.State.PROBE) {
-            sendAppend(r.from(), false);
-        }
-    }
+    // ------------------------------------------------------------------------------------------------ configuration
 
-    /** Where to resume after a rejection, from the follower's conflict hint (§5.3, fast backtracking). */
-    private long nextIndexFromHint(AppendEntriesResponse r) {
-        if (r.conflictTerm() == 0) {
-            return r.conflictIndex();
+    /** After a follower append: adopt a configuration entry that arrived, or recover from one truncated away. */
+    private void trackConfigurationEntries(List<LogEntry> appended) {
+        if (configIndex > 0 && log.term(configIndex) != configTerm) {
+            reloadConfiguration(log.lastIndex()); // our latest configuration entry was in a deleted suffix
         }
-        // If we have entries of conflictTerm, resume after our last one; otherwise skip that whole term.
-        long i = Math.min(r.rejectedIndex(), log.lastIndex());
-        while (i >= r.conflictIndex() && log.term(i) > r.conflictTerm()) {
-            i--;
-        }
-        if (i >= r.conflictIndex() && log.term(i) == r.conflictTerm()) {
-            return i + 1;
-        }
-        return r.conflictIndex();
-    }
-
-    private void broadcastAppend(boolean commitAdvanced) {
-        for (String peer : progress.keySet()) {
-            int before = earlyMessages.size();
-            sendAppend(peer, false);
-            if (commitAdvanced && earlyMessages.size() == before) {
-                sendHeartbeat(peer, progress.get(peer)); // nothing new to send, but the commit index moved
+        for (int k = appended.size() - 1; k >= 0; k--) {
+            LogEntry e = appended.get(k);
+            if (e.type() == EntryType.CONFIGURATION && e.index() > configIndex && log.term(e.index()) == e.term()) {
+                setConfiguration(Configuration.decode(e.data()), e.index(), e.term());
+                break;
             }
         }
     }
 
-    /**
-     * Sends the follower the entries it lacks, as far as flow control allows; with {@code allowEmpty} a
-     * message goes out even with no entries (a probe of where the logs match).
-     */
-    private void sendAppend(String peer, boolean allowEmpty) {
-        Progress pr = progress.get(peer);
-        while (pr.canSend()) {
-            long prevIndex = pr.nextIndex() - 1;
-            long prevTerm = log.term(prevIndex);
-            if (prevTerm < 0) {
-                // The entries this follower needs were compacted into a snapshot: InstallSnapshot (§7) handles
-                // it once log compaction exists; until then the log is never compacted, so this cannot happen.
-                throw new IllegalStateException("entry " + prevIndex + " needed by " + peer + " is not in the log");
-            }
-            List<LogEntry> entries = log.entries(pr.nextIndex(), log.lastIndex() + 1, options.maxAppendBytes());
-            if (entries.isEmpty() && !allowEmpty) {
+    /** Finds the latest configuration entry at or below {@code from} (thesis §4.1: latest in the log wins). */
+    private void reloadConfiguration(long from) {
+        for (long i = from; i > log.snapshotIndex() && i >= log.firstIndex(); i--) {
+            LogEntry e = log.entry(i);
+            if (e.type() == EntryType.CONFIGURATION) {
+                setConfiguration(Configuration.decode(e.data()), e.index(), e.term());
                 return;
             }
-            long bytes = 0;
-            for (LogEntry e : entries) {
-                bytes += e.sizeInBytes();
-            }
-            earlyMessages.add(new AppendEntriesRequest(id, peer, currentTerm, prevIndex, prevTerm, entries,
-                    log.commitIndex(), seq));
-            pr.sent(prevIndex + entries.size(), entries.size(), bytes, seq);
-            if (pr.state() != Progress.State.REPLICATE || entries.isEmpty()) {
-                return;
-            }
-            allowEmpty = false;
         }
+        setConfiguration(fallbackConfiguration, 0, 0);
     }
 
-    private void broadcastHeartbeat() {
-        seq++;
-        seqSentAt.put(seq, now);
-        for (Map.Entry<String, Progress> e : progress.entrySet()) {
-            Progress pr = e.getValue();
-            if (pr.state() == Progress.State.PROBE) {
-                pr.resumeProbe(); // the last probe may have been lost: probe again (it doubles as a heartbeat)
-                sendAppend(e.getKey(), true);
-            } else {
-                sendHeartbeat(e.getKey(), pr);
-            }
+    private void setConfiguration(Configuration next, long index, long term) {
+        configuration = next;
+        configIndex = index;
+        configTerm = term;
+        if (leader != null) {
+            leader.configurationChanged(next, index);
         }
-    }
-
-    /**
-     * A heartbeat only claims what we know the follower matches, so it never truncates or is rejected; it
-     * carries the commit index no further than that (§5.3 receiver rule 5).
-     */
-    private void sendHeartbeat(String peer, Progress pr) {
-        long prev = pr.matchIndex();
-        earlyMessages.add(new AppendEntriesRequest(id, peer, currentTerm, prev, log.term(prev), List.of(),
-                Math.min(log.commitIndex(), prev), seq));
-    }
-
-    /**
-     * §5.3/§5.4.2: the leader commits the highest index stored on a majority of voters, but only if that entry is
-     * from its current term; earlier entries are then committed indirectly (Log Matching).
-     */
-    private void maybeCommit() {
-        List<Long> matches = new ArrayList<>();
-        for (String voter : configuration.voterIds()) {
-            if (voter.equals(id)) {
-                matches.add(log.stableIndex()); // thesis §10.2.1: our own entries count once durable
-            } else {
-                Progress pr = progress.get(voter);
-                matches.add(pr == null ? 0 : pr.matchIndex());
-            }
-        }
-        if (matches.isEmpty()) {
-            return;
-        }
-        Collections.sort(matches, Collections.reverseOrder());
-        long quorumIndex = matches.get(configuration.quorumSize() - 1);
-        if (quorumIndex <= log.commitIndex()) {
-            return;
-        }
-        boolean currentTermEntry = log.term(quorumIndex) == currentTerm;
-        if (currentTermEntry || options.mutation() == RaftOptions.UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING) {
-            boolean firstCommitOfTerm = log.term(log.commitIndex()) != currentTerm;
-            log.commitTo(quorumIndex);
-            broadcastPending = true; // tell followers the new commit index promptly
-            commitNoticePending = true;
-            if (firstCommitOfTerm && currentTermEntry) {
-                for (ReadIndexTracker.PendingRead read : reads.drainWaitingForCommit()) {
-                    leaderReadIndex(read.requestId(), read.from());
-                }
-            }
-        }
-    }
-
-    // ------------------------------------------------------------------------------------------------ reads
-
-    private void leaderReadIndex(long requestId, String from) {
-        if (log.term(log.commitIndex()) != currentTerm) {
-            // Thesis §6.4 step 1: until the leader commits an entry of its term it may not know the latest
-            // commit index; the read waits for the no-op to commit.
-            reads.waitForCommit(requestId, from);
-            return;
-        }
-        if (configuration.voterIds().size() == 1 && configuration.isVoter(id)) {
-            answerRead(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
-            return;
-        }
-        // Thesis §6.4 steps 2-3: record the commit index, then confirm leadership with a fresh heartbeat round.
-        broadcastHeartbeat();
-        reads.awaitQuorum(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
-    }
-
-    private void handleReadIndexRequest(ReadIndexRequest r) {
-        if (role != Role.LEADER) {
-            send(new ReadIndexResponse(id, r.from(), currentTerm, r.requestId(), 0, false));
-            return;
-        }
-        leaderReadIndex(r.requestId(), r.from());
-    }
-
-    private void handleReadIndexResponse(ReadIndexResponse r) {
-        if (forwardedReads.remove(r.requestId())) {
-            readStates.add(new ReadState(r.requestId(), r.readIndex(), r.success()));
-        }
-    }
-
-    /** The highest heartbeat seq acknowledged by a majority of voters (we acknowledge our own). */
-    private long quorumAckedSeq() {
-        List<Long> acked = new ArrayList<>();
-        for (String voter : configuration.voterIds()) {
-            if (voter.equals(id)) {
-                acked.add(seq);
-            } else {
-                Progress pr = progress.get(voter);
-                acked.add(pr == null ? 0 : pr.ackedSeq());
-            }
-        }
-        if (acked.isEmpty()) {
-            return 0;
-        }
-        Collections.sort(acked, Collections.reverseOrder());
-        return acked.get(configuration.quorumSize() - 1);
-    }
-
-    private void releaseConfirmedReads() {
-        long acked = quorumAckedSeq();
-        for (ReadIndexTracker.PendingRead read : reads.releaseUpTo(acked)) {
-            answerRead(read);
-        }
-        // Rounds older than the newest quorum-acknowledged one no longer matter for the lease.
-        seqSentAt.headMap(acked).clear();
-    }
-
-    private void answerRead(ReadIndexTracker.PendingRead read) {
-        if (read.from() == null) {
-            readStates.add(new ReadState(read.requestId(), read.readIndex(), true));
-        } else {
-            earlyMessages.add(new ReadIndexResponse(id, read.from(), currentTerm, read.requestId(), read.readIndex(), true));
-        }
-    }
-
-    private void failPendingReads() {
-        for (long requestId : forwardedReads) {
-            readStates.add(new ReadState(requestId, 0, false)); // the leader we asked is gone or deposed
-        }
-        forwardedReads.clear();
-        for (ReadIndexTracker.PendingRead read : reads.drainAll()) {
-            if (read.from() == null) {
-                readStates.add(new ReadState(read.requestId(), 0, false));
-            } else {
-                messages.add(new ReadIndexResponse(id, read.from(), currentTerm, read.requestId(), 0, false));
-            }
-        }
-    }
-
-    /**
-     * True while this leader's lease holds (thesis §6.4.1): a majority acknowledged a heartbeat round sent at
-     * tick t, and each of them ignores vote requests until a minimum election timeout after hearing from us,
-     * so no other leader can exist before {@code t + electionTimeout}; we stop {@code leaseDriftTicks} earlier
-     * to allow for clock drift. Requires check-quorum (which enables that stickiness) and a committed entry of
-     * our term (so our commit index is current).
-     */
-    public boolean leaseValid() {
-        if (role != Role.LEADER || !options.checkQuorum() || log.term(log.commitIndex()) != currentTerm) {
-            return false;
-        }
-        if (configuration.voterIds().size() == 1 && configuration.isVoter(id)) {
-            return true;
-        }
-        Long sentAt = seqSentAt.get(quorumAckedSeq());
-        return sentAt != null
-                && now < sentAt + options.electionTimeoutTicks() - options.leaseDriftTicks();
     }
 
     // ------------------------------------------------------------------------------------------------ helpers
 
     private void send(RaftMessage m) {
-        messages.add(m);
+        out.late.add(m);
     }
 
     private SoftState softState() {
@@ -839,27 +658,44 @@ public final class RaftNode {
         return log.lastIndex();
     }
 
+    /** The configuration in effect (the latest in the log, committed or not). */
     public Configuration configuration() {
         return configuration;
     }
 
+    /** Index of the log entry holding the configuration in effect (0 if from a snapshot or the bootstrap). */
+    public long configurationIndex() {
+        return configIndex;
+    }
+
+    /** True while this leader's lease holds (thesis §6.4.1): it may serve reads without a round trip. */
+    public boolean leaseValid() {
+        return leader != null && leader.leaseValid();
+    }
+
+    /** The target of a leadership transfer in progress, or null. */
+    public String transferTarget() {
+        return leader == null ? null : leader.transferee();
+    }
+
     /** Leader only: each follower's match index (empty map on non-leaders). */
     public Map<String, Long> matchIndexes() {
-        Map<String, Long> out = new TreeMap<>();
-        progress.forEach((peer, pr) -> out.put(peer, pr.matchIndex()));
-        return out;
+        return leader == null ? Map.of() : leader.matchIndexes();
     }
 
     /** Leader only: a readable description of each follower's replication state. */
     public Map<String, String> progressDescription() {
-        Map<String, String> out = new TreeMap<>();
-        progress.forEach((peer, pr) -> out.put(peer, pr.toString()));
-        return out;
+        return leader == null ? Map.of() : leader.progressDescription();
     }
 
     /** The current term and vote. */
     public HardState hardState() {
         return new HardState(currentTerm, votedFor);
+    }
+
+    /** Index of the last entry covered by the latest snapshot (0 if none). */
+    public long snapshotIndex() {
+        return log.snapshotIndex();
     }
 
     /** First index of the log this node holds (persisted or not). */

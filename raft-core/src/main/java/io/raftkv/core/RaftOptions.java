@@ -22,11 +22,16 @@ package io.raftkv.core;
  *   <tr><td>maxApplyBytes</td><td>64 MiB</td><td>bytes of committed entries handed out per Ready.</td></tr>
  *   <tr><td>leaseDriftTicks</td><td>2</td><td>clock-drift bound subtracted from the election timeout to get
  *       the leader lease (thesis §6.4.1).</td></tr>
+ *   <tr><td>autoPromoteLearners</td><td>true</td><td>the leader promotes a learner to voter once it has caught
+ *       up (learner-first joins, thesis §4.2.1); false keeps learners as read replicas.</td></tr>
+ *   <tr><td>promoteLagEntries</td><td>100</td><td>how far behind the leader's last index a learner may be and
+ *       still count as caught up.</td></tr>
  * </table>
  */
 public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean preVote, boolean checkQuorum,
                           int maxInflightMessages, long maxInflightBytes, long maxAppendBytes, long maxApplyBytes,
-                          int leaseDriftTicks, UnsafeMutation mutation) {
+                          int leaseDriftTicks, boolean autoPromoteLearners, long promoteLagEntries,
+                          UnsafeMutation mutation) {
 
     public RaftOptions {
         if (electionTimeoutTicks < 2) {
@@ -44,54 +49,63 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
         if (leaseDriftTicks < 0 || leaseDriftTicks >= electionTimeoutTicks) {
             throw new IllegalArgumentException("leaseDriftTicks must be in [0, electionTimeoutTicks)");
         }
+        if (promoteLagEntries < 0) {
+            throw new IllegalArgumentException("promoteLagEntries must be >= 0");
+        }
         if (mutation == null) {
             mutation = UnsafeMutation.NONE;
         }
     }
 
     public static RaftOptions defaults() {
-        return new RaftOptions(10, 1, true, true, 256, 32L << 20, 1L << 20, 64L << 20, 2, UnsafeMutation.NONE);
+        return new RaftOptions(10, 1, true, true, 256, 32L << 20, 1L << 20, 64L << 20, 2, true, 100,
+                UnsafeMutation.NONE);
     }
 
     public RaftOptions withElectionTimeoutTicks(int ticks) {
         return new RaftOptions(ticks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages, maxInflightBytes,
-                maxAppendBytes, maxApplyBytes, leaseDriftTicks, mutation);
+                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
     }
 
     public RaftOptions withHeartbeatTicks(int ticks) {
         return new RaftOptions(electionTimeoutTicks, ticks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
     }
 
     public RaftOptions withPreVote(boolean on) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, on, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
     }
 
     public RaftOptions withCheckQuorum(boolean on) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, on, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
     }
 
     public RaftOptions withInflight(int messages, long bytes) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, messages, bytes,
-                maxAppendBytes, maxApplyBytes, leaseDriftTicks, mutation);
+                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
     }
 
     public RaftOptions withMaxAppendBytes(long bytes) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, bytes, maxApplyBytes, leaseDriftTicks, mutation);
+                maxInflightBytes, bytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
     }
 
     public RaftOptions withLeaseDriftTicks(int ticks) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, ticks, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, ticks, autoPromoteLearners, promoteLagEntries, mutation);
+    }
+
+    public RaftOptions withAutoPromoteLearners(boolean on, long lagEntries) {
+        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, on, lagEntries, mutation);
     }
 
     /** Test-only: breaks one safety rule on purpose to prove that the simulator's checker catches it. */
     public RaftOptions withUnsafeMutation(UnsafeMutation m) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, m);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, m);
     }
 
     /**

@@ -18,7 +18,11 @@ import java.util.List;
  *       the log from there first (a conflicting suffix, §5.3); then append, then sync once (group commit);</li>
  *   <li>send {@link #messages()} — they may acknowledge the entries and votes just persisted;</li>
  *   <li>apply {@link #committedEntries()} in order (they are committed and already durable locally);</li>
- *   <li>serve the reads in {@link #readStates()} once the state machine has applied their read index.</li>
+ *   <li>serve the reads in {@link #readStates()} once the state machine has applied their read index;</li>
+ *   <li>if {@link #snapshotToInstall()} is set: restore the state machine from that snapshot (after the
+ *       entries already handed out for applying) and, if it says so, reset the log store to it;</li>
+ *   <li>start sending the latest snapshot to each peer in {@link #snapshotsToSend()} (InstallSnapshot,
+ *       chunked, outside the core) and report the outcome with {@link RaftNode#reportSnapshot}.</li>
  * </ol>
  *
  * @param softState  role/term/leader, or null if unchanged since the previous Ready
@@ -28,10 +32,13 @@ import java.util.List;
  * @param messages   messages to send only after persisting
  * @param committedEntries entries to apply, in index order
  * @param readStates answers to ReadIndex requests
+ * @param snapshotToInstall a snapshot received from the leader to restore, or null
+ * @param snapshotsToSend peers that need the latest snapshot because the entries they lack were compacted
  */
 public record Ready(SoftState softState, HardState hardState, List<LogEntry> entries,
                     List<RaftMessage> earlyMessages, List<RaftMessage> messages,
-                    List<LogEntry> committedEntries, List<ReadState> readStates) {
+                    List<LogEntry> committedEntries, List<ReadState> readStates,
+                    SnapshotInstall snapshotToInstall, List<String> snapshotsToSend) {
 
     public Ready {
         entries = List.copyOf(entries);
@@ -39,15 +46,27 @@ public record Ready(SoftState softState, HardState hardState, List<LogEntry> ent
         messages = List.copyOf(messages);
         committedEntries = List.copyOf(committedEntries);
         readStates = List.copyOf(readStates);
+        snapshotsToSend = List.copyOf(snapshotsToSend);
+    }
+
+    /**
+     * A snapshot the follower must install (§7).
+     *
+     * @param meta       what it covers
+     * @param discardLog true if the log store must be reset to {@code meta} (its entries conflict or end
+     *                   before the snapshot); false if the entries after the snapshot are kept
+     */
+    public record SnapshotInstall(io.raftkv.core.storage.SnapshotMeta meta, boolean discardLog) {
     }
 
     /** True if the driver must sync storage before sending {@link #messages()}. */
     public boolean mustPersist() {
-        return hardState != null || !entries.isEmpty();
+        return hardState != null || !entries.isEmpty() || (snapshotToInstall != null && snapshotToInstall.discardLog());
     }
 
     public boolean isEmpty() {
         return softState == null && hardState == null && entries.isEmpty() && earlyMessages.isEmpty()
-                && messages.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty();
+                && messages.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty()
+                && snapshotToInstall == null && snapshotsToSend.isEmpty();
     }
 }

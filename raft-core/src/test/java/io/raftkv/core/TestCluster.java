@@ -56,6 +56,20 @@ final class TestCluster {
         this(RaftOptions.defaults(), ids);
     }
 
+    /** Starts a brand-new server with an empty log and no configuration (it learns one from the leader). */
+    RaftNode addNode(String id) {
+        InMemoryLogStore log = new InMemoryLogStore();
+        InMemoryStableStore stable = new InMemoryStableStore();
+        logs.put(id, log);
+        stables.put(id, stable);
+        applied.put(id, new ArrayList<>());
+        reads.put(id, new ArrayList<>());
+        RaftNode n = new RaftNode(id, options, log, stable.load(), SnapshotMeta.NONE, Configuration.EMPTY,
+                new Random(id.hashCode()));
+        nodes.put(id, n);
+        return n;
+    }
+
     RaftNode node(String id) {
         return nodes.get(id);
     }
@@ -71,6 +85,7 @@ final class TestCluster {
                     stables.get(e.getKey()).save(rd.hardState());
                 }
                 InMemoryLogStore log = logs.get(e.getKey());
+                installSnapshot(e.getKey(), rd);
                 if (!rd.entries().isEmpty()) {
                     long first = rd.entries().get(0).index();
                     if (first <= log.lastIndex()) {
@@ -87,12 +102,30 @@ final class TestCluster {
         }
     }
 
+    /** Snapshots each node installed, in order. */
+    final Map<String, List<Ready.SnapshotInstall>> installed = new LinkedHashMap<>();
+    /** Peers each leader asked to send a snapshot to. */
+    final List<String> snapshotRequests = new ArrayList<>();
+
+    private void installSnapshot(String id, Ready rd) {
+        snapshotRequests.addAll(rd.snapshotsToSend());
+        if (rd.snapshotToInstall() != null) {
+            installed.computeIfAbsent(id, k -> new ArrayList<>()).add(rd.snapshotToInstall());
+            if (rd.snapshotToInstall().discardLog()) {
+                SnapshotMeta meta = rd.snapshotToInstall().meta();
+                logs.get(id).reset(meta.lastIncludedIndex(), meta.lastIncludedTerm());
+                logs.get(id).sync();
+            }
+        }
+    }
+
     /** Persists a Ready's hard state and entries the way a driver would (without advancing the node). */
     void persist(String id, Ready rd) {
         if (rd.hardState() != null) {
             stables.get(id).save(rd.hardState());
         }
         InMemoryLogStore log = logs.get(id);
+        installSnapshot(id, rd);
         if (!rd.entries().isEmpty()) {
             long first = rd.entries().get(0).index();
             if (first <= log.lastIndex()) {
@@ -130,7 +163,7 @@ final class TestCluster {
                 throw new AssertionError("cluster did not stabilize");
             }
             RaftMessage m = inFlight.poll();
-            if (!isolated.contains(m.from()) && !isolated.contains(m.to())) {
+            if (!isolated.contains(m.from()) && !isolated.contains(m.to()) && nodes.containsKey(m.to())) {
                 delivered.add(m);
                 nodes.get(m.to()).step(m);
             }

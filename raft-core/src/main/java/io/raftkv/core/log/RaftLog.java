@@ -87,8 +87,8 @@ public final class RaftLog {
         if (index >= unstableOffset) {
             return unstable.get((int) (index - unstableOffset)).term();
         }
-        if (index < store.firstIndex()) {
-            return -1;
+        if (index < store.firstIndex() || index < snapshotIndex) {
+            return -1; // compacted, or stale entries below an installed snapshot awaiting the store's reset
         }
         return store.term(index);
     }
@@ -202,6 +202,42 @@ public final class RaftLog {
             unstable.subList((int) (first - unstableOffset), unstable.size()).clear();
             unstable.addAll(entries);
         }
+    }
+
+    /**
+     * A snapshot covering entries up to {@code index} (which must be applied) is durable: entries up to there
+     * are no longer needed (§7) and the store may drop them.
+     */
+    public void compactTo(long index, long term) {
+        if (index <= snapshotIndex) {
+            return;
+        }
+        if (index > appliedCursor || index > stableIndex()) {
+            throw new IllegalStateException("snapshot at " + index + " beyond applied " + appliedCursor);
+        }
+        snapshotIndex = index;
+        snapshotTerm = term;
+    }
+
+    /**
+     * Installs a snapshot received from the leader (§7). If our log holds the snapshot's last entry (same index
+     * and term), the entries after it are kept; otherwise the whole log is discarded and the driver must reset
+     * the store. Returns true if the log was discarded.
+     */
+    public boolean restoreFromSnapshot(long index, long term) {
+        boolean keepSuffix = index <= lastIndex() && term(index) == term;
+        snapshotIndex = index;
+        snapshotTerm = term;
+        commitIndex = Math.max(commitIndex, index);
+        appliedCursor = Math.max(appliedCursor, index);
+        if (keepSuffix) {
+            return false;
+        }
+        unstable.clear();
+        unstableOffset = index + 1;
+        commitIndex = index;
+        appliedCursor = index;
+        return true;
     }
 
     /** Entries the driver must persist next. */

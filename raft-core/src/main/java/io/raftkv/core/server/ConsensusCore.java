@@ -4,7 +4,9 @@ import io.raftkv.core.Proposal;
 import io.raftkv.core.Ready;
 import io.raftkv.core.Role;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.RaftMessage;
+import io.raftkv.core.storage.SnapshotMeta;
 
 import java.util.Map;
 
@@ -24,7 +26,27 @@ interface ConsensusCore {
      *  @throws io.raftkv.core.ProposalRejectedException if the leader cannot take it now */
     Proposal propose(byte[] command);
 
+    /** @throws io.raftkv.core.NotLeaderException        if not leader
+     *  @throws io.raftkv.core.ProposalRejectedException if the change cannot be made now */
+    Proposal changeMembership(MembershipChange change);
+
+    /** @throws io.raftkv.core.NotLeaderException        if not leader
+     *  @throws io.raftkv.core.ProposalRejectedException if a transfer is already running or the target is invalid */
+    void transferLeadership(String target);
+
     void readIndex(long requestId);
+
+    /** A durable snapshot covers the log up to {@code meta.lastIncludedIndex()}. */
+    void compact(SnapshotMeta meta);
+
+    /** A complete snapshot from the leader is durable; false if stale. */
+    boolean installSnapshot(SnapshotMeta meta);
+
+    /** Leader: sending {@code peer} the snapshot at {@code index} finished or was abandoned. */
+    void reportSnapshot(String peer, long index, boolean success);
+
+    /** Last index covered by the snapshot the core relies on (0 if none). */
+    long snapshotIndex();
 
     boolean hasReady();
 

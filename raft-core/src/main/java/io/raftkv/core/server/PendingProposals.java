@@ -1,7 +1,6 @@
 package io.raftkv.core.server;
 
 import io.raftkv.core.Proposal;
-import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.LogEntry;
 
 import java.util.Iterator;
@@ -34,6 +33,8 @@ final class PendingProposals {
     record Pending(long index, long term, CompletableFuture<byte[]> future, long startNanos) {
     }
 
+    private static final byte[] NO_RESULT = new byte[0];
+
     private final ConcurrentHashMap<Long, Pending> byIndex = new ConcurrentHashMap<>();
 
     /** Raft thread: the core accepted a proposal at {@code proposal.index()}. */
@@ -57,8 +58,10 @@ final class PendingProposals {
         if (p == null) {
             return null;
         }
-        if (p.term == entry.term() && entry.type() == EntryType.COMMAND) {
-            p.future.complete(result);
+        if (p.term == entry.term()) {
+            // Same index, same term: the very entry we proposed (Log Matching, §5.3). A configuration change has no
+            // state-machine result.
+            p.future.complete(result == null ? NO_RESULT : result);
         } else {
             p.future.completeExceptionally(new NotCommittedException(p.index, p.term, entry.term()));
         }

@@ -1,5 +1,6 @@
 package io.raftkv.core.server;
 
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.RaftMessage;
 
 import java.util.concurrent.CompletableFuture;
@@ -12,6 +13,15 @@ sealed interface RaftEvent {
 
     /** A client command for the leader's log. */
     record Propose(byte[] command, CompletableFuture<byte[]> future, long startNanos) implements RaftEvent {
+    }
+
+    /** A single-server membership change (thesis §4.1); completes like a proposal, with an empty result. */
+    record ChangeMembership(MembershipChange change, CompletableFuture<byte[]> future, long startNanos)
+            implements RaftEvent {
+    }
+
+    /** Hand leadership to {@code target} (thesis §3.10); null means the most up-to-date voter. */
+    record TransferLeadership(String target, CompletableFuture<Void> future) implements RaftEvent {
     }
 
     /** A linearizable or lease read. */

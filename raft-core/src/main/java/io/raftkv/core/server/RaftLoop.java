@@ -152,6 +152,10 @@ final class RaftLoop implements Runnable {
             propose(p);
         } else if (e instanceof RaftEvent.Read r) {
             read(r);
+        } else if (e instanceof RaftEvent.ChangeMembership c) {
+            changeMembership(c);
+        } else if (e instanceof RaftEvent.TransferLeadership t) {
+            transferLeadership(t);
         }
         // Wakeup: nothing to do; the loop re-checks the stop flag.
     }
@@ -174,6 +178,35 @@ final class RaftLoop implements Runnable {
         } catch (ProposalRejectedException ex) {
             metrics.proposalsRejected.increment();
             p.future().completeExceptionally(ex);
+        }
+    }
+
+    private void changeMembership(RaftEvent.ChangeMembership c) {
+        if (stopRequested) {
+            c.future().completeExceptionally(new ShutdownException("server is shutting down", null));
+            return;
+        }
+        try {
+            Proposal at = core.changeMembership(c.change());
+            proposals.register(at, c.future(), c.startNanos());
+            LOG.info("{}: proposed {} at index {} in term {}", id, c.change(), at.index(), at.term());
+        } catch (NotLeaderException | ProposalRejectedException ex) {
+            c.future().completeExceptionally(ex);
+        }
+    }
+
+    private void transferLeadership(RaftEvent.TransferLeadership t) {
+        if (stopRequested) {
+            t.future().completeExceptionally(new ShutdownException("server is shutting down", null));
+            return;
+        }
+        try {
+            core.transferLeadership(t.target());
+            LOG.info("{}: transferring leadership to {} in term {}", id, t.target() == null ? "the most up-to-date voter"
+                    : t.target(), core.currentTerm());
+            t.future().complete(null);
+        } catch (NotLeaderException | ProposalRejectedException ex) {
+            t.future().completeExceptionally(ex);
         }
     }
 
@@ -318,7 +351,9 @@ final class RaftLoop implements Runnable {
         if (ss.role() != role) {
             LOG.info("{}: {} -> {} in term {}{}", id, role == null ? "none" : role.lowerName(), ss.role().lowerName(),
                     ss.term(), ss.leaderId() == null ? "" : " (leader " + ss.leaderId() + ")");
-            if (ss.role() == Role.CANDIDATE) {
+            // A fast election (e.g. a single voter) can pass through CANDIDATE between two Readys: count a
+            // leadership reached without us seeing the candidacy as an election too.
+            if (ss.role() == Role.CANDIDATE || (ss.role() == Role.LEADER && role != Role.CANDIDATE)) {
                 metrics.elections.increment();
             }
         } else if (ss.leaderId() != null && !ss.leaderId().equals(leaderId)) {

@@ -5,7 +5,9 @@ import io.raftkv.core.RaftNode;
 import io.raftkv.core.Ready;
 import io.raftkv.core.Role;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.RaftMessage;
+import io.raftkv.core.storage.SnapshotMeta;
 
 import java.util.Map;
 
@@ -33,8 +35,38 @@ final class RaftNodeCore implements ConsensusCore {
     }
 
     @Override
+    public Proposal changeMembership(MembershipChange change) {
+        return node.changeMembership(change);
+    }
+
+    @Override
+    public void transferLeadership(String target) {
+        node.transferLeadership(target);
+    }
+
+    @Override
     public void readIndex(long requestId) {
         node.readIndex(requestId);
+    }
+
+    @Override
+    public void compact(SnapshotMeta meta) {
+        node.compact(meta);
+    }
+
+    @Override
+    public boolean installSnapshot(SnapshotMeta meta) {
+        return node.installSnapshot(meta);
+    }
+
+    @Override
+    public void reportSnapshot(String peer, long index, boolean success) {
+        node.reportSnapshot(peer, index, success);
+    }
+
+    @Override
+    public long snapshotIndex() {
+        return node.snapshotIndex();
     }
 
     @Override

@@ -84,8 +84,8 @@ public final class RaftServer implements AutoCloseable {
 
     private RaftLoop raftLoop;
     private volatile ApplyLoop applyLoop;
-    private Thread raftThread;
-    private Thread applyThread;
+    private volatile Thread raftThread;
+    private volatile Thread applyThread;
 
     private RaftServer(Builder b) {
         this.id = b.id;
@@ -129,10 +129,8 @@ public final class RaftServer implements AutoCloseable {
                 metrics, options, snapshot.lastIncludedIndex(), s -> status = s, this::onFatal);
         try {
             transport.start(this::onMessage);
-        } catch (IOException | RuntimeException e) {
-            throw e;
         } catch (Exception e) {
-            throw new IOException("transport of " + id + " failed to start", e);
+            throw e instanceof IOException io ? io : new IOException("transport of " + id + " failed to start: " + e, e);
         }
         state.set(State.RUNNING);
         applyThread = new Thread(applyLoop, "raft-apply-" + id);
@@ -187,6 +185,44 @@ public final class RaftServer implements AutoCloseable {
         }
         future.whenComplete((r, e) -> proposalBudget.release(size));
         enqueue(new RaftEvent.Propose(command.clone(), future, System.nanoTime()));
+        return future;
+    }
+
+    /**
+     * Proposes a single-server membership change (thesis §4.1): add a voter or a learner, promote a learner,
+     * remove a member. Completes once the configuration entry is committed and applied here; fails like
+     * {@link #propose} (not leader, overloaded, outcome unknown), or with {@link ProposalRejectedException} if another
+     * change is still pending, the leader has not yet committed an entry of its term, or the change does not apply.
+     * A new server should be started with an empty bootstrap configuration and added as a learner: the leader
+     * promotes it once it has caught up.
+     */
+    public CompletableFuture<Void> changeMembership(io.raftkv.core.cluster.MembershipChange change) {
+        Objects.requireNonNull(change, "change");
+        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+        } else if (!proposalBudget.tryAcquire(0)) {
+            future.completeExceptionally(new OverloadedException(id + ": too many proposals pending"));
+        } else {
+            future.whenComplete((r, e) -> proposalBudget.release(0));
+            enqueue(new RaftEvent.ChangeMembership(change, future, System.nanoTime()));
+        }
+        return future.thenApply(r -> null);
+    }
+
+    /**
+     * Asks the leader to hand leadership to {@code target} (thesis §3.10), or to the most up-to-date voter if
+     * null. Completes once the leader has started the transfer (it stops accepting proposals, catches the target
+     * up and sends it TimeoutNow; the transfer is abandoned after an election timeout). Watch {@link #status()} for
+     * the new leader.
+     */
+    public CompletableFuture<Void> transferLeadership(String target) {
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+            return future;
+        }
+        enqueue(new RaftEvent.TransferLeadership(target, future));
         return future;
     }
 
@@ -276,6 +312,10 @@ public final class RaftServer implements AutoCloseable {
                 p.future().completeExceptionally(notRunning());
             } else if (e instanceof RaftEvent.Read r) {
                 r.read().future().completeExceptionally(notRunning());
+            } else if (e instanceof RaftEvent.ChangeMembership c) {
+                c.future().completeExceptionally(notRunning());
+            } else if (e instanceof RaftEvent.TransferLeadership t) {
+                t.future().completeExceptionally(notRunning());
             } else if (e instanceof RaftEvent.Inbound) {
                 queuedMessages.decrementAndGet();
             }
@@ -301,10 +341,24 @@ public final class RaftServer implements AutoCloseable {
      * Graceful shutdown: new calls fail with {@link ShutdownException}; the raft thread finishes the turn in
      * progress (including its fsync) and stops; the apply thread applies what was already committed and stops;
      * proposals still pending fail with {@link OutcomeUnknownException}, reads with {@link ShutdownException};
-     * the transport and the stores are closed. Idempotent; blocks until done.
+     * the transport and the stores are closed. Idempotent; blocks until done, except when called from a future's
+     * continuation running on the server's own raft or apply thread: then it only starts the shutdown.
      */
     @Override
-    public synchronized void close() {
+    public void close() {
+        Thread current = Thread.currentThread();
+        if (current == raftThread || current == applyThread) {
+            // Called from a future's continuation on one of our own threads: that thread cannot wait for itself,
+            // and closing the log under its feet would be worse. Stop it from the outside instead.
+            Thread closer = new Thread(this::close, "raft-" + id + "-shutdown");
+            closer.setDaemon(true);
+            closer.start();
+            return;
+        }
+        closeFromOutside();
+    }
+
+    private synchronized void closeFromOutside() {
         State s = state.get();
         if (s == State.STOPPED) {
             return;
@@ -342,9 +396,6 @@ public final class RaftServer implements AutoCloseable {
     }
 
     private void join(Thread t, long timeoutMs) {
-        if (t == Thread.currentThread()) {
-            return;
-        }
         try {
             t.join(timeoutMs);
         } catch (InterruptedException e) {

@@ -1,0 +1,552 @@
+package io.raftkv.core;
+
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.Member;
+import io.raftkv.core.log.RaftLog;
+import io.raftkv.core.message.AppendEntriesRequest;
+import io.raftkv.core.message.AppendEntriesResponse;
+import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.LogEntry;
+import io.raftkv.core.message.ReadIndexResponse;
+import io.raftkv.core.message.TimeoutNow;
+import io.raftkv.core.progress.Progress;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Everything a leader tracks, for as long as it leads one term: a {@link Progress} per follower, heartbeats and
+ * check-quorum, the commit rule, ReadIndex rounds and the lease, and a leadership transfer in progress. Created
+ * by {@link RaftNode} when it wins an election and dropped when it steps down, so no leader state can leak
+ * into another role.
+ */
+final class Leader {
+
+    private final String id;
+    private final long term;
+    private final RaftOptions options;
+    private final RaftLog log;
+    private final Outbox out;
+    private Configuration configuration;
+    /** Index of the configuration entry in effect (0 if it came from a snapshot or the bootstrap). */
+    private long configIndex;
+
+    private final Map<String, Progress> progress = new TreeMap<>();
+    /** Heartbeat-round sequence number, echoed by followers (ReadIndex and the lease). */
+    private long seq;
+    /** The tick at which each recent heartbeat round was sent. */
+    private final TreeMap<Long, Long> seqSentAt = new TreeMap<>();
+    private final ReadIndexTracker reads = new ReadIndexTracker();
+    private boolean broadcastPending;
+    private boolean commitNoticePending;
+    private int checkQuorumElapsed;
+    private int heartbeatElapsed;
+    private long now;
+    /** Target of a leadership transfer in progress (thesis §3.10), or null. */
+    private String transferee;
+    private int transferElapsed;
+    private boolean timeoutNowSent;
+
+    Leader(String id, long term, RaftOptions options, RaftLog log, Outbox out, Configuration configuration,
+           long configIndex, long now) {
+        this.id = id;
+        this.term = term;
+        this.options = options;
+        this.log = log;
+        this.out = out;
+        this.now = now;
+        configurationChanged(configuration, configIndex);
+    }
+
+    // ------------------------------------------------------------------------------------------------ membership
+
+    /** The configuration in effect changed (an entry was appended or truncated). */
+    void configurationChanged(Configuration newConfiguration, long newConfigIndex) {
+        this.configuration = newConfiguration;
+        this.configIndex = newConfigIndex;
+        // Figure 2: a new follower's nextIndex starts just after the leader's last entry.
+        for (Member m : newConfiguration.members()) {
+            if (!m.id().equals(id) && !progress.containsKey(m.id())) {
+                progress.put(m.id(), new Progress(log.lastIndex() + 1, options.maxInflightMessages(),
+                        options.maxInflightBytes()));
+            }
+        }
+        // A removed server keeps receiving entries until its removal commits, so that it learns of it and stops
+        // campaigning (thesis §4.2.2); see pruneDepartedMembers.
+        pruneDepartedMembers();
+        if (transferee != null && !newConfiguration.isVoter(transferee)) {
+            abortTransfer();
+        }
+    }
+
+    private boolean hasDepartedMembers() {
+        for (String peer : progress.keySet()) {
+            if (!configuration.contains(peer)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void pruneDepartedMembers() {
+        if (log.commitIndex() >= configIndex) {
+            progress.keySet().removeIf(peer -> !configuration.contains(peer));
+        }
+    }
+
+    /** Why a membership change cannot be proposed now, or null if it can. */
+    String membershipChangeBlocker() {
+        if (transferee != null) {
+            return "a leadership transfer is in progress";
+        }
+        if (log.term(log.commitIndex()) != term) {
+            // Thesis §4.1 (the 2015 correction): a leader must commit an entry of its own term before it
+            // appends a configuration change, or two changes from different terms could yield disjoint majorities.
+            return "the leader has not yet committed an entry of its term; retry shortly";
+        }
+        if (configIndex > log.commitIndex()) {
+            // Thesis §4.1: at most one uncommitted configuration change at a time.
+            return "another configuration change is not yet committed";
+        }
+        return null;
+    }
+
+    /** A learner that has caught up (within the configured lag) and should be promoted, or null. */
+    String learnerReadyForPromotion() {
+        if (!options.autoPromoteLearners() || membershipChangeBlocker() != null) {
+            return null;
+        }
+        for (Member m : configuration.members()) {
+            Progress pr = progress.get(m.id());
+            if (!m.voter() && pr != null && pr.recentActive()
+                    && pr.matchIndex() + options.promoteLagEntries() >= log.lastIndex()) {
+                return m.id();
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------------------------------------ time
+
+    /** Returns false if the leader must step down (check-quorum failed). */
+    boolean tick() {
+        now++;
+        heartbeatElapsed++;
+        checkQuorumElapsed++;
+        if (transferee != null && ++transferElapsed >= options.electionTimeoutTicks()) {
+            abortTransfer(); // thesis §3.10: give up if the target has not taken over within an election timeout
+        }
+        if (checkQuorumElapsed >= options.electionTimeoutTicks()) {
+            checkQuorumElapsed = 0;
+            if (options.checkQuorum() && !quorumRecentlyActive()) {
+                // Check-quorum (thesis §6.2): a leader that has not heard from a majority within an election
+                // timeout steps down, so that clients stop waiting on a deposed leader.
+                return false;
+            }
+        }
+        if (heartbeatElapsed >= options.heartbeatTicks()) {
+            heartbeatElapsed = 0;
+            broadcastHeartbeat(); // §5.2: leaders send heartbeats to maintain their authority
+        }
+        return true;
+    }
+
+    /** Ticks since the last check-quorum round: the leader's own "heard from a leader" clock. */
+    int checkQuorumElapsed() {
+        return checkQuorumElapsed;
+    }
+
+    private boolean quorumRecentlyActive() {
+        Set<String> active = new HashSet<>();
+        active.add(id);
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            if (e.getValue().recentActive()) {
+                active.add(e.getKey());
+            }
+            e.getValue().setRecentActive(false);
+        }
+        return configuration.hasQuorum(active);
+    }
+
+    // ------------------------------------------------------------------------------------------------ appending
+
+    /** Appends an entry of this term (Leader Append-Only, §5.3); it is broadcast at the next flush. */
+    Proposal append(EntryType type, byte[] data) {
+        if (transferee != null && type != EntryType.NOOP) {
+            // Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up.
+            throw new ProposalRejectedException("leadership transfer to " + transferee + " in progress");
+        }
+        long index = log.lastIndex() + 1;
+        log.append(List.of(new LogEntry(index, term, type, data)));
+        broadcastPending = true; // batched: one AppendEntries per follower for everything appended before flush
+        return new Proposal(index, term);
+    }
+
+    boolean hasPendingBroadcast() {
+        return broadcastPending || commitNoticePending;
+    }
+
+    /** Sends what accumulated since the last flush (called when the driver asks for a Ready). */
+    void flush() {
+        if (broadcastPending) {
+            broadcastPending = false;
+            for (String peer : progress.keySet()) {
+                int before = out.early.size();
+                sendAppend(peer, false);
+                if (commitNoticePending && out.early.size() == before) {
+                    sendHeartbeat(peer, progress.get(peer)); // nothing new to send, but the commit index moved
+                }
+            }
+            commitNoticePending = false;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ replication
+
+    void handleAppendResponse(AppendEntriesResponse r) {
+        Progress pr = progress.get(r.from());
+        if (pr == null) {
+            return;
+        }
+        pr.setRecentActive(true);
+        pr.ackSeq(r.seq());
+        releaseConfirmedReads();
+        if (!r.success()) {
+            if (pr.maybeDecreaseTo(r.rejectedIndex(), nextIndexFromHint(r))) {
+                if (pr.state() == Progress.State.REPLICATE) {
+                    pr.becomeProbe();
+                }
+                sendAppend(r.from(), true);
+            }
+            return;
+        }
+        if (pr.maybeUpdate(r.matchIndex())) {
+            if (pr.state() == Progress.State.PROBE) {
+                pr.becomeReplicate(); // the follower's log now matches: pipeline from here on
+            }
+            maybeCommit();
+            sendAppend(r.from(), false);
+        } else if (pr.state() == Progress.State.REPLICATE && pr.matchIndex() < pr.nextIndex() - 1
+                && r.seq() > pr.lastEntriesSeq()) {
+            // The follower answered a heartbeat sent after our last entries but has not acknowledged them: on a
+            // FIFO link that means they were lost. Probe from its match index again.
+            pr.becomeProbe();
+            sendAppend(r.from(), true);
+        } else if (pr.state() == Progress.State.PROBE) {
+            sendAppend(r.from(), false);
+        }
+        if (r.from().equals(transferee)) {
+            maybeSendTimeoutNow();
+        }
+    }
+
+    /** Where to resume after a rejection, from the follower's conflict hint (§5.3, fast backtracking). */
+    private long nextIndexFromHint(AppendEntriesResponse r) {
+        if (r.conflictTerm() == 0) {
+            return r.conflictIndex();
+        }
+        // If we have entries of conflictTerm, resume after our last one; otherwise skip that whole term.
+        long i = Math.min(r.rejectedIndex(), log.lastIndex());
+        while (i >= r.conflictIndex() && log.term(i) > r.conflictTerm()) {
+            i--;
+        }
+        if (i >= r.conflictIndex() && log.term(i) == r.conflictTerm()) {
+            return i + 1;
+        }
+        return r.conflictIndex();
+    }
+
+    /**
+     * Sends the follower the entries it lacks, as far as flow control allows; with {@code allowEmpty} a
+     * message goes out even with no entries (a probe of where the logs match).
+     */
+    private void sendAppend(String peer, boolean allowEmpty) {
+        Progress pr = progress.get(peer);
+        while (pr.canSend()) {
+            long prevIndex = pr.nextIndex() - 1;
+            long prevTerm = log.term(prevIndex);
+            if (prevTerm < 0) {
+                // §7: the entries this follower needs were compacted into a snapshot; the driver sends it.
+                pr.becomeSnapshot(log.snapshotIndex());
+                out.snapshotsToSend.add(peer);
+                return;
+            }
+            List<LogEntry> entries = log.entries(pr.nextIndex(), log.lastIndex() + 1, options.maxAppendBytes());
+            if (entries.isEmpty() && !allowEmpty) {
+                return;
+            }
+            long bytes = 0;
+            for (LogEntry e : entries) {
+                bytes += e.sizeInBytes();
+            }
+            out.early.add(new AppendEntriesRequest(id, peer, term, prevIndex, prevTerm, entries,
+                    log.commitIndex(), seq));
+            pr.sent(prevIndex + entries.size(), entries.size(), bytes, seq);
+            if (pr.state() != Progress.State.REPLICATE || entries.isEmpty()) {
+                return;
+            }
+            allowEmpty = false;
+        }
+    }
+
+    private void broadcastHeartbeat() {
+        seq++;
+        seqSentAt.put(seq, now);
+        for (Map.Entry<String, Progress> e : progress.entrySet()) {
+            Progress pr = e.getValue();
+            if (pr.state() == Progress.State.PROBE) {
+                pr.resumeProbe(); // the last probe may have been lost: probe again (it doubles as a heartbeat)
+                sendAppend(e.getKey(), true);
+            } else {
+                sendHeartbeat(e.getKey(), pr);
+            }
+        }
+    }
+
+    /**
+     * A heartbeat only claims what we know the follower matches, so it never truncates or is rejected; it
+     * carries the commit index no further than that (§5.3 receiver rule 5).
+     */
+    private void sendHeartbeat(String peer, Progress pr) {
+        long prev = pr.matchIndex();
+        long prevTerm = log.term(prev);
+        if (prevTerm < 0) {
+            prev = 0; // what the follower matches was compacted away: claim only the empty prefix
+            prevTerm = 0;
+        }
+        out.early.add(new AppendEntriesRequest(id, peer, term, prev, prevTerm, List.of(),
+                Math.min(log.commitIndex(), prev), seq));
+    }
+
+    /**
+     * The driver finished (or gave up) sending {@code peer} the snapshot at {@code index}. On success the
+     * follower holds everything up to there; either way replication resumes by probing.
+     */
+    void reportSnapshot(String peer, long index, boolean success) {
+        Progress pr = progress.get(peer);
+        if (pr == null || pr.state() != Progress.State.SNAPSHOT) {
+            return;
+        }
+        if (success) {
+            pr.maybeUpdate(index);
+        }
+        pr.becomeProbe();
+        if (success) {
+            sendAppend(peer, true);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ commitment
+
+    /**
+     * §5.3/§5.4.2: the leader commits the highest index stored on a majority of voters, but only if that entry is
+     * from its current term; earlier entries are then committed indirectly (Log Matching).
+     */
+    void maybeCommit() {
+        List<Long> matches = new ArrayList<>();
+        for (String voter : configuration.voterIds()) {
+            if (voter.equals(id)) {
+                matches.add(log.stableIndex()); // thesis §10.2.1: our own entries count once durable
+            } else {
+                Progress pr = progress.get(voter);
+                matches.add(pr == null ? 0 : pr.matchIndex());
+            }
+        }
+        if (matches.isEmpty()) {
+            return;
+        }
+        Collections.sort(matches, Collections.reverseOrder());
+        long quorumIndex = matches.get(configuration.quorumSize() - 1);
+        if (quorumIndex <= log.commitIndex()) {
+            return;
+        }
+        boolean currentTermEntry = log.term(quorumIndex) == term;
+        if (currentTermEntry
+                || options.mutation() == RaftOptions.UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING) {
+            boolean firstCommitOfTerm = log.term(log.commitIndex()) != term;
+            log.commitTo(quorumIndex);
+            broadcastPending = true; // tell followers the new commit index promptly
+            commitNoticePending = true;
+            if (configIndex <= quorumIndex && hasDepartedMembers()) {
+                flush(); // let departing members hear the commit before they are dropped
+                pruneDepartedMembers();
+            }
+            if (firstCommitOfTerm && currentTermEntry) {
+                for (ReadIndexTracker.PendingRead read : reads.drainWaitingForCommit()) {
+                    readIndex(read.requestId(), read.from());
+                }
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ reads
+
+    /** ReadIndex (thesis §6.4); {@code from} is null for a local request. */
+    void readIndex(long requestId, String from) {
+        if (log.term(log.commitIndex()) != term) {
+            // Thesis §6.4 step 1: until the leader commits an entry of its term it may not know the latest
+            // commit index; the read waits for the no-op to commit.
+            reads.waitForCommit(requestId, from);
+            return;
+        }
+        if (soleVoter()) {
+            answerRead(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
+            return;
+        }
+        // Thesis §6.4 steps 2-3: record the commit index, then confirm leadership with a fresh heartbeat round.
+        broadcastHeartbeat();
+        reads.awaitQuorum(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
+    }
+
+    private boolean soleVoter() {
+        return configuration.voterIds().size() == 1 && configuration.isVoter(id);
+    }
+
+    /** The highest heartbeat seq acknowledged by a majority of voters (we acknowledge our own). */
+    private long quorumAckedSeq() {
+        List<Long> acked = new ArrayList<>();
+        for (String voter : configuration.voterIds()) {
+            if (voter.equals(id)) {
+                acked.add(seq);
+            } else {
+                Progress pr = progress.get(voter);
+                acked.add(pr == null ? 0 : pr.ackedSeq());
+            }
+        }
+        if (acked.isEmpty()) {
+            return 0;
+        }
+        Collections.sort(acked, Collections.reverseOrder());
+        return acked.get(configuration.quorumSize() - 1);
+    }
+
+    private void releaseConfirmedReads() {
+        long acked = quorumAckedSeq();
+        for (ReadIndexTracker.PendingRead read : reads.releaseUpTo(acked)) {
+            answerRead(read);
+        }
+        seqSentAt.headMap(acked).clear(); // older rounds no longer matter for the lease
+    }
+
+    private void answerRead(ReadIndexTracker.PendingRead read) {
+        if (read.from() == null) {
+            out.readStates.add(new ReadState(read.requestId(), read.readIndex(), true));
+        } else {
+            out.early.add(new ReadIndexResponse(id, read.from(), term, read.requestId(), read.readIndex(), true));
+        }
+    }
+
+    /** Fails every pending read: leadership is lost. Replies use {@code replyTerm}. */
+    void failPendingReads(long replyTerm) {
+        for (ReadIndexTracker.PendingRead read : reads.drainAll()) {
+            if (read.from() == null) {
+                out.readStates.add(new ReadState(read.requestId(), 0, false));
+            } else {
+                out.late.add(new ReadIndexResponse(id, read.from(), replyTerm, read.requestId(), 0, false));
+            }
+        }
+    }
+
+    /**
+     * True while the lease holds (thesis §6.4.1): a majority acknowledged a heartbeat round sent at tick t, and
+     * each of them ignores vote requests until a minimum election timeout after hearing from us, so no other
+     * leader can exist before {@code t + electionTimeout}; we stop {@code leaseDriftTicks} earlier to allow for
+     * clock drift. Requires check-quorum (which enables that stickiness), a committed entry of our term (so our
+     * commit index is current) and no transfer in progress (TimeoutNow lets the target bypass stickiness).
+     */
+    boolean leaseValid() {
+        if (!options.checkQuorum() || transferee != null || log.term(log.commitIndex()) != term) {
+            return false;
+        }
+        if (soleVoter()) {
+            return true;
+        }
+        Long sentAt = seqSentAt.get(quorumAckedSeq());
+        return sentAt != null && now < sentAt + options.electionTimeoutTicks() - options.leaseDriftTicks();
+    }
+
+    // ------------------------------------------------------------------------------------------------ transfer
+
+    /** Starts a leadership transfer (thesis §3.10) to {@code target}, or to the most caught-up voter if null. */
+    void transferLeadership(String target) {
+        if (target == null) {
+            target = mostCaughtUpVoter();
+            if (target == null) {
+                throw new ProposalRejectedException("no other voter to transfer leadership to");
+            }
+        }
+        if (target.equals(id)) {
+            return;
+        }
+        if (!configuration.isVoter(target)) {
+            throw new ProposalRejectedException(target + " is not a voter");
+        }
+        transferee = target;
+        transferElapsed = 0;
+        timeoutNowSent = false;
+        maybeSendTimeoutNow();
+        if (!timeoutNowSent) {
+            sendAppend(target, false); // bring the target up to date first
+        }
+    }
+
+    String transferee() {
+        return transferee;
+    }
+
+    private void abortTransfer() {
+        transferee = null;
+        transferElapsed = 0;
+        timeoutNowSent = false;
+    }
+
+    private void maybeSendTimeoutNow() {
+        Progress pr = progress.get(transferee);
+        if (!timeoutNowSent && pr != null && pr.matchIndex() == log.lastIndex()) {
+            // The target's log is as up-to-date as ours, so it can win the election TimeoutNow triggers.
+            out.early.add(new TimeoutNow(id, transferee, term));
+            timeoutNowSent = true;
+        }
+    }
+
+    /** The voter (other than us) with the highest match index, or null. */
+    String mostCaughtUpVoter() {
+        String best = null;
+        long bestMatch = -1;
+        for (String voter : configuration.voterIds()) {
+            Progress pr = progress.get(voter);
+            if (!voter.equals(id) && pr != null && pr.matchIndex() > bestMatch) {
+                best = voter;
+                bestMatch = pr.matchIndex();
+            }
+        }
+        return best;
+    }
+
+    /** Hands off leadership when this leader was removed (thesis §4.2.2): wake the best voter at once. */
+    void handOffAfterRemoval() {
+        String target = mostCaughtUpVoter();
+        if (target != null && progress.get(target).matchIndex() == log.lastIndex()) {
+            out.early.add(new TimeoutNow(id, target, term));
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ inspection
+
+    Map<String, Long> matchIndexes() {
+        Map<String, Long> m = new TreeMap<>();
+        progress.forEach((peer, pr) -> m.put(peer, pr.matchIndex()));
+        return m;
+    }
+
+    Map<String, String> progressDescription() {
+        Map<String, String> m = new TreeMap<>();
+        progress.forEach((peer, pr) -> m.put(peer, pr.toString()));
+        return m;
+    }
+}

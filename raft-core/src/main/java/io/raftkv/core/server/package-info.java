@@ -1,0 +1,74 @@
+/**
+ * The driver: {@link io.raftkv.core.server.RaftServer} runs the pure {@link io.raftkv.core.RaftNode} against real
+ * storage, a transport and a state machine.
+ *
+ * <h2>Threads</h2>
+ * <pre>
+ *  callers ──propose/read──┐                                 ┌──► Transport.send (peers)
+ *  transport ──messages────┤  MPSC queue   ┌─────────────┐   │
+ *                          └─────────────► │ raft thread │ ──┼──► LogStore.append + sync, StableStore.save
+ *                                          │ owns the    │   │
+ *                                          │ RaftNode    │ ──┴──► apply queue ──► ┌──────────────┐
+ *                                          └─────────────┘                         │ apply thread │ ──► StateMachine.apply
+ *                                                                                  └──────────────┘     futures complete
+ * </pre>
+ * <ul>
+ *   <li><b>Callers</b> (any thread) never touch the node. {@code propose} and {@code read} check the pending bounds,
+ *       create a future and put an event on the raft thread's queue; over a bound they fail at once with
+ *       {@link io.raftkv.core.server.OverloadedException}. {@code STALE} reads query the state machine directly.</li>
+ *   <li><b>Transport threads</b> hand inbound messages to the same queue (dropping beyond a bound: Raft retries).</li>
+ *   <li><b>The raft thread</b> is the only one that touches the {@code RaftNode}, the {@code LogStore} and the
+ *       {@code StableStore}, so none of them needs a lock. Each loop turn it waits for an event or the next tick,
+ *       drains <em>every</em> queued event into the node, fires due ticks, and executes one
+ *       {@link io.raftkv.core.Ready}. It never waits for the state machine.</li>
+ *   <li><b>The apply thread</b> applies committed entries in index order, exactly once each, completes the
+ *       proposers' futures, and serves linearizable reads once their read index is applied. The state machine's
+ *       {@code apply}, {@code snapshot} and {@code restore} run only here ({@code query} may run anywhere).</li>
+ * </ul>
+ *
+ * <h2>The life of a write</h2>
+ * <ol>
+ *   <li>A client calls {@code propose(command)} on the leader. The command is copied, counted against
+ *       {@code maxPendingProposals}/{@code maxPendingBytes}, and queued.</li>
+ *   <li>The raft thread drains it with everything else that arrived during its previous turn and calls
+ *       {@code RaftNode.propose}. A follower throws {@link io.raftkv.core.NotLeaderException}, which fails the future
+ *       with the leader's id. The leader answers with the entry's (index, term), under which the future is filed.</li>
+ *   <li>The turn ends with one {@code Ready}, executed in this order:
+ *     <ol type="a">
+ *       <li><em>early messages</em>: AppendEntries carrying the new entries leave before the leader's own disk
+ *           write (thesis §10.2.1), so followers write in parallel with the leader;</li>
+ *       <li><em>hard state</em>: a new term or vote is saved before any message of that term (§5.2);</li>
+ *       <li><em>entries</em>: a conflicting suffix is truncated (§5.3), then all new entries of the turn are appended
+ *           in one call and made durable with one {@code sync} — group commit: the more load, the bigger the batch,
+ *           with no timer;</li>
+ *       <li><em>messages</em>: votes and AppendEntries acknowledgements, which promise durability, leave only now;</li>
+ *       <li><em>committed entries</em> go to the apply queue; <em>read states</em> go to the apply thread too;</li>
+ *       <li>{@code advance}: the node learns the entries are durable; a leader now counts itself in the quorum.</li>
+ *     </ol></li>
+ *   <li>Followers do the same with the AppendEntries: persist, then acknowledge. When a majority holds an entry of
+ *       the leader's term, the leader's commit index moves (§5.3, §5.4.2) and the next Ready lists the entry as
+ *       committed.</li>
+ *   <li>The apply thread applies it and completes the future with the state machine's result — unless the entry
+ *       found at that index has another term (a later leader overwrote it), which completes it with
+ *       {@link io.raftkv.core.server.NotCommittedException}.</li>
+ *   <li>If the leader loses leadership first, every proposal above its commit index fails with
+ *       {@link io.raftkv.core.server.OutcomeUnknownException}: a new leader may still commit it.</li>
+ * </ol>
+ *
+ * <h2>The life of a linearizable read</h2>
+ * The raft thread asks the node for a read index ({@code RaftNode.readIndex}); the leader records its commit index
+ * and confirms it is still leader with one heartbeat round (thesis §6.4); a follower asks the leader. The answer
+ * ({@link io.raftkv.core.ReadState}) goes to the apply thread, which runs {@code StateMachine.query} once it has
+ * applied up to the read index. A {@code LEASE} read skips the round trip while the leader's lease holds
+ * (thesis §6.4.1). A read whose read index cannot be obtained fails with {@code NotLeaderException}; reads are always
+ * safe to retry.
+ *
+ * <h2>Shutdown and failure</h2>
+ * {@code close()} stops admitting work, lets the raft thread finish its turn (an fsync is never interrupted:
+ * interrupting {@code FileChannel.force} would close the channel), lets the apply thread apply what is committed,
+ * fails what is left (appended proposals: outcome unknown; everything else: {@link
+ * io.raftkv.core.server.ShutdownException}), then closes the transport and the stores. A storage error on the raft
+ * thread or an exception from {@code StateMachine.apply} stops the server the same way, with that error as the cause:
+ * going on could acknowledge what is not durable, or let replicas diverge.
+ */
+package io.raftkv.core.server;

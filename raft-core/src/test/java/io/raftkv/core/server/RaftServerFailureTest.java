@@ -1,0 +1,210 @@
+package io.raftkv.core.server;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftkv.core.message.AppendEntriesRequest;
+import io.raftkv.core.statemachine.StateMachine;
+import io.raftkv.core.storage.InMemoryLogStore;
+import io.raftkv.core.storage.InMemorySnapshotStore;
+import io.raftkv.core.storage.InMemoryStableStore;
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
+import io.raftkv.core.cluster.Configuration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static io.raftkv.core.server.RaftServerDriverTest.cause;
+import static io.raftkv.core.server.RegisterStateMachine.bytes;
+import static io.raftkv.core.server.RegisterStateMachine.string;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the driver does when storage or the state machine fails, on restart from a snapshot, and under a flood. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class RaftServerFailureTest {
+
+    private final Journal journal = new Journal();
+    private final Journal.Log log = journal.new Log(new InMemoryLogStore());
+    private final Journal.Net net = journal.new Net(null);
+    private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    private RaftServer server;
+
+    private RaftServer start(StateMachine sm, SnapshotStore snapshots, RaftServerOptions options) throws Exception {
+        server = RaftServer.builder("n1")
+                .serverOptions(options)
+                .logStore(log)
+                .stableStore(journal.new Stable(new InMemoryStableStore()))
+                .snapshotStore(snapshots)
+                .stateMachine(sm)
+                .transport(net)
+                .meterRegistry(registry)
+                .coreFactory(init -> new ScriptedCore(init.id(), journal))
+                .build();
+        server.start();
+        return server;
+    }
+
+    private RaftServer start(StateMachine sm) throws Exception {
+        return start(sm, new InMemorySnapshotStore(), RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(5)));
+    }
+
+    @AfterEach
+    void stop() {
+        log.releaseSyncs();
+        if (server != null) {
+            server.close();
+        }
+        ServerTestSupport.assertNoThreadsOf("n1");
+    }
+
+    @Test
+    void stateMachineThrows_serverStops_pendingAndLaterCallsFailWithTheCause() throws Exception {
+        IllegalStateException boom = new IllegalStateException("boom");
+        RegisterStateMachine register = new RegisterStateMachine();
+        StateMachine failing = new ForwardingStateMachine(register) {
+            @Override
+            public byte[] apply(long index, byte[] command) {
+                if (string(command).equals("boom")) {
+                    throw boom;
+                }
+                return super.apply(index, command);
+            }
+        };
+        start(failing);
+        assertEquals("1:1", string(server.propose(bytes("ok")).get(5, TimeUnit.SECONDS)));
+        Throwable t = cause(server.propose(bytes("boom")));
+        // The entry is committed, so the cluster will apply it; this server only cannot say with what result.
+        OutcomeUnknownException unknown = assertInstanceOf(OutcomeUnknownException.class, t);
+        assertSame(boom, unknown.getCause());
+        ServerTestSupport.await(() -> !server.status().running(), 5000, "server stopped");
+        assertSame(boom, server.failure().orElseThrow());
+        ShutdownException after = assertInstanceOf(ShutdownException.class, cause(server.propose(bytes("later"))));
+        assertSame(boom, after.getCause());
+        assertEquals(List.of("ok"), register.values(), "nothing applied after the failure");
+    }
+
+    @Test
+    void logSyncFails_serverStopsWithoutAcknowledging_andTheProposalOutcomeIsUnknown() throws Exception {
+        start(new RegisterStateMachine());
+        server.propose(bytes("durable")).get(5, TimeUnit.SECONDS);
+        IOException diskFull = new IOException("No space left on device");
+        log.failSyncsWith(diskFull);
+        Throwable t = cause(server.propose(bytes("lost")));
+        // Its AppendEntries may already have left (parallel leader write): the followers might commit it.
+        assertInstanceOf(OutcomeUnknownException.class, t);
+        ServerTestSupport.await(() -> !server.status().running(), 5000, "server stopped");
+        assertSame(diskFull, server.failure().orElseThrow());
+        long acksAfterFailure = journal.events().stream()
+                .filter(e -> e.startsWith("send:AppendEntriesResponse")).count();
+        assertEquals(1, acksAfterFailure, "only the durable entry was acknowledged: " + journal.events());
+    }
+
+    @Test
+    void start_restoresTheStateMachineFromTheNewestSnapshotWhenItIsBehind() throws Exception {
+        RegisterStateMachine source = new RegisterStateMachine();
+        source.apply(1, bytes("s1"));
+        source.apply(2, bytes("s2"));
+        InMemorySnapshotStore snapshots = new InMemorySnapshotStore();
+        try (SnapshotStore.Sink sink = snapshots.begin(new SnapshotMeta(2, 1, Configuration.ofVoterIds("n1", "n2")))) {
+            sink.stream().write(RegisterStateMachine.snapshotBytes(source));
+            sink.commit();
+        }
+        RegisterStateMachine fresh = new RegisterStateMachine();
+        start(fresh, snapshots, RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(5)));
+        assertEquals(List.of("s1", "s2"), fresh.values());
+        assertEquals(2, fresh.lastAppliedIndex());
+        ServerTestSupport.await(() -> server.status().lastSnapshotIndex() == 2, 5000, "snapshot index in status");
+        assertEquals("s1,s2", string(server.read(bytes("q"), ReadLevel.STALE).get()));
+    }
+
+    @Test
+    void start_refusesASnapshotThatIsListedButCannotBeOpened() {
+        SnapshotStore broken = new SnapshotStore() {
+            @Override
+            public java.util.Optional<SnapshotMeta> latest() {
+                return java.util.Optional.of(new SnapshotMeta(5, 1, Configuration.ofVoterIds("n1")));
+            }
+
+            @Override
+            public java.util.Optional<Source> openLatest() {
+                return java.util.Optional.empty();
+            }
+
+            @Override
+            public Sink begin(SnapshotMeta meta) {
+                throw new UnsupportedOperationException();
+            }
+        };
+        IOException e = assertThrows(IOException.class, () -> start(new RegisterStateMachine(), broken,
+                RaftServerOptions.defaults()));
+        assertTrue(e.getMessage().contains("cannot be opened"), e.getMessage());
+        server = null; // never started: nothing to close
+    }
+
+    @Test
+    void inboundFlood_beyondTheQueueBoundIsDropped_notQueued() throws Exception {
+        start(new RegisterStateMachine(), new InMemorySnapshotStore(),
+                RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(5)).withMaxQueuedMessages(10));
+        log.holdSyncs();
+        CompletableFuture<byte[]> f = server.propose(bytes("x"));
+        assertTrue(log.awaitSyncEntered(5000)); // the raft thread is busy in an fsync
+        for (int i = 0; i < 100; i++) {
+            net.inject(new AppendEntriesRequest("n2", "n1", 1, 0, 0, List.of(), 0, i));
+        }
+        assertEquals(90.0, registry.get("raft.messages.dropped").counter().count());
+        log.releaseSyncs();
+        f.get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void closeCalledFromACallbackOnTheApplyThread_doesNotDeadlock() throws Exception {
+        start(new RegisterStateMachine());
+        CompletableFuture<Void> closed = server.propose(bytes("x")).thenRun(server::close);
+        closed.get(5, TimeUnit.SECONDS);
+        ServerTestSupport.await(() -> !server.status().running(), 5000, "server stopped");
+    }
+
+    /** Delegates everything; tests override what they break. */
+    private static class ForwardingStateMachine implements StateMachine {
+        private final StateMachine delegate;
+
+        ForwardingStateMachine(StateMachine delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public byte[] apply(long index, byte[] command) {
+            return delegate.apply(index, command);
+        }
+
+        @Override
+        public byte[] query(byte[] request) {
+            return delegate.query(request);
+        }
+
+        @Override
+        public long lastAppliedIndex() {
+            return delegate.lastAppliedIndex();
+        }
+
+        @Override
+        public Snapshot snapshot() {
+            return delegate.snapshot();
+        }
+
+        @Override
+        public void restore(long lastIncludedIndex, InputStream in) throws IOException {
+            delegate.restore(lastIncludedIndex, in);
+        }
+    }
+}
