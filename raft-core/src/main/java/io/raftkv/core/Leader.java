@@ -44,6 +44,8 @@ final class Leader {
     private final ReadIndexTracker reads = new ReadIndexTracker();
     private boolean broadcastPending;
     private boolean commitNoticePending;
+    /** ReadIndex requests arrived since the last flush: one heartbeat round confirms them all. */
+    private boolean readRoundPending;
     private int checkQuorumElapsed;
     private int heartbeatElapsed;
     private long now;
@@ -188,11 +190,15 @@ final class Leader {
     }
 
     boolean hasPendingBroadcast() {
-        return broadcastPending || commitNoticePending;
+        return broadcastPending || commitNoticePending || readRoundPending;
     }
 
     /** Sends what accumulated since the last flush (called when the driver asks for a Ready). */
     void flush() {
+        if (readRoundPending) {
+            readRoundPending = false;
+            broadcastHeartbeat(); // its seq is the one the pending reads wait for
+        }
         if (broadcastPending) {
             broadcastPending = false;
             for (String peer : progress.keySet()) {
@@ -398,9 +404,10 @@ final class Leader {
             answerRead(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
             return;
         }
-        // Thesis §6.4 steps 2-3: record the commit index, then confirm leadership with a fresh heartbeat round.
-        broadcastHeartbeat();
-        reads.awaitQuorum(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
+        // Thesis §6.4 steps 2-3: record the commit index, then confirm leadership with a heartbeat round sent
+        // after this moment. Reads arriving before the next flush share one round (seq + 1).
+        reads.awaitQuorum(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq + 1));
+        readRoundPending = true;
     }
 
     private boolean soleVoter() {

@@ -412,6 +412,21 @@ class RaftPaperTest {
     }
 
     @Test
+    void readsArrivingTogetherShareOneHeartbeatRound() {
+        TestCluster c = new TestCluster(NO_PREVOTE, "n1", "n2", "n3");
+        RaftNode leader = c.elect("n1");
+        c.delivered.clear();
+        for (long id = 1; id <= 50; id++) {
+            leader.readIndex(id);
+        }
+        c.stabilize();
+        assertEquals(50, c.reads.get("n1").size());
+        assertTrue(c.reads.get("n1").stream().allMatch(ReadState::success));
+        long heartbeats = c.delivered.stream().filter(m -> m instanceof AppendEntriesRequest).count();
+        assertEquals(2, heartbeats, "one round to the two followers confirms all 50 reads");
+    }
+
+    @Test
     void isolatedLeaderCannotAnswerReadIndex() {
         TestCluster c = new TestCluster(NO_PREVOTE, "n1", "n2", "n3");
         RaftNode leader = c.elect("n1");

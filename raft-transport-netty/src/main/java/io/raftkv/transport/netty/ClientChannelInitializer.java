@@ -24,6 +24,7 @@ final class ClientChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) throws Exception {
+        context.channels().add(ch); // closed explicitly by NettyTransport.close()
         ChannelPipeline p = ch.pipeline();
         SslContext ssl = context.clientSsl();
         if (ssl != null) {

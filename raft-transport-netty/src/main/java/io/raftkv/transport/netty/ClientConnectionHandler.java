@@ -18,6 +18,11 @@ final class ClientConnectionHandler extends ConnectionHandler {
     }
 
     @Override
+    protected String peerName() {
+        return peer.peerId();
+    }
+
+    @Override
     protected String metricPeerTag() {
         return context.peerTag(peer.peerId());
     }
@@ -47,7 +52,7 @@ final class ClientConnectionHandler extends ConnectionHandler {
             context.validate(h);
             if (!h.nodeId().equals(peer.peerId())) {
                 throw new MalformedFrameException(Reason.HANDSHAKE, "dialled node '" + peer.peerId() + "' at "
-                        + peer.address() + " but node '" + h.nodeId() + "' answered");
+                        + peer.address() + " but node '" + ConnectionContext.printable(h.nodeId()) + "' answered");
             }
         } catch (MalformedFrameException e) {
             reject(ctx, e);

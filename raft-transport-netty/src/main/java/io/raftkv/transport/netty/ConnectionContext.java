@@ -1,5 +1,6 @@
 package io.raftkv.transport.netty;
 
+import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.ssl.SslContext;
 import io.raftkv.core.transport.MessageHandler;
 
@@ -7,12 +8,12 @@ import java.util.function.Predicate;
 
 /**
  * What every connection handler of one transport shares: its settings, meters, log limiter, the handler
- * inbound messages go to, who the configured peers are (for metric tags), and the TLS contexts (null without
- * TLS).
+ * inbound messages go to, who the configured peers are (for metric tags), the TLS contexts (null without
+ * TLS), and the group of every open connection (closed explicitly on shutdown).
  */
 record ConnectionContext(NettyTransportConfig config, TransportMetrics metrics, RateLimitedLogger log,
                          MessageHandler handler, Predicate<String> isKnownPeer, SslContext serverSsl,
-                         SslContext clientSsl) {
+                         SslContext clientSsl, ChannelGroup channels) {
 
     Handshake ownHandshake() {
         return new Handshake(WireFormat.PROTOCOL_VERSION, config.clusterId(), config.nodeId());
@@ -30,16 +31,37 @@ record ConnectionContext(NettyTransportConfig config, TransportMetrics metrics, 
      */
     void validate(Handshake h) {
         if (h.protocolVersion() != WireFormat.PROTOCOL_VERSION) {
-            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "node '" + h.nodeId()
-                    + "' speaks protocol version " + h.protocolVersion() + ", this node speaks "
+            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "node '"
+                    + printable(h.nodeId()) + "' speaks protocol version " + h.protocolVersion() + ", this node speaks "
                     + WireFormat.PROTOCOL_VERSION);
         }
         if (!h.clusterId().equals(config.clusterId())) {
-            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "node '" + h.nodeId()
-                    + "' belongs to cluster '" + h.clusterId() + "', this node to '" + config.clusterId() + "'");
+            throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "node '"
+                    + printable(h.nodeId()) + "' belongs to cluster '" + printable(h.clusterId())
+                    + "', this node to '" + config.clusterId() + "'");
         }
         if (h.nodeId().isBlank()) {
             throw new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE, "blank node id in handshake");
         }
+    }
+
+    /**
+     * A remote-supplied string made safe for a log line: control characters escaped (no forged log lines) and
+     * cut to 64 characters.
+     */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder(Math.min(s.length(), 64) + 8);
+        for (int i = 0; i < s.length(); i++) {
+            if (sb.length() >= 64) {
+                return sb.append("...").toString();
+            }
+            char c = s.charAt(i);
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 }

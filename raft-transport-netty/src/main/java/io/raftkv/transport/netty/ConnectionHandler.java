@@ -7,6 +7,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 
@@ -63,13 +64,15 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
         MalformedFrameException bad = malformed(cause);
         if (bad != null) {
             reject(ctx, bad);
+        } else if (sslFailure(cause) != null) {
+            // Untrusted certificate, wrong host name, plain text on a TLS port, ...
+            reject(ctx, new MalformedFrameException(MalformedFrameException.Reason.TLS, rootMessage(cause)));
         } else if (cause instanceof IOException) {
             // Resets and closed sockets are normal life for a transport (peers restart); Raft retries.
             LOG.debug("{}: connection {} (peer {}) failed: {}", context.config().nodeId(), ctx.channel(), peerId,
                     cause.toString());
             ctx.close();
         } else {
-            // TLS handshake failures arrive here as DecoderException(SSLHandshakeException).
             context.log().warn("error:" + cause.getClass().getSimpleName(),
                     "{}: closing connection {} (peer {}): {}", context.config().nodeId(), ctx.channel(),
                     peerName(), rootMessage(cause));
@@ -87,7 +90,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     /** The remote node id for log lines ("?" before the handshake). */
     protected String peerName() {
-        return peerId == null ? "?" : peerId;
+        return peerId == null ? "?" : ConnectionContext.printable(peerId);
     }
 
     /** The {@code peer} tag for meters of this connection. */
@@ -102,6 +105,15 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             if (!(t instanceof DecoderException) || t.getCause() == t) {
                 break;
+            }
+        }
+        return null;
+    }
+
+    private static SSLException sslFailure(Throwable cause) {
+        for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof SSLException ssl) {
+                return ssl;
             }
         }
         return null;

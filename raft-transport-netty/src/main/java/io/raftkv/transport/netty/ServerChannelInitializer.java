@@ -15,6 +15,7 @@ final class ServerChannelInitializer extends ChannelInitializer<SocketChannel> {
 
     @Override
     protected void initChannel(SocketChannel ch) {
+        context.channels().add(ch); // closed explicitly by NettyTransport.close()
         ChannelPipeline p = ch.pipeline();
         SslContext ssl = context.serverSsl();
         if (ssl != null) {

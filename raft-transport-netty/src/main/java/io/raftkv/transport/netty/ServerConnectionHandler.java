@@ -35,13 +35,14 @@ final class ServerConnectionHandler extends ConnectionHandler {
             return;
         }
         if (!message.from().equals(peerId)) {
-            reject(ctx, new MalformedFrameException(Reason.MALFORMED, "message from '" + message.from()
-                    + "' on the connection of '" + peerId + "'"));
+            reject(ctx, new MalformedFrameException(Reason.MALFORMED, "message from '"
+                    + ConnectionContext.printable(message.from()) + "' on the connection of '" + peerName() + "'"));
             return;
         }
         if (!message.to().equals(context.config().nodeId())) {
             context.log().warn("misrouted", "{}: dropping a {} addressed to '{}' from {}",
-                    context.config().nodeId(), message.getClass().getSimpleName(), message.to(), peerId);
+                    context.config().nodeId(), message.getClass().getSimpleName(),
+                    ConnectionContext.printable(message.to()), peerName());
             return;
         }
         meters.received.increment();
@@ -70,7 +71,7 @@ final class ServerConnectionHandler extends ConnectionHandler {
         meters = context.metrics().peer(context.peerTag(h.nodeId()));
         meters.inboundConnections.increment();
         ctx.writeAndFlush(MessageCodec.encode(ctx.alloc(), context.ownHandshake()));
-        LOG.info("{}: accepted connection from node {} ({})", context.config().nodeId(), h.nodeId(),
+        LOG.info("{}: accepted connection from node {} ({})", context.config().nodeId(), peerName(),
                 ctx.channel().remoteAddress());
     }
 }

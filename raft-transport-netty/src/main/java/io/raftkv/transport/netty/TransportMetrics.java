@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentMap;
  *   <tr><td>raft.transport.connections</td><td>direction = outbound | inbound</td><td>handshaken
  *       connections</td></tr>
  *   <tr><td>raft.transport.connections.rejected</td><td>reason = too_large | bad_version | unknown_type |
- *       malformed | handshake</td><td>connections closed for bad input</td></tr>
+ *       malformed | handshake | tls</td><td>connections closed for bad input</td></tr>
  * </table>
  */
 final class TransportMetrics {
