@@ -84,18 +84,27 @@ final class LogRecovery {
                     lastTerm = reset.term();
                     seg = new Segment(s.cycle, s.file, last, 1);
                 } else if (r instanceof LogRecord.Truncate t) {
+                    // A later truncation below this one makes the indexes between irrelevant.
+                    long keep = Math.min(t.index(), bound[k]);
                     if (first < 0) {
-                        first = t.index() + 1;
-                    } else if (t.index() > last || t.index() < first - 1) {
+                        first = keep + 1;
+                    } else if (keep > last || keep < first - 1) {
                         throw new LogCorruptedException(s.file, t.index(), "truncation marker outside the log ("
                                 + first + ".." + last + ")");
                     }
-                    index.clampTo(t.index());
-                    last = t.index();
-                    lastTerm = t.term();
-                    seg = new Segment(s.cycle, s.file, last, 1);
+                    index.clampTo(keep);
+                    if (keep == t.index() || first == keep + 1) {
+                        lastTerm = t.term();
+                    }
+                    last = keep;
+                    seg = new Segment(s.cycle, s.file, t.index(), 1);
                 } else if (r instanceof LogRecord.Entry e) {
                     long i = e.entry().index();
+                    if (bound[k] < i) {
+                        // Every entry of this segment was removed by a later truncation.
+                        index.add(new Segment(s.cycle, s.file, i - 1, 0));
+                        continue;
+                    }
                     if (first < 0) {
                         first = i;
                         last = i - 1;
@@ -202,7 +211,7 @@ final class LogRecovery {
                 good++;
             } catch (RecordCodec.BadRecordException e) {
                 cut = "record for index " + expectedIndex + " in " + seg.file.getFileName() + ": " + e.getMessage()
-                        + "; dropping " + (available - k) + " unsynced record(s) from there on";
+                        + "; dropping " + (available - k) + " record(s) from there on, written but not synced before a crash";
                 break;
             }
         }

@@ -1,0 +1,247 @@
+package io.raftkv.log;
+
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import java.util.zip.CRC32C;
+
+/**
+ * Snapshots as files ({@link SnapshotFile} layout) named {@code snapshot-<index>-<term>.snap}, newest = highest
+ * last included index. A snapshot is written to a temp file, fsynced, renamed and the directory fsynced before
+ * {@link Sink#commit()} returns (§7: a snapshot replaces log entries, so it must be durable before they go).
+ * The newest {@code keep} are kept. On open the newest is checksummed; a corrupt one is renamed to
+ * {@code .corrupt} and the previous one is used, with a log line.
+ *
+ * <p><b>Threads.</b> Writing may happen on a background thread while the raft thread calls {@link #latest()} and
+ * {@link #openLatest()}: the list of snapshots is an immutable list behind a volatile field, mutations are
+ * synchronized. Data is streamed both ways: no snapshot is ever held in heap.
+ */
+public final class FileSnapshotStore implements SnapshotStore {
+    private static final Logger LOG = LoggerFactory.getLogger(FileSnapshotStore.class);
+    private static final String PREFIX = "snapshot-";
+    private static final String SUFFIX = ".snap";
+    private static final String TMP = ".tmp";
+    private static final Comparator<SnapshotMeta> NEWEST_FIRST = Comparator
+            .comparingLong(SnapshotMeta::lastIncludedIndex).thenComparingLong(SnapshotMeta::lastIncludedTerm).reversed();
+
+    private final Path dir;
+    private final int keep;
+    /** Verified snapshot first, then older candidates; newest first. Replaced, never mutated. */
+    private volatile List<SnapshotFile.Layout> snapshots;
+
+    public FileSnapshotStore(Path dir, int keep) throws IOException {
+        if (keep < 1) {
+            throw new IllegalArgumentException("keep must be >= 1");
+        }
+        this.dir = Files.createDirectories(dir);
+        this.keep = keep;
+        List<Path> files = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(PREFIX) && name.contains(TMP)) {
+                    Files.delete(p); // an interrupted write: never committed
+                } else if (name.startsWith(PREFIX) && name.endsWith(SUFFIX)) {
+                    files.add(p);
+                }
+            }
+        }
+        files.sort(Comparator.comparing((Path p) -> nameKey(p)).reversed());
+        List<SnapshotFile.Layout> valid = new ArrayList<>();
+        for (Path p : files) {
+            try {
+                valid.add(SnapshotFile.verify(p));
+                break; // the newest valid one; older ones are checked only if needed
+            } catch (LogCorruptedException e) {
+                Path aside = p.resolveSibling(p.getFileName() + ".corrupt");
+                LOG.error("Snapshot {} is corrupt ({}); moved to {}, falling back to the previous snapshot",
+                        p, e.getMessage(), aside.getFileName());
+                Files.move(p, aside);
+                Durable.fsyncDirectory(dir);
+            }
+        }
+        this.snapshots = List.copyOf(valid);
+    }
+
+    /** Sort key from the file name: zero-padded index and term sort as text. */
+    private static String nameKey(Path p) {
+        return p.getFileName().toString();
+    }
+
+    private Path fileFor(SnapshotMeta meta) {
+        return dir.resolve(String.format("%s%020d-%020d%s", PREFIX, meta.lastIncludedIndex(), meta.lastIncludedTerm(), SUFFIX));
+    }
+
+    @Override
+    public Optional<SnapshotMeta> latest() {
+        List<SnapshotFile.Layout> s = snapshots;
+        return s.isEmpty() ? Optional.empty() : Optional.of(s.get(0).meta());
+    }
+
+    @Override
+    public Optional<Source> openLatest() throws IOException {
+        SnapshotFile.Layout layout;
+        FileChannel ch;
+        while (true) {
+            List<SnapshotFile.Layout> s = snapshots;
+            if (s.isEmpty()) {
+                return Optional.empty();
+            }
+            layout = s.get(0);
+            try {
+                // Opened now, so a later prune (unlink) cannot pull the file from under a long transfer.
+                ch = FileChannel.open(layout.file(), StandardOpenOption.READ);
+                break;
+            } catch (NoSuchFileException e) {
+                // Newer snapshots were committed and this one pruned in between: take the new newest.
+                if (snapshots == s) {
+                    throw e;
+                }
+            }
+        }
+        SnapshotFile.Layout chosen = layout;
+        FileChannel channel = ch;
+        return Optional.of(new Source() {
+            @Override
+            public SnapshotMeta meta() {
+                return chosen.meta();
+            }
+
+            @Override
+            public long size() {
+                return chosen.dataLength();
+            }
+
+            @Override
+            public InputStream open(long offset) {
+                if (offset < 0 || offset > chosen.dataLength()) {
+                    throw new IllegalArgumentException("offset " + offset + " outside [0, " + chosen.dataLength() + "]");
+                }
+                long start = chosen.dataOffset();
+                return SnapshotFile.slice(channel, start + offset, start + chosen.dataLength());
+            }
+
+            @Override
+            public void close() throws IOException {
+                channel.close();
+            }
+        });
+    }
+
+    @Override
+    public Sink begin(SnapshotMeta meta) throws IOException {
+        Path target = fileFor(meta);
+        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), TMP);
+        FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
+        BufferedOutputStream file = new BufferedOutputStream(Channels.newOutputStream(ch), 64 << 10);
+        file.write(SnapshotFile.header(meta));
+        CRC32C crc = new CRC32C();
+        return new Sink() {
+            private long length;
+            private boolean done;
+            /** The state machine's stream: counts and checksums; closing it does not close the file. */
+            private final OutputStream data = new FilterOutputStream(file) {
+                @Override
+                public void write(int b) throws IOException {
+                    file.write(b);
+                    crc.update(b);
+                    length++;
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) throws IOException {
+                    file.write(b, off, len);
+                    crc.update(b, off, len);
+                    length += len;
+                }
+
+                @Override
+                public void close() throws IOException {
+                    file.flush();
+                }
+            };
+
+            @Override
+            public SnapshotMeta meta() {
+                return meta;
+            }
+
+            @Override
+            public OutputStream stream() {
+                return data;
+            }
+
+            @Override
+            public void commit() throws IOException {
+                if (done) {
+                    throw new IllegalStateException("snapshot sink already closed");
+                }
+                file.write(SnapshotFile.trailer(length, (int) crc.getValue()));
+                file.flush();
+                ch.force(true);
+                ch.close();
+                done = true;
+                Durable.atomicRename(tmp, target);
+                install(new SnapshotFile.Layout(target, meta, SnapshotFile.header(meta).length, length));
+            }
+
+            @Override
+            public void close() throws IOException {
+                if (!done) {
+                    done = true;
+                    ch.close();
+                    Files.deleteIfExists(tmp);
+                }
+            }
+        };
+    }
+
+    /** Makes a committed snapshot visible (if it is the newest) and deletes all but the newest {@code keep}. */
+    private synchronized void install(SnapshotFile.Layout added) throws IOException {
+        List<SnapshotFile.Layout> all = new ArrayList<>(snapshots);
+        all.removeIf(l -> l.file().equals(added.file()));
+        all.add(added);
+        all.sort(Comparator.comparing(SnapshotFile.Layout::meta, NEWEST_FIRST));
+        // Older files on disk that were never verified count too: list the directory.
+        List<Path> onDisk = new ArrayList<>();
+        try (Stream<Path> s = Files.list(dir)) {
+            s.filter(p -> p.getFileName().toString().startsWith(PREFIX) && p.getFileName().toString().endsWith(SUFFIX))
+                    .forEach(onDisk::add);
+        }
+        onDisk.sort(Comparator.comparing((Path p) -> nameKey(p)).reversed());
+        boolean deleted = false;
+        for (int i = keep; i < onDisk.size(); i++) {
+            Path old = onDisk.get(i);
+            all.removeIf(l -> l.file().equals(old));
+            Files.deleteIfExists(old);
+            deleted = true;
+        }
+        if (deleted) {
+            Durable.fsyncDirectory(dir);
+        }
+        snapshots = List.copyOf(all);
+    }
+
+    @Override
+    public String toString() {
+        return "FileSnapshotStore[" + dir + ", keep " + keep + "]";
+    }
+}

@@ -1,0 +1,219 @@
+package io.raftkv.log;
+
+import io.raftkv.core.message.LogEntry;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
+import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Damaged files on open: torn tails are cut, damage before the tail stops the node. */
+class CorruptionTest {
+    private static final long TERM = 5;
+
+    @TempDir
+    Path dir;
+
+    private void writeLog(int count) throws IOException {
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            for (long i = 1; i <= count; i += 50) {
+                log.append(TestLogs.batch(i, (int) Math.min(50, count - i + 1), TERM, 100));
+                log.sync();
+            }
+        }
+    }
+
+    /** Byte offset of the record of entry {@code index} inside {@code file} (our header, after Chronicle's). */
+    private static long offsetOf(Path file, long index) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        ByteBuffer pattern = ByteBuffer.allocate(17).order(ByteOrder.LITTLE_ENDIAN);
+        pattern.put(RecordCodec.KIND_ENTRY).putLong(index).putLong(TERM);
+        byte[] p = pattern.array();
+        outer:
+        for (int i = 0; i + p.length <= all.length; i++) {
+            for (int k = 0; k < p.length; k++) {
+                if (all[i + k] != p[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("record " + index + " not found in " + file);
+    }
+
+    private static void overwrite(Path file, long offset, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(bytes), offset);
+            ch.force(true);
+        }
+    }
+
+    private static void flipByte(Path file, long offset) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, offset);
+            b.put(0, (byte) (b.get(0) ^ 0x5A)).rewind();
+            ch.write(b, offset);
+        }
+    }
+
+    private Path lastSegmentWith(long index) throws IOException {
+        List<Path> files = SegmentFiles.list(dir);
+        for (int i = files.size() - 1; i >= 0; i--) {
+            try {
+                offsetOf(files.get(i), index);
+                return files.get(i);
+            } catch (AssertionError notHere) {
+                // keep looking
+            }
+        }
+        throw new AssertionError("no segment holds " + index);
+    }
+
+    @Test
+    void zeroedTailPagesAreCutOffAndAppendingContinues() throws IOException {
+        writeLog(200);
+        Path file = lastSegmentWith(200);
+        long from = offsetOf(file, 190);
+        // After a power loss the page cache may not have reached the disk: Chronicle's length header of record
+        // 190 survived, everything from its payload on reads as zeros.
+        overwrite(file, from, new byte[16 << 10]);
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(189, log.lastIndex());
+            assertEquals(TestLogs.entry(189, TERM, 100), log.entry(189));
+            log.append(TestLogs.batch(190, 20, TERM + 1, 100));
+            log.sync();
+        }
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(209, log.lastIndex());
+            assertEquals(TestLogs.entry(190, TERM + 1, 100), log.entry(190));
+            assertEquals(TestLogs.entry(100, TERM, 100), log.entry(100));
+        }
+    }
+
+    @Test
+    void flippedByteInTheLastRecordCutsOnlyThatRecord() throws IOException {
+        writeLog(120);
+        Path file = lastSegmentWith(120);
+        flipByte(file, offsetOf(file, 120) + RecordCodec.HEADER_BYTES); // payload or CRC
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(119, log.lastIndex());
+            assertEquals(TestLogs.entry(119, TERM, 100), log.entry(119));
+            log.append(List.of(LogEntry.command(120, TERM + 1, new byte[]{1, 2, 3})));
+            log.sync();
+        }
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(120, log.lastIndex());
+            assertEquals(TERM + 1, log.term(120));
+        }
+    }
+
+    @Test
+    void flippedByteInAnEarlierSegmentRefusesToStartNamingFileAndIndex() throws IOException {
+        writeLog(3000);
+        List<Path> files = SegmentFiles.list(dir);
+        assertTrue(files.size() > 3, "need several segments, got " + files);
+        Path first = files.get(0);
+        long victim = 57;
+        flipByte(first, offsetOf(first, victim) + RecordCodec.HEADER_BYTES + 1);
+        LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
+        assertTrue(e.getMessage().contains(first.getFileName().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("index " + victim), e.getMessage());
+        assertEquals(victim, e.index());
+        // It keeps refusing: nothing was "repaired" by dropping entries.
+        assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
+    }
+
+    @Test
+    void corruptRecordIsReportedWhenReadEvenIfOpenDidNotVerifyIt() throws IOException {
+        writeLog(3000);
+        Path first = SegmentFiles.list(dir).get(0);
+        flipByte(first, offsetOf(first, 57) + RecordCodec.HEADER_BYTES + 1);
+        try (ChronicleLogStore log = ChronicleLogStore.open(TestLogs.small(dir)
+                .verifyOnOpen(ChronicleLogOptions.VerifyMode.LAST_SEGMENT).build())) {
+            assertEquals(TestLogs.entry(58, TERM, 100), log.entry(58));
+            java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> log.entry(57));
+            assertTrue(e.getCause() instanceof LogCorruptedException, e.toString());
+            assertTrue(e.getMessage().contains("index 57"), e.getMessage());
+        }
+    }
+
+    @Test
+    void orphanedHalfCreatedLastSegmentIsRemoved() throws IOException {
+        writeLog(100);
+        List<Path> files = SegmentFiles.list(dir);
+        Path orphan = SegmentFiles.fileOf(dir, SegmentFiles.cycleOf(files.get(files.size() - 1)) + 1);
+        // The writer died while Chronicle was creating the file: sized, but the header never completed.
+        Files.write(orphan, new byte[64 << 10]);
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(100, log.lastIndex());
+            assertEquals(TestLogs.entry(100, TERM, 100), log.entry(100));
+            log.append(TestLogs.batch(101, 1, TERM, 10));
+            log.sync();
+        }
+        assertFalse(SegmentFiles.list(dir).contains(orphan) && !SegmentFiles.hasCompleteHeader(orphan));
+    }
+
+    @Test
+    void chronicleLocksLeftByAProcessWithOurPidAreCleared() throws IOException {
+        writeLog(10);
+        // CHRONICLE.md scenario 2: the dead writer had the PID this process has now, so Chronicle believes it
+        // still holds its write and append locks and would block 15 s, then fail, on the first append.
+        long pid = ProcessHandle.current().pid();
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(dir.toFile())
+                .rollCycle(SegmentFiles.ROLL_CYCLE).epoch(0).blockSize(TestLogs.SMALL_BLOCK)
+                .timeProvider(() -> SegmentFiles.CYCLE_MILLIS * SegmentFiles.cycleOf(lastFile())).build()) {
+            q.tableStorePut("chronicle.write.lock", pid);
+            q.tableStorePut("chronicle.append.lock", pid);
+            assertEquals(pid, q.tableStoreGet("chronicle.write.lock"));
+        }
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            log.append(TestLogs.batch(11, 5, TERM, 10));
+            log.sync();
+            assertEquals(15, log.lastIndex());
+        }
+    }
+
+    private Path lastFile() {
+        try {
+            List<Path> files = SegmentFiles.list(dir);
+            return files.get(files.size() - 1);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    @Test
+    void truncationMarkersSurviveATornTailInTheirSegment() throws IOException {
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            log.append(TestLogs.batch(1, 100, TERM, 100));
+            log.truncateSuffix(51);
+            log.append(TestLogs.batch(51, 30, TERM, 100));
+            log.sync();
+        }
+        Path file = lastSegmentWith(80);
+        overwrite(file, offsetOf(file, 75), new byte[8 << 10]);
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(74, log.lastIndex());
+            assertEquals(TestLogs.entry(74, TERM, 100), log.entry(74));
+            assertEquals(TestLogs.entry(50, TERM, 100), log.entry(50));
+        }
+        // A second open must not mistake the cut-off garbage (now in a non-last segment) for corruption.
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(74, log.lastIndex());
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package io.raftkv.log;
+
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FileSnapshotStoreTest {
+    private static final Configuration CONFIG = Configuration.ofVoterIds("n1", "n2", "n3");
+
+    @TempDir
+    Path dir;
+
+    private static byte[] data(long index, int size) {
+        byte[] b = new byte[size];
+        new SplittableRandom(index).nextBytes(b);
+        return b;
+    }
+
+    private static void write(SnapshotStore store, long index, long term, byte[] data) throws IOException {
+        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(index, term, CONFIG))) {
+            OutputStream out = sink.stream();
+            for (int off = 0; off < data.length; off += 1000) {
+                out.write(data, off, Math.min(1000, data.length - off));
+            }
+            out.close(); // a state machine may close its stream; the sink must still commit
+            sink.commit();
+        }
+    }
+
+    private static byte[] read(SnapshotStore.Source source, long offset) throws IOException {
+        try (InputStream in = source.open(offset)) {
+            return in.readAllBytes();
+        }
+    }
+
+    private List<Path> snapshotFiles() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.toString().endsWith(".snap")).sorted().toList();
+        }
+    }
+
+    @Test
+    void committedSnapshotIsLatestAndReadableFromAnyOffset() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2);
+        assertEquals(Optional.empty(), store.latest());
+        byte[] data = data(100, 300_000);
+        write(store, 100, 3, data);
+        assertEquals(new SnapshotMeta(100, 3, CONFIG), store.latest().orElseThrow());
+        try (SnapshotStore.Source src = store.openLatest().orElseThrow()) {
+            assertEquals(data.length, src.size());
+            assertArrayEquals(data, read(src, 0));
+            assertArrayEquals(Arrays.copyOfRange(data, 123_457, data.length), read(src, 123_457));
+            assertEquals(0, read(src, data.length).length);
+        }
+        FileSnapshotStore reopened = new FileSnapshotStore(dir, 2);
+        assertEquals(new SnapshotMeta(100, 3, CONFIG), reopened.latest().orElseThrow());
+    }
+
+    @Test
+    void onlyTheNewestKAreKept() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2);
+        for (long i = 1; i <= 5; i++) {
+            write(store, i * 10, 1, data(i, 1000));
+        }
+        assertEquals(2, snapshotFiles().size());
+        assertEquals(50, store.latest().orElseThrow().lastIncludedIndex());
+        write(store, 20, 1, data(2, 10)); // an older one does not become latest
+        assertEquals(50, store.latest().orElseThrow().lastIncludedIndex());
+    }
+
+    @Test
+    void abandonedSinkLeavesNoTraceAndKeepsThePreviousSnapshot() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2);
+        write(store, 10, 1, data(1, 100));
+        try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(20, 1, CONFIG))) {
+            sink.stream().write(new byte[5000]);
+        }
+        assertEquals(10, store.latest().orElseThrow().lastIncludedIndex());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertTrue(s.noneMatch(p -> p.toString().contains(".tmp")));
+        }
+    }
+
+    @Test
+    void corruptNewestSnapshotFallsBackToThePreviousOne() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 3);
+        byte[] older = data(10, 5000);
+        write(store, 10, 1, older);
+        write(store, 20, 2, data(20, 5000));
+        Path newest = snapshotFiles().get(1);
+        try (FileChannel ch = FileChannel.open(newest, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[]{0x7F}), 2000); // a byte of the data
+        }
+        FileSnapshotStore reopened = new FileSnapshotStore(dir, 3);
+        assertEquals(new SnapshotMeta(10, 1, CONFIG), reopened.latest().orElseThrow());
+        try (SnapshotStore.Source src = reopened.openLatest().orElseThrow()) {
+            assertArrayEquals(older, read(src, 0));
+        }
+        assertTrue(Files.exists(newest.resolveSibling(newest.getFileName() + ".corrupt")));
+    }
+
+    @Test
+    void interruptedWriteLeavesThePreviousSnapshot() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2);
+        write(store, 10, 1, data(1, 100));
+        // What a crash mid-write leaves: a temp file without trailer.
+        Files.write(dir.resolve("snapshot-00000000000000000020-00000000000000000001.snap123.tmp"), new byte[777]);
+        FileSnapshotStore reopened = new FileSnapshotStore(dir, 2);
+        assertEquals(10, reopened.latest().orElseThrow().lastIncludedIndex());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertTrue(s.noneMatch(p -> p.toString().contains(".tmp")));
+        }
+    }
+
+    @Test
+    void writingOnABackgroundThreadWhileTheRaftThreadReadsLatest() throws Exception {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2);
+        write(store, 1, 1, data(1, 10));
+        AtomicBoolean failed = new AtomicBoolean();
+        Thread writer = new Thread(() -> {
+            try {
+                for (long i = 2; i <= 30; i++) {
+                    write(store, i, 1, data(i, 20_000));
+                }
+            } catch (IOException e) {
+                failed.set(true);
+            }
+        });
+        writer.start();
+        long seen = 0;
+        while (writer.isAlive()) {
+            long now = store.latest().orElseThrow().lastIncludedIndex();
+            assertTrue(now >= seen, "latest went backwards");
+            seen = now;
+            try (SnapshotStore.Source src = store.openLatest().orElseThrow()) {
+                assertArrayEquals(data(src.meta().lastIncludedIndex(), (int) src.size()), read(src, 0));
+            }
+        }
+        writer.join();
+        assertFalse(failed.get());
+        assertEquals(30, store.latest().orElseThrow().lastIncludedIndex());
+    }
+}
