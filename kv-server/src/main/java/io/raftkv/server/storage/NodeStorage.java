@@ -2,12 +2,13 @@ package io.raftkv.server.storage;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import io.raftkv.core.storage.InMemorySnapshotStore;
 import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.SnapshotStore;
 import io.raftkv.core.storage.StableStore;
 import io.raftkv.log.ChronicleLogOptions;
 import io.raftkv.log.ChronicleLogStore;
+import io.raftkv.log.FileSnapshotStore;
+import io.raftkv.log.FileStableStore;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -24,15 +25,17 @@ import java.nio.file.StandardOpenOption;
  * <pre>
  * DIR/
  *   LOCK        exclusive lock: one raftkv process per data directory
- *   log/        Raft log (raft-log's Chronicle Queue LogStore)
+ *   log/        Raft log (raft-log's Chronicle Queue {@link ChronicleLogStore})
  *   hardstate   currentTerm + votedFor ({@link FileStableStore})
+ *   snapshots/  snapshot files ({@link FileSnapshotStore}, newest {@value #KEEP_SNAPSHOTS} kept)
  * </pre>
  *
- * <p><b>Snapshots.</b> The driver does not take snapshots yet (log compaction lands with a later issue), so no
- * snapshot is ever written and the KV state is rebuilt by replaying the log at start. Until raft-log ships its
- * file-based SnapshotStore, the snapshot store is raft-core's in-memory one, which here is always empty.
+ * <p>The KV state machine lives in memory: at start it is restored from the newest snapshot (if any) and the
+ * log after it is replayed as the leader's commit index becomes known.
  */
 public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapshots, AutoCloseable dirLock) {
+    /** Snapshots kept on disk: the newest, plus one to fall back on if it turns out corrupt. */
+    public static final int KEEP_SNAPSHOTS = 2;
 
     /**
      * Opens (creating if needed) the stores under {@code dir}.
@@ -49,8 +52,14 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
         try {
             LogStore log = ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry)
                     .tags(Tags.of("node", nodeId)).build());
-            StableStore stable = new FileStableStore(dir);
-            return new NodeStorage(log, stable, new InMemorySnapshotStore(), lock);
+            try {
+                StableStore stable = new FileStableStore(dir);
+                SnapshotStore snapshots = new FileSnapshotStore(dir.resolve("snapshots"), KEEP_SNAPSHOTS);
+                return new NodeStorage(log, stable, snapshots, lock);
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(log);
+                throw e;
+            }
         } catch (IOException | RuntimeException e) {
             closeQuietly(lock);
             throw e;
