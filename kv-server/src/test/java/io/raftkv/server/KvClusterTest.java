@@ -2,10 +2,15 @@ package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.server.client.KvClient;
+import io.raftkv.server.http.LeaderForwarder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -73,6 +78,43 @@ class KvClusterTest {
             assertEquals(3, status.get("members").size());
             assertTrue(status.get("commitIndex").asLong() > 0);
             c.awaitConverged(WAIT);
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void forwardedRequestsAreNeverForwardedAgainAndQuorumLossIsNotA204() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 3, Duration.ofMillis(1500), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
+            String leader = c.awaitLeader(WAIT);
+            String follower = c.configs.keySet().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+            // A request already forwarded once reaches a follower (its leader changed meanwhile): 503, no loop.
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http(follower) + "/key/loop"))
+                    .header(LeaderForwarder.FORWARDED_HEADER, "elsewhere")
+                    .PUT(HttpRequest.BodyPublishers.ofString("v")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, r.statusCode(), r.body());
+            // The same request without the header is forwarded and applied.
+            r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http(follower) + "/key/loop"))
+                    .PUT(HttpRequest.BodyPublishers.ofString("v")).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(204, r.statusCode(), r.body());
+
+            // Without a quorum a write is never acknowledged: 504 (proposed, outcome unknown) or 503 (not applied).
+            for (String id : c.configs.keySet()) {
+                if (!id.equals(leader)) {
+                    c.stop(id);
+                }
+            }
+            r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http(leader) + "/key/lonely"))
+                    .timeout(Duration.ofSeconds(10))
+                    .PUT(HttpRequest.BodyPublishers.ofString("v")).build(), HttpResponse.BodyHandlers.ofString());
+            assertTrue(r.statusCode() == 503 || r.statusCode() == 504, r.statusCode() + " " + r.body());
+            // A linearizable read cannot be confirmed either; a stale read still answers from local state.
+            r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http(leader) + "/key/loop"))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(503, r.statusCode(), r.body());
+            r = http.send(HttpRequest.newBuilder(URI.create("http://" + c.http(leader) + "/key/loop?level=stale"))
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, r.statusCode(), r.body());
         }
     }
 

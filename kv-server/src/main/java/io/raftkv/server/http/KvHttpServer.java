@@ -70,7 +70,7 @@ public final class KvHttpServer implements AutoCloseable {
                                         }
                                     })
                                     .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 64 * 1024))
-                                    .addLast(new JsonErrorAggregator(maxBodyBytes))
+                                    .addLast(new JsonErrorAggregator(maxBodyBytes, metrics))
                                     .addLast(new KvHttpHandler(routes, metrics));
                         }
                     });
@@ -98,17 +98,21 @@ public final class KvHttpServer implements AutoCloseable {
     /** HttpObjectAggregator whose 413 carries the same JSON error body as every other error. */
     private static final class JsonErrorAggregator extends HttpObjectAggregator {
         private final int maxBody;
+        private final HttpMetrics metrics;
 
-        JsonErrorAggregator(int maxBody) {
+        JsonErrorAggregator(int maxBody, HttpMetrics metrics) {
             super(maxBody);
             this.maxBody = maxBody;
+            this.metrics = metrics;
         }
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
             // Answer and close: the rest of the oversized body would otherwise have to be read and discarded.
+            long start = System.nanoTime();
             Reply r = Reply.error(413, "request body larger than " + maxBody + " bytes");
             KvHttpHandler.write(ctx, r, false);
+            metrics.record("oversized", "OTHER", r.status(), start);
             HttpUtil.setKeepAlive(oversized, false);
         }
     }
