@@ -112,7 +112,7 @@ public final class KvNode implements AutoCloseable {
             opened.add(raft); // closes the stores and the transport too
             raft.start();
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
-                    config.requestTimeout().plusSeconds(1));
+                    config.requestTimeout().plusSeconds(1), registry);
             opened.add(forwarder);
             KvApi api = new KvApi(raft, sm, forwarder, config::httpAddressOf, config.requestTimeout(),
                     registry::scrape);

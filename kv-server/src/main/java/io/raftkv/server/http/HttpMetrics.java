@@ -7,8 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code kv.http.requests{route, method, status}}: a timer per route template (never per key: a tag per key
- * would make one time series per key), counting requests and their latency. Forwarded requests are also counted
- * by {@code kv.http.forwarded{route}} on the server that forwarded them.
+ * would make one time series per key), counting requests and their latency. (Forwarding is counted by
+ * {@link LeaderForwarder} as {@code kv.http.forwarded{result}}.)
  */
 final class HttpMetrics {
     private final MeterRegistry registry;
@@ -26,9 +26,5 @@ final class HttpMetrics {
                 .publishPercentileHistogram(false)
                 .register(registry)
                 .record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
-    }
-
-    void forwarded(String route) {
-        registry.counter("kv.http.forwarded", "route", route).increment();
     }
 }

@@ -1,5 +1,8 @@
 package io.raftkv.server.http;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -35,13 +38,20 @@ public final class LeaderForwarder implements AutoCloseable {
     private final Duration timeout;
     private final ExecutorService executor;
     private final HttpClient client;
+    private final Counter answered;
+    private final Counter unreachable;
+    private final Counter failed;
 
     /**
      * @param timeout how long to wait for the leader's answer; a little longer than the leader's own request
      *                timeout, so that its 504 (rather than ours) reaches the client
      */
-    public LeaderForwarder(String selfId, Duration timeout) {
+    public LeaderForwarder(String selfId, Duration timeout, MeterRegistry registry) {
         this.selfId = selfId;
+        // kv.http.forwarded{result}: requests this server passed on to the leader, by what came of them.
+        this.answered = registry.counter("kv.http.forwarded", "result", "answered");
+        this.unreachable = registry.counter("kv.http.forwarded", "result", "unreachable");
+        this.failed = registry.counter("kv.http.forwarded", "result", "failed");
         this.timeout = timeout;
         AtomicInteger n = new AtomicInteger();
         this.executor = Executors.newCachedThreadPool(r -> {
@@ -74,6 +84,7 @@ public final class LeaderForwarder implements AutoCloseable {
         return client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray())
                 .handle((response, error) -> {
                     if (error == null) {
+                        answered.increment();
                         String type = response.headers().firstValue("content-type").orElse(null);
                         return new Reply(response.statusCode(), type, response.body());
                     }
@@ -81,11 +92,13 @@ public final class LeaderForwarder implements AutoCloseable {
                 });
     }
 
-    private static Reply failure(String leaderId, String leaderHttp, Throwable e, boolean isWrite) {
+    private Reply failure(String leaderId, String leaderHttp, Throwable e, boolean isWrite) {
         String where = "leader " + leaderId + " at " + leaderHttp;
         if (e instanceof ConnectException || e instanceof HttpConnectTimeoutException) {
+            unreachable.increment();
             return Reply.error(503, where + " unreachable: " + e);
         }
+        failed.increment();
         if (e instanceof IOException && isWrite) {
             return Reply.error(504, "forwarding to " + where + " failed after the request was sent; the write"
                     + " may or may not have been applied: " + e);
