@@ -78,6 +78,14 @@ class KvClusterTest {
             assertEquals(3, status.get("members").size());
             assertTrue(status.get("commitIndex").asLong() > 0);
             c.awaitConverged(WAIT);
+            // The leader reports replication lag per follower, with the peer as a tag.
+            String metrics = c.nodes.get(leader).registry().scrape();
+            for (String id : c.configs.keySet()) {
+                if (!id.equals(leader)) {
+                    assertTrue(metrics.contains("raft_replication_lag{node=\"" + leader + "\",peer=\"" + id + "\"}"),
+                            "lag of " + id + " in:\n" + metrics.lines().filter(l -> l.contains("lag")).toList());
+                }
+            }
         }
     }
 

@@ -84,6 +84,21 @@ class MainTest {
     }
 
     @Test
+    void aDataDirectoryInUseIsExit2() throws Exception {
+        String raft = "127.0.0.1:" + Ports.free();
+        ServerConfig config = ServerConfig.of("n1", dir.resolve("n1"), raft, "127.0.0.1:" + Ports.free(),
+                java.util.Map.of("n1", raft), java.util.Map.of());
+        try (KvNode running = KvNode.start(config)) {
+            Run r = capture(() -> Main.execute("serve", "--id", "n1", "--data", dir.resolve("n1").toString(),
+                    "--raft", "127.0.0.1:" + Ports.free(), "--http", "127.0.0.1:" + Ports.free(),
+                    "--peers", "n1=" + raft));
+            assertEquals(2, r.code(), r.err());
+            assertTrue(r.err().contains("in use"), r.err());
+            assertTrue(running.raft().isRunning(), "the running node is untouched");
+        }
+    }
+
+    @Test
     void simulateWithoutTheSimulatorIsAClearError() {
         Run r = capture(() -> Main.execute("simulate", "--seed", "1"));
         if (r.code() == 2) {

@@ -32,8 +32,8 @@ public final class SimulateCommand implements Callable<Integer> {
             Class<?> sim = Class.forName(SIMULATOR_CLASS);
             main = sim.getMethod("main", String[].class);
         } catch (ClassNotFoundException | NoSuchMethodException e) {
-            throw new Main.UsageException("the simulator (" + SIMULATOR_CLASS + ", module raft-sim) is not in this"
-                    + " build; build it with raft-sim on the classpath", e);
+            throw new Main.UsageException("the simulator (" + SIMULATOR_CLASS + ") is not on the classpath: build it"
+                    + " with 'mvn -B -q -DskipTests package -pl raft-sim -am' and bin/raftkv will pick it up", e);
         }
         try {
             main.invoke(null, (Object) args.toArray(String[]::new));
