@@ -114,12 +114,13 @@ public final class KvNode implements AutoCloseable {
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
                     config.requestTimeout().plusSeconds(1), registry);
             opened.add(forwarder);
+            KvHttpServer http = KvHttpServer.create(config.id(), 2);
+            opened.add(http);
             KvApi api = new KvApi(raft, sm, forwarder, config::httpAddressOf, config.requestTimeout(),
-                    registry::scrape);
+                    registry::scrape, http.executor());
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
-            KvHttpServer http;
             try {
-                http = KvHttpServer.start(config.id(), httpBind, api, registry, config.maxBodyBytes(), 2);
+                http.bind(httpBind, api, registry, config.maxBodyBytes());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while binding HTTP " + config.httpAddress(), e);

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -48,10 +49,16 @@ public final class KvApi {
     private final Function<String, Optional<String>> httpAddressOf;
     private final Duration requestTimeout;
     private final Supplier<String> metricsScrape;
+    private final Executor completions;
 
+    /**
+     * @param completions where answers are built: RaftServer completes its futures on the raft and apply
+     *                    threads, which must not spend their time decoding results and encoding JSON
+     */
     public KvApi(RaftServer raft, KvStateMachine stateMachine, LeaderForwarder forwarder,
                  Function<String, Optional<String>> httpAddressOf, Duration requestTimeout,
-                 Supplier<String> metricsScrape) {
+                 Supplier<String> metricsScrape, Executor completions) {
+        this.completions = completions;
         this.raft = raft;
         this.stateMachine = stateMachine;
         this.forwarder = forwarder;
@@ -284,7 +291,7 @@ public final class KvApi {
 
     private CompletableFuture<Reply> local(CompletableFuture<byte[]> future, boolean isWrite,
                                            Function<KvResult, Reply> onResult) {
-        return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).handle((bytes, error) -> {
+        return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, error) -> {
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
@@ -300,7 +307,7 @@ public final class KvApi {
                 return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
             }
             return onResult.apply(result);
-        });
+        }, completions);
     }
 
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */

@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -32,56 +33,61 @@ public final class KvHttpServer implements AutoCloseable {
     static final int MAX_INITIAL_LINE = 16 * 1024;
     static final int MAX_HEADER_BYTES = 16 * 1024;
 
+    private final String nodeId;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    private final Channel channel;
+    private volatile Channel channel;
 
-    private KvHttpServer(EventLoopGroup boss, EventLoopGroup workers, Channel channel) {
-        this.boss = boss;
-        this.workers = workers;
-        this.channel = channel;
+    private KvHttpServer(String nodeId, int ioThreads) {
+        this.nodeId = nodeId;
+        this.boss = new MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-accept-" + nodeId, true),
+                NioIoHandler.newFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(ioThreads,
+                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-" + nodeId, true), NioIoHandler.newFactory());
+    }
+
+    /** Creates the event loops; {@link #bind} starts serving. */
+    public static KvHttpServer create(String nodeId, int ioThreads) {
+        return new KvHttpServer(nodeId, ioThreads);
+    }
+
+    /**
+     * The HTTP event loops as an executor. {@link KvApi} finishes requests on it: RaftServer completes futures on
+     * its raft and apply threads, which must not spend their time encoding JSON.
+     */
+    public Executor executor() {
+        return workers;
     }
 
     /** Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}. */
-    public static KvHttpServer start(String nodeId, InetSocketAddress bind, KvApi api, MeterRegistry registry,
-                                     int maxBodyBytes, int ioThreads) throws InterruptedException {
-        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1,
-                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-accept-" + nodeId, true),
-                NioIoHandler.newFactory());
-        EventLoopGroup workers = new MultiThreadIoEventLoopGroup(ioThreads,
-                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-" + nodeId, true), NioIoHandler.newFactory());
+    public void bind(InetSocketAddress bind, KvApi api, MeterRegistry registry, int maxBodyBytes)
+            throws InterruptedException {
         Routes routes = new Routes(api);
         HttpMetrics metrics = new HttpMetrics(registry);
-        try {
-            ServerBootstrap b = new ServerBootstrap()
-                    .group(boss, workers)
-                    .channel(NioServerSocketChannel.class)
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline()
-                                    .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS) {
-                                        @Override
-                                        protected void channelIdle(ChannelHandlerContext ctx,
-                                                                   io.netty.handler.timeout.IdleStateEvent evt) {
-                                            ctx.close();
-                                        }
-                                    })
-                                    .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 64 * 1024))
-                                    .addLast(new JsonErrorAggregator(maxBodyBytes, metrics))
-                                    .addLast(new KvHttpHandler(routes, metrics));
-                        }
-                    });
-            Channel ch = b.bind(new InetSocketAddress(bind.getHostString(), bind.getPort())).sync().channel();
-            LOG.info("{}: HTTP API listening on {}", nodeId, ch.localAddress());
-            return new KvHttpServer(boss, workers, ch);
-        } catch (InterruptedException | RuntimeException e) {
-            boss.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            workers.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            throw e;
-        }
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS) {
+                                    @Override
+                                    protected void channelIdle(ChannelHandlerContext ctx,
+                                                               io.netty.handler.timeout.IdleStateEvent evt) {
+                                        ctx.close();
+                                    }
+                                })
+                                .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 64 * 1024))
+                                .addLast(new JsonErrorAggregator(maxBodyBytes, metrics))
+                                .addLast(new KvHttpHandler(routes, metrics));
+                    }
+                });
+        channel = b.bind(new InetSocketAddress(bind.getHostString(), bind.getPort())).sync().channel();
+        LOG.info("{}: HTTP API listening on {}", nodeId, channel.localAddress());
     }
 
     public InetSocketAddress localAddress() {
@@ -90,7 +96,10 @@ public final class KvHttpServer implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
