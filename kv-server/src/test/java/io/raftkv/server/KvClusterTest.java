@@ -89,6 +89,52 @@ class KvClusterTest {
         }
     }
 
+    /**
+     * Concurrent compare-and-set increments through all three nodes (most of them forwarded): every swap that was
+     * acknowledged must show up exactly once in the final value, or CAS is not atomic end to end.
+     */
+    @Test
+    @Timeout(90)
+    void concurrentCasIncrementsThroughEveryNodeLoseNothing() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 3, Duration.ofSeconds(5), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
+            c.awaitLeader(WAIT);
+            c.client.put("ctr", "0");
+            List<String> ids = List.copyOf(c.configs.keySet());
+            int threads = 6;
+            int incrementsEach = 15;
+            java.util.concurrent.atomic.AtomicInteger swaps = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                List<java.util.concurrent.Future<?>> done = new ArrayList<>();
+                for (int t = 0; t < threads; t++) {
+                    String node = ids.get(t % ids.size());
+                    done.add(pool.submit(() -> {
+                        try (KvClient kv = KvClient.of(c.http(node))) {
+                            for (int i = 0; i < incrementsEach; i++) {
+                                for (int attempt = 0; attempt < 200; attempt++) { // bounded: contention retries
+                                    String cur = kv.get("ctr", "linearizable").orElseThrow();
+                                    String next = Integer.toString(Integer.parseInt(cur) + 1);
+                                    if (kv.cas("ctr", cur, next).swapped()) {
+                                        swaps.incrementAndGet();
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : done) {
+                    f.get(60, java.util.concurrent.TimeUnit.SECONDS);
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+            assertEquals(threads * incrementsEach, swaps.get(), "every increment eventually swapped");
+            assertEquals(Optional.of(Integer.toString(swaps.get())), c.client.get("ctr", "linearizable"));
+        }
+    }
+
     @Test
     @Timeout(90)
     void forwardedRequestsAreNeverForwardedAgainAndQuorumLossIsNotA204() throws Exception {
