@@ -110,7 +110,11 @@ public final class KvNode implements AutoCloseable {
                     .meterRegistry(registry)
                     .build();
             opened.add(raft); // closes the stores and the transport too
-            raft.start();
+            try {
+                raft.start();
+            } catch (IOException e) {
+                throw new IOException("Raft on " + config.raftAddress() + ": " + e.getMessage(), e);
+            }
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
                     config.requestTimeout().plusSeconds(1), registry);
             opened.add(forwarder);
@@ -120,12 +124,13 @@ public final class KvNode implements AutoCloseable {
                     registry::scrape, http.executor());
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {
-                http.bind(httpBind, api, registry, config.maxBodyBytes());
+                // Netty rethrows the bind failure (a checked BindException) without declaring it.
+                bindHttp(http, httpBind, api, registry, config.maxBodyBytes());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while binding HTTP " + config.httpAddress(), e);
-            } catch (RuntimeException e) {
-                throw new IOException("cannot serve HTTP on " + config.httpAddress() + ": " + e, e);
+            } catch (IOException | RuntimeException e) {
+                throw new IOException("HTTP on " + config.httpAddress() + ": " + e.getMessage(), e);
             }
             LOG.info("{}: serving KV on http://{} (raft {}, data {})", config.id(), config.httpAddress(),
                     config.raftAddress(), config.dataDir());
@@ -140,6 +145,11 @@ public final class KvNode implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    private static void bindHttp(KvHttpServer http, InetSocketAddress bind, KvApi api,
+                                 PrometheusMeterRegistry registry, int maxBody) throws IOException, InterruptedException {
+        http.bind(bind, api, registry, maxBody);
     }
 
     public ServerConfig config() {

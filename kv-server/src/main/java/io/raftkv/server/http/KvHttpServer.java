@@ -19,6 +19,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -62,7 +63,7 @@ public final class KvHttpServer implements AutoCloseable {
 
     /** Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}. */
     public void bind(InetSocketAddress bind, KvApi api, MeterRegistry registry, int maxBodyBytes)
-            throws InterruptedException {
+            throws IOException, InterruptedException {
         Routes routes = new Routes(api);
         HttpMetrics metrics = new HttpMetrics(registry);
         ServerBootstrap b = new ServerBootstrap()
