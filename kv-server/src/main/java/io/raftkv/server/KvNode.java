@@ -115,11 +115,11 @@ public final class KvNode implements AutoCloseable {
             } catch (IOException e) {
                 throw new IOException("Raft on " + config.raftAddress() + ": " + e.getMessage(), e);
             }
-            LeaderForwarder forwarder = new LeaderForwarder(config.id(),
-                    config.requestTimeout().plusSeconds(1), registry);
-            opened.add(forwarder);
             KvHttpServer http = KvHttpServer.create(config.id(), 2);
             opened.add(http);
+            LeaderForwarder forwarder = new LeaderForwarder(config.id(),
+                    config.requestTimeout().plusSeconds(1), registry, http.eventLoops());
+            opened.add(forwarder);
             KvApi api = new KvApi(raft, sm, forwarder, config::httpAddressOf, config.requestTimeout(),
                     registry::scrape, http.executor());
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
@@ -182,8 +182,8 @@ public final class KvNode implements AutoCloseable {
             return;
         }
         closed = true;
+        forwarder.close(); // its connections live on the HTTP event loops: close it first
         http.close();
-        forwarder.close();
         raft.close();
         storage.releaseLock();
         gcMetrics.close();

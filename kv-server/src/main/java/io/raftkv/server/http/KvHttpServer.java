@@ -61,6 +61,11 @@ public final class KvHttpServer implements AutoCloseable {
         return workers;
     }
 
+    /** The same event loops, for {@link LeaderForwarder}'s client connections. */
+    public EventLoopGroup eventLoops() {
+        return workers;
+    }
+
     /** Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}. */
     public void bind(InetSocketAddress bind, KvApi api, MeterRegistry registry, int maxBodyBytes)
             throws IOException, InterruptedException {
