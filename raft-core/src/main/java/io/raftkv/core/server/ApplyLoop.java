@@ -1,8 +1,11 @@
 package io.raftkv.core.server;
 
+import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.statemachine.StateMachine;
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +37,15 @@ final class ApplyLoop implements Runnable {
     private record AwaitRead(long readIndex, PendingRead read) implements Task {
     }
 
+    private record Restore(SnapshotMeta meta) implements Task {
+    }
+
     private enum Stop implements Task {
+        INSTANCE
+    }
+
+    /** The snapshot writer finished: a threshold crossed while it was busy can be served now. */
+    private enum CheckSnapshot implements Task {
         INSTANCE
     }
 
@@ -50,14 +61,32 @@ final class ApplyLoop implements Runnable {
     /** lastApplied (Figure 2); written by the apply thread only. */
     private volatile long appliedIndex;
 
+    // What a snapshot taken now would record (§7, thesis §5.4): the term of the last applied entry and the
+    // configuration as of it. Apply thread only.
+    private final SnapshotStore snapshots;
+    private final SnapshotWriter writer;
+    private final long snapshotThreshold;
+    private long appliedTerm;
+    private Configuration appliedConfiguration;
+    private long lastSnapshotIndex;
+
     ApplyLoop(String id, StateMachine stateMachine, PendingProposals proposals, RaftMetrics metrics, int batchSize,
-              long initialAppliedIndex, Consumer<Throwable> onFatal) {
+              SnapshotMeta snapshot, Configuration bootstrap, SnapshotStore snapshots, SnapshotWriter writer,
+              long snapshotThreshold, Consumer<Throwable> onFatal) {
         this.id = id;
         this.stateMachine = stateMachine;
         this.proposals = proposals;
         this.metrics = metrics;
         this.batchSize = batchSize;
-        this.appliedIndex = initialAppliedIndex;
+        this.appliedIndex = stateMachine.lastAppliedIndex();
+        this.snapshots = snapshots;
+        this.writer = writer;
+        this.snapshotThreshold = snapshotThreshold;
+        this.lastSnapshotIndex = snapshot.lastIncludedIndex();
+        // If the state machine is ahead of the snapshot (it persists itself), the term of its last entry is
+        // unknown until the core hands that entry out again; -1 blocks snapshots until then.
+        this.appliedTerm = appliedIndex == snapshot.lastIncludedIndex() ? snapshot.lastIncludedTerm() : -1;
+        this.appliedConfiguration = snapshot.configuration().members().isEmpty() ? bootstrap : snapshot.configuration();
         this.onFatal = onFatal;
     }
 
@@ -69,6 +98,14 @@ final class ApplyLoop implements Runnable {
     /** Raft thread: answer {@code read} once {@code readIndex} is applied. */
     void awaitRead(long readIndex, PendingRead read) {
         tasks.add(new AwaitRead(readIndex, read));
+    }
+
+    /**
+     * Raft thread: replace the state with the snapshot {@code meta} from the leader (§7), after everything
+     * submitted before. The snapshot is already durable in the snapshot store.
+     */
+    void restore(SnapshotMeta meta) {
+        tasks.add(new Restore(meta));
     }
 
     /** Applies everything submitted so far, then stops. */
@@ -91,6 +128,11 @@ final class ApplyLoop implements Runnable {
                 for (Task t : batch) {
                     if (t instanceof Committed c) {
                         applyAll(c.entries());
+                        maybeSnapshot();
+                    } else if (t == CheckSnapshot.INSTANCE) {
+                        maybeSnapshot();
+                    } else if (t instanceof Restore r) {
+                        restoreFrom(r.meta());
                     } else if (t instanceof AwaitRead r) {
                         waiting.add(r);
                     } else {
@@ -122,9 +164,15 @@ final class ApplyLoop implements Runnable {
         long applied = appliedIndex;
         int sinceServed = 0;
         for (LogEntry e : entries) {
+            if (e.type() == EntryType.CONFIGURATION) {
+                appliedConfiguration = Configuration.decode(e.data());
+            }
             if (e.index() <= applied) {
                 // Already in the state machine: restored from a snapshot, or a persistent state machine that
                 // remembers its last applied index across restarts. Applying again would apply twice.
+                if (e.index() == applied) {
+                    appliedTerm = e.term();
+                }
                 continue;
             }
             if (e.index() != applied + 1) {
@@ -140,6 +188,7 @@ final class ApplyLoop implements Runnable {
             // NOOP and CONFIGURATION entries are Raft's own: the state machine never sees them, but they still
             // advance lastApplied (and a proposal waiting at that index was overwritten: NotCommitted).
             applied = e.index();
+            appliedTerm = e.term();
             PendingProposals.Pending p = proposals.onApplied(e, result);
             if (p != null) {
                 metrics.recordNanos(metrics.proposalLatency, p.startNanos());
@@ -151,6 +200,52 @@ final class ApplyLoop implements Runnable {
             }
         }
         appliedIndex = applied;
+    }
+
+    /** Takes a snapshot once enough entries were applied since the last one (§7: log compaction). */
+    private void maybeSnapshot() {
+        long applied = appliedIndex;
+        if (snapshotThreshold == 0 || applied - lastSnapshotIndex < snapshotThreshold || appliedTerm < 0
+                || writer.busy()) {
+            return;
+        }
+        SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, appliedConfiguration);
+        // The capture is quick by contract (copy-on-write or persistent structures); writing it out happens on
+        // the writer's thread while we keep applying.
+        if (writer.write(meta, stateMachine.snapshot(), () -> tasks.add(CheckSnapshot.INSTANCE))) {
+            lastSnapshotIndex = applied;
+        }
+    }
+
+    private void restoreFrom(SnapshotMeta meta) throws java.io.IOException {
+        long index = meta.lastIncludedIndex();
+        if (index <= appliedIndex) {
+            return; // we applied past it meanwhile (the core only installs snapshots ahead of its commit index)
+        }
+        SnapshotStore.Source source = snapshots.openLatest().orElseThrow(() ->
+                new java.io.IOException("snapshot " + index + " was installed but the store has none"));
+        SnapshotMeta newest = source.meta();
+        try (source; java.io.InputStream in = source.open(0)) {
+            // A newer snapshot from the leader may have been committed since this one was installed (its own
+            // Restore task follows). It too covers committed entries only, so restoring it instead is as good:
+            // the entries in between are then skipped as already applied.
+            if (newest.lastIncludedIndex() < index || (newest.lastIncludedIndex() == index
+                    && newest.lastIncludedTerm() != meta.lastIncludedTerm())) {
+                throw new java.io.IOException("snapshot store's newest snapshot " + newest
+                        + " is older than, or conflicts with, the one installed: " + meta);
+            }
+            stateMachine.restore(newest.lastIncludedIndex(), in);
+        }
+        appliedIndex = newest.lastIncludedIndex();
+        appliedTerm = newest.lastIncludedTerm();
+        appliedConfiguration = newest.configuration();
+        lastSnapshotIndex = newest.lastIncludedIndex();
+        // Our own proposals at or below the snapshot can no longer be matched entry by entry.
+        long restored = newest.lastIncludedIndex();
+        proposals.failIf(p -> p.index() <= restored, p -> new OutcomeUnknownException(p.index(), p.term(),
+                "replaced by a snapshot from the leader before it was applied here", null));
+        LOG.info("{}: state machine restored from the leader's snapshot at index {} (term {})", id, restored,
+                newest.lastIncludedTerm());
     }
 
     private void serveReads() {

@@ -32,6 +32,10 @@ sealed interface RaftEvent {
     record Inbound(RaftMessage message) implements RaftEvent {
     }
 
+    /** The snapshot writer made a snapshot durable: the core and the log may drop what it covers (§7). */
+    record SnapshotTaken(io.raftkv.core.storage.SnapshotMeta meta) implements RaftEvent {
+    }
+
     /** Nothing to do but look at the stop flag now rather than at the next tick. */
     enum Wakeup implements RaftEvent {
         INSTANCE

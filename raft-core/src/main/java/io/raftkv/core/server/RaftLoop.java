@@ -9,8 +9,11 @@ import io.raftkv.core.Role;
 import io.raftkv.core.SoftState;
 import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.Member;
+import io.raftkv.core.message.InstallSnapshotRequest;
+import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.storage.LogStore;
+import io.raftkv.core.storage.SnapshotMeta;
 import io.raftkv.core.storage.StableStore;
 import io.raftkv.core.transport.Transport;
 import org.slf4j.Logger;
@@ -34,7 +37,8 @@ import java.util.function.Consumer;
  *   <li>drain <em>every</em> queued event (proposals, peer messages, reads) and feed them to the core;</li>
  *   <li>fire the ticks that are due;</li>
  *   <li>process one {@link Ready} in the order its javadoc prescribes — early messages, hard state, entries with a
- *       single append and a single sync, messages, committed entries to the apply thread — then advance;</li>
+ *       single append and a single sync, messages, committed entries to the apply thread, a snapshot to install —
+ *       then advance, then start snapshot transfers;</li>
  *   <li>publish a {@link RaftStatus}.</li>
  * </ol>
  * Because everything that queued up during one turn's fsync goes into the next turn's single append and sync,
@@ -59,7 +63,9 @@ final class RaftLoop implements Runnable {
     private final PendingProposals proposals;
     private final RaftMetrics metrics;
     private final RaftServerOptions options;
-    private final long lastSnapshotIndex;
+    private final SnapshotTransfers transfers;
+    /** Last index covered by the newest snapshot taken or installed here (for the status). */
+    private long lastSnapshotIndex;
     private final Consumer<RaftStatus> statusSink;
     private final Consumer<Throwable> onFatal;
 
@@ -78,7 +84,7 @@ final class RaftLoop implements Runnable {
     RaftLoop(String id, ConsensusCore core, LogStore log, StableStore stable, Transport transport,
              BlockingQueue<RaftEvent> events, AtomicInteger queuedMessages, ApplyLoop apply,
              PendingProposals proposals, RaftMetrics metrics, RaftServerOptions options, long lastSnapshotIndex,
-             Consumer<RaftStatus> statusSink, Consumer<Throwable> onFatal) {
+             SnapshotTransfers transfers, Consumer<RaftStatus> statusSink, Consumer<Throwable> onFatal) {
         this.id = id;
         this.core = core;
         this.log = log;
@@ -91,6 +97,7 @@ final class RaftLoop implements Runnable {
         this.metrics = metrics;
         this.options = options;
         this.lastSnapshotIndex = lastSnapshotIndex;
+        this.transfers = transfers;
         this.statusSink = statusSink;
         this.onFatal = onFatal;
         this.role = core.role();
@@ -108,10 +115,11 @@ final class RaftLoop implements Runnable {
     @Override
     public void run() {
         long interval = options.tickInterval().toNanos();
-        long nextTick = System.nanoTime() + interval;
         try {
             updatePeersIfChanged();
             publishStatus();
+            // The clock starts after the first turn: a cold JVM can spend a few hundred ms in it (class loading).
+            long nextTick = System.nanoTime() + interval;
             while (!stopRequested) {
                 // A Ready left over (advance can make more work, e.g. a leader's own fsync completing a quorum)
                 // must not wait for the next tick.
@@ -142,12 +150,20 @@ final class RaftLoop implements Runnable {
         }
     }
 
-    private void handle(RaftEvent e) {
+    private void handle(RaftEvent e) throws IOException {
         if (e instanceof RaftEvent.Inbound in) {
             queuedMessages.decrementAndGet();
             if (!stopRequested) {
                 core.step(in.message());
+                // The core handles the terms of InstallSnapshot messages; the bytes are the driver's business.
+                if (in.message() instanceof InstallSnapshotRequest r) {
+                    transfers.onRequest(r);
+                } else if (in.message() instanceof InstallSnapshotResponse r) {
+                    transfers.onResponse(r);
+                }
             }
+        } else if (e instanceof RaftEvent.SnapshotTaken t) {
+            onSnapshotTaken(t.meta());
         } else if (e instanceof RaftEvent.Propose p) {
             propose(p);
         } else if (e instanceof RaftEvent.Read r) {
@@ -178,6 +194,28 @@ final class RaftLoop implements Runnable {
         } catch (ProposalRejectedException ex) {
             metrics.proposalsRejected.increment();
             p.future().completeExceptionally(ex);
+        }
+    }
+
+    /**
+     * A snapshot is durable: the core stops relying on the entries it covers, and the log store may drop them,
+     * keeping {@code snapshotTrailingEntries} behind it (§7).
+     */
+    private void onSnapshotTaken(SnapshotMeta meta) throws IOException {
+        if (meta.lastIncludedIndex() <= lastSnapshotIndex) {
+            return;
+        }
+        try {
+            core.compact(meta);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // E.g. a snapshot from the leader was installed meanwhile and replaced our log; ours is moot.
+            LOG.warn("{}: not compacting to the snapshot at {}: {}", id, meta.lastIncludedIndex(), e.getMessage());
+            return;
+        }
+        lastSnapshotIndex = meta.lastIncludedIndex();
+        long upTo = meta.lastIncludedIndex() - options.snapshotTrailingEntries();
+        if (upTo >= log.firstIndex()) {
+            log.compactPrefix(upTo);
         }
     }
 
@@ -241,7 +279,7 @@ final class RaftLoop implements Runnable {
         return core.termAt(commit) == core.currentTerm() ? commit : -1;
     }
 
-    private long tickIfDue(long nextTick, long interval) {
+    private long tickIfDue(long nextTick, long interval) throws IOException {
         long now = System.nanoTime();
         int fired = 0;
         while (now - nextTick >= 0) {
@@ -255,6 +293,7 @@ final class RaftLoop implements Runnable {
         }
         if (fired > 0) {
             expireReads(now);
+            transfers.expire(now);
         }
         return nextTick;
     }
@@ -295,6 +334,15 @@ final class RaftLoop implements Runnable {
             stable.save(rd.hardState());
             metrics.recordNanos(metrics.hardStateSaveLatency, t0);
         }
+        // A snapshot from the leader that conflicts with our log replaces it (§7). The reset comes before this
+        // Ready's entries, which may already continue after the snapshot's last index.
+        Ready.SnapshotInstall install = rd.snapshotToInstall();
+        if (install != null && install.discardLog()) {
+            log.reset(install.meta().lastIncludedIndex(), install.meta().lastIncludedTerm());
+            if (rd.entries().isEmpty()) {
+                log.sync();
+            }
+        }
         // 3. Entries are durable before a follower acknowledges them (§5.3), with one append and one sync.
         if (!rd.entries().isEmpty()) {
             persist(rd.entries());
@@ -312,10 +360,20 @@ final class RaftLoop implements Runnable {
         for (ReadState rs : rd.readStates()) {
             resolveRead(rs);
         }
+        // 7. A snapshot from the leader replaces the state, after the entries handed out before it.
+        if (install != null) {
+            apply.restore(install.meta());
+            lastSnapshotIndex = Math.max(lastSnapshotIndex, install.meta().lastIncludedIndex());
+        }
         if (rd.softState() != null) {
             onSoftState(rd.softState());
         }
         core.advance(rd);
+        // 8. Followers whose next entries were compacted get the snapshot. After advance: starting a transfer may
+        //    report back to the core at once, and nothing may touch the core between ready() and advance().
+        if (!rd.snapshotsToSend().isEmpty()) {
+            transfers.send(rd.snapshotsToSend());
+        }
     }
 
     private void persist(List<LogEntry> entries) throws IOException {
@@ -364,6 +422,7 @@ final class RaftLoop implements Runnable {
         }
         if (role == Role.LEADER && (ss.role() != Role.LEADER || ss.term() != term)) {
             failUncommittedProposals(ss);
+            transfers.abortSending();
         }
         role = ss.role();
         term = ss.term();
@@ -422,6 +481,11 @@ final class RaftLoop implements Runnable {
         metrics.replication(lastLogIndex, match, id);
         statusSink.accept(new RaftStatus(id, core.role(), core.currentTerm(), core.leaderId(), commit,
                 apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true));
+    }
+
+    /** After the thread stopped: abandon snapshot transfers (an unfinished download is discarded). */
+    void closeTransfers() {
+        transfers.close();
     }
 
     /** After the thread stopped: fail the reads still waiting for a read index. */

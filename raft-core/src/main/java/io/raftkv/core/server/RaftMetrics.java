@@ -40,6 +40,10 @@ import java.util.function.Supplier;
  *       completed</td></tr>
  *   <tr><td>raft.commit.index / raft.applied.index</td><td>gauge</td><td>progress</td></tr>
  *   <tr><td>raft.messages.dropped</td><td>counter</td><td>inbound messages dropped because the queue was full</td></tr>
+ *   <tr><td>raft.snapshot.duration / raft.snapshot.size</td><td>timer / summary</td><td>snapshots taken here:
+ *       capture to durable, and bytes</td></tr>
+ *   <tr><td>raft.install.snapshot.bytes{direction}</td><td>counter</td><td>InstallSnapshot bytes sent (leader) and
+ *       received (follower)</td></tr>
  * </table>
  */
 final class RaftMetrics {
@@ -59,6 +63,10 @@ final class RaftMetrics {
     final Counter elections;
     final Counter leaderChanges;
     final Counter messagesDropped;
+    final Timer snapshotDuration;
+    final DistributionSummary snapshotBytes;
+    final Counter installSnapshotBytesSent;
+    final Counter installSnapshotBytesReceived;
 
     private final AtomicLong term = new AtomicLong();
     private final AtomicLong commitIndex = new AtomicLong();
@@ -84,6 +92,10 @@ final class RaftMetrics {
         elections = Counter.builder("raft.elections").tags(tags).register(registry);
         leaderChanges = Counter.builder("raft.leader.changes").tags(tags).register(registry);
         messagesDropped = Counter.builder("raft.messages.dropped").tags(tags).register(registry);
+        snapshotDuration = Timer.builder("raft.snapshot.duration").tags(tags).description("capture to durable").register(registry);
+        snapshotBytes = DistributionSummary.builder("raft.snapshot.size").tags(tags).baseUnit("bytes").register(registry);
+        installSnapshotBytesSent = Counter.builder("raft.install.snapshot.bytes").tags(tags).tag("direction", "sent").register(registry);
+        installSnapshotBytesReceived = Counter.builder("raft.install.snapshot.bytes").tags(tags).tag("direction", "received").register(registry);
         Gauge.builder("raft.term", term, AtomicLong::get).tags(tags).register(registry);
         Gauge.builder("raft.commit.index", commitIndex, AtomicLong::get).tags(tags).register(registry);
         Gauge.builder("raft.applied.index", appliedIndex, s -> s.get()).tags(tags).register(registry);

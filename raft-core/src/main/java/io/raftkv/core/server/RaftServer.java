@@ -84,6 +84,7 @@ public final class RaftServer implements AutoCloseable {
 
     private RaftLoop raftLoop;
     private volatile ApplyLoop applyLoop;
+    private SnapshotWriter snapshotWriter;
     private volatile Thread raftThread;
     private volatile Thread applyThread;
 
@@ -120,13 +121,21 @@ public final class RaftServer implements AutoCloseable {
         }
         HardState hardState = stable.load();
         SnapshotMeta snapshot = snapshots.latest().orElse(SnapshotMeta.NONE);
+        reconcileLogWithSnapshot(snapshot);
         restoreStateMachine(snapshot);
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
-        applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(),
-                stateMachine.lastAppliedIndex(), this::onFatal);
+        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, meta -> {
+            if (state.get() == State.RUNNING) {
+                enqueue(new RaftEvent.SnapshotTaken(meta));
+            }
+        });
+        applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(), snapshot,
+                bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), this::onFatal);
         raftLoop = new RaftLoop(id, core, log, stable, transport, events, queuedMessages, applyLoop, proposals,
-                metrics, options, snapshot.lastIncludedIndex(), s -> status = s, this::onFatal);
+                metrics, options, snapshot.lastIncludedIndex(),
+                new SnapshotTransfers(id, core, transport, snapshots, metrics, options), s -> status = s,
+                this::onFatal);
         try {
             transport.start(this::onMessage);
         } catch (Exception e) {
@@ -140,6 +149,25 @@ public final class RaftServer implements AutoCloseable {
         LOG.info("{}: started in term {} (vote {}), log [{}, {}], snapshot at {}, applied {}", id,
                 hardState.currentTerm(), hardState.votedFor(), log.firstIndex(), log.lastIndex(),
                 snapshot.lastIncludedIndex(), stateMachine.lastAppliedIndex());
+    }
+
+    /**
+     * A crash between committing a snapshot received from the leader and resetting the log leaves a log that ends
+     * before the snapshot, or disagrees with it at its last index; the snapshot wins (§7), as it would have.
+     */
+    private void reconcileLogWithSnapshot(SnapshotMeta snapshot) throws IOException {
+        long index = snapshot.lastIncludedIndex();
+        if (index == 0) {
+            return;
+        }
+        boolean endsBefore = log.lastIndex() < index;
+        boolean conflicts = !endsBefore && index >= log.firstIndex() && log.term(index) != snapshot.lastIncludedTerm();
+        if (endsBefore || conflicts) {
+            LOG.info("{}: log [{}, {}] {} the snapshot at {}; resetting it to the snapshot", id, log.firstIndex(),
+                    log.lastIndex(), endsBefore ? "ends before" : "conflicts with", index);
+            log.reset(index, snapshot.lastIncludedTerm());
+            log.sync();
+        }
     }
 
     private void restoreStateMachine(SnapshotMeta snapshot) throws IOException {
@@ -374,6 +402,8 @@ public final class RaftServer implements AutoCloseable {
         closeQuietly("transport", transport::close);
         applyLoop.requestStop();
         join(applyThread, timeoutMs);
+        snapshotWriter.close(timeoutMs);
+        raftLoop.closeTransfers();
 
         Throwable cause = failure.get();
         failQueued();

@@ -30,11 +30,20 @@ import java.util.Objects;
  *       retry.</td></tr>
  *   <tr><td>shutdownTimeout</td><td>10 s</td><td>how long {@link RaftServer#close} waits for each thread to
  *       finish its current work (an in-flight fsync, an apply) before giving up on it.</td></tr>
+ *   <tr><td>snapshotThreshold</td><td>16384</td><td>take a snapshot once this many entries were applied since the
+ *       last one (§7); 0 disables snapshots. Lower: shorter logs, faster restarts, more snapshot I/O.</td></tr>
+ *   <tr><td>snapshotTrailingEntries</td><td>1024</td><td>entries kept in the log behind a snapshot, so a follower
+ *       that is slightly behind gets entries instead of a whole snapshot.</td></tr>
+ *   <tr><td>snapshotChunkBytes</td><td>1 MiB</td><td>bytes per InstallSnapshot chunk; one chunk per follower is in
+ *       flight at a time.</td></tr>
+ *   <tr><td>snapshotTimeout</td><td>10 s</td><td>a snapshot transfer with no answer for this long is abandoned;
+ *       the leader retries later, resuming where the follower says it stopped.</td></tr>
  * </table>
  */
 public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, long maxPendingBytes,
                                 int maxPendingReads, int maxQueuedMessages, int applyBatchSize,
-                                Duration readTimeout, Duration shutdownTimeout) {
+                                Duration readTimeout, Duration shutdownTimeout, long snapshotThreshold,
+                                long snapshotTrailingEntries, int snapshotChunkBytes, Duration snapshotTimeout) {
 
     public RaftServerOptions {
         Objects.requireNonNull(tickInterval, "tickInterval");
@@ -52,45 +61,72 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
         if (readTimeout.isNegative() || readTimeout.isZero() || shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("timeouts must be positive");
         }
+        Objects.requireNonNull(snapshotTimeout, "snapshotTimeout");
+        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0) {
+            throw new IllegalArgumentException("snapshot threshold and trailing entries must be >= 0");
+        }
+        if (snapshotChunkBytes < 1 || snapshotTimeout.isNegative() || snapshotTimeout.isZero()) {
+            throw new IllegalArgumentException("snapshotChunkBytes and snapshotTimeout must be positive");
+        }
     }
 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
-                Duration.ofSeconds(5), Duration.ofSeconds(10));
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10));
     }
 
     public RaftServerOptions withTickInterval(Duration d) {
         return new RaftServerOptions(d, maxPendingProposals, maxPendingBytes, maxPendingReads, maxQueuedMessages,
-                applyBatchSize, readTimeout, shutdownTimeout);
+                applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
     }
 
     public RaftServerOptions withMaxPending(int proposals, long bytes) {
         return new RaftServerOptions(tickInterval, proposals, bytes, maxPendingReads, maxQueuedMessages,
-                applyBatchSize, readTimeout, shutdownTimeout);
+                applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
     }
 
     public RaftServerOptions withMaxPendingReads(int reads) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, reads, maxQueuedMessages,
-                applyBatchSize, readTimeout, shutdownTimeout);
+                applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
     }
 
     public RaftServerOptions withMaxQueuedMessages(int messages) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads, messages,
-                applyBatchSize, readTimeout, shutdownTimeout);
+                applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
     }
 
     public RaftServerOptions withApplyBatchSize(int entries) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
-                maxQueuedMessages, entries, readTimeout, shutdownTimeout);
+                maxQueuedMessages, entries, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
     }
 
     public RaftServerOptions withReadTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
-                maxQueuedMessages, applyBatchSize, d, shutdownTimeout);
+                maxQueuedMessages, applyBatchSize, d, shutdownTimeout, snapshotThreshold, snapshotTrailingEntries,
+                snapshotChunkBytes, snapshotTimeout);
+    }
+
+    /** Snapshot every {@code threshold} applied entries (0: never) and keep {@code trailing} entries behind it. */
+    public RaftServerOptions withSnapshots(long threshold, long trailing) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, threshold, trailing,
+                snapshotChunkBytes, snapshotTimeout);
+    }
+
+    public RaftServerOptions withSnapshotTransfer(int chunkBytes, Duration timeout) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, chunkBytes, timeout);
     }
 
     public RaftServerOptions withShutdownTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
-                maxQueuedMessages, applyBatchSize, readTimeout, d);
+                maxQueuedMessages, applyBatchSize, readTimeout, d, snapshotThreshold, snapshotTrailingEntries,
+                snapshotChunkBytes, snapshotTimeout);
     }
 }

@@ -4,13 +4,17 @@
  *
  * <h2>Threads</h2>
  * <pre>
- *  callers ──propose/read──┐                                 ┌──► Transport.send (peers)
+ *  callers ──propose/read──┐                                 ┌──► Transport.send (peers), InstallSnapshot chunks
  *  transport ──messages────┤  MPSC queue   ┌─────────────┐   │
  *                          └─────────────► │ raft thread │ ──┼──► LogStore.append + sync, StableStore.save
  *                                          │ owns the    │   │
  *                                          │ RaftNode    │ ──┴──► apply queue ──► ┌──────────────┐
  *                                          └─────────────┘                         │ apply thread │ ──► StateMachine.apply
  *                                                                                  └──────────────┘     futures complete
+ *                                                                                         │ captured snapshot
+ *                                                                                         ▼
+ *                                                   SnapshotStore ◄── snapshot thread (writes it out, then tells
+ *                                                                     the raft thread to compact)
  * </pre>
  * <ul>
  *   <li><b>Callers</b> (any thread) never touch the node. {@code propose} and {@code read} check the pending bounds,
@@ -62,6 +66,31 @@
  * applied up to the read index. A {@code LEASE} read skips the round trip while the leader's lease holds
  * (thesis §6.4.1). A read whose read index cannot be obtained fails with {@code NotLeaderException}; reads are always
  * safe to retry.
+ *
+ * <h2>Snapshots (§7)</h2>
+ * <ul>
+ *   <li><b>Taking.</b> Every {@code snapshotThreshold} applied entries the apply thread captures
+ *       {@code StateMachine.snapshot()} (cheap by contract) with the term of the last applied entry and the
+ *       configuration as of it, and hands it to a <b>snapshot thread</b> that streams it into the
+ *       {@code SnapshotStore} while applies continue. Once it is durable the raft thread calls
+ *       {@code RaftNode.compact} and {@code LogStore.compactPrefix}, keeping {@code snapshotTrailingEntries}.</li>
+ *   <li><b>Sending.</b> When the leader names followers in {@code Ready.snapshotsToSend} (their next entries were
+ *       compacted), the raft thread streams the newest snapshot to each, one chunk in flight, resuming from the
+ *       offset the follower confirms; {@code RaftNode.reportSnapshot} tells the core how it ended.</li>
+ *   <li><b>Receiving.</b> Chunks from the leader are written into a snapshot sink; after the last one it is committed
+ *       (durable) and only then {@code RaftNode.installSnapshot} is called and the leader told. The next Ready's
+ *       {@code snapshotToInstall} makes the raft thread reset the log (if the snapshot conflicts with it) before
+ *       appending anything after it, and the apply thread restore the state machine after the entries handed to it
+ *       before.</li>
+ *   <li><b>Restart.</b> {@code start()} restores the state machine from the newest snapshot if it is behind it, and
+ *       resets a log that ends before the snapshot or disagrees with it (a crash between committing a received
+ *       snapshot and resetting the log).</li>
+ * </ul>
+ *
+ * <h2>Membership and leadership transfer</h2>
+ * {@code changeMembership} proposes a single-server change (thesis §4.1) and completes when the configuration
+ * entry is applied; {@code transferLeadership} starts a transfer (thesis §3.10). The raft thread tells the
+ * transport the new peer set whenever the configuration changes.
  *
  * <h2>Shutdown and failure</h2>
  * {@code close()} stops admitting work, lets the raft thread finish its turn (an fsync is never interrupted:

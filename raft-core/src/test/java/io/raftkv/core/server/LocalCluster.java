@@ -48,6 +48,8 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, RaftServer> servers = new LinkedHashMap<>();
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final List<String> violations = new CopyOnWriteArrayList<>();
+    /** Outbound messages matching this are dropped (fault injection by message type). */
+    volatile java.util.function.Predicate<RaftMessage> dropIf = m -> false;
     final Journal journal = new Journal();
     private final long seed;
     private int starts;
@@ -236,7 +238,9 @@ final class LocalCluster implements AutoCloseable {
                     violations.add(id + " granted a vote before saving it: " + r + " saved=" + saved);
                 }
             }
-            delegate.send(m);
+            if (!dropIf.test(m)) {
+                delegate.send(m);
+            }
         }
 
         @Override

@@ -173,6 +173,8 @@ class RaftServerDriverTest {
             assertFalse(unknown.safeToRetry());
         }
         ServerTestSupport.await(() -> server.status().role() == Role.FOLLOWER, 5000, "status shows the step-down");
+        assertEquals(null, registry.find("raft.replication.lag").gauge(), "no lag gauge without leadership");
+        assertEquals(1.0, registry.get("raft.role").tag("role", "follower").gauge().value());
         NotLeaderException nl = assertInstanceOf(NotLeaderException.class, cause(server.propose(bytes("z"))));
         assertEquals("n2", nl.leaderId());
     }

@@ -90,13 +90,23 @@ final class ScriptedCore implements ConsensusCore {
     public void compact(SnapshotMeta meta) {
     }
 
+    /** installSnapshot calls, for tests. */
+    final List<SnapshotMeta> installed = new ArrayList<>();
+    /** reportSnapshot calls as "peer:index:success", for tests. */
+    final List<String> reports = new ArrayList<>();
+    /** Run at each installSnapshot call (tests check what is durable at that moment). */
+    Runnable onInstall = () -> { };
+
     @Override
     public boolean installSnapshot(SnapshotMeta meta) {
-        return false;
+        onInstall.run();
+        installed.add(meta);
+        return true;
     }
 
     @Override
     public void reportSnapshot(String peer, long index, boolean success) {
+        reports.add(peer + ":" + index + ":" + success);
     }
 
     @Override

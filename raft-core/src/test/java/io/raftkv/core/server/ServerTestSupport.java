@@ -25,7 +25,8 @@ final class ServerTestSupport {
     static void assertNoThreadsOf(String... ids) {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             for (String id : ids) {
-                if (t.isAlive() && (t.getName().equals("raft-" + id) || t.getName().equals("raft-apply-" + id))) {
+                if (t.isAlive() && (t.getName().equals("raft-" + id) || t.getName().equals("raft-apply-" + id)
+                        || t.getName().equals("raft-snapshot-" + id))) {
                     // give a just-closed thread a moment to finish exiting
                     try {
                         t.join(2000);

@@ -1,0 +1,127 @@
+package io.raftkv.core.server;
+
+import io.raftkv.core.statemachine.StateMachine;
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Writes snapshots out on their own thread. The apply thread captures a point-in-time view of the state machine
+ * ({@link StateMachine#snapshot()}, cheap by contract) and hands it here, so applies continue while the bytes are
+ * streamed into the {@link SnapshotStore} and made durable. Once committed, {@code onWritten} tells the raft
+ * thread, which lets the core and the log store drop the entries the snapshot covers (§7).
+ *
+ * <p>One snapshot at a time: a capture that arrives while one is being written is refused, and taken again later.
+ * A failed write is logged and retried at the next threshold; it does not stop the server (the log still holds
+ * everything).
+ */
+final class SnapshotWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
+
+    private final String id;
+    private final SnapshotStore store;
+    private final RaftMetrics metrics;
+    private final Consumer<SnapshotMeta> onWritten;
+    private final ExecutorService executor;
+    private final AtomicBoolean busy = new AtomicBoolean();
+
+    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, Consumer<SnapshotMeta> onWritten) {
+        this.id = id;
+        this.store = store;
+        this.metrics = metrics;
+        this.onWritten = onWritten;
+        this.executor = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "raft-snapshot-" + id);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Apply thread: writes {@code captured} as the snapshot {@code meta}; false if one is still being written.
+     * {@code whenDone} runs on the writer's thread once this write ended, successfully or not.
+     */
+    boolean write(SnapshotMeta meta, StateMachine.Snapshot captured, Runnable whenDone) {
+        if (!busy.compareAndSet(false, true)) {
+            captured.close();
+            return false;
+        }
+        try {
+            executor.execute(() -> {
+                writeNow(meta, captured);
+                whenDone.run();
+            });
+            return true;
+        } catch (RuntimeException rejected) { // shutting down
+            busy.set(false);
+            captured.close();
+            return false;
+        }
+    }
+
+    boolean busy() {
+        return busy.get();
+    }
+
+    private void writeNow(SnapshotMeta meta, StateMachine.Snapshot captured) {
+        long t0 = System.nanoTime();
+        try (captured; SnapshotStore.Sink sink = store.begin(meta)) {
+            CountingStream out = new CountingStream(sink.stream());
+            captured.writeTo(out);
+            out.flush();
+            sink.commit();
+            metrics.recordNanos(metrics.snapshotDuration, t0);
+            metrics.snapshotBytes.record(out.count);
+            LOG.info("{}: snapshot at index {} (term {}) written, {} bytes", id, meta.lastIncludedIndex(),
+                    meta.lastIncludedTerm(), out.count);
+            onWritten.accept(meta);
+        } catch (IOException | RuntimeException e) {
+            LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried", id,
+                    meta.lastIncludedIndex(), e);
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    /** Lets a snapshot being written finish (up to {@code timeoutMs}), then stops the thread. */
+    void close(long timeoutMs) {
+        executor.shutdown();
+        try {
+            if (!executor.awaitTermination(timeoutMs, TimeUnit.MILLISECONDS)) {
+                LOG.error("{}: snapshot writer did not finish within {} ms", id, timeoutMs);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final class CountingStream extends FilterOutputStream {
+        long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.raftkv.core.server;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.message.AppendEntriesRequest;
+import io.raftkv.core.message.InstallSnapshotRequest;
+import io.raftkv.core.message.InstallSnapshotResponse;
+import io.raftkv.core.message.RaftMessage;
+import io.raftkv.core.storage.InMemorySnapshotStore;
+import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.storage.SnapshotStore;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The InstallSnapshot protocol of {@link SnapshotTransfers}, step by step, without threads or timing. */
+class SnapshotTransfersTest {
+
+    private static final SnapshotMeta META = new SnapshotMeta(40, 3, Configuration.ofVoterIds("n1", "n2"));
+    private static final byte[] DATA = new byte[25];
+
+    static {
+        for (int i = 0; i < DATA.length; i++) {
+            DATA[i] = (byte) i;
+        }
+    }
+
+    private final Journal journal = new Journal();
+    private final ScriptedCore core = new ScriptedCore("n1", journal);
+    private final List<RaftMessage> sent = new ArrayList<>();
+    private final Journal.Net net = journal.new Net(new io.raftkv.core.transport.Transport() {
+        @Override
+        public void start(io.raftkv.core.transport.MessageHandler handler) {
+        }
+
+        @Override
+        public void updatePeers(java.util.Collection<io.raftkv.core.cluster.Member> peers) {
+        }
+
+        @Override
+        public void send(RaftMessage message) {
+            sent.add(message);
+        }
+
+        @Override
+        public void close() {
+        }
+    });
+    private final InMemorySnapshotStore store = new InMemorySnapshotStore();
+    private final SnapshotTransfers transfers = new SnapshotTransfers("n1", core, net, store,
+            new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(1, 1), () -> 0L),
+            RaftServerOptions.defaults().withSnapshotTransfer(10, Duration.ofMillis(400)));
+
+    private InstallSnapshotRequest chunk(long offset, int length, boolean done) {
+        return new InstallSnapshotRequest("n2", "n1", 5, META.lastIncludedIndex(), META.lastIncludedTerm(),
+                META.configuration(), offset, Arrays.copyOfRange(DATA, (int) offset, (int) offset + length), done);
+    }
+
+    private InstallSnapshotResponse lastResponse() {
+        return (InstallSnapshotResponse) sent.get(sent.size() - 1);
+    }
+
+    private void becomeFollowerOfN2InTerm5() {
+        core.step(new AppendEntriesRequest("n2", "n1", 5, 0, 0, List.of(), 0, 1));
+    }
+
+    @Test
+    void receiver_writesChunksInOrder_answersTheExpectedOffsetOnAGapOrDuplicate_commitsBeforeInstalling()
+            throws IOException {
+        becomeFollowerOfN2InTerm5();
+        transfers.onRequest(chunk(0, 10, false));
+        assertEquals(10, lastResponse().nextOffset());
+        transfers.onRequest(chunk(20, 5, true)); // chunk 10..20 lost
+        assertEquals(10, lastResponse().nextOffset());
+        assertFalse(lastResponse().done());
+        transfers.onRequest(chunk(0 + 10, 10, false));
+        transfers.onRequest(chunk(10, 10, false)); // duplicate
+        assertEquals(20, lastResponse().nextOffset());
+        assertTrue(core.installed.isEmpty());
+        core.onInstall = () -> assertEquals(Optional.of(META), store.latest().map(m -> m), "durable before install");
+        transfers.onRequest(chunk(20, 5, true));
+        assertTrue(lastResponse().done());
+        assertEquals(List.of(META), core.installed);
+        try (SnapshotStore.Source src = store.openLatest().orElseThrow()) {
+            assertArrayEquals(DATA, src.open(0).readAllBytes());
+        }
+    }
+
+    @Test
+    void receiver_ignoresChunksFromAStaleTermOrANonLeader() throws IOException {
+        becomeFollowerOfN2InTerm5();
+        transfers.onRequest(new InstallSnapshotRequest("n3", "n1", 5, 40, 3, META.configuration(), 0, DATA, true));
+        transfers.onRequest(new InstallSnapshotRequest("n2", "n1", 4, 40, 3, META.configuration(), 0, DATA, true));
+        assertTrue(sent.isEmpty());
+        assertTrue(core.installed.isEmpty());
+        assertTrue(store.latest().isEmpty());
+    }
+
+    @Test
+    void sender_streamsChunksAsConfirmed_retransmitsFromTheConfirmedOffset_thenGivesUp() throws Exception {
+        try (SnapshotStore.Sink sink = store.begin(META)) {
+            sink.stream().write(DATA);
+            sink.commit();
+        }
+        transfers.send(List.of("n2"));
+        InstallSnapshotRequest first = (InstallSnapshotRequest) sent.get(0);
+        assertEquals(0, first.offset());
+        assertEquals(10, first.data().length);
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
+        assertEquals(10, ((InstallSnapshotRequest) sent.get(1)).offset());
+
+        // No answer: the same chunk again, three times, then the core hears of the failure.
+        long now = System.nanoTime();
+        for (int i = 1; i <= 3; i++) {
+            transfers.expire(now + i * 150_000_000L);
+            InstallSnapshotRequest again = (InstallSnapshotRequest) sent.get(sent.size() - 1);
+            assertEquals(10, again.offset(), "retransmission " + i + " resumes at the confirmed offset");
+        }
+        assertEquals(List.of(), core.reports);
+        transfers.expire(now + 4 * 150_000_000L);
+        assertEquals(List.of("n2:40:false"), core.reports);
+    }
+
+    @Test
+    void sender_reportsSuccessWhenTheFollowerIsDone() throws Exception {
+        try (SnapshotStore.Sink sink = store.begin(META)) {
+            sink.stream().write(DATA);
+            sink.commit();
+        }
+        transfers.send(List.of("n2"));
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        InstallSnapshotRequest last = (InstallSnapshotRequest) sent.get(sent.size() - 1);
+        assertEquals(20, last.offset());
+        assertTrue(last.done());
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 25, true));
+        assertEquals(List.of("n2:40:true"), core.reports);
+        // A late duplicate answer changes nothing.
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 25, true));
+        assertEquals(1, core.reports.size());
+    }
+}
