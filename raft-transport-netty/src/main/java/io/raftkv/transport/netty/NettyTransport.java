@@ -49,7 +49,9 @@ import java.util.concurrent.TimeUnit;
  * each peer once, and {@code send}'s flushes are merged per event-loop turn.
  *
  * <p><b>Receiving.</b> Inbound messages are handed to the {@link MessageHandler} on the Netty event loop that
- * owns the connection; the handler must not block. Bad input closes only the connection it came on.
+ * owns the connection; the handler must not block, and with more than one I/O thread it is called concurrently
+ * for different peers (messages of one peer arrive in order on one thread). Bad input closes only the
+ * connection it came on.
  *
  * <p>Thread names start with {@code raft-netty-<nodeId>}; {@link #close()} stops all of them.
  */
@@ -72,6 +74,8 @@ public final class NettyTransport implements Transport {
     private ConnectionContext context;
     private Bootstrap clientTemplate;
     private volatile boolean closed;
+    /** Peers given before {@link #start}; dialled when it completes. */
+    private List<Member> pendingMembers;
 
     public NettyTransport(NettyTransportConfig config, MeterRegistry registry) {
         this.config = Objects.requireNonNull(config, "config");
@@ -85,8 +89,8 @@ public final class NettyTransport implements Transport {
 
     @Override
     public synchronized void start(MessageHandler handler) throws Exception {
-        if (group != null) {
-            throw new IllegalStateException("already started");
+        if (group != null || closed) {
+            throw new IllegalStateException(closed ? "closed" : "already started");
         }
         Objects.requireNonNull(handler, "handler");
         SslContext serverSsl = config.tls() == null ? null : TlsContexts.server(config.tls());
@@ -120,6 +124,10 @@ public final class NettyTransport implements Transport {
         }
         LOG.info("{}: raft transport listening on {}{}", config.nodeId(), serverChannel.localAddress(),
                 config.tls() == null ? "" : " (mutual TLS)");
+        if (pendingMembers != null) {
+            updatePeers(pendingMembers);
+            pendingMembers = null;
+        }
     }
 
     /** The address the server is bound to (useful with port 0). */
@@ -131,12 +139,17 @@ public final class NettyTransport implements Transport {
      * {@inheritDoc}
      *
      * <p>Peers not in {@code members} are closed, new ones dialled, and a peer whose address changed is
-     * re-dialled at its new address; this node's own id is skipped. Must be called after {@link #start}.
+     * re-dialled at its new address; this node's own id is skipped. Called before {@link #start}, the peers
+     * are remembered and dialled once started; called after {@link #close}, it does nothing.
      */
     @Override
     public synchronized void updatePeers(Collection<Member> members) {
-        if (group == null || closed) {
-            throw new IllegalStateException("transport not running");
+        if (closed) {
+            return;
+        }
+        if (group == null) {
+            pendingMembers = List.copyOf(members);
+            return;
         }
         Map<String, String> wanted = new HashMap<>();
         for (Member m : members) {
@@ -222,6 +235,12 @@ public final class NettyTransport implements Transport {
         meters.sent.increment();
         meters.bytesSent.increment(size);
         return channel;
+    }
+
+    /** The handshaken outbound connection to {@code peerId}, or null (tests inspect its pipeline). */
+    Channel activeChannel(String peerId) {
+        PeerConnection peer = peers.get(peerId);
+        return peer == null ? null : peer.active();
     }
 
     /** True if an outbound connection to {@code peerId} is up and handshaken (for tests and status pages). */

@@ -29,7 +29,7 @@ class MessageCodecTest {
 
     static LongStream seeds() {
         long base = Long.getLong("codec.seed", 20261124L);
-        return LongStream.range(base, base + Integer.getInteger("codec.seeds", 150));
+        return LongStream.range(base, base + Integer.getInteger("codec.seeds", 100));
     }
 
     /** Decodes a whole frame as the FrameDecoder does: length, version, type, payload. */

@@ -65,6 +65,42 @@ class NettyTransportTest {
     }
 
     @Test
+    void sendAllFlushesTheSocketOncePerBatch() throws Exception {
+        try (TestNode a = TestNode.start("a", "127.0.0.2"); TestNode b = TestNode.start("b", "127.0.0.3")) {
+            TestNode.mesh(a, b);
+            java.util.concurrent.atomic.AtomicInteger socketFlushes = new java.util.concurrent.atomic.AtomicInteger();
+            // Nearest to the socket: counts the flushes that survive consolidation.
+            a.transport.activeChannel("b").pipeline().addFirst(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+                @Override
+                public void flush(io.netty.channel.ChannelHandlerContext ctx) {
+                    socketFlushes.incrementAndGet();
+                    ctx.flush();
+                }
+            });
+            List<RaftMessage> batch = new ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                batch.add(new ReadIndexRequest("a", "b", 1, i));
+            }
+            a.transport.sendAll(batch);
+            for (int i = 0; i < 200; i++) {
+                b.take("request " + i);
+            }
+            assertEquals(1, socketFlushes.get(), "one flush for a batch of 200");
+
+            // Single sends in a tight loop are consolidated too: far fewer flushes than messages.
+            socketFlushes.set(0);
+            for (int i = 0; i < 2000; i++) {
+                a.transport.send(new ReadIndexRequest("a", "b", 1, i));
+            }
+            for (int i = 0; i < 2000; i++) {
+                b.take("single " + i);
+            }
+            System.out.println("2000 single sends took " + socketFlushes.get() + " socket flushes");
+            assertTrue(socketFlushes.get() < 1000, socketFlushes.get() + " flushes for 2000 sends");
+        }
+    }
+
+    @Test
     void outboundSocketsBindToTheNodesOwnHost() throws Exception {
         try (ServerSocket fakePeer = new ServerSocket(0, 10, InetAddress.getByName("127.0.0.5"));
              TestNode a = TestNode.start("a", "127.0.0.4");
@@ -202,6 +238,24 @@ class NettyTransportTest {
             assertEquals(1, a.counter("raft.transport.messages.dropped", "peer", "unknown", "reason", "unknown_peer"));
             assertNull(b.poll(Duration.ofMillis(200)));
             awaitDelivery(a, c, Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void peersGivenBeforeStartAreDialledOnStart() throws Exception {
+        try (TestNode b = TestNode.start("b", "127.0.0.3")) {
+            java.util.concurrent.BlockingQueue<RaftMessage> got = new java.util.concurrent.LinkedBlockingQueue<>();
+            NettyTransport a = new NettyTransport(NettyTransportConfig.builder("a", TestNode.CLUSTER, "127.0.0.2:0")
+                    .build(), new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+            try {
+                a.updatePeers(List.of(b.member()));
+                a.start(got::add);
+                TestNode.awaitTrue(() -> a.isConnected("b"), Duration.ofSeconds(10), "a dials b once started");
+            } finally {
+                a.close();
+            }
+            a.updatePeers(List.of(b.member())); // after close: ignored, no exception
+            a.send(new TimeoutNow("a", "b", 1));  // after close: dropped, no exception
         }
     }
 
