@@ -104,6 +104,7 @@ public final class ChronicleLogStore implements LogStore {
                     .epoch(0)
                     .timeProvider(clock::get)
                     .blockSize(options.blockSize())
+                    .indexSpacing(options.indexSpacing())
                     .syncMode(SyncMode.NONE) // we fdatasync ourselves, see sync()
                     .build();
             this.queue = q;

@@ -2,8 +2,6 @@ package io.raftkv.log;
 
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,13 +18,15 @@ import java.util.NavigableSet;
  * else is corruption of data that may have been acknowledged: {@link LogCorruptedException}, naming file and index.
  */
 final class LogRecovery {
-    private static final Logger LOG = LoggerFactory.getLogger(LogRecovery.class);
-
     /** What recovery found. {@code cutReason} is null when the tail was clean. */
     record Result(SegmentIndex index, long firstIndex, long lastIndex, long lastTerm, String cutReason) {
     }
 
-    private record Scanned(int cycle, Path file, long excerpts, LogRecord first) {
+    /**
+     * {@code tail}: the last segment that holds any excerpt. Empty segments after it (a crash right after
+     * Chronicle created the file) do not make it an "older" segment whose garbage would be corruption.
+     */
+    private record Scanned(int cycle, Path file, long excerpts, LogRecord first, boolean tail) {
     }
 
     private final SingleChronicleQueue queue;
@@ -70,7 +70,7 @@ final class LogRecovery {
         try (ExcerptTailer tailer = newTailer()) {
             for (int k = 0; k < n; k++) {
                 Scanned s = segs.get(k);
-                boolean isLast = k == n - 1;
+                boolean isLast = s.tail;
                 if (dead[k]) {
                     // A later RESET discarded all of it: nothing to verify, and it does not shape the log.
                     index.add(new Segment(s.cycle, s.file, 0, 0));
@@ -152,22 +152,30 @@ final class LogRecovery {
         }
         NavigableSet<Long> cycles = queue.listCyclesBetween(queue.firstCycle(), queue.lastCycle());
         try (ExcerptTailer tailer = newTailer(); ExcerptTailer counter = newTailer()) {
-            Long lastCycle = cycles.isEmpty() ? null : cycles.last();
+            List<long[]> counts = new ArrayList<>();
+            int tail = -1;
             for (long c : cycles) {
-                int cycle = (int) c;
+                long excerpts = counter.excerptsInCycle((int) c);
+                if (excerpts > 0) {
+                    tail = counts.size();
+                }
+                counts.add(new long[]{c, excerpts});
+            }
+            for (int k = 0; k < counts.size(); k++) {
+                int cycle = (int) counts.get(k)[0];
+                long excerpts = counts.get(k)[1];
                 Path file = SegmentFiles.fileOf(dir, cycle);
-                long excerpts = counter.excerptsInCycle(cycle);
                 LogRecord first = null;
                 if (excerpts > 0) {
                     try {
                         first = reader.readAt(tailer, cycle, 0);
                     } catch (RecordCodec.BadRecordException e) {
-                        if (c != lastCycle) {
+                        if (k != tail) {
                             throw new LogCorruptedException(file, -1, "first record unreadable: " + e.getMessage());
                         }
                     }
                 }
-                out.add(new Scanned(cycle, file, excerpts, first));
+                out.add(new Scanned(cycle, file, excerpts, first, k == tail));
             }
         }
         return out;
@@ -216,9 +224,6 @@ final class LogRecovery {
             }
         }
         seg.liveCount = good;
-        if (cut != null) {
-            LOG.debug("tail of {} ends at index {}", seg.file, seg.lastIndex());
-        }
         return cut;
     }
 

@@ -126,6 +126,8 @@ class ChronicleLogStoreTest {
         try (ChronicleLogStore log = TestLogs.open(dir)) {
             IOException e = assertThrows(IOException.class, () -> TestLogs.open(dir));
             assertTrue(e.getMessage().contains("in use"), e.getMessage());
+            log.append(TestLogs.batch(1, 1, 1, 10)); // the first log is unaffected
+            assertEquals(1, log.lastIndex());
         }
     }
 

@@ -187,6 +187,26 @@ class CorruptionTest {
         }
     }
 
+    @Test
+    void emptySegmentAfterATornTailDoesNotTurnTheTailIntoCorruption() throws IOException {
+        writeLog(120);
+        Path file = lastSegmentWith(120);
+        flipByte(file, offsetOf(file, 120) + RecordCodec.HEADER_BYTES);
+        // A crash right after Chronicle created the next cycle file, before our first record reached it.
+        int next = SegmentFiles.cycleOf(lastFile()) + 1;
+        try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(dir.toFile())
+                .rollCycle(SegmentFiles.ROLL_CYCLE).epoch(0).blockSize(TestLogs.SMALL_BLOCK)
+                .timeProvider(() -> SegmentFiles.CYCLE_MILLIS * next).build();
+             net.openhft.chronicle.queue.ExcerptAppender a = q.createAppender();
+             net.openhft.chronicle.wire.DocumentContext dc = a.writingDocument()) {
+            dc.rollbackOnClose();
+        }
+        assertTrue(Files.exists(SegmentFiles.fileOf(dir, next)), "test setup: empty segment not created");
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(119, log.lastIndex());
+        }
+    }
+
     private Path lastFile() {
         try {
             List<Path> files = SegmentFiles.list(dir);

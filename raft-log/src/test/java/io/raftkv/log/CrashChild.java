@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  */
 public final class CrashChild {
     static final int MAX_PAYLOAD = 600;
-    static final int KEEP_ENTRIES = 3000;
+    static final int KEEP_ENTRIES = 1500;
 
     private CrashChild() {
     }

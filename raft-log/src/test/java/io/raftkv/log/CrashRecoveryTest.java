@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * {@code -Dsoak=true} runs 300 (or {@code -Dcrash.rounds=N}).
  */
 class CrashRecoveryTest {
-    private static final long SEGMENT_BYTES = 32 << 10;
+    private static final long SEGMENT_BYTES = 16 << 10; // a roll every ~50 entries, every 2-4 batches
 
     @TempDir
     Path tmp;
@@ -53,7 +53,7 @@ class CrashRecoveryTest {
                 Thread.sleep(rnd.nextInt(1500));
             } else {
                 child.awaitLine("OPEN", 30_000);
-                Thread.sleep(rnd.nextInt(400));
+                Thread.sleep(rnd.nextInt(300));
             }
             child.process.destroyForcibly(); // SIGKILL on Linux
             child.process.waitFor(30, TimeUnit.SECONDS);
@@ -179,7 +179,10 @@ class CrashRecoveryTest {
             List<String> cmd = new ArrayList<>();
             cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             cmd.add("-Xmx256m");
-            cmd.add("-XX:TieredStopAtLevel=1"); // short-lived: start fast
+            // Short-lived and started 20+ times: start fast, few threads.
+            cmd.add("-XX:TieredStopAtLevel=1");
+            cmd.add("-XX:+UseSerialGC");
+            cmd.add("-XX:CICompilerCount=1");
             cmd.addAll(flags);
             cmd.add("-cp");
             cmd.add(System.getProperty("java.class.path"));
