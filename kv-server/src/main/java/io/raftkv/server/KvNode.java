@@ -99,7 +99,8 @@ public final class KvNode implements AutoCloseable {
             }
             RaftServer raft = RaftServer.builder(config.id())
                     .raftOptions(RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks()))
-                    .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval()))
+                    .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
+                            .withSnapshots(config.snapshotThreshold(), config.snapshotTrailingEntries()))
                     .logStore(storage.log())
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())

@@ -29,10 +29,14 @@ import java.util.Optional;
  * @param electionTicks  election timeout in ticks (randomised in [n, 2n))
  * @param requestTimeout how long the HTTP layer waits for a write or read before answering 504 / 503
  * @param maxBodyBytes   largest HTTP request body; larger ones get 413
+ * @param snapshotThreshold       take a snapshot after this many applied entries (0 = never), see
+ *                                {@link io.raftkv.core.server.RaftServerOptions}
+ * @param snapshotTrailingEntries log entries kept behind a snapshot for followers that are slightly behind
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
-                           int electionTicks, Duration requestTimeout, int maxBodyBytes) {
+                           int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                           long snapshotTrailingEntries) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -40,6 +44,8 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
     /** A 1 MiB value plus JSON/escaping overhead for a batch of them. */
     public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
+    public static final long DEFAULT_SNAPSHOT_THRESHOLD = 16_384;
+    public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");
@@ -57,6 +63,9 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         }
         peers.forEach((peer, addr) -> parseHostPort(addr, "--peers " + peer));
         httpPeers.forEach((peer, addr) -> parseHostPort(addr, "--http-peers " + peer));
+        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0) {
+            throw new IllegalArgumentException("snapshot threshold and trailing entries must be >= 0");
+        }
         if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
@@ -67,7 +76,14 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static ServerConfig of(String id, Path dataDir, String raftAddress, String httpAddress,
                                   Map<String, String> peers, Map<String, String> httpPeers) {
         return new ServerConfig(id, DEFAULT_CLUSTER_ID, dataDir, raftAddress, httpAddress, peers, httpPeers,
-                DEFAULT_TICK, DEFAULT_ELECTION_TICKS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_BODY_BYTES);
+                DEFAULT_TICK, DEFAULT_ELECTION_TICKS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+                DEFAULT_SNAPSHOT_THRESHOLD, DEFAULT_SNAPSHOT_TRAILING);
+    }
+
+    /** A copy with other snapshot settings. */
+    public ServerConfig withSnapshots(long threshold, long trailingEntries) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries);
     }
 
     /** The HTTP host:port of member {@code memberId} (see the class comment), if it can be known. */

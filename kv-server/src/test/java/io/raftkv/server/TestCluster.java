@@ -23,6 +23,12 @@ final class TestCluster implements AutoCloseable {
     final KvClient client;
 
     TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes) throws IOException {
+        this(dir, n, requestTimeout, maxBodyBytes, ServerConfig.DEFAULT_SNAPSHOT_THRESHOLD,
+                ServerConfig.DEFAULT_SNAPSHOT_TRAILING);
+    }
+
+    TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                long snapshotTrailing) throws IOException {
         Map<String, String> peers = new LinkedHashMap<>();
         Map<String, String> https = new LinkedHashMap<>();
         for (int i = 1; i <= n; i++) {
@@ -31,7 +37,7 @@ final class TestCluster implements AutoCloseable {
         }
         for (String id : peers.keySet()) {
             configs.put(id, new ServerConfig(id, "test", dir.resolve(id), peers.get(id), https.get(id), peers, https,
-                    Duration.ofMillis(50), 10, requestTimeout, maxBodyBytes));
+                    Duration.ofMillis(50), 10, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing));
         }
         try {
             for (String id : peers.keySet()) {

@@ -68,6 +68,14 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest HTTP request body; larger gets 413 (default: ${DEFAULT-VALUE}).")
     int maxBodyBytes;
 
+    @Option(names = "--snapshot-threshold", defaultValue = "16384",
+            description = "Snapshot after this many applied entries; 0 = never (default: ${DEFAULT-VALUE}).")
+    long snapshotThreshold;
+
+    @Option(names = "--snapshot-trailing", defaultValue = "1024",
+            description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
+    long snapshotTrailing;
+
     @Option(names = "--parent-pid", hidden = true,
             description = "Exit (gracefully) when this process exits; used by 'raftkv demo'.")
     Long parentPid;
@@ -79,7 +87,8 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> peerMap = ServerConfig.parsePeers(peers, "--peers");
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
-                    electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes);
+                    electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
+                    snapshotTrailing);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
