@@ -23,9 +23,9 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Turns a {@link FullHttpRequest} into a {@link Request}, routes it, and writes the {@link Reply} back.
  *
- * <p>One request at a time per connection: reading pauses while a request is being answered (answers complete on
- * other threads, so two pipelined requests could otherwise be answered out of order). Every failure of the
- * request itself becomes a 4xx/5xx JSON answer; nothing here can stop the node.
+ * <p>One request at a time per connection, answered in order, even when a client pipelines (answers complete on
+ * other threads); reading pauses while a request is being answered. Every failure of the request itself becomes a 4xx/5xx JSON
+ * answer; nothing here can stop the node.
  */
 final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final Logger LOG = LoggerFactory.getLogger(KvHttpHandler.class);
@@ -33,6 +33,8 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private final Routes routes;
     private final HttpMetrics metrics;
+    /** The answer to the previous request on this connection (event-loop thread only; one handler per channel). */
+    private CompletableFuture<Void> previous = CompletableFuture.completedFuture(null);
 
     KvHttpHandler(Routes routes, HttpMetrics metrics) {
         this.routes = routes;
@@ -50,31 +52,49 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             // since the decoder cannot find the next request boundary in a broken stream.
             Reply r = Reply.error(400, "malformed HTTP request: " + msg.decoderResult().cause().getMessage());
             metrics.record("malformed", "OTHER", r.status(), start);
-            write(ctx, r, false);
+            previous = previous.thenRun(() -> ctx.executor().execute(() -> write(ctx, r, false)));
             return;
         }
-        Routes.Routed routed;
+        Request request;
         try {
-            routed = routes.route(toRequest(msg));
+            request = toRequest(msg); // copies what it needs: msg is released when this method returns
         } catch (IllegalArgumentException e) {
             // Bad percent-encoding in the path or query.
             Reply r = Reply.error(400, "malformed URI: " + e.getMessage());
             metrics.record("malformed", metricMethod, r.status(), start);
-            write(ctx, r, keepAlive);
+            previous = previous.thenRun(() -> ctx.executor().execute(() -> write(ctx, r, keepAlive)));
             return;
         }
-        CompletableFuture<Reply> reply = routed.reply();
-        if (!reply.isDone()) {
-            ctx.channel().config().setAutoRead(false);
+        // Pipelined requests are handled one after the other and answered in arrival order (RFC 9112 §9.3.2: only
+        // safe methods may be processed in parallel): each waits for the previous answer to be written. Writes go
+        // through the channel's task queue, so they also leave in that order.
+        previous = previous.thenCompose(ignored -> dispatch(ctx, request, metricMethod, start, keepAlive));
+        if (!previous.isDone()) {
+            ctx.channel().config().setAutoRead(false); // backpressure: read no more until this one is answered
         }
-        reply.whenComplete((r, error) -> {
+    }
+
+    private CompletableFuture<Void> dispatch(ChannelHandlerContext ctx, Request request, String metricMethod,
+                                             long start, boolean keepAlive) {
+        Routes.Routed routed;
+        try {
+            routed = routes.route(request);
+        } catch (RuntimeException e) {
+            LOG.error("request {} {} failed unexpectedly", request.method(), request.rawUri(), e);
+            routed = new Routes.Routed("error", CompletableFuture.completedFuture(
+                    Reply.error(500, "internal error: " + e)));
+        }
+        String route = routed.route();
+        return routed.reply().handle((r, error) -> {
             Reply answer = r;
             if (error != null) {
-                LOG.error("request {} {} failed unexpectedly", method, msg.uri(), error);
+                LOG.error("request {} {} failed unexpectedly", request.method(), request.rawUri(), error);
                 answer = Reply.error(500, "internal error: " + error);
             }
-            metrics.record(routed.route(), metricMethod, answer.status(), start);
-            write(ctx, answer, keepAlive);
+            metrics.record(route, metricMethod, answer.status(), start);
+            Reply out = answer;
+            ctx.executor().execute(() -> write(ctx, out, keepAlive));
+            return null;
         });
     }
 
