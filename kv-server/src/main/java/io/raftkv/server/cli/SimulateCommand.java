@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = {"Run the deterministic Raft simulator (module raft-sim).",
-                "Arguments after 'simulate' go to io.raftkv.sim.Simulate unchanged."})
+                "Arguments after 'simulate' go to io.raftkv.sim.Simulate unchanged,",
+                "e.g. raftkv simulate --nodes 3 --seeds 100; the simulator's own help: raftkv simulate -- --help"})
 public final class SimulateCommand implements Callable<Integer> {
     static final String SIMULATOR_CLASS = "io.raftkv.sim.Simulate";
 
