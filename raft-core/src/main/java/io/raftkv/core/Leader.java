@@ -276,7 +276,7 @@ final class Leader {
         while (pr.canSend()) {
             long prevIndex = pr.nextIndex() - 1;
             long prevTerm = log.term(prevIndex);
-            if (prevTerm < 0) {
+            if (prevTerm < 0 || pr.nextIndex() < log.firstIndex()) {
                 // §7: the entries this follower needs were compacted into a snapshot; the driver sends it.
                 pr.becomeSnapshot(log.snapshotIndex());
                 out.snapshotsToSend.add(peer);

@@ -326,6 +326,15 @@ public final class RaftNode {
         return true;
     }
 
+    /**
+     * Bounds the apply backlog: committed entries are handed out in {@link Ready#committedEntries()} only up to
+     * {@code appliedIndex + maxApplyBacklogEntries}. A driver whose state machine may fall behind calls this as
+     * it applies; a driver that never calls it gets every committed entry at once.
+     */
+    public void reportApplied(long appliedIndex) {
+        log.limitApplyTo(appliedIndex + options.maxApplyBacklogEntries());
+    }
+
     /** Leader: the driver finished (success) or abandoned sending {@code peer} the snapshot at {@code index}. */
     public void reportSnapshot(String peer, long index, boolean success) {
         if (leader != null) {
@@ -388,6 +397,9 @@ public final class RaftNode {
         }
         if (!ready.committedEntries().isEmpty()) {
             log.appliedTo(ready.committedEntries().get(ready.committedEntries().size() - 1).index());
+        }
+        if (ready.snapshotToInstall() != null && ready.snapshotToInstall().discardLog()) {
+            log.storeReset();
         }
         if (leader != null && !ready.entries().isEmpty()) {
             // Thesis §10.2.1: the leader counts itself towards the commit quorum only once its own fsync is done.

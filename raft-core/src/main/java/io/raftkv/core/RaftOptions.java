@@ -26,12 +26,14 @@ package io.raftkv.core;
  *       up (learner-first joins, thesis §4.2.1); false keeps learners as read replicas.</td></tr>
  *   <tr><td>promoteLagEntries</td><td>100</td><td>how far behind the leader's last index a learner may be and
  *       still count as caught up.</td></tr>
+ *   <tr><td>maxApplyBacklogEntries</td><td>65536</td><td>committed entries handed to the driver beyond what it
+ *       reported applied ({@link RaftNode#reportApplied}); bounds memory when the state machine is slow.</td></tr>
  * </table>
  */
 public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean preVote, boolean checkQuorum,
                           int maxInflightMessages, long maxInflightBytes, long maxAppendBytes, long maxApplyBytes,
                           int leaseDriftTicks, boolean autoPromoteLearners, long promoteLagEntries,
-                          UnsafeMutation mutation) {
+                          long maxApplyBacklogEntries, UnsafeMutation mutation) {
 
     public RaftOptions {
         if (electionTimeoutTicks < 2) {
@@ -49,6 +51,9 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
         if (leaseDriftTicks < 0 || leaseDriftTicks >= electionTimeoutTicks) {
             throw new IllegalArgumentException("leaseDriftTicks must be in [0, electionTimeoutTicks)");
         }
+        if (maxApplyBacklogEntries < 1) {
+            throw new IllegalArgumentException("maxApplyBacklogEntries must be >= 1");
+        }
         if (promoteLagEntries < 0) {
             throw new IllegalArgumentException("promoteLagEntries must be >= 0");
         }
@@ -59,53 +64,59 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
 
     public static RaftOptions defaults() {
         return new RaftOptions(10, 1, true, true, 256, 32L << 20, 1L << 20, 64L << 20, 2, true, 100,
-                UnsafeMutation.NONE);
+                65_536, UnsafeMutation.NONE);
     }
 
     public RaftOptions withElectionTimeoutTicks(int ticks) {
         return new RaftOptions(ticks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages, maxInflightBytes,
-                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withHeartbeatTicks(int ticks) {
         return new RaftOptions(electionTimeoutTicks, ticks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withPreVote(boolean on) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, on, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withCheckQuorum(boolean on) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, on, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withInflight(int messages, long bytes) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, messages, bytes,
-                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withMaxAppendBytes(long bytes) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, bytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxInflightBytes, bytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withLeaseDriftTicks(int ticks) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, ticks, autoPromoteLearners, promoteLagEntries, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, ticks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
     }
 
     public RaftOptions withAutoPromoteLearners(boolean on, long lagEntries) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, on, lagEntries, mutation);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, on, lagEntries, maxApplyBacklogEntries, mutation);
+    }
+
+    public RaftOptions withMaxApplyBacklogEntries(long entries) {
+        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners,
+                promoteLagEntries, entries, mutation);
     }
 
     /** Test-only: breaks one safety rule on purpose to prove that the simulator's checker catches it. */
     public RaftOptions withUnsafeMutation(UnsafeMutation m) {
         return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, m);
+                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, m);
     }
 
     /**

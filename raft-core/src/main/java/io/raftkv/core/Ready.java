@@ -14,13 +14,14 @@ import java.util.List;
  *       fsync (thesis §10.2.1: the leader counts itself towards a quorum only after its fsync);</li>
  *   <li>persist {@link #hardState()} if not null (term and vote must be durable before any vote or message of
  *       that term leaves: Election Safety, §5.2);</li>
+ *   <li>if {@link #snapshotToInstall()} is set: if it says so, reset the log store to the snapshot (the entries
+ *       of this Ready start right after it), and queue the state machine's restore on the apply thread (after
+ *       the entries handed out before, before this Ready's committed entries);</li>
  *   <li>persist {@link #entries()}: if the first entry's index is at or below the log's last index, truncate
  *       the log from there first (a conflicting suffix, §5.3); then append, then sync once (group commit);</li>
  *   <li>send {@link #messages()} — they may acknowledge the entries and votes just persisted;</li>
  *   <li>apply {@link #committedEntries()} in order (they are committed and already durable locally);</li>
  *   <li>serve the reads in {@link #readStates()} once the state machine has applied their read index;</li>
- *   <li>if {@link #snapshotToInstall()} is set: restore the state machine from that snapshot (after the
- *       entries already handed out for applying) and, if it says so, reset the log store to it;</li>
  *   <li>start sending the latest snapshot to each peer in {@link #snapshotsToSend()} (InstallSnapshot,
  *       chunked, outside the core) and report the outcome with {@link RaftNode#reportSnapshot}.</li>
  * </ol>

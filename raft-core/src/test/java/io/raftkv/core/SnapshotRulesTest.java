@@ -60,6 +60,61 @@ class SnapshotRulesTest {
     }
 
     @Test
+    void aNewServerJoiningACompactedClusterGetsTheSnapshot() {
+        TestCluster c = new TestCluster("n1", "n2", "n3");
+        c.elect("n1");
+        for (int i = 0; i < 5; i++) {
+            c.node("n1").propose(new byte[] {(byte) i});
+        }
+        c.stabilize();
+        compactLeader(c, "n1");
+        c.addNode("n4");
+        c.node("n1").changeMembership(new io.raftkv.core.cluster.MembershipChange.AddLearner("n4", ""));
+        c.stabilize();
+        c.node("n1").tick();
+        c.stabilize();
+        assertTrue(c.snapshotRequests.contains("n4"), "nextIndex 1 is below the first index the leader still has");
+    }
+
+    @Test
+    void followerWithinTheTrailingMarginCatchesUpFromTheLogWithoutASnapshot() {
+        TestCluster c = new TestCluster("n1", "n2", "n3");
+        c.elect("n1");
+        c.node("n1").propose(new byte[] {0});
+        c.stabilize();
+        c.isolated.add("n3");
+        long n3Last = c.node("n3").lastLogIndex();
+        for (int i = 0; i < 5; i++) {
+            c.node("n1").propose(new byte[] {(byte) i});
+        }
+        c.stabilize();
+        RaftNode n1 = c.node("n1");
+        long index = n1.commitIndex();
+        n1.compact(new SnapshotMeta(index, n1.logTerm(index), n1.configuration()));
+        c.logs.get("n1").compactPrefix(n3Last - 1); // keep a trailing margin that still covers n3's gap
+        c.isolated.clear();
+        c.tickAll(3);
+        assertTrue(c.snapshotRequests.isEmpty(), "entries below the snapshot still in the log are used");
+        assertEquals(n1.lastLogIndex(), c.node("n3").lastLogIndex());
+    }
+
+    @Test
+    void committedEntriesAreHandedOutNoFurtherThanTheApplyBacklogAllows() {
+        TestCluster c = new TestCluster(RaftOptions.defaults().withMaxApplyBacklogEntries(3), "n1");
+        c.elect("n1");
+        RaftNode n1 = c.node("n1");
+        n1.reportApplied(0);
+        for (int i = 0; i < 10; i++) {
+            n1.propose(new byte[] {(byte) i});
+        }
+        c.stabilize();
+        assertEquals(3, c.applied.get("n1").size(), "only up to applied + 3 while the state machine lags");
+        n1.reportApplied(3);
+        c.stabilize();
+        assertEquals(6, c.applied.get("n1").size());
+    }
+
+    @Test
     void installKeepsTheLogSuffixWhenItHoldsTheSnapshotsLastEntry() {
         TestCluster c = new TestCluster(RaftOptions.defaults().withPreVote(false), "n1", "n2", "n3");
         RaftNode f = c.node("n2");

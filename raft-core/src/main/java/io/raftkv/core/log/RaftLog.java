@@ -27,6 +27,10 @@ public final class RaftLog {
     private long commitIndex;
     /** Committed entries up to here were handed to the driver to apply. */
     private long appliedCursor;
+    /** Committed entries are handed out no further than this (bounds the driver's apply backlog). */
+    private long applyLimit = Long.MAX_VALUE;
+    /** An installed snapshot discarded the log; the store still holds the stale entries until the driver resets it. */
+    private boolean awaitingStoreReset;
 
     public RaftLog(LogStore store, long snapshotIndex, long snapshotTerm) {
         this.store = store;
@@ -87,7 +91,7 @@ public final class RaftLog {
         if (index >= unstableOffset) {
             return unstable.get((int) (index - unstableOffset)).term();
         }
-        if (index < store.firstIndex() || index < snapshotIndex) {
+        if (index < store.firstIndex() || (awaitingStoreReset && index < snapshotIndex)) {
             return -1; // compacted, or stale entries below an installed snapshot awaiting the store's reset
         }
         return store.term(index);
@@ -237,7 +241,13 @@ public final class RaftLog {
         unstableOffset = index + 1;
         commitIndex = index;
         appliedCursor = index;
+        awaitingStoreReset = true;
         return true;
+    }
+
+    /** The driver reset the store to the installed snapshot. */
+    public void storeReset() {
+        awaitingStoreReset = false;
     }
 
     /** Entries the driver must persist next. */
@@ -277,14 +287,23 @@ public final class RaftLog {
         return appliedCursor;
     }
 
+    /** Hands out committed entries no further than {@code limit} (the driver's apply backlog bound). */
+    public void limitApplyTo(long limit) {
+        applyLimit = limit;
+    }
+
+    private long applyHigh() {
+        return Math.min(Math.min(commitIndex, stableIndex()), applyLimit);
+    }
+
     /** True if committed, durable entries wait to be handed out for applying. */
     public boolean hasEntriesToApply() {
-        return Math.min(commitIndex, stableIndex()) > appliedCursor;
+        return applyHigh() > appliedCursor;
     }
 
     /** Committed and locally durable entries not yet handed out, bounded by bytes. */
     public List<LogEntry> entriesToApply(long maxBytes) {
-        long hi = Math.min(commitIndex, stableIndex());
+        long hi = applyHigh();
         if (hi <= appliedCursor) {
             return List.of();
         }

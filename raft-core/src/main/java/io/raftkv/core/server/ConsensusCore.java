@@ -54,6 +54,9 @@ interface ConsensusCore {
 
     void advance(Ready ready);
 
+    /** The state machine applied up to here: bounds how far committed entries are handed out. */
+    void reportApplied(long appliedIndex);
+
     Role role();
 
     long currentTerm();

@@ -121,6 +121,7 @@ final class RaftLoop implements Runnable {
             // The clock starts after the first turn: a cold JVM can spend a few hundred ms in it (class loading).
             long nextTick = System.nanoTime() + interval;
             while (!stopRequested) {
+                core.reportApplied(apply.appliedIndex()); // a slow state machine holds back the apply backlog
                 // A Ready left over (advance can make more work, e.g. a leader's own fsync completing a quorum)
                 // must not wait for the next tick.
                 long waitNanos = core.hasReady() ? 0 : nextTick - System.nanoTime();

@@ -80,6 +80,11 @@ final class RaftNodeCore implements ConsensusCore {
     }
 
     @Override
+    public void reportApplied(long appliedIndex) {
+        node.reportApplied(appliedIndex);
+    }
+
+    @Override
     public void advance(Ready ready) {
         node.advance(ready);
     }

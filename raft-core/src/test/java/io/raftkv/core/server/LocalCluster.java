@@ -55,7 +55,7 @@ final class LocalCluster implements AutoCloseable {
     private int starts;
 
     LocalCluster(int size, long seed) {
-        this(size, seed, RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(20))
+        this(size, seed, RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(50))
                 .withReadTimeout(Duration.ofSeconds(1)).withShutdownTimeout(Duration.ofSeconds(5)));
     }
 

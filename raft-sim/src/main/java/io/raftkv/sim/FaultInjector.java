@@ -1,0 +1,154 @@
+package io.raftkv.sim;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns a {@link Fault} into actions on the simulated nodes and network. */
+final class FaultInjector {
+    private final Simulation sim;
+    private final List<SimNode> nodes;
+    private final SimNetwork network;
+    private long injected;
+    /** Faults armed to fire after the next election, in arming order. */
+    private final List<Fault.AfterNextElection> armed = new ArrayList<>();
+    /** Faults armed to fire after a leader's next commit, in arming order. */
+    private final List<Fault.AfterNextCommit> armedOnCommit = new ArrayList<>();
+
+    FaultInjector(Simulation sim, List<SimNode> nodes, SimNetwork network) {
+        this.sim = sim;
+        this.nodes = nodes;
+        this.network = network;
+    }
+
+    long injected() {
+        return injected;
+    }
+
+    void inject(ScheduledFault scheduled) {
+        Fault fault = scheduled.fault();
+        String effect = apply(fault);
+        if (effect != null) {
+            injected++;
+        }
+        if (sim.tracer().on()) {
+            sim.tracer().system(sim.now(), "fault", scheduled + (effect == null ? " (no effect)" : effect.isEmpty() ? "" : " -> " + effect));
+        }
+    }
+
+    /** The fault phase is over: armed faults never fire. */
+    void disarm() {
+        armed.clear();
+        armedOnCommit.clear();
+    }
+
+    /** A leader's commit index advanced: fire the faults armed for that moment. */
+    void onLeaderCommit(SimNode leader) {
+        if (armedOnCommit.isEmpty()) {
+            return;
+        }
+        List<Fault.AfterNextCommit> due = new ArrayList<>(armedOnCommit);
+        armedOnCommit.clear();
+        for (Fault.AfterNextCommit a : due) {
+            sim.scheduleFault(a.delay(), a.then());
+        }
+    }
+
+    /** A node became leader: fire the faults armed for that moment (each after its delay). */
+    void onNewLeader(SimNode leader) {
+        if (armed.isEmpty()) {
+            return;
+        }
+        List<Fault.AfterNextElection> due = new ArrayList<>(armed);
+        armed.clear();
+        for (Fault.AfterNextElection a : due) {
+            sim.scheduleFault(a.delay(), a.then());
+        }
+    }
+
+    /** Returns what it did ("" if nothing worth saying), or null if the fault had nothing to act on. */
+    private String apply(Fault fault) {
+        if (fault instanceof Fault.AfterNextElection a) {
+            armed.add(a);
+            return "armed";
+        }
+        if (fault instanceof Fault.AfterNextCommit a) {
+            armedOnCommit.add(a);
+            return "armed";
+        }
+        if (fault instanceof Fault.Steps s) {
+            StringBuilder effects = new StringBuilder();
+            boolean any = false;
+            for (Fault step : s.steps()) {
+                String e = apply(step);
+                any |= e != null;
+                effects.append(effects.length() == 0 ? "" : "; ").append(e == null ? "no effect" : e.isEmpty() ? "done" : e);
+            }
+            return any ? effects.toString() : null;
+        }
+        if (fault instanceof Fault.Crash c) {
+            SimNode target = resolve(c.target());
+            if (target == null || !target.isUp()) {
+                return null;
+            }
+            target.crash(c.point());
+            return target.id;
+        }
+        if (fault instanceof Fault.Restart) {
+            SimNode longest = null;
+            for (SimNode n : nodes) {
+                if (!n.isUp() && (longest == null || n.downSince() < longest.downSince())) {
+                    longest = n;
+                }
+            }
+            if (longest == null) {
+                return null;
+            }
+            longest.start();
+            return longest.id;
+        }
+        if (fault instanceof Fault.Partition p) {
+            boolean[] side = new boolean[nodes.size()];
+            for (String id : p.side()) {
+                side[network.indexOf(id)] = true;
+            }
+            network.partition(side);
+            return "";
+        }
+        if (fault instanceof Fault.IsolateLeader iso) {
+            SimNode leader = sim.leader();
+            if (leader == null) {
+                return null;
+            }
+            boolean[] side = new boolean[nodes.size()];
+            side[leader.index] = true;
+            StringBuilder who = new StringBuilder(leader.id);
+            for (int k = 1; k <= iso.companions() && k < nodes.size(); k++) {
+                SimNode companion = nodes.get((leader.index + k) % nodes.size());
+                side[companion.index] = true;
+                who.append(',').append(companion.id);
+            }
+            network.partition(side);
+            return who.toString();
+        }
+        if (fault instanceof Fault.BlockLink b) {
+            network.block(network.indexOf(b.from()), network.indexOf(b.to()));
+            return "";
+        }
+        if (fault instanceof Fault.HealNetwork) {
+            network.heal();
+            return "";
+        }
+        if (fault instanceof Fault.LinkQuality q) {
+            network.setQuality(q.quality());
+            return "";
+        }
+        throw new IllegalArgumentException("unhandled fault " + fault);
+    }
+
+    private SimNode resolve(Fault.Target target) {
+        if (target instanceof Fault.Target.Leader) {
+            return sim.leader();
+        }
+        return nodes.get(network.indexOf(((Fault.Target.Node) target).id()));
+    }
+}

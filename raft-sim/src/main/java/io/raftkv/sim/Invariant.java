@@ -1,0 +1,20 @@
+package io.raftkv.sim;
+
+/** What the checker found broken. The first four are the safety properties of Figure 3 of the Raft paper. */
+public enum Invariant {
+    /** At most one leader per term (§5.2). */
+    ELECTION_SAFETY,
+    /** Two logs with an entry of the same index and term are identical up to it (§5.3). */
+    LOG_MATCHING,
+    /** An entry committed in a term is in the log of every leader of a later term (§5.4). */
+    LEADER_COMPLETENESS,
+    /** No two servers apply different entries (or get different results) at one index (§5.4.3). */
+    STATE_MACHINE_SAFETY,
+    /** A successful ReadIndex answer is at least every index committed before the read started (thesis §6.4). */
+    LINEARIZABLE_READ,
+    /** After faults stop: a leader within a bounded time, and every later proposal commits everywhere. */
+    LIVENESS,
+    /** RaftNode broke its own API contract (or the state machine threw): an exception, a term or commit index going back, applying out of
+     *  order, a non-leader accepting a proposal, a Ready loop that never settles. */
+    CORE_CONTRACT
+}

@@ -1,0 +1,294 @@
+package io.raftkv.sim;
+
+import io.raftkv.core.Role;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.message.RaftMessage;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * One deterministic run of a {@link Schedule}: a single thread pops events from a queue ordered by
+ * (time, sequence number) — node ticks, message deliveries, faults, client proposals — and after each one the
+ * {@link InvariantChecker} has seen every change. No wall clock, no threads, no hash-order iteration: the same
+ * schedule gives the same run, byte for byte.
+ */
+public final class Simulation {
+
+    /** Time units per tick. Message delays and event phases are finer than a tick so that events interleave. */
+    public static final int TICK = 10;
+
+    /** A run that generates this many events without ending is itself a failure (a livelock or a bug). */
+    private static final long MAX_EVENTS = 5_000_000;
+
+    private final SimConfig config;
+    private final Schedule schedule;
+    private final Tracer tracer;
+    private final InvariantChecker checker = new InvariantChecker();
+    private final EventQueue queue = new EventQueue();
+    private final List<SimNode> nodes = new ArrayList<>();
+    private final SimNetwork network;
+    private final FaultInjector faults;
+    private final ClientWorkload client;
+    private final ReadChecker reads;
+    private final SplittableRandom random;
+    private final long nodeSeedBase;
+    private final Random crashRandom;
+    private long now;
+    private boolean healed;
+
+    public Simulation(SimConfig config, Schedule schedule, boolean trace) {
+        if (config.nodes() != schedule.nodes()) {
+            throw new IllegalArgumentException("config has " + config.nodes() + " nodes, schedule " + schedule.nodes());
+        }
+        this.config = schedule.flowControl() == null ? config : config.withRaftOptions(config.raftOptions()
+                .withMaxAppendBytes(schedule.flowControl().maxAppendBytes())
+                .withInflight(schedule.flowControl().maxInflightMessages(), config.raftOptions().maxInflightBytes()));
+        this.schedule = schedule;
+        this.tracer = trace ? Tracer.enabled() : Tracer.disabled();
+        // Independent streams per concern, all from the seed: the fault schedule is generated from the seed
+        // separately, so dropping a fault while shrinking does not change how the generator drew the others.
+        SplittableRandom root = new SplittableRandom(schedule.seed());
+        this.random = root.split();
+        this.network = new SimNetwork(ids(config.nodes()), schedule.initialNetwork(), root.split());
+        this.client = new ClientWorkload(this, nodes, config, root.split());
+        this.reads = new ReadChecker(this);
+        this.nodeSeedBase = root.nextLong();
+        this.crashRandom = new Random(root.nextLong());
+        Configuration bootstrap = Configuration.ofVoterIds(ids(config.nodes()).toArray(new String[0]));
+        for (int i = 0; i < config.nodes(); i++) {
+            nodes.add(new SimNode(this, "n" + (i + 1), i, bootstrap));
+        }
+        this.faults = new FaultInjector(this, Collections.unmodifiableList(nodes), network);
+    }
+
+    static List<String> ids(int n) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 1; i <= n; i++) {
+            ids.add("n" + i);
+        }
+        return ids;
+    }
+
+    /** Runs to the end: liveness established after the heal, the hard stop, or the first violation. */
+    public SimResult run() {
+        InvariantViolation violation = null;
+        try {
+            runLoop();
+        } catch (InvariantViolation v) {
+            violation = v;
+        } catch (RuntimeException | StackOverflowError e) {
+            // RaftNode (or the state machine) threw: that is a bug too, reported with where it happened.
+            violation = new InvariantViolation(Invariant.CORE_CONTRACT, now, "exception: " + e, e);
+        }
+        if (violation != null && tracer.on()) {
+            tracer.system(now, "checker", "VIOLATION " + violation.getMessage());
+        }
+        SimStats stats = new SimStats(checker.elections(), checker.maxCommitted(), faults.injected(),
+                network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK);
+        return new SimResult(schedule, violation, stats, tracer.text());
+    }
+
+    private void runLoop() {
+        for (SimNode n : nodes) {
+            n.start();
+            // Each node ticks at its own phase within the tick: clocks are not in lockstep.
+            queue.schedule(1 + random.nextInt(TICK), new SimEvent.Tick(n.index));
+        }
+        for (ScheduledFault f : schedule.faults()) {
+            if (f.tick() < schedule.faultTicks()) {
+                queue.schedule(f.tick() * TICK + TICK / 2, new SimEvent.Inject(f));
+            }
+        }
+        long first = client.firstProposalTime();
+        if (first >= 0) {
+            queue.schedule(first, new SimEvent.Propose());
+        }
+        queue.schedule(schedule.faultTicks() * TICK, new SimEvent.Heal());
+        long stopAt = schedule.maxTicks() == Long.MAX_VALUE ? Long.MAX_VALUE : schedule.maxTicks() * TICK;
+        long events = 0;
+        while (!queue.isEmpty() && !client.done()) {
+            EventQueue.Scheduled next = queue.poll();
+            if (next.time() > stopAt) {
+                break;
+            }
+            if (++events > MAX_EVENTS) {
+                throw violation(Invariant.CORE_CONTRACT, "run did not end after " + MAX_EVENTS + " events");
+            }
+            now = next.time();
+            checker.at(now);
+            dispatch(next.event());
+            if (healed) {
+                long propose = client.afterStep();
+                if (propose >= 0) {
+                    queue.schedule(now + propose, new SimEvent.Propose());
+                }
+            }
+        }
+    }
+
+    private void dispatch(SimEvent event) {
+        if (event instanceof SimEvent.Tick t) {
+            SimNode n = nodes.get(t.node());
+            if (n.isUp()) {
+                n.tick();
+            }
+            queue.schedule(now + TICK, event);
+        } else if (event instanceof SimEvent.Deliver d) {
+            deliver(d);
+        } else if (event instanceof SimEvent.Inject i) {
+            if (!healed) { // a triggered fault may come due after the heal: faults are over by then
+                faults.inject(i.fault());
+            }
+        } else if (event instanceof SimEvent.Propose) {
+            long next = client.onPropose();
+            if (next >= 0 && (healed || now + next < schedule.faultTicks() * TICK)) {
+                queue.schedule(now + next, event);
+            }
+        } else if (event instanceof SimEvent.Heal) {
+            heal();
+        } else {
+            throw new IllegalStateException("unknown event " + event);
+        }
+    }
+
+    private void heal() {
+        healed = true;
+        faults.disarm();
+        network.heal();
+        network.setQuality(NetworkQuality.HEALTHY);
+        if (tracer.on()) {
+            tracer.system(now, "fault", "end of faults: heal network, restart crashed nodes; liveness checks start");
+        }
+        for (SimNode n : nodes) {
+            if (n.isUp()) {
+                n.strikeArmedCrash();
+            }
+            if (!n.isUp()) {
+                n.start();
+            }
+        }
+        client.onHeal();
+    }
+
+    private void deliver(SimEvent.Deliver d) {
+        RaftMessage m = d.message();
+        SimNode to = nodes.get(network.indexOf(m.to()));
+        String reason = !to.isUp() ? "receiver down"
+                : network.isBlocked(network.indexOf(m.from()), to.index) ? "partitioned in flight" : null;
+        if (reason != null) {
+            network.countDropped();
+            if (tracer.on()) {
+                tracer.system(now, "net", "drop " + MessageFormat.route(m) + " " + MessageFormat.message(m) + " (" + reason + ")");
+            }
+            return;
+        }
+        network.countDelivered();
+        to.receive(m);
+    }
+
+    // ------------------------------------------------------------------------------- services for SimNode
+
+    /** Called by a node's driver for each message it sends. */
+    void send(SimNode from, RaftMessage m) {
+        int toIndex;
+        try {
+            toIndex = network.indexOf(m.to());
+        } catch (IllegalArgumentException e) {
+            throw violation(Invariant.CORE_CONTRACT, from.id + " sent to unknown node " + m.to());
+        }
+        if (toIndex == from.index) {
+            throw violation(Invariant.CORE_CONTRACT, from.id + " sent a message to itself: " + MessageFormat.message(m));
+        }
+        String reason = network.dropReason(m);
+        if (tracer.on()) {
+            tracer.node(now, from.id, from.role(), from.raft().currentTerm(), "send " + MessageFormat.route(m) + " "
+                    + MessageFormat.message(m) + (reason == null ? "" : " DROPPED (" + reason + ")"));
+        }
+        if (reason != null) {
+            network.countDropped();
+            return;
+        }
+        queue.schedule(now + network.delay(), new SimEvent.Deliver(m, false));
+        if (network.duplicate()) {
+            long at = now + network.delay();
+            if (tracer.on()) {
+                tracer.system(now, "net", "duplicate " + MessageFormat.route(m) + " arrives again at " + Tracer.formatTime(at));
+            }
+            queue.schedule(at, new SimEvent.Deliver(m, true));
+        }
+    }
+
+    /** Schedules a triggered fault (see {@link Fault.AfterNextElection}); it fires as a fault of its own. */
+    void scheduleFault(long delay, Fault fault) {
+        queue.schedule(now + delay, new SimEvent.Inject(new ScheduledFault(-1, (now + delay) / TICK, fault)));
+    }
+
+    /** Called by a node's driver when, as leader, it advances its commit index. */
+    void onLeaderCommit(SimNode leader) {
+        faults.onLeaderCommit(leader);
+    }
+
+    /** Called by a node's driver when it becomes leader. */
+    void onNewLeader(SimNode leader) {
+        faults.onNewLeader(leader);
+    }
+
+    /** The live leader with the highest term (ties broken by node order), or null. */
+    SimNode leader() {
+        SimNode best = null;
+        for (SimNode n : nodes) {
+            if (n.isUp() && n.role() == Role.LEADER && (best == null || n.raft().currentTerm() > best.raft().currentTerm())) {
+                best = n;
+            }
+        }
+        return best;
+    }
+
+    /** Live leaders by term, for Leader Completeness checks on leaders in office. */
+    TreeMap<Long, InvariantChecker.LeaderLog> leaders() {
+        TreeMap<Long, InvariantChecker.LeaderLog> out = new TreeMap<>();
+        for (SimNode n : nodes) {
+            if (n.isUp() && n.role() == Role.LEADER) {
+                out.put(n.raft().currentTerm(), new InvariantChecker.LeaderLog(n.id, n));
+            }
+        }
+        return out;
+    }
+
+    long nodeSeed(int index, int incarnation) {
+        return nodeSeedBase ^ (0x9E3779B97F4A7C15L * (index + 1)) ^ (0xC2B2AE3D27D4EB4FL * (incarnation + 1));
+    }
+
+    Random crashRandom() {
+        return crashRandom;
+    }
+
+    InvariantViolation violation(Invariant invariant, String message) {
+        return new InvariantViolation(invariant, now, message);
+    }
+
+    long now() {
+        return now;
+    }
+
+    Tracer tracer() {
+        return tracer;
+    }
+
+    ReadChecker reads() {
+        return reads;
+    }
+
+    InvariantChecker checker() {
+        return checker;
+    }
+
+    SimConfig config() {
+        return config;
+    }
+}

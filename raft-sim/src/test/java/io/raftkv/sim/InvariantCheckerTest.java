@@ -1,0 +1,165 @@
+package io.raftkv.sim;
+
+import io.raftkv.core.message.LogEntry;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The checker on hand-made histories: each property is caught, and legal histories pass. */
+class InvariantCheckerTest {
+
+    /** A log given as the terms of entries 1..n; entry i carries "c{i}@{term}". */
+    private static final class TermLog implements LogView {
+        private final List<LogEntry> entries = new ArrayList<>();
+
+        TermLog(long... terms) {
+            for (long t : terms) {
+                entries.add(InvariantCheckerTest.entry(entries.size() + 1, t));
+            }
+        }
+
+        @Override
+        public long firstIndex() {
+            return 1;
+        }
+
+        @Override
+        public long lastIndex() {
+            return entries.size();
+        }
+
+        @Override
+        public long term(long index) {
+            return index == 0 ? 0 : entries.get((int) index - 1).term();
+        }
+
+        @Override
+        public LogEntry entry(long index) {
+            return entries.get((int) index - 1);
+        }
+    }
+
+    private static LogEntry entry(long index, long term) {
+        return LogEntry.command(index, term, ("c" + index + "@" + term).getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private static final Map<Long, InvariantChecker.LeaderLog> NO_LEADERS = Map.of();
+
+    private final InvariantChecker checker = new InvariantChecker();
+
+    @Test
+    void twoLeadersInOneTermBreakElectionSafety() {
+        checker.onLeader("n1", 3, new TermLog());
+        assertDoesNotThrow(() -> checker.onLeader("n1", 3, new TermLog()), "the same leader observed again is fine");
+        checker.onLeader("n2", 4, new TermLog());
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onLeader("n3", 3, new TermLog()));
+        assertEquals(Invariant.ELECTION_SAFETY, v.invariant());
+        assertTrue(v.getMessage().contains("n1 and n3"), v.getMessage());
+    }
+
+    @Test
+    void differentEntriesWithTheSameIndexAndTermBreakLogMatching() {
+        checker.onAppended("n1", entry(1, 1), 0);
+        LogEntry forged = LogEntry.command(1, 1, "other".getBytes(StandardCharsets.US_ASCII));
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onAppended("n2", forged, 0));
+        assertEquals(Invariant.LOG_MATCHING, v.invariant());
+    }
+
+    @Test
+    void theSameEntryAfterADifferentPrefixBreaksLogMatching() {
+        checker.onAppended("n1", entry(1, 1), 0);
+        checker.onAppended("n1", entry(2, 2), 1);
+        checker.onAppended("n2", entry(1, 2), 0);
+        // n2 now appends 2@2 after an entry of term 2: the prefixes differ, so Log Matching is broken.
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onAppended("n2", entry(2, 2), 2));
+        assertEquals(Invariant.LOG_MATCHING, v.invariant());
+        assertTrue(v.getMessage().contains("after an entry of term 2"), v.getMessage());
+    }
+
+    @Test
+    void appendingTheSameEntryAgainIsFine() {
+        checker.onAppended("n1", entry(1, 1), 0);
+        checker.onAppended("n2", entry(1, 1), 0);
+        checker.onAppended("n2", entry(1, 1), 0); // rewritten after a truncation
+        assertDoesNotThrow(() -> checker.onAppended("n3", entry(1, 1), 0));
+    }
+
+    @Test
+    void aLeaderOfALaterTermMustHoldCommittedEntries() {
+        TermLog full = new TermLog(1, 1, 2);
+        checker.onCommitted("n1", 2, 0, 3, full, NO_LEADERS);
+        assertDoesNotThrow(() -> checker.onLeader("n2", 3, new TermLog(1, 1, 2, 3)));
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onLeader("n3", 4, new TermLog(1, 1, 3)));
+        assertEquals(Invariant.LEADER_COMPLETENESS, v.invariant());
+        assertTrue(v.getMessage().contains("3@2"), v.getMessage());
+    }
+
+    @Test
+    void aStaleLeaderOfTheSameTermIsNotRequiredToHoldLaterCommits() {
+        // Committed in term 5; a leader of term 5 (or earlier, elected late) is not a "later term" (§5.4).
+        checker.onCommitted("n1", 5, 0, 2, new TermLog(1, 5), NO_LEADERS);
+        assertDoesNotThrow(() -> checker.onLeader("n2", 5, new TermLog(1)));
+        assertDoesNotThrow(() -> checker.onLeader("n3", 4, new TermLog()));
+    }
+
+    @Test
+    void aCommitRecordedLaterIsCheckedAgainstLeadersInOffice() {
+        checker.onLeader("n3", 7, new TermLog(1));
+        TreeMap<Long, InvariantChecker.LeaderLog> leaders = new TreeMap<>();
+        leaders.put(7L, new InvariantChecker.LeaderLog("n3", new TermLog(1)));
+        InvariantViolation v = assertThrows(InvariantViolation.class,
+                () -> checker.onCommitted("n1", 6, 0, 2, new TermLog(1, 4), leaders));
+        assertEquals(Invariant.LEADER_COMPLETENESS, v.invariant());
+    }
+
+    @Test
+    void twoNodesCommittingDifferentEntriesAtOneIndexIsCaught() {
+        checker.onCommitted("n1", 2, 0, 2, new TermLog(1, 2), NO_LEADERS);
+        InvariantViolation v = assertThrows(InvariantViolation.class,
+                () -> checker.onCommitted("n2", 3, 0, 2, new TermLog(1, 3), NO_LEADERS));
+        assertEquals(Invariant.LEADER_COMPLETENESS, v.invariant());
+    }
+
+    @Test
+    void commitTermIsTheEarliestAnyNodeMarkedIt() {
+        checker.onCommitted("n1", 4, 0, 1, new TermLog(1), NO_LEADERS);
+        checker.onCommitted("n2", 2, 0, 1, new TermLog(1), NO_LEADERS); // n2 knew earlier, in term 2
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onLeader("n3", 3, new TermLog()));
+        assertTrue(v.getMessage().contains("in term 2"), v.getMessage());
+    }
+
+    @Test
+    void applyingDifferentEntriesAtOneIndexBreaksStateMachineSafety() {
+        checker.onApplied("n1", entry(1, 1), new byte[0]);
+        assertDoesNotThrow(() -> checker.onApplied("n2", entry(1, 1), new byte[0]));
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onApplied("n3", entry(1, 2), new byte[0]));
+        assertEquals(Invariant.STATE_MACHINE_SAFETY, v.invariant());
+    }
+
+    @Test
+    void differentResultsForOneEntryRevealANondeterministicStateMachine() {
+        checker.onApplied("n1", entry(1, 1), new byte[]{1});
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onApplied("n2", entry(1, 1), new byte[]{2}));
+        assertEquals(Invariant.STATE_MACHINE_SAFETY, v.invariant());
+        assertTrue(v.getMessage().contains("nondeterministic"), v.getMessage());
+    }
+
+    @Test
+    void violationsCarryTheTime() {
+        checker.at(1234);
+        checker.onLeader("n1", 1, new TermLog());
+        InvariantViolation v = assertThrows(InvariantViolation.class, () -> checker.onLeader("n2", 1, new TermLog()));
+        assertEquals(1234, v.time());
+        assertEquals(123, v.tick());
+        assertTrue(v.getMessage().startsWith("ELECTION_SAFETY at 123.4"), v.getMessage());
+    }
+}
