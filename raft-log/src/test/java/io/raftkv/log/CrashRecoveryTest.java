@@ -191,7 +191,7 @@ class CrashRecoveryTest {
             cmd.add(Long.toString(term));
             cmd.add(Long.toString(segmentBytes));
             cmd.add(Long.toString(maxMillis));
-            Path err = Files.createTempFile("crash-child", ".err");
+            Path err = Files.createTempFile(Files.createDirectories(dir.getParent()), "crash-child", ".err");
             Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
             return new Child(p, err);
         }
