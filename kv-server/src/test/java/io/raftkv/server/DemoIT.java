@@ -62,6 +62,23 @@ class DemoIT {
         }
     }
 
+    @Test
+    @Timeout(120)
+    void simulateRunsTheBundledSimulator() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", ProcessCluster.jar().toString(), "simulate", "--nodes", "3", "--seeds", "3"));
+        Path out = dir.resolve("simulate.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "simulate finished");
+            String text = java.nio.file.Files.readString(out);
+            assertEquals(0, p.exitValue(), text);
+            assertTrue(text.contains("violations=0"), text);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
     /** The first of {@code n} consecutive free ports (demo ports are consecutive). */
     private static int freeRun(int n) {
         for (int attempt = 0; attempt < 50; attempt++) {

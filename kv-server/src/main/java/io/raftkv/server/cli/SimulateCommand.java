@@ -12,8 +12,9 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code raftkv simulate ...}: hands every argument to the deterministic simulator's
- * {@code io.raftkv.sim.Simulate.main(String[])} (module raft-sim). Looked up by reflection so that kv-server
- * builds without that module; when it is absent the command says so and exits 2.
+ * {@code io.raftkv.sim.Simulate.main(String[])} (module raft-sim, a runtime dependency bundled in the jar). Looked
+ * up by reflection so that kv-server's code does not depend on the simulator; when it is absent (a custom build) the
+ * command says so and exits 2.
  */
 @Command(name = "simulate", mixinStandardHelpOptions = true,
         description = {"Run the deterministic Raft simulator (module raft-sim).",

@@ -123,12 +123,15 @@ public final class KvHttpServer implements AutoCloseable {
 
         @Override
         protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-            // Answer and close: the rest of the oversized body would otherwise have to be read and discarded.
             long start = System.nanoTime();
             Reply r = Reply.error(413, "request body larger than " + maxBody + " bytes");
-            KvHttpHandler.write(ctx, r, false);
+            // As Netty's own aggregator does: on a keep-alive connection answer and keep reading, so the rest of
+            // the body is read and discarded (the aggregator skips it); closing while the client still sends
+            // would reset the connection and could destroy the 413 before the client reads it. Otherwise close.
+            boolean keepAlive = !(oversized instanceof io.netty.handler.codec.http.FullHttpMessage)
+                    && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
+            KvHttpHandler.write(ctx, r, keepAlive);
             metrics.record("oversized", "OTHER", r.status(), start);
-            HttpUtil.setKeepAlive(oversized, false);
         }
     }
 }
