@@ -50,8 +50,8 @@ final class ByteReader {
     int readLength(String what) {
         int start = pos;
         long len = readVarLong(what + " length");
-        if (len > remaining()) {
-            throw new KvCodecException(what + " length " + len + " at offset " + start + " exceeds the "
+        if (len < 0 || len > remaining()) { // len < 0: at or above 2^63 as an unsigned number
+            throw new KvCodecException(what + " length " + Long.toUnsignedString(len) + " at offset " + start + " exceeds the "
                     + remaining() + " bytes that remain");
         }
         return (int) len;
@@ -61,8 +61,8 @@ final class ByteReader {
     int readCount(String what, int minItemBytes) {
         int start = pos;
         long count = readVarLong(what);
-        if (count > remaining() / minItemBytes) {
-            throw new KvCodecException(what + " " + count + " at offset " + start + " cannot fit in the "
+        if (count < 0 || count > remaining() / minItemBytes) {
+            throw new KvCodecException(what + " " + Long.toUnsignedString(count) + " at offset " + start + " cannot fit in the "
                     + remaining() + " bytes that remain");
         }
         return (int) count;

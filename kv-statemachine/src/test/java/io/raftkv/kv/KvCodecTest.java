@@ -177,6 +177,11 @@ class KvCodecTest {
         elevenBytes[1] = 0x02;
         Arrays.fill(elevenBytes, 2, 13, (byte) 0x80);
         assertMessage("overflows 64 bits", elevenBytes);
+        // 2^63 fits the 64 bits but is no length: it must not wrap around to a negative or zero length.
+        assertMessage("9223372036854775808", new byte[]{1, 0x02, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80,
+                (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01});
+        assertMessage("9223372036854775808", new byte[]{1, 0x04, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80,
+                (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x01});
     }
 
     @Test

@@ -1,0 +1,157 @@
+package io.raftkv.server;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Everything one KV server needs to start. Every knob, with its default, is in kv-server/README.md.
+ *
+ * <p><b>HTTP addresses of the peers.</b> A follower forwards writes to the leader's HTTP port, so it must know
+ * every member's HTTP address. They come from {@code httpPeers} when given; otherwise a peer's HTTP address is
+ * derived from its Raft address: same host, port shifted by this server's own offset
+ * ({@code httpPort - raftPort}). With the demo layout (Raft 7001–7003, HTTP 8001–8003) the offset is 1000 on every
+ * node, so {@code --http-peers} is only needed when nodes use different offsets.
+ *
+ * @param id             this server's id (must be a key of {@code peers})
+ * @param clusterId      sent in the transport handshake; connections from another cluster are refused
+ * @param dataDir        directory of the log and hard state (created if missing)
+ * @param raftAddress    host:port the Raft transport listens on
+ * @param httpAddress    host:port the HTTP API listens on
+ * @param peers          id to Raft host:port of every voter of the initial configuration, this server included
+ * @param httpPeers      id to HTTP host:port overrides (may be empty)
+ * @param tickInterval   wall-clock length of one Raft tick
+ * @param electionTicks  election timeout in ticks (randomised in [n, 2n))
+ * @param requestTimeout how long the HTTP layer waits for a write or read before answering 504 / 503
+ * @param maxBodyBytes   largest HTTP request body; larger ones get 413
+ * @param snapshotThreshold       take a snapshot after this many applied entries (0 = never), see
+ *                                {@link io.raftkv.core.server.RaftServerOptions}
+ * @param snapshotTrailingEntries log entries kept behind a snapshot for followers that are slightly behind
+ */
+public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                           Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                           int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                           long snapshotTrailingEntries) {
+
+    public static final String DEFAULT_CLUSTER_ID = "raftkv";
+    public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
+    public static final int DEFAULT_ELECTION_TICKS = 10;
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
+    /** A 1 MiB value plus JSON/escaping overhead for a batch of them. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
+    public static final long DEFAULT_SNAPSHOT_THRESHOLD = 16_384;
+    public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
+
+    public ServerConfig {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(clusterId, "clusterId");
+        Objects.requireNonNull(dataDir, "dataDir");
+        parseHostPort(raftAddress, "--raft");
+        parseHostPort(httpAddress, "--http");
+        peers = Collections.unmodifiableMap(new LinkedHashMap<>(peers));
+        httpPeers = Collections.unmodifiableMap(new LinkedHashMap<>(httpPeers));
+        if (id.isBlank()) {
+            throw new IllegalArgumentException("--id must not be blank");
+        }
+        if (!peers.containsKey(id)) {
+            throw new IllegalArgumentException("--peers must include this server's id " + id + ", got " + peers.keySet());
+        }
+        peers.forEach((peer, addr) -> parseHostPort(addr, "--peers " + peer));
+        httpPeers.forEach((peer, addr) -> parseHostPort(addr, "--http-peers " + peer));
+        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0) {
+            throw new IllegalArgumentException("snapshot threshold and trailing entries must be >= 0");
+        }
+        if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
+            throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
+                    + " max body >= 1024 bytes are required");
+        }
+    }
+
+    /** A config with the defaults for every tunable. */
+    public static ServerConfig of(String id, Path dataDir, String raftAddress, String httpAddress,
+                                  Map<String, String> peers, Map<String, String> httpPeers) {
+        return new ServerConfig(id, DEFAULT_CLUSTER_ID, dataDir, raftAddress, httpAddress, peers, httpPeers,
+                DEFAULT_TICK, DEFAULT_ELECTION_TICKS, DEFAULT_REQUEST_TIMEOUT, DEFAULT_MAX_BODY_BYTES,
+                DEFAULT_SNAPSHOT_THRESHOLD, DEFAULT_SNAPSHOT_TRAILING);
+    }
+
+    /** A copy with other snapshot settings. */
+    public ServerConfig withSnapshots(long threshold, long trailingEntries) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries);
+    }
+
+    /** The HTTP host:port of member {@code memberId} (see the class comment), if it can be known. */
+    public Optional<String> httpAddressOf(String memberId) {
+        if (memberId.equals(id)) {
+            return Optional.of(httpAddress);
+        }
+        String explicit = httpPeers.get(memberId);
+        if (explicit != null) {
+            return Optional.of(explicit);
+        }
+        String raft = peers.get(memberId);
+        if (raft == null) {
+            return Optional.empty();
+        }
+        int offset = parseHostPort(httpAddress, "--http").getPort() - parseHostPort(raftAddress, "--raft").getPort();
+        InetSocketAddress peer = parseHostPort(raft, "--peers");
+        int port = peer.getPort() + offset;
+        if (port < 1 || port > 65535) {
+            return Optional.empty();
+        }
+        return Optional.of(peer.getHostString() + ":" + port);
+    }
+
+    /** Parses {@code host:port} (IPv6 as {@code [::1]:port}) without resolving the host. */
+    public static InetSocketAddress parseHostPort(String s, String what) {
+        if (s == null || s.isBlank()) {
+            throw new IllegalArgumentException(what + ": missing host:port");
+        }
+        int colon = s.lastIndexOf(':');
+        if (colon <= 0 || colon == s.length() - 1) {
+            throw new IllegalArgumentException(what + ": expected host:port, got '" + s + "'");
+        }
+        String host = s.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + ": bad port in '" + s + "'");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException(what + ": port out of range in '" + s + "'");
+        }
+        return InetSocketAddress.createUnresolved(host, port);
+    }
+
+    /** Parses {@code n1=host:port,n2=host:port}; ids must be unique. */
+    public static Map<String, String> parsePeers(String spec, String what) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (spec == null || spec.isBlank()) {
+            return out;
+        }
+        for (String part : spec.split(",")) {
+            String p = part.trim();
+            int eq = p.indexOf('=');
+            if (eq <= 0 || eq == p.length() - 1) {
+                throw new IllegalArgumentException(what + ": expected id=host:port, got '" + p + "'");
+            }
+            String peerId = p.substring(0, eq).trim();
+            String addr = p.substring(eq + 1).trim();
+            parseHostPort(addr, what + " " + peerId);
+            if (out.put(peerId, addr) != null) {
+                throw new IllegalArgumentException(what + ": duplicate id " + peerId);
+            }
+        }
+        return out;
+    }
+}

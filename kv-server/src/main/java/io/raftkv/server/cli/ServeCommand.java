@@ -1,0 +1,131 @@
+package io.raftkv.server.cli;
+
+import io.raftkv.server.KvNode;
+import io.raftkv.server.Main;
+import io.raftkv.server.ServerConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * {@code raftkv serve}: runs one server until SIGTERM/SIGINT (or until the parent process given by
+ * {@code --parent-pid} exits). All servers of a cluster get the same {@code --peers}; restarting with the same
+ * {@code --data} resumes from disk.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run one server of a static cluster.",
+                "Example: raftkv serve --id n1 --data data/n1 --raft 127.0.0.1:7001 --http 127.0.0.1:8001 "
+                        + "--peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003"})
+public final class ServeCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
+
+    @Option(names = "--id", required = true, description = "This server's id (one of the --peers ids).")
+    String id;
+
+    @Option(names = "--data", required = true, description = "Data directory (log and hard state); created if missing.")
+    Path data;
+
+    @Option(names = "--raft", required = true, paramLabel = "HOST:PORT", description = "Raft transport listen address.")
+    String raft;
+
+    @Option(names = "--http", required = true, paramLabel = "HOST:PORT", description = "HTTP API listen address.")
+    String http;
+
+    @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...",
+            description = "Every voter's Raft address, this server included (same on all servers).")
+    String peers;
+
+    @Option(names = "--http-peers", paramLabel = "ID=HOST:PORT,...",
+            description = "HTTP addresses of the peers, for forwarding to the leader. Default: the peer's Raft "
+                    + "host with its port shifted by this server's (http port - raft port).")
+    String httpPeers;
+
+    @Option(names = "--cluster-id", defaultValue = ServerConfig.DEFAULT_CLUSTER_ID,
+            description = "Cluster id checked in the transport handshake (default: ${DEFAULT-VALUE}).")
+    String clusterId;
+
+    @Option(names = "--tick-ms", defaultValue = "50", description = "Raft tick in ms (default: ${DEFAULT-VALUE}).")
+    int tickMs;
+
+    @Option(names = "--election-ticks", defaultValue = "10",
+            description = "Election timeout in ticks, randomised in [n, 2n) (default: ${DEFAULT-VALUE}).")
+    int electionTicks;
+
+    @Option(names = "--request-timeout-ms", defaultValue = "5000",
+            description = "Time a request may wait for commit/read before 504/503 (default: ${DEFAULT-VALUE}).")
+    long requestTimeoutMs;
+
+    @Option(names = "--max-body-bytes", defaultValue = "8388608",
+            description = "Largest HTTP request body; larger gets 413 (default: ${DEFAULT-VALUE}).")
+    int maxBodyBytes;
+
+    @Option(names = "--snapshot-threshold", defaultValue = "16384",
+            description = "Snapshot after this many applied entries; 0 = never (default: ${DEFAULT-VALUE}).")
+    long snapshotThreshold;
+
+    @Option(names = "--snapshot-trailing", defaultValue = "1024",
+            description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
+    long snapshotTrailing;
+
+    @Option(names = "--parent-pid", hidden = true,
+            description = "Exit (gracefully) when this process exits; used by 'raftkv demo'.")
+    Long parentPid;
+
+    @Override
+    public Integer call() {
+        ServerConfig config;
+        try {
+            Map<String, String> peerMap = ServerConfig.parsePeers(peers, "--peers");
+            Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
+            config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
+                    electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
+                    snapshotTrailing);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage(), e);
+        }
+        KvNode node;
+        try {
+            node = KvNode.start(config);
+        } catch (IOException e) {
+            throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            LOG.info("{}: shutting down", id);
+            node.close();
+            stopped.countDown();
+        }, "raftkv-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        if (parentPid != null) {
+            watchParent(parentPid);
+        }
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** The demo's children must not outlive it, even after a kill -9 of the parent: exit when it does. */
+    private void watchParent(long pid) {
+        Optional<ProcessHandle> parent = ProcessHandle.of(pid);
+        if (parent.isEmpty() || !parent.get().isAlive()) {
+            LOG.error("{}: parent process {} is gone; exiting", id, pid);
+            System.exit(0);
+        }
+        parent.get().onExit().thenRun(() -> {
+            LOG.info("{}: parent process {} exited; shutting down", id, pid);
+            System.exit(0); // runs the shutdown hook: graceful close
+        });
+    }
+}

@@ -1,0 +1,137 @@
+package io.raftkv.server.http;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.timeout.IdleStateHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP/1.1 server of the KV API on Netty: {@code HttpServerCodec → HttpObjectAggregator (max body → 413) →
+ * KvHttpHandler}. Idle connections are closed after a minute so a client cannot pin sockets forever.
+ */
+public final class KvHttpServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KvHttpServer.class);
+    /** A request line holds the key percent-encoded: room for a 4 KiB key at 3 bytes per byte, plus slack. */
+    static final int MAX_INITIAL_LINE = 16 * 1024;
+    static final int MAX_HEADER_BYTES = 16 * 1024;
+
+    private final String nodeId;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private volatile Channel channel;
+
+    private KvHttpServer(String nodeId, int ioThreads) {
+        this.nodeId = nodeId;
+        this.boss = new MultiThreadIoEventLoopGroup(1,
+                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-accept-" + nodeId, true),
+                NioIoHandler.newFactory());
+        this.workers = new MultiThreadIoEventLoopGroup(ioThreads,
+                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-" + nodeId, true), NioIoHandler.newFactory());
+    }
+
+    /** Creates the event loops; {@link #bind} starts serving. */
+    public static KvHttpServer create(String nodeId, int ioThreads) {
+        return new KvHttpServer(nodeId, ioThreads);
+    }
+
+    /**
+     * The HTTP event loops as an executor. {@link KvApi} finishes requests on it: RaftServer completes futures on
+     * its raft and apply threads, which must not spend their time encoding JSON.
+     */
+    public Executor executor() {
+        return workers;
+    }
+
+    /** The same event loops, for {@link LeaderForwarder}'s client connections. */
+    public EventLoopGroup eventLoops() {
+        return workers;
+    }
+
+    /** Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}. */
+    public void bind(InetSocketAddress bind, KvApi api, MeterRegistry registry, int maxBodyBytes)
+            throws IOException, InterruptedException {
+        Routes routes = new Routes(api);
+        HttpMetrics metrics = new HttpMetrics(registry);
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline()
+                                .addLast(new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS) {
+                                    @Override
+                                    protected void channelIdle(ChannelHandlerContext ctx,
+                                                               io.netty.handler.timeout.IdleStateEvent evt) {
+                                        ctx.close();
+                                    }
+                                })
+                                .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 64 * 1024))
+                                .addLast(new JsonErrorAggregator(maxBodyBytes, metrics))
+                                .addLast(new KvHttpHandler(routes, metrics));
+                    }
+                });
+        channel = b.bind(new InetSocketAddress(bind.getHostString(), bind.getPort())).sync().channel();
+        LOG.info("{}: HTTP API listening on {}", nodeId, channel.localAddress());
+    }
+
+    public InetSocketAddress localAddress() {
+        return (InetSocketAddress) channel.localAddress();
+    }
+
+    @Override
+    public void close() {
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /** HttpObjectAggregator whose 413 carries the same JSON error body as every other error. */
+    private static final class JsonErrorAggregator extends HttpObjectAggregator {
+        private final int maxBody;
+        private final HttpMetrics metrics;
+
+        JsonErrorAggregator(int maxBody, HttpMetrics metrics) {
+            super(maxBody);
+            this.maxBody = maxBody;
+            this.metrics = metrics;
+        }
+
+        @Override
+        protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
+            long start = System.nanoTime();
+            Reply r = Reply.error(413, "request body larger than " + maxBody + " bytes");
+            // As Netty's own aggregator does: on a keep-alive connection answer and keep reading, so the rest of
+            // the body is read and discarded (the aggregator skips it); closing while the client still sends
+            // would reset the connection and could destroy the 413 before the client reads it. Otherwise close.
+            boolean keepAlive = !(oversized instanceof io.netty.handler.codec.http.FullHttpMessage)
+                    && (HttpUtil.is100ContinueExpected(oversized) || HttpUtil.isKeepAlive(oversized));
+            KvHttpHandler.write(ctx, r, keepAlive);
+            metrics.record("oversized", "OTHER", r.status(), start);
+        }
+    }
+}

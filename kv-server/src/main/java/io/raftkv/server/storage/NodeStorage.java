@@ -1,0 +1,101 @@
+package io.raftkv.server.storage;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.raftkv.core.storage.LogStore;
+import io.raftkv.core.storage.SnapshotStore;
+import io.raftkv.core.storage.StableStore;
+import io.raftkv.log.ChronicleLogOptions;
+import io.raftkv.log.ChronicleLogStore;
+import io.raftkv.log.FileSnapshotStore;
+import io.raftkv.log.FileStableStore;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * The three stores of one server, opened from its data directory. This is the single place that chooses the
+ * store implementations, so moving to other stores is a change to {@link #open} only:
+ *
+ * <pre>
+ * DIR/
+ *   LOCK        exclusive lock: one raftkv process per data directory
+ *   log/        Raft log (raft-log's Chronicle Queue {@link ChronicleLogStore})
+ *   hardstate   currentTerm + votedFor ({@link FileStableStore})
+ *   snapshots/  snapshot files ({@link FileSnapshotStore}, newest {@value #KEEP_SNAPSHOTS} kept)
+ * </pre>
+ *
+ * <p>The KV state machine lives in memory: at start it is restored from the newest snapshot (if any) and the
+ * log after it is replayed as the leader's commit index becomes known.
+ */
+public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapshots, AutoCloseable dirLock) {
+    /** Snapshots kept on disk: the newest, plus one to fall back on if it turns out corrupt. */
+    public static final int KEEP_SNAPSHOTS = 2;
+
+    /**
+     * Opens (creating if needed) the stores under {@code dir}.
+     *
+     * @throws IOException with a one-line reason if the directory cannot be created or written, is locked by
+     *                     another process, or holds a corrupt log or hard state
+     */
+    public static NodeStorage open(Path dir, MeterRegistry registry, String nodeId) throws IOException {
+        Files.createDirectories(dir);
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new IOException("data directory " + dir + " is not a writable directory");
+        }
+        AutoCloseable lock = lockDirectory(dir);
+        try {
+            LogStore log = ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry)
+                    .tags(Tags.of("node", nodeId)).build());
+            try {
+                StableStore stable = new FileStableStore(dir);
+                SnapshotStore snapshots = new FileSnapshotStore(dir.resolve("snapshots"), KEEP_SNAPSHOTS);
+                return new NodeStorage(log, stable, snapshots, lock);
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(log);
+                throw e;
+            }
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(lock);
+            throw e;
+        }
+    }
+
+    /** Two servers on one directory would interleave their logs and votes: refuse the second one at once. */
+    private static AutoCloseable lockDirectory(Path dir) throws IOException {
+        FileChannel ch = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock;
+        try {
+            lock = ch.tryLock();
+        } catch (OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            ch.close();
+            throw new IOException("data directory " + dir + " is in use by another raftkv process");
+        }
+        FileLock held = lock;
+        return () -> {
+            held.release();
+            ch.close();
+        };
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // already failing; the original error is the one to report
+        }
+    }
+
+    /** Releases the directory lock; RaftServer.close() closes the stores themselves. */
+    public void releaseLock() {
+        closeQuietly(dirLock);
+    }
+}

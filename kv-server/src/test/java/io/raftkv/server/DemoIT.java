@@ -1,0 +1,100 @@
+package io.raftkv.server;
+
+import io.raftkv.server.client.KvClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code raftkv demo} from the shaded jar: three working nodes; kill -9 of the demo takes its children with it. */
+class DemoIT {
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(180)
+    void demoServesAndItsChildrenDieWithIt() throws Exception {
+        int raftBase = freeRun(3);
+        int httpBase = freeRun(3);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(Arrays.stream(System.getProperty("chronicle.jvm.flags", "").trim().split("\\s+"))
+                .filter(s -> !s.isEmpty()).toList());
+        cmd.addAll(List.of("-Xmx128m", "-XX:+UseSerialGC", "-jar", ProcessCluster.jar().toString(), "demo",
+                "--data", dir.resolve("data").toString(), "--raft-base-port", Integer.toString(raftBase),
+                "--http-base-port", Integer.toString(httpBase)));
+        Process demo = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("demo.log").toFile()).start();
+        List<ProcessHandle> children = new ArrayList<>();
+        try {
+            String[] endpoints = {"127.0.0.1:" + httpBase, "127.0.0.1:" + (httpBase + 1), "127.0.0.1:" + (httpBase + 2)};
+            try (KvClient kv = new KvClient(List.of(endpoints), Duration.ofSeconds(10), 200)) {
+                kv.put("demo", "works"); // retries (with backoff) until the cluster is up
+                for (String e : endpoints) {
+                    try (KvClient one = KvClient.of(e)) {
+                        assertEquals(Optional.of("works"), one.get("demo", "linearizable"), e);
+                    }
+                }
+            }
+            children.addAll(demo.descendants().toList());
+            assertEquals(3, children.size(), "three serve children");
+
+            demo.destroyForcibly(); // kill -9: no shutdown hook runs in the parent
+            demo.waitFor(10, TimeUnit.SECONDS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline && children.stream().anyMatch(ProcessHandle::isAlive)) {
+                Thread.sleep(100);
+            }
+            assertTrue(children.stream().noneMatch(ProcessHandle::isAlive), "children exit when the demo dies");
+        } finally {
+            demo.destroyForcibly();
+            children.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    @Test
+    @Timeout(120)
+    void simulateRunsTheBundledSimulator() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-jar", ProcessCluster.jar().toString(), "simulate", "--nodes", "3", "--seeds", "3"));
+        Path out = dir.resolve("simulate.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        try {
+            assertTrue(p.waitFor(90, TimeUnit.SECONDS), "simulate finished");
+            String text = java.nio.file.Files.readString(out);
+            assertEquals(0, p.exitValue(), text);
+            assertTrue(text.contains("violations=0"), text);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+
+    /** The first of {@code n} consecutive free ports (demo ports are consecutive). */
+    private static int freeRun(int n) {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int base = Ports.free();
+            boolean ok = true;
+            for (int i = 1; i < n && ok; i++) {
+                try (java.net.ServerSocket s = new java.net.ServerSocket(base + i, 1, java.net.InetAddress.getLoopbackAddress())) {
+                    ok = s.getLocalPort() == base + i;
+                } catch (java.io.IOException e) {
+                    ok = false;
+                }
+            }
+            if (ok && base + n < 65536) {
+                return base;
+            }
+        }
+        throw new IllegalStateException("no run of " + n + " free ports");
+    }
+}

@@ -1,0 +1,48 @@
+package io.raftkv.server;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class ServerConfigTest {
+    private static final Map<String, String> PEERS = ServerConfig.parsePeers(
+            "n1=127.0.0.1:7001, n2=127.0.0.1:7002,n3=10.0.0.3:7003", "--peers");
+
+    @Test
+    void parsesPeersInOrder() {
+        assertEquals(3, PEERS.size());
+        assertEquals("10.0.0.3:7003", PEERS.get("n3"));
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.parsePeers("n1=a:1,n1=b:2", "--peers"));
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.parsePeers("n1=a", "--peers"));
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.parsePeers("=a:1", "--peers"));
+        assertThrows(IllegalArgumentException.class, () -> ServerConfig.parsePeers("n1=a:99999", "--peers"));
+    }
+
+    @Test
+    void derivesHttpAddressesFromTheOwnPortOffset() {
+        ServerConfig c = ServerConfig.of("n1", Path.of("d"), "127.0.0.1:7001", "127.0.0.1:8001", PEERS, Map.of());
+        assertEquals(Optional.of("127.0.0.1:8001"), c.httpAddressOf("n1"));
+        assertEquals(Optional.of("127.0.0.1:8002"), c.httpAddressOf("n2"));
+        assertEquals(Optional.of("10.0.0.3:8003"), c.httpAddressOf("n3"));
+        assertEquals(Optional.empty(), c.httpAddressOf("n4"));
+    }
+
+    @Test
+    void explicitHttpPeersWin() {
+        ServerConfig c = ServerConfig.of("n1", Path.of("d"), "127.0.0.1:7001", "127.0.0.1:8001", PEERS,
+                Map.of("n2", "127.0.0.1:9999"));
+        assertEquals(Optional.of("127.0.0.1:9999"), c.httpAddressOf("n2"));
+        assertEquals(Optional.of("10.0.0.3:8003"), c.httpAddressOf("n3"));
+    }
+
+    @Test
+    void rejectsAnIdOutsideThePeers() {
+        assertThrows(IllegalArgumentException.class,
+                () -> ServerConfig.of("n9", Path.of("d"), "127.0.0.1:7001", "127.0.0.1:8001", PEERS, Map.of()));
+    }
+}
