@@ -76,30 +76,7 @@ final class TestCluster {
 
     /** Processes every node's Ready (persist, queue messages, record applied entries). */
     void processReadies() {
-        for (Map.Entry<String, RaftNode> e : nodes.entrySet()) {
-            RaftNode n = e.getValue();
-            while (n.hasReady()) {
-                Ready rd = n.ready();
-                inFlight.addAll(rd.earlyMessages());
-                if (rd.hardState() != null) {
-                    stables.get(e.getKey()).save(rd.hardState());
-                }
-                InMemoryLogStore log = logs.get(e.getKey());
-                installSnapshot(e.getKey(), rd);
-                if (!rd.entries().isEmpty()) {
-                    long first = rd.entries().get(0).index();
-                    if (first <= log.lastIndex()) {
-                        log.truncateSuffix(first);
-                    }
-                    log.append(rd.entries());
-                    log.sync();
-                }
-                inFlight.addAll(rd.messages());
-                applied.get(e.getKey()).addAll(rd.committedEntries());
-                reads.get(e.getKey()).addAll(rd.readStates());
-                n.advance(rd);
-            }
-        }
+        processReadiesExcept(null);
     }
 
     /** Snapshots each node installed, in order. */
@@ -124,23 +101,20 @@ final class TestCluster {
         if (rd.hardState() != null) {
             stables.get(id).save(rd.hardState());
         }
-        InMemoryLogStore log = logs.get(id);
         installSnapshot(id, rd);
-        if (!rd.entries().isEmpty()) {
-            long first = rd.entries().get(0).index();
-            if (first <= log.lastIndex()) {
-                log.truncateSuffix(first);
-            }
-            log.append(rd.entries());
-            log.sync();
+        try {
+            logs.get(id).appendReplacing(rd.entries());
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // the in-memory store never throws
         }
+        logs.get(id).sync();
         applied.get(id).addAll(rd.committedEntries());
         reads.get(id).addAll(rd.readStates());
     }
 
     void processReadiesExcept(String skipped) {
         for (Map.Entry<String, RaftNode> e : nodes.entrySet()) {
-            if (e.getKey().equals(skipped)) {
+            if (e.getKey().equals(skipped)) { // null skips nobody
                 continue;
             }
             RaftNode n = e.getValue();

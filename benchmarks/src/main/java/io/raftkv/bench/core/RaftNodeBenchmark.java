@@ -60,7 +60,7 @@ public class RaftNodeBenchmark {
     private long applied;
 
     @Setup(Level.Trial)
-    public void setUp() {
+    public void setUp() throws java.io.IOException {
         String[] ids = new String[nodes];
         for (int i = 0; i < nodes; i++) {
             ids[i] = "n" + (i + 1);
@@ -83,7 +83,7 @@ public class RaftNodeBenchmark {
 
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public long proposeAndCommit() {
+    public long proposeAndCommit() throws java.io.IOException {
         long target = leader.lastLogIndex() + BATCH;
         for (int i = 0; i < BATCH; i++) {
             leader.propose(value);
@@ -95,7 +95,7 @@ public class RaftNodeBenchmark {
     }
 
     /** One round of the driver contract for every node, then deliver everything queued. */
-    private void pump() {
+    private void pump() throws java.io.IOException {
         do {
             for (Map.Entry<String, RaftNode> e : cluster.entrySet()) {
                 RaftNode n = e.getValue();
@@ -103,14 +103,8 @@ public class RaftNodeBenchmark {
                     Ready rd = n.ready();
                     inFlight.addAll(rd.earlyMessages());
                     InMemoryLogStore log = logs.get(e.getKey());
-                    if (!rd.entries().isEmpty()) {
-                        long first = rd.entries().get(0).index();
-                        if (first <= log.lastIndex()) {
-                            log.truncateSuffix(first);
-                        }
-                        log.append(rd.entries());
-                        log.sync();
-                    }
+                    log.appendReplacing(rd.entries());
+                    log.sync();
                     inFlight.addAll(rd.messages());
                     applied += rd.committedEntries().size();
                     n.advance(rd);

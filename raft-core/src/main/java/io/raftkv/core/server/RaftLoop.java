@@ -378,13 +378,9 @@ final class RaftLoop implements Runnable {
     }
 
     private void persist(List<LogEntry> entries) throws IOException {
-        long first = entries.get(0).index();
-        if (first <= log.lastIndex()) {
-            // §5.3: an existing entry conflicts with a new one: delete it and all that follow. (Raft never reaches
-            // here for committed entries: Leader Completeness, §5.4.)
-            log.truncateSuffix(first);
-        }
-        log.append(entries);
+        // §5.3: an entry that conflicts with a new one is deleted with all that follow. (Raft never truncates a
+        // committed entry: Leader Completeness, §5.4.)
+        log.appendReplacing(entries);
         long t0 = System.nanoTime();
         log.sync();
         metrics.recordNanos(metrics.logSyncLatency, t0);

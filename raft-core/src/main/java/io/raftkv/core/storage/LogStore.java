@@ -43,6 +43,22 @@ public interface LogStore extends AutoCloseable {
     /** Appends a contiguous batch starting at {@code lastIndex()+1}. Not durable until {@link #sync}. */
     void append(List<LogEntry> entries) throws IOException;
 
+    /**
+     * Appends entries that may overwrite a conflicting suffix (what {@code Ready.entries()} asks for, §5.3): if
+     * the first entry's index is at or below {@link #lastIndex()}, the log is truncated from there first. Not
+     * durable until {@link #sync}.
+     */
+    default void appendReplacing(List<LogEntry> entries) throws IOException {
+        if (entries.isEmpty()) {
+            return;
+        }
+        long first = entries.get(0).index();
+        if (first <= lastIndex()) {
+            truncateSuffix(first);
+        }
+        append(entries);
+    }
+
     /** Makes every appended entry durable (one fsync for the whole batch: group commit). */
     void sync() throws IOException;
 
