@@ -71,6 +71,14 @@ public final class KvNode implements AutoCloseable {
      * @throws IOException if the data directory is unusable (locked, unwritable, corrupt) or a port cannot be bound
      */
     public static KvNode start(ServerConfig config) throws IOException {
+        return start(config, null);
+    }
+
+    /**
+     * Starts a node whose peer connections use mutual TLS when {@code tls} is not null (every server of the
+     * cluster must then use TLS, with certificates signed by the trusted CA).
+     */
+    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -91,7 +99,7 @@ public final class KvNode implements AutoCloseable {
             opened.add(storage.stable());
             KvStateMachine sm = new KvStateMachine();
             NettyTransport transport = new NettyTransport(
-                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).build(),
+                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls).build(),
                     registry);
             List<Member> voters = new ArrayList<>();
             for (Map.Entry<String, String> p : config.peers().entrySet()) {

@@ -74,6 +74,24 @@ class MainTest {
     }
 
     @Test
+    void incompleteOrUnreadablePeerTlsFlagsAreExit2() throws Exception {
+        String[] base = {"serve", "--id", "n1", "--data", dir.resolve("tls").toString(), "--raft", "127.0.0.1:" + Ports.free(),
+                "--http", "127.0.0.1:" + Ports.free(), "--peers", "n1=127.0.0.1:1"};
+        Path pem = Files.writeString(dir.resolve("x.pem"), "not really a pem");
+        String[][] cases = {
+                {"--tls-cert", pem.toString()},
+                {"--tls-cert", pem.toString(), "--tls-key", pem.toString(), "--tls-ca", dir.resolve("missing.pem").toString()}};
+        for (String[] tls : cases) {
+            String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(tls))
+                    .toArray(String[]::new);
+            Run r = capture(() -> Main.execute(args));
+            assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
+            assertTrue(r.err().contains("TLS"), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
+    }
+
+    @Test
     void unusableDataDirectoryIsExit2() throws Exception {
         Path file = Files.writeString(dir.resolve("not-a-dir"), "x");
         Run r = capture(() -> Main.execute("serve", "--id", "n1", "--data", file.toString(), "--raft", "127.0.0.1:" + Ports.free(),

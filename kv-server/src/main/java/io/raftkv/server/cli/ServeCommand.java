@@ -76,6 +76,17 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
     long snapshotTrailing;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM",
+            description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
+                    + "mutual TLS; all servers of a cluster must use it.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Peer TLS: this server's private key (PKCS#8 PEM).")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Peer TLS: the CA certificate(s) peers must chain to.")
+    Path tlsCa;
+
     @Option(names = "--parent-pid", hidden = true,
             description = "Exit (gracefully) when this process exits; used by 'raftkv demo'.")
     Long parentPid;
@@ -92,9 +103,10 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
+        io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
         KvNode node;
         try {
-            node = KvNode.start(config);
+            node = KvNode.start(config, tls);
         } catch (IOException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
@@ -114,6 +126,23 @@ public final class ServeCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Peer TLS from the three --tls-* flags: all or none. */
+    private io.raftkv.transport.netty.TlsConfig tlsConfig() {
+        int given = (tlsCert != null ? 1 : 0) + (tlsKey != null ? 1 : 0) + (tlsCa != null ? 1 : 0);
+        if (given == 0) {
+            return null;
+        }
+        if (given != 3) {
+            throw new Main.UsageException("peer TLS needs all of --tls-cert, --tls-key and --tls-ca", null);
+        }
+        for (Path p : new Path[] {tlsCert, tlsKey, tlsCa}) {
+            if (!java.nio.file.Files.isReadable(p)) {
+                throw new Main.UsageException("cannot read TLS file " + p, null);
+            }
+        }
+        return new io.raftkv.transport.netty.TlsConfig(tlsCert, tlsKey, tlsCa);
     }
 
     /** The demo's children must not outlive it, even after a kill -9 of the parent: exit when it does. */
