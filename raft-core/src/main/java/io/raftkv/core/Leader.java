@@ -47,6 +47,8 @@ final class Leader {
     /** ReadIndex requests arrived since the last flush: one heartbeat round confirms them all. */
     private boolean readRoundPending;
     private int checkQuorumElapsed;
+    /** Ticks since the configuration in effect committed (departed members are dropped after a while). */
+    private int ticksSinceConfigCommitted;
     private int heartbeatElapsed;
     private long now;
     /** Target of a leadership transfer in progress (thesis §3.10), or null. */
@@ -71,6 +73,7 @@ final class Leader {
     void configurationChanged(Configuration newConfiguration, long newConfigIndex) {
         this.configuration = newConfiguration;
         this.configIndex = newConfigIndex;
+        this.ticksSinceConfigCommitted = 0;
         // Figure 2: a new follower's nextIndex starts just after the leader's last entry.
         for (Member m : newConfiguration.members()) {
             if (!m.id().equals(id) && !progress.containsKey(m.id())) {
@@ -86,17 +89,13 @@ final class Leader {
         }
     }
 
-    private boolean hasDepartedMembers() {
-        for (String peer : progress.keySet()) {
-            if (!configuration.contains(peer)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
+    /**
+     * Drops members the configuration no longer has, one election timeout after their removal committed: until
+     * then they keep receiving entries and heartbeats, so they learn that the change committed and stop
+     * campaigning (thesis §4.2.2).
+     */
     private void pruneDepartedMembers() {
-        if (log.commitIndex() >= configIndex) {
+        if (log.commitIndex() >= configIndex && ticksSinceConfigCommitted >= options.electionTimeoutTicks()) {
             progress.keySet().removeIf(peer -> !configuration.contains(peer));
         }
     }
@@ -140,6 +139,10 @@ final class Leader {
         now++;
         heartbeatElapsed++;
         checkQuorumElapsed++;
+        if (log.commitIndex() >= configIndex) {
+            ticksSinceConfigCommitted++;
+            pruneDepartedMembers();
+        }
         if (transferee != null && ++transferElapsed >= options.electionTimeoutTicks()) {
             abortTransfer(); // thesis §3.10: give up if the target has not taken over within an election timeout
         }
@@ -231,12 +234,19 @@ final class Leader {
             }
             return;
         }
+        long previousMatch = pr.matchIndex();
         if (pr.maybeUpdate(r.matchIndex())) {
             if (pr.state() == Progress.State.PROBE) {
                 pr.becomeReplicate(); // the follower's log now matches: pipeline from here on
             }
             maybeCommit();
+            int before = out.early.size();
             sendAppend(r.from(), false);
+            if (out.early.size() == before && log.commitIndex() > previousMatch) {
+                // Nothing new to send, but earlier notices could only tell it min(commit, its old match): tell it
+                // the commit index now so it applies (and a removed member learns its removal committed) promptly.
+                sendHeartbeat(r.from(), pr);
+            }
         } else if (pr.state() == Progress.State.REPLICATE && pr.matchIndex() < pr.nextIndex() - 1
                 && r.seq() > pr.lastEntriesSeq()) {
             // The follower answered a heartbeat sent after our last entries but has not acknowledged them: on a
@@ -378,10 +388,7 @@ final class Leader {
             log.commitTo(quorumIndex);
             broadcastPending = true; // tell followers the new commit index promptly
             commitNoticePending = true;
-            if (configIndex <= quorumIndex && hasDepartedMembers()) {
-                flush(); // let departing members hear the commit before they are dropped
-                pruneDepartedMembers();
-            }
+
             if (firstCommitOfTerm && currentTermEntry) {
                 for (ReadIndexTracker.PendingRead read : reads.drainWaitingForCommit()) {
                     readIndex(read.requestId(), read.from());

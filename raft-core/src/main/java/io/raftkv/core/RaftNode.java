@@ -59,6 +59,8 @@ public final class RaftNode {
     private Configuration configuration;
     private long configIndex;
     private long configTerm;
+    /** The configuration the one in effect replaced (for the removed-server rule of thesis §4.2.2). */
+    private Configuration priorConfiguration;
     /** The configuration of the latest snapshot (or the bootstrap one): used when the log holds none. */
     private Configuration fallbackConfiguration;
 
@@ -410,8 +412,16 @@ public final class RaftNode {
 
     // ------------------------------------------------------------------------------------------------ roles
 
+    /**
+     * May this server start elections? A voter of the latest configuration may; so may a server that was a voter
+     * before the latest change and whose removal is not yet committed (thesis §4.2.2: "it might still be
+     * needed until the C_new entry is committed"), e.g. the only up-to-date server of a two-voter cluster whose
+     * leader removed itself. Its own vote never counts unless it is a voter of the latest configuration:
+     * {@link Configuration#hasQuorum} only counts voters of that configuration.
+     */
     private boolean promotable() {
-        return configuration.isVoter(id);
+        return configuration.isVoter(id)
+                || (configIndex > log.commitIndex() && priorConfiguration != null && priorConfiguration.isVoter(id));
     }
 
     private void resetElectionTimeout() {
@@ -625,6 +635,7 @@ public final class RaftNode {
     }
 
     private void setConfiguration(Configuration next, long index, long term) {
+        priorConfiguration = index > configIndex ? configuration : next; // unknown after a truncation: be strict
         configuration = next;
         configIndex = index;
         configTerm = term;

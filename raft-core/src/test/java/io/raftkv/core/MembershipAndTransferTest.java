@@ -136,6 +136,31 @@ class MembershipAndTransferTest {
     }
 
     @Test
+    void removedLeaderKeepsCampaigningUntilItsRemovalCommits() {
+        // Thesis §4.2.2, found by raft-sim: {n1, n3}; leader n1 removes itself, then loses n3 before the change
+        // commits and steps down. n3 lacks the entry and needs n1's vote, which n1 rightly refuses (its log is more
+        // up to date); only n1 campaigning (without counting its own vote) can finish the change.
+        TestCluster c = new TestCluster("n1", "n3");
+        c.elect("n1");
+        c.node("n1").propose(new byte[] {1});
+        c.stabilize();
+        c.isolated.add("n3");
+        c.node("n1").changeMembership(new MembershipChange.Remove("n1"));
+        for (int i = 0; i < 3 * c.options.electionTimeoutTicks(); i++) {
+            c.node("n1").tick();
+            c.stabilize();
+        }
+        assertEquals(Role.FOLLOWER, c.node("n1").role(), "check-quorum deposed it before the change committed");
+        c.isolated.clear();
+        c.tickAll(100);
+        assertTrue(c.node("n3").configuration().voterIds().equals(java.util.Set.of("n3")), "the removal completed");
+        assertEquals(Role.LEADER, c.node("n3").role());
+        assertTrue(c.node("n3").commitIndex() >= c.node("n3").configurationIndex());
+        c.tickAll(50);
+        assertEquals(Role.FOLLOWER, c.node("n1").role(), "once its removal committed it stops campaigning");
+    }
+
+    @Test
     void removedServerNeverCampaigns() {
         TestCluster c = new TestCluster("n1", "n2", "n3");
         c.elect("n1");
