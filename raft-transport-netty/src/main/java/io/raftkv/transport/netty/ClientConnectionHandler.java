@@ -6,8 +6,9 @@ import io.raftkv.transport.netty.MalformedFrameException.Reason;
 /**
  * The dialling end of a connection to one peer. Sends this node's {@link Handshake} as soon as the connection
  * is up and waits for the peer's: only when the peer proved it is the expected node of the same cluster does
- * the connection become usable for sends. Outbound connections carry messages one way only, so anything the
- * peer sends after its handshake is a protocol violation.
+ * the connection become usable for sends. The peer normally answers over its own outbound connection, but a
+ * node that does not know us as a peer yet (a server joining with an empty configuration) answers over this one,
+ * so messages after the handshake are accepted under the same rules as on an inbound connection.
  */
 final class ClientConnectionHandler extends ConnectionHandler {
     private final PeerConnection peer;
@@ -39,8 +40,7 @@ final class ClientConnectionHandler extends ConnectionHandler {
             return;
         }
         if (peerId != null) {
-            reject(ctx, new MalformedFrameException(Reason.HANDSHAKE, "unexpected "
-                    + msg.getClass().getSimpleName() + " on an outbound connection"));
+            deliver(ctx, msg);
             return;
         }
         if (!(msg instanceof Handshake h)) {

@@ -13,7 +13,8 @@ import java.util.function.Predicate;
  */
 record ConnectionContext(NettyTransportConfig config, TransportMetrics metrics, RateLimitedLogger log,
                          MessageHandler handler, Predicate<String> isKnownPeer, SslContext serverSsl,
-                         SslContext clientSsl, ChannelGroup channels) {
+                         SslContext clientSsl, ChannelGroup channels,
+                         java.util.concurrent.ConcurrentMap<String, io.netty.channel.Channel> inboundByPeer) {
 
     Handshake ownHandshake() {
         return new Handshake(WireFormat.PROTOCOL_VERSION, config.clusterId(), config.nodeId());

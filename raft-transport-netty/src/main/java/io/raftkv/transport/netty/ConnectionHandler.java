@@ -81,6 +81,38 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     /** Closes the connection because of bad input: one metric, one (rate-limited) log line. */
+    /**
+     * Hands a message that arrived after the handshake to the {@link io.raftkv.core.transport.MessageHandler}.
+     * A second handshake, or a message whose {@code from} is not the handshaken node, closes the connection: a
+     * peer cannot speak for another.
+     */
+    protected void deliver(ChannelHandlerContext ctx, Object msg) {
+        if (!(msg instanceof io.raftkv.core.message.RaftMessage message)) {
+            reject(ctx, new MalformedFrameException(MalformedFrameException.Reason.HANDSHAKE,
+                    "second handshake on one connection"));
+            return;
+        }
+        if (!message.from().equals(peerId)) {
+            reject(ctx, new MalformedFrameException(MalformedFrameException.Reason.MALFORMED, "message from '"
+                    + ConnectionContext.printable(message.from()) + "' on the connection of '" + peerName() + "'"));
+            return;
+        }
+        if (!message.to().equals(context.config().nodeId())) {
+            context.log().warn("misrouted", "{}: dropping a {} addressed to '{}' from {}",
+                    context.config().nodeId(), message.getClass().getSimpleName(),
+                    ConnectionContext.printable(message.to()), peerName());
+            return;
+        }
+        context.metrics().peer(metricPeerTag()).received.increment();
+        try {
+            context.handler().onMessage(message);
+        } catch (RuntimeException e) {
+            // A handler bug must not cost us the connection (or the node); report it and carry on.
+            context.log().warn("handler", "{}: message handler threw on {}", context.config().nodeId(),
+                    message.getClass().getSimpleName(), e);
+        }
+    }
+
     protected void reject(ChannelHandlerContext ctx, MalformedFrameException e) {
         context.metrics().rejected(metricPeerTag(), e.reason()).increment();
         context.log().warn("reject:" + e.reason().tag(), "{}: closing connection {} (peer {}): {}: {}",

@@ -66,6 +66,12 @@ public final class NettyTransport implements Transport {
     private final Counter droppedUnknownPeer;
     private final RateLimitedLogger log = new RateLimitedLogger(LOG, Duration.ofSeconds(5));
     private final Map<String, PeerConnection> peers = new ConcurrentHashMap<>();
+    /**
+     * The newest handshaken inbound connection of each node. A node that is not (yet) a configured peer — e.g. a
+     * leader talking to a server that joins with an empty configuration — is answered over it.
+     */
+    private final java.util.concurrent.ConcurrentMap<String, Channel> inboundByPeer =
+            new java.util.concurrent.ConcurrentHashMap<>();
     /** Every open connection, inbound and outbound; closed channels leave it by themselves. */
     private final ChannelGroup channels = new DefaultChannelGroup("raft-transport", ImmediateEventExecutor.INSTANCE);
 
@@ -96,7 +102,7 @@ public final class NettyTransport implements Transport {
         SslContext serverSsl = config.tls() == null ? null : TlsContexts.server(config.tls());
         SslContext clientSsl = config.tls() == null ? null : TlsContexts.client(config.tls());
         context = new ConnectionContext(config, metrics, log, handler, peers::containsKey, serverSsl, clientSsl,
-                channels);
+                channels, inboundByPeer);
         group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory(THREAD_PREFIX + config.nodeId(), true), NioIoHandler.newFactory());
         clientTemplate = new Bootstrap()
@@ -198,12 +204,31 @@ public final class NettyTransport implements Transport {
         }
     }
 
+    /**
+     * A message for a node that is not a configured peer goes back over that node's inbound connection, if it
+     * has one (connections are full duplex); otherwise it is dropped and counted.
+     */
+    private Channel writeOverInbound(RaftMessage message) {
+        Channel channel = closed ? null : inboundByPeer.get(message.to());
+        if (channel == null || !channel.isActive() || !channel.isWritable()) {
+            droppedUnknownPeer.increment();
+            return null;
+        }
+        ByteBuf frame = MessageCodec.encode(channel.alloc(), message);
+        if (frame.readableBytes() - WireFormat.LENGTH_FIELD_BYTES > config.maxFrameBytes()) {
+            frame.release();
+            droppedUnknownPeer.increment();
+            return null;
+        }
+        channel.write(frame, channel.voidPromise());
+        return channel;
+    }
+
     /** Encodes and writes (without flushing) one message; returns the channel written to, or null if dropped. */
     private Channel write(RaftMessage message) {
         PeerConnection peer = peers.get(message.to());
         if (peer == null) {
-            droppedUnknownPeer.increment();
-            return null;
+            return writeOverInbound(message);
         }
         TransportMetrics.PeerMeters meters = peer.meters();
         if (closed) {

@@ -15,8 +15,6 @@ import org.slf4j.LoggerFactory;
 final class ServerConnectionHandler extends ConnectionHandler {
     private static final Logger LOG = LoggerFactory.getLogger(ServerConnectionHandler.class);
 
-    private TransportMetrics.PeerMeters meters;
-
     ServerConnectionHandler(ConnectionContext context) {
         super(context);
     }
@@ -30,29 +28,7 @@ final class ServerConnectionHandler extends ConnectionHandler {
             onHandshake(ctx, msg);
             return;
         }
-        if (!(msg instanceof RaftMessage message)) {
-            reject(ctx, new MalformedFrameException(Reason.HANDSHAKE, "second handshake on one connection"));
-            return;
-        }
-        if (!message.from().equals(peerId)) {
-            reject(ctx, new MalformedFrameException(Reason.MALFORMED, "message from '"
-                    + ConnectionContext.printable(message.from()) + "' on the connection of '" + peerName() + "'"));
-            return;
-        }
-        if (!message.to().equals(context.config().nodeId())) {
-            context.log().warn("misrouted", "{}: dropping a {} addressed to '{}' from {}",
-                    context.config().nodeId(), message.getClass().getSimpleName(),
-                    ConnectionContext.printable(message.to()), peerName());
-            return;
-        }
-        meters.received.increment();
-        try {
-            context.handler().onMessage(message);
-        } catch (RuntimeException e) {
-            // A handler bug must not cost us the connection (or the node); report it and carry on.
-            context.log().warn("handler", "{}: message handler threw on {}", context.config().nodeId(),
-                    message.getClass().getSimpleName(), e);
-        }
+        deliver(ctx, msg);
     }
 
     private void onHandshake(ChannelHandlerContext ctx, Object msg) {
@@ -68,8 +44,10 @@ final class ServerConnectionHandler extends ConnectionHandler {
             return;
         }
         handshakeAccepted(h.nodeId());
-        meters = context.metrics().peer(context.peerTag(h.nodeId()));
-        meters.inboundConnections.increment();
+        io.netty.channel.Channel channel = ctx.channel();
+        context.inboundByPeer().put(h.nodeId(), channel); // lets us answer a node that is not a configured peer
+        channel.closeFuture().addListener(f -> context.inboundByPeer().remove(h.nodeId(), channel));
+        context.metrics().peer(context.peerTag(h.nodeId())).inboundConnections.increment();
         ctx.writeAndFlush(MessageCodec.encode(ctx.alloc(), context.ownHandshake()));
         LOG.info("{}: accepted connection from node {} ({})", context.config().nodeId(), peerName(),
                 ctx.channel().remoteAddress());

@@ -30,6 +30,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class NettyTransportTest {
 
     @Test
+    void aNodeThatDoesNotKnowTheSenderAnswersOverTheInboundConnection() throws Exception {
+        // A server joining with an empty configuration knows nobody; the leader that adds it must still hear back.
+        try (TestNode leader = TestNode.start("n1", "127.0.0.1"); TestNode joiner = TestNode.start("n4", "127.0.0.1")) {
+            leader.transport.updatePeers(List.of(joiner.member()));
+            TestNode.awaitTrue(() -> leader.transport.isConnected("n4"), Duration.ofSeconds(10), "n1 dialled n4");
+            leader.transport.send(new TimeoutNow("n1", "n4", 3));
+            assertInstanceOf(TimeoutNow.class, joiner.take("the leader's message"));
+            joiner.transport.send(new TimeoutNow("n4", "n1", 3)); // n1 is not among n4's peers
+            RaftMessage back = leader.take("the answer over n1's own outbound connection");
+            assertEquals("n4", back.from());
+            // A node that never connected to us still cannot be reached: dropped and counted, not queued.
+            joiner.transport.send(new TimeoutNow("n4", "n9", 3));
+            assertEquals(1, joiner.counter("raft.transport.messages.dropped", "reason", "unknown_peer"));
+        }
+    }
+
+    @Test
     void everyMessageTypeFlowsBetweenTwoNodes() throws Exception {
         try (TestNode a = TestNode.start("a", "127.0.0.2"); TestNode b = TestNode.start("b", "127.0.0.3")) {
             TestNode.mesh(a, b);
