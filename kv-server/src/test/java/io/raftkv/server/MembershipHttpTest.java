@@ -3,6 +3,7 @@ package io.raftkv.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.server.client.KvClient;
 import io.raftkv.server.http.Json;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -112,6 +113,29 @@ class MembershipHttpTest {
                 assertEquals("voter", m.get("role").asText(), status.toString());
                 assertTrue(m.has("matchIndex") && m.has("caughtUp"), status.toString());
             }
+        }
+    }
+
+    /**
+     * The gap {@link KvNode#joinIfNew} works around: a server started with an empty configuration (as DRIVER.md
+     * recommends for joiners) and added by the leader never catches up over {@code NettyTransport}, because the
+     * transport only dials members of the configuration in effect and drops messages to anyone else
+     * ({@code dropped{reason=unknown peer}}): the joiner's answers to the leader's first AppendEntries go nowhere,
+     * so it never receives the configuration entry that would name the leader. ({@code LocalNetwork} routes by id
+     * and hides this.) Fix belongs in the transport: answer an unknown sender over its inbound connection, or
+     * learn its address from the handshake.
+     */
+    @Test
+    @Disabled("transport gap: an empty-configuration server cannot answer the leader; "
+            + "remove once NettyTransport replies to unknown senders over the inbound connection")
+    @Timeout(60)
+    void aJoinedServerCatchesUpWithoutBeingToldTheMembers() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 1, Duration.ofSeconds(5), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
+            c.awaitLeader(Duration.ofSeconds(20));
+            ServerConfig n2 = joiner("n2", "127.0.0.1:" + Ports.free(), Map.of());
+            c.nodes.put("n2", KvNode.start(n2));
+            Joiner.join("http://" + c.http("n1"), n2, Duration.ofSeconds(30)); // accepted, but no seeding
+            awaitVoters(c, "n1", 2);
         }
     }
 
