@@ -13,6 +13,7 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.Member;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.core.server.RaftStatus;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
@@ -28,6 +29,11 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * One running KV server: storage, state machine, Raft transport, {@link RaftServer} and the HTTP API, wired
@@ -50,11 +56,13 @@ public final class KvNode implements AutoCloseable {
     private final LeaderForwarder forwarder;
     private final KvHttpServer http;
     private final JvmGcMetrics gcMetrics;
+    private final NettyTransport transport;
     private boolean closed;
 
     private KvNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
                    KvStateMachine stateMachine, RaftServer raft, LeaderForwarder forwarder, KvHttpServer http,
-                   JvmGcMetrics gcMetrics) {
+                   JvmGcMetrics gcMetrics, NettyTransport transport) {
+        this.transport = transport;
         this.config = config;
         this.registry = registry;
         this.storage = storage;
@@ -105,8 +113,9 @@ public final class KvNode implements AutoCloseable {
             for (Map.Entry<String, String> p : config.peers().entrySet()) {
                 voters.add(Member.voter(p.getKey(), p.getValue()));
             }
+            RaftOptions raftOptions = RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks());
             RaftServer raft = RaftServer.builder(config.id())
-                    .raftOptions(RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks()))
+                    .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
                             .withSnapshots(config.snapshotThreshold(), config.snapshotTrailingEntries()))
                     .logStore(storage.log())
@@ -114,7 +123,8 @@ public final class KvNode implements AutoCloseable {
                     .snapshotStore(storage.snapshots())
                     .stateMachine(sm)
                     .transport(transport)
-                    // Only used for a brand-new data directory; a restart takes the configuration from the log.
+                    // Only used for a brand-new data directory; a restart takes the configuration from the log
+                    // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
                     .bootstrap(Configuration.ofVoters(voters))
                     .meterRegistry(registry)
                     .build();
@@ -129,8 +139,11 @@ public final class KvNode implements AutoCloseable {
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
                     config.requestTimeout().plusSeconds(1), registry, http.eventLoops());
             opened.add(forwarder);
-            KvApi api = new KvApi(raft, sm, forwarder, config::httpAddressOf, config.requestTimeout(),
-                    registry::scrape, http.executor());
+            HttpDirectory directory = new HttpDirectory(config);
+            directory.membersFrom(() -> raft.status().members());
+            KvApi api = new KvApi(raft, sm, forwarder, directory::httpAddressOf, config.requestTimeout(),
+                    registry::scrape, http.executor(), directory::learn, config.transferWait(),
+                    raftOptions.promoteLagEntries());
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {
                 // Netty rethrows the bind failure (a checked BindException) without declaring it.
@@ -143,7 +156,7 @@ public final class KvNode implements AutoCloseable {
             }
             LOG.info("{}: serving KV on http://{} (raft {}, data {})", config.id(), config.httpAddress(),
                     config.raftAddress(), config.dataDir());
-            return new KvNode(config, registry, storage, sm, raft, forwarder, http, gc);
+            return new KvNode(config, registry, storage, sm, raft, forwarder, http, gc, transport);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -179,6 +192,73 @@ public final class KvNode implements AutoCloseable {
 
     public InetSocketAddress httpAddress() {
         return http.localAddress();
+    }
+
+    /**
+     * True if this server holds a configuration (from {@code --peers}, its log or its snapshot), false if it
+     * started empty and waits to be added with {@code POST /join}. Waits briefly for the raft thread's first
+     * status.
+     */
+    public boolean hasConfiguration() throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (raft.status().role() == null && raft.isRunning() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return !raft.status().members().isEmpty();
+    }
+
+    /**
+     * {@code serve --join}: unless the data directory already holds a configuration (a restart: the log or
+     * snapshot says which cluster this is, and a removed server that restarts cannot disrupt the cluster thanks
+     * to pre-vote, thesis §9.6), asks {@code memberUrl} to add this server as a learner.
+     *
+     * @return true if it joined, false if it had a configuration already
+     * @throws IOException if the cluster refused the join or did not accept it in time
+     */
+    public boolean joinIfNew(String memberUrl, Duration timeout) throws IOException, InterruptedException {
+        if (hasConfiguration()) {
+            LOG.info("{}: data directory holds a configuration; not joining again", config.id());
+            return false;
+        }
+        List<Member> members = Joiner.join(memberUrl, config, timeout);
+        // The transport dials only the members of the configuration in effect, empty until the leader's first
+        // entries arrive; without the seed this server could not answer them (dropped: unknown peer). The raft
+        // thread replaces the seed with the real configuration as soon as the log holds one.
+        if (!hasConfiguration()) {
+            transport.updatePeers(members.stream().filter(m -> !m.id().equals(config.id())).toList());
+        }
+        return true;
+    }
+
+    /**
+     * If this server leads and another voter exists, hands leadership over (thesis §3.10) and waits, bounded by
+     * {@link ServerConfig#transferWait()}, until another server leads: clients then see a new leader at once
+     * instead of after an election timeout. Best effort; returns the new leader if the transfer happened.
+     */
+    public Optional<String> transferLeadershipAway() {
+        RaftStatus s = raft.status();
+        if (!s.isLeader() || s.members().stream().noneMatch(m -> m.voter() && !m.id().equals(config.id()))) {
+            return Optional.empty();
+        }
+        long deadline = System.nanoTime() + config.transferWait().toNanos();
+        try {
+            raft.transferLeadership(null).get(config.transferWait().toMillis(), TimeUnit.MILLISECONDS);
+            while (System.nanoTime() < deadline) {
+                String leader = raft.status().leaderId();
+                if (leader != null && !leader.equals(config.id())) {
+                    LOG.info("{}: handed leadership to {} before stopping", config.id(), leader);
+                    return Optional.of(leader);
+                }
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.warn("{}: leadership transfer before stopping failed: {}", config.id(), e.getCause() == null ? e : e.getCause());
+            return Optional.empty();
+        }
+        LOG.warn("{}: no other server took over within {} ms; stopping anyway", config.id(), config.transferWait().toMillis());
+        return Optional.empty();
     }
 
     /**

@@ -23,7 +23,9 @@ import java.util.Optional;
  * @param dataDir        directory of the log and hard state (created if missing)
  * @param raftAddress    host:port the Raft transport listens on
  * @param httpAddress    host:port the HTTP API listens on
- * @param peers          id to Raft host:port of every voter of the initial configuration, this server included
+ * @param peers          id to Raft host:port of every voter of the initial configuration, this server included;
+ *                       empty for a server that joins a running cluster ({@code --join}): it starts with an empty
+ *                       configuration, so it never campaigns before a leader adds it (thesis §4.2.1)
  * @param httpPeers      id to HTTP host:port overrides (may be empty)
  * @param tickInterval   wall-clock length of one Raft tick
  * @param electionTicks  election timeout in ticks (randomised in [n, 2n))
@@ -58,7 +60,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         if (id.isBlank()) {
             throw new IllegalArgumentException("--id must not be blank");
         }
-        if (!peers.containsKey(id)) {
+        if (!peers.isEmpty() && !peers.containsKey(id)) {
             throw new IllegalArgumentException("--peers must include this server's id " + id + ", got " + peers.keySet());
         }
         peers.forEach((peer, addr) -> parseHostPort(addr, "--peers " + peer));
@@ -86,6 +88,14 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries);
     }
 
+    /**
+     * How long a leadership transfer may take before it is given up: two maximal election timeouts (the timeout
+     * is randomised in [n, 2n) ticks; the core abandons a transfer after one).
+     */
+    public Duration transferWait() {
+        return tickInterval.multipliedBy(4L * electionTicks);
+    }
+
     /** The HTTP host:port of member {@code memberId} (see the class comment), if it can be known. */
     public Optional<String> httpAddressOf(String memberId) {
         if (memberId.equals(id)) {
@@ -96,11 +106,21 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
             return Optional.of(explicit);
         }
         String raft = peers.get(memberId);
-        if (raft == null) {
+        return raft == null ? Optional.empty() : httpAddressForRaft(raft);
+    }
+
+    /**
+     * The HTTP host:port a member with Raft address {@code raft} is assumed to serve on: same host, port shifted
+     * by this server's own {@code httpPort - raftPort} (see the class comment).
+     */
+    public Optional<String> httpAddressForRaft(String raft) {
+        int offset = parseHostPort(httpAddress, "--http").getPort() - parseHostPort(raftAddress, "--raft").getPort();
+        InetSocketAddress peer;
+        try {
+            peer = parseHostPort(raft, "member address");
+        } catch (IllegalArgumentException e) {
             return Optional.empty();
         }
-        int offset = parseHostPort(httpAddress, "--http").getPort() - parseHostPort(raftAddress, "--raft").getPort();
-        InetSocketAddress peer = parseHostPort(raft, "--peers");
         int port = peer.getPort() + offset;
         if (port < 1 || port > 65535) {
             return Optional.empty();

@@ -202,12 +202,31 @@ class HttpBadInputTest {
     }
 
     @Test
-    void membershipChangesAre501ForNow() throws Exception {
-        HttpResponse<String> r = send("POST", "/join", "{\"id\":\"n4\",\"addr\":\"127.0.0.1:7004\"}");
-        assertError(501, r);
-        assertTrue(r.body().contains("issue 7"));
-        assertError(501, send("POST", "/remove", "{\"id\":\"n4\"}"));
+    void badMembershipRequestsGetClearErrorsAndChangeNothing() throws Exception {
+        String self = cluster.configs.get("n1").raftAddress();
         assertError(400, send("POST", "/join", "nope"));
+        assertError(400, send("POST", "/join", "{\"id\":\"n4\"}"));
+        assertError(400, send("POST", "/join", "{\"id\":\"n4\",\"addr\":\"no-port\"}"));
+        assertError(400, send("POST", "/join", "{\"id\":\"n4\",\"addr\":\"127.0.0.1:7004\",\"http\":5}"));
+        assertError(400, send("POST", "/join", "{\"id\":\"\",\"addr\":\"127.0.0.1:7004\"}"));
+        // The id is taken at another address; the address is taken by another id.
+        assertError(409, send("POST", "/join", "{\"id\":\"n1\",\"addr\":\"127.0.0.1:1\"}"));
+        assertError(409, send("POST", "/join", "{\"id\":\"n9\",\"addr\":\"" + self + "\"}"));
+        // Joining again as what one already is: idempotent.
+        HttpResponse<String> again = send("POST", "/join", "{\"id\":\"n1\",\"addr\":\"" + self + "\"}");
+        assertEquals(200, again.statusCode(), again.body());
+        assertTrue(Json.MAPPER.readTree(again.body()).path("voter").asBoolean());
+        assertError(400, send("POST", "/remove", "{}"));
+        assertError(404, send("POST", "/remove", "{\"id\":\"n9\"}"));
+        assertError(409, send("POST", "/remove", "{\"id\":\"n1\"}")); // the last voter
+        assertError(400, send("POST", "/transfer-leader", "[1]"));
+        assertError(404, send("POST", "/transfer-leader", "{\"id\":\"n9\"}"));
+        assertError(405, send("GET", "/transfer-leader", (String) null));
+        JsonNode status = Json.MAPPER.readTree(send("GET", "/status", (String) null).body());
+        assertEquals(1, status.get("members").size(), status.toString());
+        assertEquals("voter", status.get("members").get(0).get("role").asText());
+        assertTrue(status.get("members").get(0).get("caughtUp").asBoolean(), status.toString());
+        assertHealthy();
     }
 
     @Test

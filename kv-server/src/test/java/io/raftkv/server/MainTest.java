@@ -66,7 +66,10 @@ class MainTest {
                 {"serve", "--id", "n9", "--data", dir.toString(), "--raft", "127.0.0.1:1", "--http", "127.0.0.1:2", "--peers", peers},
                 {"serve", "--id", "n1", "--data", dir.toString(), "--raft", "nohostport", "--http", "127.0.0.1:2", "--peers", peers},
                 {"serve", "--id", "n1", "--data", dir.toString(), "--raft", "127.0.0.1:1", "--http", "127.0.0.1:2", "--peers", "n1"},
-                {"serve", "--id", "n1", "--data", dir.toString(), "--raft", "127.0.0.1:1", "--http", "127.0.0.1:2", "--peers", peers, "--tick-ms", "x"}}) {
+                {"serve", "--id", "n1", "--data", dir.toString(), "--raft", "127.0.0.1:1", "--http", "127.0.0.1:2", "--peers", peers, "--tick-ms", "x"},
+                // exactly one of --peers and --join
+                {"serve", "--id", "n1", "--data", dir.toString(), "--raft", "127.0.0.1:1", "--http", "127.0.0.1:2"},
+                {"serve", "--id", "n1", "--data", dir.toString(), "--raft", "127.0.0.1:1", "--http", "127.0.0.1:2", "--peers", peers, "--join", "http://127.0.0.1:3"}}) {
             Run r = capture(() -> Main.execute(args));
             assertEquals(2, r.code(), String.join(" ", args) + " -> " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -113,6 +116,23 @@ class MainTest {
             assertEquals(2, r.code(), r.err());
             assertTrue(r.err().contains("in use"), r.err());
             assertTrue(running.raft().isRunning(), "the running node is untouched");
+        }
+    }
+
+    @Test
+    void aJoinNobodyAnswersIsExit2AndReleasesTheDataDirectory() throws Exception {
+        String[] args = {"serve", "--id", "n4", "--data", dir.resolve("n4").toString(),
+                "--raft", "127.0.0.1:" + Ports.free(), "--http", "127.0.0.1:" + Ports.free(),
+                "--join", "http://127.0.0.1:" + Ports.free(), "--join-timeout-ms", "300"};
+        Run r = capture(() -> Main.execute(args));
+        assertEquals(2, r.code(), r.err());
+        // The node did start (its log lines are on stderr too); the error is one line of its own.
+        assertEquals(1, r.err().lines().filter(l -> l.startsWith("raftkv: cannot join")).count(), r.err());
+        // The node it started was closed again: the same directory can be opened at once.
+        String raft = "127.0.0.1:" + Ports.free();
+        try (KvNode again = KvNode.start(ServerConfig.of("n4", dir.resolve("n4"), raft, "127.0.0.1:" + Ports.free(),
+                java.util.Map.of("n4", raft), java.util.Map.of()))) {
+            assertTrue(again.raft().isRunning());
         }
     }
 

@@ -45,15 +45,42 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     void start(String id) throws IOException {
+        start(id, List.of("--peers", String.join(",", raft.entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue()).toList())));
+    }
+
+    /** Starts a one-server cluster of {@code id} alone. */
+    void startAlone(String id) throws IOException {
+        start(id, List.of("--peers", id + "=" + raft.get(id)));
+    }
+
+    /** Starts {@code id} with {@code --join http://<via's HTTP>}. */
+    void startJoining(String id, String via) throws IOException {
+        start(id, List.of("--join", "http://" + http.get(via)));
+    }
+
+    /** SIGTERM: the graceful shutdown path (a leader hands leadership over first). */
+    void terminate(String id) throws InterruptedException {
+        Process p = processes.remove(id);
+        if (p != null) {
+            p.destroy();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError(id + " did not stop within 30 s of SIGTERM");
+            }
+        }
+    }
+
+    private void start(String id, List<String> membership) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String flags = System.getProperty("chronicle.jvm.flags", "");
         cmd.addAll(Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
         cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Draftkv.node=" + id, "-jar", jar().toString(), "serve",
                 "--id", id, "--data", dir.resolve(id).toString(), "--raft", raft.get(id), "--http", http.get(id),
-                "--cluster-id", "it", "--peers", String.join(",", raft.entrySet().stream()
-                        .map(e -> e.getKey() + "=" + e.getValue()).toList()),
-                "--http-peers", String.join(",", http.entrySet().stream()
+                "--cluster-id", "it"));
+        cmd.addAll(membership);
+        cmd.addAll(List.of("--http-peers", String.join(",", http.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue()).toList()),
                 // If this test JVM dies, the servers follow it.
                 "--parent-pid", Long.toString(ProcessHandle.current().pid())));

@@ -22,9 +22,11 @@ import java.util.concurrent.CountDownLatch;
  * {@code --data} resumes from disk.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Run one server of a static cluster.",
+        description = {"Run one server: of a new cluster (--peers) or joining a running one (--join).",
                 "Example: raftkv serve --id n1 --data data/n1 --raft 127.0.0.1:7001 --http 127.0.0.1:8001 "
-                        + "--peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003"})
+                        + "--peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003",
+                "Grow it: raftkv serve --id n4 --data data/n4 --raft 127.0.0.1:7004 --http 127.0.0.1:8004 "
+                        + "--join http://127.0.0.1:8001"})
 public final class ServeCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
@@ -40,9 +42,20 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--http", required = true, paramLabel = "HOST:PORT", description = "HTTP API listen address.")
     String http;
 
-    @Option(names = "--peers", required = true, paramLabel = "ID=HOST:PORT,...",
-            description = "Every voter's Raft address, this server included (same on all servers).")
+    @Option(names = "--peers", paramLabel = "ID=HOST:PORT,...",
+            description = "Every voter's Raft address, this server included (same on all servers). "
+                    + "Give either --peers (a new cluster) or --join (grow a running one).")
     String peers;
+
+    @Option(names = "--join", paramLabel = "URL",
+            description = "HTTP URL of any member of a running cluster (e.g. http://127.0.0.1:8001): start with an "
+                    + "empty configuration and ask to be added as a learner (promoted once caught up). Ignored "
+                    + "when the data directory already holds a configuration (a restart).")
+    String join;
+
+    @Option(names = "--join-timeout-ms", defaultValue = "60000",
+            description = "How long --join keeps retrying (default: ${DEFAULT-VALUE}).")
+    long joinTimeoutMs;
 
     @Option(names = "--http-peers", paramLabel = "ID=HOST:PORT,...",
             description = "HTTP addresses of the peers, for forwarding to the leader. Default: the peer's Raft "
@@ -95,6 +108,9 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() {
         ServerConfig config;
         try {
+            if ((peers == null) == (join == null)) {
+                throw new IllegalArgumentException("give exactly one of --peers (new cluster) and --join (grow one)");
+            }
             Map<String, String> peerMap = ServerConfig.parsePeers(peers, "--peers");
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
@@ -113,12 +129,25 @@ public final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         Thread hook = new Thread(() -> {
             LOG.info("{}: shutting down", id);
+            node.transferLeadershipAway(); // clients see a new leader now, not after an election timeout
             node.close();
             stopped.countDown();
         }, "raftkv-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         if (parentPid != null) {
             watchParent(parentPid);
+        }
+        if (join != null) {
+            try {
+                node.joinIfNew(join, Duration.ofMillis(joinTimeoutMs));
+            } catch (IOException e) {
+                node.close();
+                throw new Main.UsageException("cannot join " + join + ": " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                node.close();
+                return 1;
+            }
         }
         try {
             stopped.await();

@@ -26,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -50,14 +51,23 @@ public final class KvApi {
     private final Duration requestTimeout;
     private final Supplier<String> metricsScrape;
     private final Executor completions;
+    private final long caughtUpLag;
+    private final MembershipApi membership;
 
     /**
      * @param completions where answers are built: RaftServer completes its futures on the raft and apply
      *                    threads, which must not spend their time decoding results and encoding JSON
+     * @param learnHttp    told the HTTP address a joining member announces ({@code POST /join})
+     * @param transferWait how long {@code /transfer-leader} waits for another leader
+     * @param caughtUpLag  a member is reported {@code caughtUp} when its match index is within this many entries
+     *                     of the leader's last index (the core's {@code promoteLagEntries})
      */
     public KvApi(RaftServer raft, KvStateMachine stateMachine, LeaderForwarder forwarder,
                  Function<String, Optional<String>> httpAddressOf, Duration requestTimeout,
-                 Supplier<String> metricsScrape, Executor completions) {
+                 Supplier<String> metricsScrape, Executor completions, BiConsumer<String, String> learnHttp,
+                 Duration transferWait, long caughtUpLag) {
+        this.caughtUpLag = caughtUpLag;
+        this.membership = new MembershipApi(raft, this, learnHttp, requestTimeout, transferWait, completions);
         this.completions = completions;
         this.raft = raft;
         this.stateMachine = stateMachine;
@@ -177,9 +187,11 @@ public final class KvApi {
             mm.put("id", m.id());
             mm.put("raft", m.address());
             mm.put("http", httpAddressOf.apply(m.id()).orElse(null));
+            mm.put("role", m.voter() ? "voter" : "learner");
             mm.put("voter", m.voter());
-            if (m.matchIndex() != null) {
+            if (m.matchIndex() != null) { // known only on the leader (§5.3 matchIndex)
                 mm.put("matchIndex", m.matchIndex());
+                mm.put("caughtUp", m.matchIndex() >= s.lastLogIndex() - caughtUpLag);
             }
             members.add(mm);
         }
@@ -222,17 +234,9 @@ public final class KvApi {
         return Reply.text(200, Reply.PROMETHEUS, metricsScrape.get());
     }
 
-    /** {@code POST /join}, {@code POST /remove}: membership changes are not wired into the HTTP API yet. */
-    public Reply membershipNotImplemented(Request req, String what) {
-        try {
-            JsonNode body = parseJson(req.body());
-            if (!body.isObject() || !body.path("id").isTextual()) {
-                return Reply.error(400, what + " needs a JSON body with a string \"id\"");
-            }
-        } catch (IllegalArgumentException e) {
-            return Reply.error(400, e.getMessage());
-        }
-        return Reply.error(501, "membership changes land with issue 7");
+    /** Join, remove, transfer-leader: see {@link MembershipApi}. */
+    public MembershipApi membership() {
+        return membership;
     }
 
     // ------------------------------------------------------------------------------------------- plumbing
@@ -311,7 +315,7 @@ public final class KvApi {
     }
 
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */
-    private Optional<CompletableFuture<Reply>> forwardIfFollower(Request req, boolean isWrite) {
+    Optional<CompletableFuture<Reply>> forwardIfFollower(Request req, boolean isWrite) {
         RaftStatus s = raft.status();
         if (s.isLeader() || s.leaderId() == null || s.leaderId().equals(raft.id()) || req.isForwarded()) {
             return Optional.empty(); // leader, or no better idea: let the local server decide
@@ -319,7 +323,7 @@ public final class KvApi {
         return Optional.of(forwardTo(s.leaderId(), req, isWrite));
     }
 
-    private CompletableFuture<Reply> forwardOrUnavailable(Request req, boolean isWrite) {
+    CompletableFuture<Reply> forwardOrUnavailable(Request req, boolean isWrite) {
         String leader = raft.status().leaderId();
         if (req.isForwarded()) {
             return done(Reply.error(503, "not leader (forwarded by " + req.forwarded() + "; leader is "
@@ -399,7 +403,7 @@ public final class KvApi {
         };
     }
 
-    private static JsonNode parseJson(byte[] body) {
+    static JsonNode parseJson(byte[] body) {
         if (body.length == 0) {
             throw new IllegalArgumentException("empty body: expected JSON");
         }

@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
  * <pre>
  * GET    /key/{key}?level=...   KvApi.get          PUT  /key/{key}   KvApi.put
  * DELETE /key/{key}             KvApi.delete       POST /key         KvApi.batch
- * POST   /cas/{key}             KvApi.cas          POST /join, /remove  501
+ * POST   /cas/{key}             KvApi.cas          POST /join, /remove, /transfer-leader  MembershipApi
  * GET    /status, /digest, /metrics
  * </pre>
  */
@@ -48,10 +48,13 @@ final class Routes {
             case "/status" -> m.equals("GET") ? done("/status", api.status()) : notAllowed("/status", Set.of("GET"));
             case "/metrics" -> m.equals("GET") ? done("/metrics", api.metrics()) : notAllowed("/metrics", Set.of("GET"));
             case "/digest" -> m.equals("GET") ? new Routed("/digest", api.digest(req)) : notAllowed("/digest", Set.of("GET"));
-            case "/join" -> m.equals("POST") ? done("/join", api.membershipNotImplemented(req, "join"))
+            case "/join" -> m.equals("POST") ? new Routed("/join", api.membership().join(req))
                     : notAllowed("/join", Set.of("POST"));
-            case "/remove" -> m.equals("POST") ? done("/remove", api.membershipNotImplemented(req, "remove"))
+            case "/remove" -> m.equals("POST") ? new Routed("/remove", api.membership().remove(req))
                     : notAllowed("/remove", Set.of("POST"));
+            case "/transfer-leader" -> m.equals("POST")
+                    ? new Routed("/transfer-leader", api.membership().transferLeader(req))
+                    : notAllowed("/transfer-leader", Set.of("POST"));
             default -> done("unmatched", Reply.error(404, "no route " + abbreviate(path)));
         };
     }

@@ -1,0 +1,265 @@
+package io.raftkv.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.raftkv.core.NotLeaderException;
+import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.cluster.MembershipChange;
+import io.raftkv.core.server.RaftServer;
+import io.raftkv.core.server.RaftStatus;
+import io.raftkv.server.ServerConfig;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+
+/**
+ * {@code POST /join}, {@code /remove}, {@code /transfer-leader}: single-server membership changes (thesis §4.1)
+ * and leadership transfer (§3.10). Like writes, they are forwarded to the leader; the leader validates them against
+ * the configuration in effect and proposes them through {@link RaftServer}.
+ *
+ * <p>A joining server is added as a <b>learner</b> (§4.2.1): it receives the log without counting for quorums, so
+ * a new, empty server cannot cost availability while it catches up; the leader promotes it to voter once its match
+ * index is within {@code promoteLagEntries} of the leader's log (core option {@code autoPromoteLearners}).
+ */
+public final class MembershipApi {
+    private final RaftServer raft;
+    private final KvApi kv;
+    private final BiConsumer<String, String> learnHttp;
+    private final Duration requestTimeout;
+    private final Duration transferWait;
+    private final Executor completions;
+
+    /**
+     * @param kv           for forwarding to the leader exactly like writes
+     * @param learnHttp    told the {@code "http"} address a joining member announces
+     * @param transferWait how long {@code /transfer-leader} waits for another server to lead (2 election timeouts)
+     */
+    public MembershipApi(RaftServer raft, KvApi kv, BiConsumer<String, String> learnHttp, Duration requestTimeout,
+                         Duration transferWait, Executor completions) {
+        this.raft = raft;
+        this.kv = kv;
+        this.learnHttp = learnHttp;
+        this.requestTimeout = requestTimeout;
+        this.transferWait = transferWait;
+        this.completions = completions;
+    }
+
+    /**
+     * {@code POST /join {"id":"n4","addr":"host:raftPort","http":"host:httpPort"}} ({@code http} optional): adds the
+     * server as a learner. 200 {"id","index","voter"} once the configuration entry is applied here (also when it is
+     * already a member at the same address: joining is idempotent, so a joiner may retry after a timeout); 409 if
+     * the id or the Raft address is taken by another member; 400 bad input; 503 another change pending, retry.
+     */
+    public CompletableFuture<Reply> join(Request req) {
+        JsonNode body;
+        try {
+            body = KvApi.parseJson(req.body());
+        } catch (IllegalArgumentException e) {
+            return done(Reply.error(400, e.getMessage()));
+        }
+        String id = text(body, "id");
+        String addr = text(body, "addr");
+        String http = text(body, "http");
+        if (!body.isObject() || id == null || id.isBlank() || addr == null
+                || (body.has("http") && http == null)) {
+            return done(Reply.error(400, "join needs {\"id\": string, \"addr\": \"host:raftPort\""
+                    + " [, \"http\": \"host:httpPort\"]}"));
+        }
+        try {
+            ServerConfig.parseHostPort(addr, "addr");
+            if (http != null) {
+                ServerConfig.parseHostPort(http, "http");
+            }
+        } catch (IllegalArgumentException e) {
+            return done(Reply.error(400, e.getMessage()));
+        }
+        if (http != null) {
+            learnHttp.accept(id, http); // before forwarding: this server may forward to the new member later
+        }
+        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        if (forwarded.isPresent()) {
+            return forwarded.get();
+        }
+        RaftStatus s = raft.status();
+        // Only the leader's configuration is authoritative; elsewhere the proposal fails and is forwarded.
+        for (RaftStatus.MemberStatus m : s.isLeader() ? s.members() : java.util.List.<RaftStatus.MemberStatus>of()) {
+            if (m.id().equals(id)) {
+                return done(addr.equals(m.address())
+                        ? joined(id, m.voter(), s)
+                        : Reply.error(409, id + " is already a member with address " + m.address()));
+            }
+            if (addr.equals(m.address())) {
+                return done(Reply.error(409, "address " + addr + " already belongs to member " + m.id()));
+            }
+        }
+        return change(req, new MembershipChange.AddLearner(id, addr), () -> joined(id, false, raft.status()));
+    }
+
+    /**
+     * {@code POST /remove {"id":"n4"}}: 200 {"removed","index"}; 404 not a member; 409 the last voter; 503 another
+     * change pending. Removing the leader itself is allowed: it steps down once the entry commits (thesis §4.2.2).
+     */
+    public CompletableFuture<Reply> remove(Request req) {
+        JsonNode body;
+        try {
+            body = KvApi.parseJson(req.body());
+        } catch (IllegalArgumentException e) {
+            return done(Reply.error(400, e.getMessage()));
+        }
+        String id = text(body, "id");
+        if (!body.isObject() || id == null || id.isBlank()) {
+            return done(Reply.error(400, "remove needs {\"id\": string}"));
+        }
+        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        if (forwarded.isPresent()) {
+            return forwarded.get();
+        }
+        RaftStatus s = raft.status();
+        if (s.isLeader() && s.members().stream().noneMatch(m -> m.id().equals(id))) {
+            return done(Reply.error(404, id + " is not a member"));
+        }
+        if (s.isLeader() && s.members().stream().allMatch(m -> m.id().equals(id) || !m.voter())) {
+            return done(Reply.error(409, "cannot remove " + id + ": it is the last voter"));
+        }
+        return change(req, new MembershipChange.Remove(id), () -> {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("removed", id);
+            out.put("index", raft.status().appliedIndex());
+            return Reply.json(200, out);
+        });
+    }
+
+    /**
+     * {@code POST /transfer-leader {"id":"n2"}} (or {@code {}} / no body: the most caught-up voter): asks the leader
+     * to hand over (§3.10) and waits until another server leads. 200 {"leader","term"}; 504 if no other server took
+     * over within two election timeouts (the leader abandons the transfer and keeps leading); 404 unknown target.
+     */
+    public CompletableFuture<Reply> transferLeader(Request req) {
+        String target = null;
+        if (req.body().length > 0) {
+            JsonNode body;
+            try {
+                body = KvApi.parseJson(req.body());
+            } catch (IllegalArgumentException e) {
+                return done(Reply.error(400, e.getMessage()));
+            }
+            if (!body.isObject() || (body.has("id") && !body.get("id").isTextual() && !body.get("id").isNull())) {
+                return done(Reply.error(400, "transfer-leader takes {\"id\": string} or {}"));
+            }
+            target = text(body, "id");
+        }
+        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        if (forwarded.isPresent()) {
+            return forwarded.get();
+        }
+        RaftStatus s = raft.status();
+        String self = raft.id();
+        if (target != null && s.isLeader()) {
+            String t = target;
+            Optional<RaftStatus.MemberStatus> m = s.members().stream().filter(x -> x.id().equals(t)).findFirst();
+            if (m.isEmpty() || !m.get().voter()) {
+                return done(Reply.error(404, target + " is not a voting member"));
+            }
+            if (target.equals(self)) {
+                return done(leaderReply(self, s.term()));
+            }
+        }
+        String wanted = target;
+        return raft.transferLeadership(target)
+                .thenCompose(v -> awaitNewLeader(self, wanted, System.nanoTime() + transferWait.toNanos()))
+                .exceptionallyCompose(error -> {
+                    Throwable cause = unwrap(error);
+                    if (cause instanceof NotLeaderException) {
+                        return kv.forwardOrUnavailable(req, true);
+                    }
+                    return done(cause instanceof ProposalRejectedException
+                            ? Reply.error(503, cause.getMessage() + "; retry")
+                            : ErrorReplies.of(cause, false));
+                });
+    }
+
+    private CompletableFuture<Reply> awaitNewLeader(String self, String target, long deadline) {
+        RaftStatus s = raft.status();
+        String leader = s.leaderId();
+        if (leader != null && !leader.equals(self) && (target == null || leader.equals(target))) {
+            return done(leaderReply(leader, s.term()));
+        }
+        if (System.nanoTime() - deadline >= 0) {
+            return done(Reply.error(504, "leadership did not move within " + transferWait.toMillis()
+                    + " ms; leader is " + (leader == null ? "unknown" : leader) + "; retry"));
+        }
+        Executor later = CompletableFuture.delayedExecutor(20, TimeUnit.MILLISECONDS, completions);
+        return CompletableFuture.supplyAsync(() -> null, later).thenCompose(v -> awaitNewLeader(self, target, deadline));
+    }
+
+    private CompletableFuture<Reply> change(Request req, MembershipChange change,
+                                            java.util.function.Supplier<Reply> onApplied) {
+        return raft.changeMembership(change)
+                .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handleAsync((v, error) -> {
+                    if (error == null) {
+                        return done(onApplied.get());
+                    }
+                    Throwable cause = unwrap(error);
+                    if (cause instanceof NotLeaderException) {
+                        return kv.forwardOrUnavailable(req, true);
+                    }
+                    if (cause instanceof ProposalRejectedException) {
+                        // Another change pending, no entry of the leader's term committed yet, a transfer in
+                        // progress, or (a race with another request) the change no longer applies: all transient.
+                        return done(Reply.error(503, cause.getMessage() + "; retry"));
+                    }
+                    return done(ErrorReplies.of(cause, true));
+                }, completions)
+                .thenCompose(f -> f);
+    }
+
+    /**
+     * The join answer. {@code index}: the leader's last log index after the change was applied, so at or after
+     * the configuration entry ({@link RaftServer#changeMembership} does not report the entry's own index).
+     * {@code members}: the configuration, so the new server can reach the leader before its own log holds a
+     * configuration (its transport only dials the members of the configuration in effect, which is empty).
+     */
+    private static Reply joined(String id, boolean voter, RaftStatus s) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", id);
+        out.put("index", s.lastLogIndex());
+        out.put("voter", voter);
+        java.util.List<Map<String, Object>> members = new java.util.ArrayList<>();
+        for (RaftStatus.MemberStatus m : s.members()) {
+            Map<String, Object> mm = new LinkedHashMap<>();
+            mm.put("id", m.id());
+            mm.put("addr", m.address());
+            mm.put("voter", m.voter());
+            members.add(mm);
+        }
+        out.put("members", members);
+        return Reply.json(200, out);
+    }
+
+    private static Reply leaderReply(String leader, long term) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("leader", leader);
+        out.put("term", term);
+        return Reply.json(200, out);
+    }
+
+    private static String text(JsonNode body, String field) {
+        JsonNode n = body.get(field);
+        return n != null && n.isTextual() ? n.textValue() : null;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private static CompletableFuture<Reply> done(Reply r) {
+        return CompletableFuture.completedFuture(r);
+    }
+}
