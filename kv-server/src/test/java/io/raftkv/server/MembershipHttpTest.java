@@ -3,7 +3,6 @@ package io.raftkv.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.server.client.KvClient;
 import io.raftkv.server.http.Json;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -126,8 +125,6 @@ class MembershipHttpTest {
      * learn its address from the handshake.
      */
     @Test
-    @Disabled("transport gap: an empty-configuration server cannot answer the leader; "
-            + "remove once NettyTransport replies to unknown senders over the inbound connection")
     @Timeout(60)
     void aJoinedServerCatchesUpWithoutBeingToldTheMembers() throws Exception {
         try (TestCluster c = new TestCluster(dir, 1, Duration.ofSeconds(5), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
