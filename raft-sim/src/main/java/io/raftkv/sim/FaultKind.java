@@ -21,5 +21,9 @@ public enum FaultKind {
     /** Every partition and blocked link is removed. */
     HEAL_NETWORK,
     /** The network's loss, duplication and reordering rates change. */
-    LINK_QUALITY
+    LINK_QUALITY,
+    /** The leader proposes a single-server membership change (thesis §4.1): add a learner, promote, remove. */
+    MEMBERSHIP,
+    /** The leader hands leadership to a voter (thesis §3.10). */
+    TRANSFER_LEADERSHIP
 }

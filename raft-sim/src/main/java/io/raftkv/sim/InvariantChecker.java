@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.message.LogEntry;
 
 import java.util.ArrayList;
@@ -8,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Checks the four safety properties of Raft (Figure 3 of the paper) over the whole history of a run, in time
@@ -109,6 +111,29 @@ public final class InvariantChecker {
         if (prevTerm >= 0 && first.prevTerm() >= 0 && prevTerm != first.prevTerm()) {
             throw violation(Invariant.LOG_MATCHING, node + " holds " + MessageFormat.entry(entry) + " after an entry of term "
                     + prevTerm + " but " + first.node() + " holds it after term " + first.prevTerm());
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------- configuration
+
+    /**
+     * {@code node} appended the configuration entry {@code entry} holding {@code next}, and the configuration
+     * before it in that log (the previous configuration entry, else the snapshot's, else the bootstrap) is
+     * {@code previous}. Thesis §4.1: the voter sets may differ by at most one server, so that every majority of
+     * {@code previous} and every majority of {@code next} share a server — two disjoint majorities could
+     * otherwise elect two leaders in one term or commit different entries at one index. (Learners count towards
+     * no majority, so adding or removing one is unrestricted.)
+     */
+    public void onConfigurationAppended(String node, LogEntry entry, Configuration previous, Configuration next) {
+        TreeSet<String> changed = new TreeSet<>(previous.voterIds());
+        changed.addAll(next.voterIds());
+        TreeSet<String> both = new TreeSet<>(previous.voterIds());
+        both.retainAll(next.voterIds());
+        changed.removeAll(both);
+        if (changed.size() > 1) {
+            throw violation(Invariant.CONFIGURATION_CHANGE, node + " appended configuration " + next + " at "
+                    + entry.index() + "@" + entry.term() + " after " + previous + ": voters " + changed
+                    + " changed at once (single-server changes only, thesis §4.1)");
         }
     }
 

@@ -17,9 +17,17 @@ import java.util.Set;
  * @param faultTicks     tick at which faults stop: heal everything and start the liveness phase
  * @param maxTicks       hard stop (Long.MAX_VALUE for none); below faultTicks, liveness is not checked
  * @param flowControl    overrides of the nodes' batching and pipelining limits, or null to keep the config's
+ * @param spares         extra servers that run from the start but are not members (empty bootstrap
+ *                       configuration) until a membership change adds them; ids follow the members'
  */
 public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
-                       long faultTicks, long maxTicks, FlowControl flowControl) {
+                       long faultTicks, long maxTicks, FlowControl flowControl, int spares) {
+
+    /** A schedule without spare servers. */
+    public Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
+                    long faultTicks, long maxTicks, FlowControl flowControl) {
+        this(seed, nodes, initialNetwork, faults, faultTicks, maxTicks, flowControl, 0);
+    }
 
     /**
      * Small batching/pipelining limits. With them an AppendEntries carries a few entries, so followers
@@ -35,21 +43,21 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
 
     public Schedule {
         faults = List.copyOf(faults);
-        if (nodes < 1) {
-            throw new IllegalArgumentException("nodes must be >= 1");
+        if (nodes < 1 || spares < 0) {
+            throw new IllegalArgumentException("nodes must be >= 1 and spares >= 0");
         }
     }
 
     public Schedule withFaults(List<ScheduledFault> kept) {
-        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl);
+        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl, spares);
     }
 
     public Schedule withFaultTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl);
+        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl, spares);
     }
 
     public Schedule withMaxTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl);
+        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl, spares);
     }
 
     /** This schedule restricted to the faults whose ids are in {@code ids} (for replaying a shrunk schedule). */
@@ -94,6 +102,9 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
         }
         if (flowControl != null) {
             sb.append(' ').append(flowControl);
+        }
+        if (spares > 0) {
+            sb.append(" spares=").append(spares);
         }
         sb.append(" faults=").append(faults.size()).append('\n');
         for (ScheduledFault f : faults) {

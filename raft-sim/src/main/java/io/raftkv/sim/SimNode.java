@@ -6,6 +6,7 @@ import io.raftkv.core.Ready;
 import io.raftkv.core.ReadState;
 import io.raftkv.core.Role;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
@@ -151,6 +152,25 @@ final class SimNode implements LogView {
         return p;
     }
 
+    /** Leader: proposes a membership change; throws what RaftNode throws. */
+    Proposal changeMembership(MembershipChange change) {
+        Proposal p = raft.changeMembership(change);
+        if (sim.tracer().on()) {
+            trace("proposed " + change + " -> " + raft.configuration() + " at " + p.index() + "@" + p.term());
+        }
+        drive();
+        return p;
+    }
+
+    /** Leader: starts a leadership transfer (thesis §3.10); throws what RaftNode throws. */
+    void transferLeadership(String target) {
+        raft.transferLeadership(target);
+        if (sim.tracer().on()) {
+            trace("transfer leadership to " + raft.transferTarget());
+        }
+        drive();
+    }
+
     // ------------------------------------------------------------------------------------------ the driver
 
     /** Carries out every pending Ready, in the order {@link Ready} prescribes, then reports to the checker. */
@@ -197,6 +217,9 @@ final class SimNode implements LogView {
             log.append(entries);
             for (LogEntry e : entries) {
                 sim.checker().onAppended(id, e, prevTerm(e.index()));
+                if (e.type() == EntryType.CONFIGURATION) {
+                    checkSingleServerChange(e);
+                }
             }
             if (sim.tracer().on()) {
                 trace("append " + MessageFormat.entries(entries));
@@ -250,6 +273,36 @@ final class SimNode implements LogView {
         drive();
     }
 
+    /**
+     * Thesis §4.1: a configuration entry may differ from the configuration before it (the previous configuration
+     * entry of this log, else the snapshot's, else the cluster's bootstrap) by at most one voter; then any
+     * majority of the old and any majority of the new configuration share a server, and no two disjoint
+     * majorities can ever elect two leaders or commit two different entries.
+     */
+    private void checkSingleServerChange(LogEntry e) {
+        Configuration next = Configuration.decode(e.data());
+        Configuration previous = null;
+        for (long i = e.index() - 1; i >= log.firstIndex() && i >= 1; i--) {
+            LogEntry p = log.entry(i);
+            if (p.type() == EntryType.CONFIGURATION) {
+                previous = Configuration.decode(p.data());
+                break;
+            }
+        }
+        if (previous == null) {
+            previous = log.firstIndex() > 1 ? snapshotConfiguration() : sim.bootstrap();
+        }
+        if (previous == null) {
+            return; // compacted away and no snapshot to tell: unknown here
+        }
+        sim.checker().onConfigurationAppended(id, e, previous, next);
+    }
+
+    /** The configuration of this node's latest snapshot, or null if it has none. */
+    private Configuration snapshotConfiguration() {
+        return null;
+    }
+
     private long prevTerm(long index) {
         long prev = index - 1;
         if (prev == 0) {
@@ -300,6 +353,12 @@ final class SimNode implements LogView {
         if (role == Role.LEADER && (lastRole != Role.LEADER || lastTerm != term)) {
             if (sim.tracer().on()) {
                 trace("became leader, log ends " + raft.lastLogIndex() + "@" + raft.logTerm(raft.lastLogIndex()));
+            }
+            if (!raft.configuration().isVoter(id)) {
+                // Thesis §4.1: only voters of a server's own configuration campaign, and only votes of its
+                // configuration's voters count.
+                throw sim.violation(Invariant.CONFIGURATION_CHANGE, id + " became leader of term " + term
+                        + " but is not a voter of its configuration " + raft.configuration());
             }
             sim.checker().onLeader(id, term, this);
             sim.onNewLeader(this);

@@ -1,5 +1,8 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.Member;
+import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.LogEntry;
 import org.junit.jupiter.api.Test;
 
@@ -161,5 +164,34 @@ class InvariantCheckerTest {
         assertEquals(1234, v.time());
         assertEquals(123, v.tick());
         assertTrue(v.getMessage().startsWith("ELECTION_SAFETY at 123.4"), v.getMessage());
+    }
+
+    private static LogEntry config(long index, Configuration c) {
+        return new LogEntry(index, 1, EntryType.CONFIGURATION, c.encode());
+    }
+
+    @Test
+    void singleServerChangesPassAndLearnersAreUnrestricted() {
+        InvariantChecker c = new InvariantChecker();
+        Configuration three = Configuration.ofVoterIds("n1", "n2", "n3");
+        Configuration four = Configuration.ofVoterIds("n1", "n2", "n3", "n4");
+        Configuration withLearners = three.with(Member.learner("n4", "")).with(Member.learner("n5", ""));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(5, four), three, four));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(6, three), four, three));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(7, withLearners), three, withLearners));
+        // Promoting a learner adds one voter.
+        Configuration promoted = withLearners.with(Member.voter("n4", ""));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(8, promoted), withLearners, promoted));
+    }
+
+    @Test
+    void twoVotersChangedAtOnceIsCaught() {
+        InvariantChecker c = new InvariantChecker();
+        Configuration three = Configuration.ofVoterIds("n1", "n2", "n3");
+        Configuration swapped = Configuration.ofVoterIds("n1", "n2", "n4"); // n3 out, n4 in: {n3,n1}, {n4,n2} disjoint
+        InvariantViolation v = assertThrows(InvariantViolation.class,
+                () -> c.onConfigurationAppended("n2", config(9, swapped), three, swapped));
+        assertEquals(Invariant.CONFIGURATION_CHANGE, v.invariant());
+        assertTrue(v.getMessage().contains("[n3, n4]"), v.getMessage());
     }
 }
