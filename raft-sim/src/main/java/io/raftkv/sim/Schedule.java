@@ -19,14 +19,33 @@ import java.util.Set;
  * @param flowControl    overrides of the nodes' batching and pipelining limits, or null to keep the config's
  * @param spares         extra servers that run from the start but are not members (empty bootstrap
  *                       configuration) until a membership change adds them; ids follow the members'
+ * @param snapshots      how the nodes take and send snapshots (§7), or null for never
  */
 public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
-                       long faultTicks, long maxTicks, FlowControl flowControl, int spares) {
+                       long faultTicks, long maxTicks, FlowControl flowControl, int spares, Snapshots snapshots) {
 
-    /** A schedule without spare servers. */
+    /** A schedule without spare servers and without snapshots. */
     public Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
                     long faultTicks, long maxTicks, FlowControl flowControl) {
-        this(seed, nodes, initialNetwork, faults, faultTicks, maxTicks, flowControl, 0);
+        this(seed, nodes, initialNetwork, faults, faultTicks, maxTicks, flowControl, 0, null);
+    }
+
+    /**
+     * Log compaction (§7): each node snapshots its state machine whenever it has applied {@code every} entries
+     * since its last snapshot, compacts its log up to there minus a random trailing margin of at most
+     * {@code maxMargin} entries, and a leader sends snapshots to followers in chunks of {@code chunkBytes}.
+     */
+    public record Snapshots(int every, int maxMargin, int chunkBytes) {
+        public Snapshots {
+            if (every < 1 || maxMargin < 0 || chunkBytes < 1) {
+                throw new IllegalArgumentException("bad snapshot policy");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "snapshotEvery=" + every + " maxMargin=" + maxMargin + " chunkBytes=" + chunkBytes;
+        }
     }
 
     /**
@@ -49,15 +68,15 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
     }
 
     public Schedule withFaults(List<ScheduledFault> kept) {
-        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl, spares);
+        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl, spares, snapshots);
     }
 
     public Schedule withFaultTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl, spares);
+        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl, spares, snapshots);
     }
 
     public Schedule withMaxTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl, spares);
+        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl, spares, snapshots);
     }
 
     /** This schedule restricted to the faults whose ids are in {@code ids} (for replaying a shrunk schedule). */
@@ -105,6 +124,9 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
         }
         if (spares > 0) {
             sb.append(" spares=").append(spares);
+        }
+        if (snapshots != null) {
+            sb.append(' ').append(snapshots);
         }
         sb.append(" faults=").append(faults.size()).append('\n');
         for (ScheduledFault f : faults) {

@@ -123,6 +123,11 @@ public final class ScheduleGenerator {
             spares = 1 + m.nextInt(2);
             membershipChanges(m, out, faultTicks, Simulation.ids(n + spares));
         }
+        // Snapshots (§7), again from a stream of their own: 1 in 3 schedules other than Figure 8 compact their logs,
+        // so that restarts come from snapshots and lagging or new followers need InstallSnapshot.
+        SplittableRandom c = new SplittableRandom(seed ^ 0x3C6EF372FE94F82BL);
+        Schedule.Snapshots snapshots = figure8 || c.nextInt(3) != 0 ? null
+                : new Schedule.Snapshots(20 + c.nextInt(61), c.nextInt(30), 16 + c.nextInt(400));
         out.removeIf(p -> p.tick >= faultTicks);
         // Stable sort: faults generated for the same tick keep their generation order.
         out.sort(Comparator.comparingLong(Pending::tick));
@@ -130,7 +135,7 @@ public final class ScheduleGenerator {
         for (int i = 0; i < out.size(); i++) {
             faults.add(new ScheduledFault(i, out.get(i).tick, out.get(i).fault));
         }
-        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl, spares);
+        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl, spares, snapshots);
     }
 
     private record Pending(long tick, Fault fault) {

@@ -272,6 +272,11 @@ public final class Simulation {
         return bootstrap;
     }
 
+    /** The snapshot policy of this run, or null if nodes never snapshot. */
+    Schedule.Snapshots snapshots() {
+        return schedule.snapshots();
+    }
+
     Random crashRandom() {
         return crashRandom;
     }

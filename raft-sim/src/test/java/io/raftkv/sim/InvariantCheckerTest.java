@@ -194,4 +194,21 @@ class InvariantCheckerTest {
         assertEquals(Invariant.CONFIGURATION_CHANGE, v.invariant());
         assertTrue(v.getMessage().contains("[n3, n4]"), v.getMessage());
     }
+
+    @Test
+    void restoredSnapshotMustHoldExactlyTheAppliedCommands() {
+        InvariantChecker c = new InvariantChecker();
+        c.onApplied("n1", entry(1, 1), null);
+        c.onApplied("n1", LogEntry.noop(2, 1), null);
+        c.onApplied("n1", entry(3, 1), null);
+        RecordingStateMachine.Applied one = new RecordingStateMachine.Applied(1, entry(1, 1).data());
+        RecordingStateMachine.Applied three = new RecordingStateMachine.Applied(3, entry(3, 1).data());
+        assertDoesNotThrow(() -> c.onRestored("n2", 3, List.of(one, three)));
+        assertDoesNotThrow(() -> c.onRestored("n2", 2, List.of(one)));
+        InvariantViolation missing = assertThrows(InvariantViolation.class, () -> c.onRestored("n2", 3, List.of(one)));
+        assertEquals(Invariant.STATE_MACHINE_SAFETY, missing.invariant());
+        RecordingStateMachine.Applied wrong = new RecordingStateMachine.Applied(3, entry(3, 2).data());
+        assertThrows(InvariantViolation.class, () -> c.onRestored("n2", 3, List.of(one, wrong)));
+        assertThrows(InvariantViolation.class, () -> c.onRestored("n2", 1, List.of(one, three)), "commands beyond the snapshot");
+    }
 }
