@@ -177,4 +177,36 @@ class SimulatorPartsTest {
             }
         }
     }
+
+    /**
+     * The membership and snapshot schedules really exercise what they are for: servers join as learners and get
+     * promoted (a spare ends up leading), members and leaders are removed, leadership is handed over, logs are
+     * compacted, lagging followers receive snapshots in chunks, and restarted or new servers restore from them.
+     */
+    @Test
+    void membershipAndSnapshotSchedulesExerciseTheirPaths() {
+        Simulator sim = new Simulator(SimConfig.defaults(5));
+        String[] wanted = {"proposed AddLearner", "proposed Remove", "transfer leadership to", "snapshot at",
+                "send n1->n2 Snap(", "received snapshot", "reset log", "restore state machine", "n6  leader"};
+        int[] seen = new int[wanted.length];
+        int withSpares = 0;
+        int withSnapshots = 0;
+        for (long seed = 0; seed < 60; seed++) {
+            Schedule schedule = sim.schedule(seed);
+            if (schedule.spares() == 0 && schedule.snapshots() == null) {
+                continue;
+            }
+            withSpares += schedule.spares() > 0 ? 1 : 0;
+            withSnapshots += schedule.snapshots() != null ? 1 : 0;
+            SimResult r = sim.run(schedule, true);
+            assertFalse(r.failed(), () -> "seed " + schedule.seed() + ": " + r.violation().getMessage());
+            for (int k = 0; k < wanted.length; k++) {
+                seen[k] += r.trace().contains(wanted[k]) ? 1 : 0;
+            }
+        }
+        assertTrue(withSpares > 5 && withSnapshots > 5, withSpares + " / " + withSnapshots);
+        for (int k = 0; k < wanted.length; k++) {
+            assertTrue(seen[k] > 0, "no schedule of seeds 0..59 shows '" + wanted[k] + "'");
+        }
+    }
 }
