@@ -14,9 +14,10 @@ final class KnownFailures {
      * two-voter configuration {A, B} whose leader A removes itself; A steps down (check quorum) before the
      * change commits, and since it is not a voter of its latest configuration it never campaigns again, while B
      * (which lacks the entry) cannot win A's vote. Thesis §4.2.2 asks A to keep starting elections until the
-     * change commits. All liveness failures, 3-node membership schedules.
+     * change commits. All liveness failures of membership schedules; 5:6024 (outside the default 0..999) is the
+     * only one among 5-node seeds 0..9999: removals shrank the configuration to two voters first.
      */
-    private static final Set<String> KNOWN = Set.of("3:163", "3:203", "3:289", "3:401", "3:627", "3:755");
+    private static final Set<String> KNOWN = Set.of("3:163", "3:203", "3:289", "3:401", "3:627", "3:755", "5:6024");
 
     private KnownFailures() {
     }
