@@ -17,17 +17,40 @@ import java.util.Set;
  * @param faultTicks     tick at which faults stop: heal everything and start the liveness phase
  * @param maxTicks       hard stop (Long.MAX_VALUE for none); below faultTicks, liveness is not checked
  * @param flowControl    overrides of the nodes' batching and pipelining limits, or null to keep the config's
- * @param spares         extra servers that run from the start but are not members (empty bootstrap
- *                       configuration) until a membership change adds them; ids follow the members'
+ * @param membership     spare servers and how learners are promoted, or null for no membership changes
  * @param snapshots      how the nodes take and send snapshots (§7), or null for never
  */
 public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
-                       long faultTicks, long maxTicks, FlowControl flowControl, int spares, Snapshots snapshots) {
+                       long faultTicks, long maxTicks, FlowControl flowControl, Membership membership, Snapshots snapshots) {
 
     /** A schedule without spare servers and without snapshots. */
     public Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
                     long faultTicks, long maxTicks, FlowControl flowControl) {
-        this(seed, nodes, initialNetwork, faults, faultTicks, maxTicks, flowControl, 0, null);
+        this(seed, nodes, initialNetwork, faults, faultTicks, maxTicks, flowControl, null, null);
+    }
+
+    /**
+     * Membership changes (thesis §4): {@code spares} extra servers run from the start but are not members (empty
+     * bootstrap configuration) until a change adds them (their ids follow the members'); with
+     * {@code autoPromote} false the leader never promotes a caught-up learner by itself
+     * ({@code RaftOptions.autoPromoteLearners}), so only explicit Promote faults do.
+     */
+    public record Membership(int spares, boolean autoPromote) {
+        public Membership {
+            if (spares < 0) {
+                throw new IllegalArgumentException("spares must be >= 0");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "spares=" + spares + (autoPromote ? "" : " autoPromote=false");
+        }
+    }
+
+    /** Extra servers that are not members at the start. */
+    public int spares() {
+        return membership == null ? 0 : membership.spares();
     }
 
     /**
@@ -62,21 +85,21 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
 
     public Schedule {
         faults = List.copyOf(faults);
-        if (nodes < 1 || spares < 0) {
-            throw new IllegalArgumentException("nodes must be >= 1 and spares >= 0");
+        if (nodes < 1) {
+            throw new IllegalArgumentException("nodes must be >= 1");
         }
     }
 
     public Schedule withFaults(List<ScheduledFault> kept) {
-        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl, spares, snapshots);
+        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl, membership, snapshots);
     }
 
     public Schedule withFaultTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl, spares, snapshots);
+        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl, membership, snapshots);
     }
 
     public Schedule withMaxTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl, spares, snapshots);
+        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl, membership, snapshots);
     }
 
     /** This schedule restricted to the faults whose ids are in {@code ids} (for replaying a shrunk schedule). */
@@ -122,8 +145,8 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
         if (flowControl != null) {
             sb.append(' ').append(flowControl);
         }
-        if (spares > 0) {
-            sb.append(" spares=").append(spares);
+        if (membership != null) {
+            sb.append(' ').append(membership);
         }
         if (snapshots != null) {
             sb.append(' ').append(snapshots);

@@ -118,10 +118,13 @@ public final class ScheduleGenerator {
         // Membership changes and leadership transfers come from a stream of their own, so that the schedules
         // without them (3 in 4, and every Figure 8 one) are exactly what they were before they existed.
         SplittableRandom m = new SplittableRandom(seed ^ 0xBB67AE8584CAA73BL);
-        int spares = 0;
+        Schedule.Membership membership = null;
         if (!figure8 && m.nextInt(4) == 0) {
-            spares = 1 + m.nextInt(2);
-            membershipChanges(m, out, faultTicks, Simulation.ids(n + spares));
+            int spares = 1 + m.nextInt(2);
+            // A third of them promote learners only when told to (Promote faults), not automatically.
+            boolean autoPromote = new SplittableRandom(seed ^ 0xA54FF53A5F1D36F1L).nextInt(3) != 0;
+            membership = new Schedule.Membership(spares, autoPromote);
+            membershipChanges(m, out, faultTicks, Simulation.ids(n + spares), spares);
         }
         // Snapshots (§7), again from a stream of their own: 1 in 3 schedules other than Figure 8 compact their logs,
         // so that restarts come from snapshots and lagging or new followers need InstallSnapshot.
@@ -135,7 +138,7 @@ public final class ScheduleGenerator {
         for (int i = 0; i < out.size(); i++) {
             faults.add(new ScheduledFault(i, out.get(i).tick, out.get(i).fault));
         }
-        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl, spares, snapshots);
+        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl, membership, snapshots);
     }
 
     private record Pending(long tick, Fault fault) {
@@ -177,18 +180,26 @@ public final class ScheduleGenerator {
      * to whoever is most caught up. Targets are drawn from every server; a change that does not apply when it
      * fires is rejected by the leader and does nothing.
      */
-    private static void membershipChanges(SplittableRandom m, List<Pending> out, long faultTicks, List<String> all) {
+    private static void membershipChanges(SplittableRandom m, List<Pending> out, long faultTicks, List<String> all,
+                                          int spares) {
         long t = 10 + m.nextInt(20);
         while (t < faultTicks - 2) {
             Fault.Target any = new Fault.Target.Node(all.get(m.nextInt(all.size())));
             Fault f = switch (m.nextInt(9)) {
-                case 0, 1, 2 -> new Fault.ChangeMembership(Fault.Change.ADD_LEARNER, any);
+                // Mostly a spare (never a member yet); else anyone, e.g. a server removed earlier.
+                case 0, 1, 2 -> new Fault.ChangeMembership(Fault.Change.ADD_LEARNER, m.nextInt(3) == 0 ? any
+                        : new Fault.Target.Node(all.get(all.size() - spares + m.nextInt(spares))));
                 case 3 -> new Fault.ChangeMembership(Fault.Change.PROMOTE, any);
                 case 4 -> new Fault.ChangeMembership(Fault.Change.REMOVE, new Fault.Target.Leader());
                 case 5, 6 -> new Fault.ChangeMembership(Fault.Change.REMOVE, any);
                 default -> new Fault.TransferLeadership(m.nextBoolean() ? null : all.get(m.nextInt(all.size())));
             };
             out.add(new Pending(t, f));
+            if (f instanceof Fault.ChangeMembership c && c.change() == Fault.Change.ADD_LEARNER) {
+                // As an operator would: promote the new learner a little later (RaftNode refuses if it already
+                // is a voter, or is not caught up yet — or, with auto-promotion, has been promoted already).
+                out.add(new Pending(t + 5 + m.nextInt(30), new Fault.ChangeMembership(Fault.Change.PROMOTE, c.target())));
+            }
             t += 5 + m.nextInt(30);
         }
     }

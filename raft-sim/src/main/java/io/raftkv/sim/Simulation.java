@@ -46,9 +46,14 @@ public final class Simulation {
         if (config.nodes() != schedule.nodes()) {
             throw new IllegalArgumentException("config has " + config.nodes() + " nodes, schedule " + schedule.nodes());
         }
-        this.config = schedule.flowControl() == null ? config : config.withRaftOptions(config.raftOptions()
+        SimConfig effective = schedule.flowControl() == null ? config : config.withRaftOptions(config.raftOptions()
                 .withMaxAppendBytes(schedule.flowControl().maxAppendBytes())
                 .withInflight(schedule.flowControl().maxInflightMessages(), config.raftOptions().maxInflightBytes()));
+        if (schedule.membership() != null && !schedule.membership().autoPromote()) {
+            effective = effective.withRaftOptions(effective.raftOptions()
+                    .withAutoPromoteLearners(false, effective.raftOptions().promoteLagEntries()));
+        }
+        this.config = effective;
         this.schedule = schedule;
         this.tracer = trace ? Tracer.enabled() : Tracer.disabled();
         // Independent streams per concern, all from the seed: the fault schedule is generated from the seed

@@ -14,10 +14,11 @@ final class KnownFailures {
      * two-voter configuration {A, B} whose leader A removes itself; A steps down (check quorum) before the
      * change commits, and since it is not a voter of its latest configuration it never campaigns again, while B
      * (which lacks the entry) cannot win A's vote. Thesis §4.2.2 asks A to keep starting elections until the
-     * change commits. All liveness failures of membership schedules; 5:6024 (outside the default 0..999) is the
-     * only one among 5-node seeds 0..9999: removals shrank the configuration to two voters first.
+     * change commits. All liveness failures of 3-node membership schedules (none among 5-node seeds 0..9999 with
+     * the current generator; earlier generator versions hit it there too, once the configuration had shrunk to
+     * two voters).
      */
-    private static final Set<String> KNOWN = Set.of("3:163", "3:203", "3:289", "3:401", "3:627", "3:755", "5:6024");
+    private static final Set<String> KNOWN = Set.of("3:163", "3:203", "3:289");
 
     private KnownFailures() {
     }
