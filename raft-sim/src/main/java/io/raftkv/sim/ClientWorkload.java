@@ -4,6 +4,7 @@ import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.Proposal;
 import io.raftkv.core.ProposalRejectedException;
 import io.raftkv.core.Role;
+import io.raftkv.core.cluster.Configuration;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -36,6 +37,8 @@ final class ClientWorkload {
     private long deadline;
     private int toPropose;
     private final List<Accepted> mustCommit = new ArrayList<>();
+    /** The stable leader's configuration after the heal: its members must apply every post-heal proposal. */
+    private Configuration members;
 
     ClientWorkload(Simulation sim, List<SimNode> nodes, SimConfig config, SplittableRandom random) {
         this.sim = sim;
@@ -184,6 +187,7 @@ final class ClientWorkload {
                         phase = Phase.DONE;
                         return -1;
                     }
+                    members = leader.raft().configuration();
                     phase = Phase.PROPOSING;
                     toPropose = config.postHealProposals();
                     deadline = sim.now() + (long) config.commitBoundTicks() * Simulation.TICK;
@@ -230,8 +234,15 @@ final class ClientWorkload {
         if (commit == 0 || leader.raft().logTerm(commit) != term) {
             return null;
         }
+        // A leader that removed itself leads only until the change commits (thesis §4.2.2): not the final one.
+        Configuration configuration = leader.raft().configuration();
+        if (!configuration.isVoter(leader.id)) {
+            return null;
+        }
         for (SimNode n : nodes) {
-            if (n != leader && (!n.isUp() || n.raft().currentTerm() != term || n.role() != Role.FOLLOWER
+            // Servers outside the configuration (spares never added, removed servers) follow no one; they must
+            // merely not disrupt the members (thesis §4.2.3), which the members' stability shows.
+            if (n != leader && configuration.contains(n.id) && (!n.isUp() || n.raft().currentTerm() != term || n.role() != Role.FOLLOWER
                     || !leader.id.equals(n.raft().leaderId()))) {
                 return null;
             }
@@ -253,8 +264,8 @@ final class ClientWorkload {
         for (Accepted a : mustCommit) {
             long idx = a.proposal().index();
             for (SimNode n : nodes) {
-                if (!n.isUp()) {
-                    continue; // "every live node": nodes are all restarted at the heal, so none should be down
+                if (!n.isUp() || !members.contains(n.id)) {
+                    continue; // "every live member": nodes are all restarted at the heal, so none should be down
                 }
                 // Same index and term means the same entry (Log Matching); below the first index it was compacted.
                 boolean ok = n.lastApplied() >= idx && (idx < n.raft().firstLogIndex()

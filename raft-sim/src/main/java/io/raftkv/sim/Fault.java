@@ -197,4 +197,43 @@ public sealed interface Fault {
             return "link quality " + quality;
         }
     }
+
+    /** Which single-server change (thesis §4.1) a {@link ChangeMembership} asks for. */
+    enum Change {
+        /** Add a server that is not a member as a learner (it then catches up and may be auto-promoted). */
+        ADD_LEARNER,
+        /** Turn a learner into a voter. */
+        PROMOTE,
+        /** Remove a member (voter or learner; the leader itself included, thesis §4.2.2). */
+        REMOVE
+    }
+
+    /**
+     * The current leader proposes a membership change about {@code target}. A change that does not apply (the
+     * node is already a member, another change is pending, …) is rejected by RaftNode and has no effect.
+     */
+    record ChangeMembership(Change change, Target target) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.MEMBERSHIP;
+        }
+
+        @Override
+        public String toString() {
+            return change.name().toLowerCase().replace('_', '-') + " " + target;
+        }
+    }
+
+    /** The current leader hands leadership to {@code target}, or to the most caught-up voter if null (§3.10). */
+    record TransferLeadership(String target) implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.TRANSFER_LEADERSHIP;
+        }
+
+        @Override
+        public String toString() {
+            return "transfer leadership to " + (target == null ? "any voter" : target);
+        }
+    }
 }

@@ -1,5 +1,9 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.Proposal;
+import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.cluster.MembershipChange;
+
 import java.util.ArrayList;
 import java.util.List;
 
@@ -142,7 +146,49 @@ final class FaultInjector {
             network.setQuality(q.quality());
             return "";
         }
+        if (fault instanceof Fault.ChangeMembership c) {
+            return changeMembership(c);
+        }
+        if (fault instanceof Fault.TransferLeadership t) {
+            SimNode leader = sim.leader();
+            if (leader == null) {
+                return null;
+            }
+            try {
+                leader.transferLeadership(t.target());
+                return leader.id + " hands over to " + (t.target() == null ? "the most caught-up voter" : t.target());
+            } catch (ProposalRejectedException e) {
+                return rejected(leader, e);
+            }
+        }
         throw new IllegalArgumentException("unhandled fault " + fault);
+    }
+
+    /** The leader proposes the change; a change RaftNode refuses (not applicable, another pending) does nothing. */
+    private String changeMembership(Fault.ChangeMembership c) {
+        SimNode leader = sim.leader();
+        SimNode target = resolve(c.target());
+        if (leader == null || target == null) {
+            return null;
+        }
+        MembershipChange change = switch (c.change()) {
+            case ADD_LEARNER -> new MembershipChange.AddLearner(target.id, "");
+            case PROMOTE -> new MembershipChange.Promote(target.id);
+            case REMOVE -> new MembershipChange.Remove(target.id);
+        };
+        try {
+            Proposal p = leader.changeMembership(change); // the leader may crash right after (an armed crash)
+            return leader.id + " proposed it at " + p.index() + "@" + p.term();
+        } catch (ProposalRejectedException e) {
+            return rejected(leader, e);
+        }
+    }
+
+    private String rejected(SimNode leader, ProposalRejectedException e) {
+        if (sim.tracer().on()) {
+            sim.tracer().system(sim.now(), "fault", leader.id + " rejected it: " + e.getMessage());
+        }
+        return null;
     }
 
     private SimNode resolve(Fault.Target target) {

@@ -3,9 +3,9 @@ package io.raftkv.sim;
 /**
  * The kinds of events a fault schedule can contain. Statistics and the generator's weights are keyed by kind.
  *
- * <p><b>Extending.</b> Later issues add snapshots/compaction (InstallSnapshot), membership changes and
- * leadership transfer: add a kind here, a record to {@link Fault}, a branch to {@link FaultInjector} and a weight
- * to {@link ScheduleGenerator}. The checker needs no change for them to be checked.
+ * <p><b>Extending.</b> Add a kind here, a record to {@link Fault}, a branch to {@link FaultInjector} and a weight
+ * (or, to leave existing schedules unchanged, a random stream of its own) to {@link ScheduleGenerator}.
+ * Snapshots are not a fault but a per-schedule driver policy ({@link Schedule.Snapshots}).
  */
 public enum FaultKind {
     /** A node stops at once (optionally mid-persist); unsynced log writes may be lost. */
@@ -21,5 +21,9 @@ public enum FaultKind {
     /** Every partition and blocked link is removed. */
     HEAL_NETWORK,
     /** The network's loss, duplication and reordering rates change. */
-    LINK_QUALITY
+    LINK_QUALITY,
+    /** The leader proposes a single-server membership change (thesis §4.1): add a learner, promote, remove. */
+    MEMBERSHIP,
+    /** The leader hands leadership to a voter (thesis §3.10). */
+    TRANSFER_LEADERSHIP
 }

@@ -12,6 +12,12 @@ public enum Invariant {
     STATE_MACHINE_SAFETY,
     /** A successful ReadIndex answer is at least every index committed before the read started (thesis §6.4). */
     LINEARIZABLE_READ,
+    /**
+     * Membership changes stay single-server (thesis §4.1): every configuration entry differs from the
+     * configuration before it in the same log by at most one voter, so any two majorities of consecutive
+     * configurations overlap; and a node only becomes leader while it is a voter of its own configuration.
+     */
+    CONFIGURATION_CHANGE,
     /** After faults stop: a leader within a bounded time, and every later proposal commits everywhere. */
     LIVENESS,
     /** RaftNode broke its own API contract (or the state machine threw): an exception, a term or commit index going back, applying out of

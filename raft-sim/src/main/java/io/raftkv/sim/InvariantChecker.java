@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.message.LogEntry;
 
 import java.util.ArrayList;
@@ -8,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Checks the four safety properties of Raft (Figure 3 of the paper) over the whole history of a run, in time
@@ -112,6 +114,29 @@ public final class InvariantChecker {
         }
     }
 
+    // ---------------------------------------------------------------------------------------- configuration
+
+    /**
+     * {@code node} appended the configuration entry {@code entry} holding {@code next}, and the configuration
+     * before it in that log (the previous configuration entry, else the snapshot's, else the bootstrap) is
+     * {@code previous}. Thesis §4.1: the voter sets may differ by at most one server, so that every majority of
+     * {@code previous} and every majority of {@code next} share a server — two disjoint majorities could
+     * otherwise elect two leaders in one term or commit different entries at one index. (Learners count towards
+     * no majority, so adding or removing one is unrestricted.)
+     */
+    public void onConfigurationAppended(String node, LogEntry entry, Configuration previous, Configuration next) {
+        TreeSet<String> changed = new TreeSet<>(previous.voterIds());
+        changed.addAll(next.voterIds());
+        TreeSet<String> both = new TreeSet<>(previous.voterIds());
+        both.retainAll(next.voterIds());
+        changed.removeAll(both);
+        if (changed.size() > 1) {
+            throw violation(Invariant.CONFIGURATION_CHANGE, node + " appended configuration " + next + " at "
+                    + entry.index() + "@" + entry.term() + " after " + previous + ": voters " + changed
+                    + " changed at once (single-server changes only, thesis §4.1)");
+        }
+    }
+
     // ------------------------------------------------------------------------------------ commit, completeness
 
     /**
@@ -141,16 +166,28 @@ public final class InvariantChecker {
                     committedBy.set(pos, node);
                 }
             } else {
-                while (committed.size() < pos) {
+                // A hole (pos < size) is an index some node's commit jumped over inside a snapshot (§7).
+                boolean hole = pos < committed.size();
+                while (committed.size() <= pos) {
                     committed.add(null);
                     committedBy.add(null);
                 }
-                committed.add(e);
-                committedBy.add(node);
+                committed.set(pos, e);
+                committedBy.set(pos, node);
                 if (pos >= committedInTerm.length) {
                     committedInTerm = Arrays.copyOf(committedInTerm, Math.max(pos + 1, committedInTerm.length * 2));
                 }
-                committedInTerm[pos] = term;
+                long inTerm = term;
+                if (hole) {
+                    // Whoever committed a later index committed this one no later: keep the terms non-decreasing.
+                    for (int j = pos + 1; j < committed.size(); j++) {
+                        if (committed.get(j) != null) {
+                            inTerm = Math.min(inTerm, committedInTerm[j]);
+                            break;
+                        }
+                    }
+                }
+                committedInTerm[pos] = inTerm;
             }
         }
         // §5.4: leaders of later terms already in office must hold what was just committed.
@@ -228,6 +265,41 @@ public final class InvariantChecker {
         applied.set(pos, entry);
         results.set(pos, result);
         appliedBy.set(pos, node);
+    }
+
+    /**
+     * {@code node} restored its state machine from a snapshot covering indexes up to {@code index}, and the
+     * restored state says it applied exactly {@code contents} (index, command) — the commands in order. State
+     * Machine Safety (§5.4.3) across snapshots (§7): those must be precisely the commands first applied at
+     * those indexes anywhere, none missing and none different.
+     */
+    public void onRestored(String node, long index, List<RecordingStateMachine.Applied> contents) {
+        int next = 0;
+        for (int pos = 0; pos < index; pos++) {
+            LogEntry known = pos < applied.size() ? applied.get(pos) : null;
+            boolean command = known != null && known.type() == io.raftkv.core.message.EntryType.COMMAND;
+            RecordingStateMachine.Applied restored = next < contents.size() && contents.get(next).index() == pos + 1
+                    ? contents.get(next) : null;
+            if (restored != null) {
+                next++;
+            }
+            if (known == null) {
+                if (restored != null) {
+                    throw violation(Invariant.STATE_MACHINE_SAFETY, node + " restored a snapshot holding command "
+                            + MessageFormat.data(restored.command()) + " at " + (pos + 1) + ", which no node applied");
+                }
+                continue; // never applied anywhere yet: nothing to compare with (cannot happen for a real snapshot)
+            }
+            if (command != (restored != null) || command && !Arrays.equals(known.data(), restored.command())) {
+                throw violation(Invariant.STATE_MACHINE_SAFETY, node + " restored a snapshot up to " + index
+                        + " that holds " + (restored == null ? "nothing" : MessageFormat.data(restored.command()))
+                        + " at " + (pos + 1) + " but " + appliedBy.get(pos) + " applied " + MessageFormat.entry(known));
+            }
+        }
+        if (next != contents.size()) {
+            throw violation(Invariant.STATE_MACHINE_SAFETY, node + " restored a snapshot up to " + index
+                    + " holding commands beyond it, from " + contents.get(next).index());
+        }
     }
 
     /** Highest index any node applied. */

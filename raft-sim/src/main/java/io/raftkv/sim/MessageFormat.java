@@ -79,14 +79,14 @@ public final class MessageFormat {
         return sb.append(']').toString();
     }
 
-    /** {@code 5@3 'c12'} for a printable command, {@code 5@3 noop}, {@code 5@3 config}, {@code 5@3 17B}. */
+    /** {@code 5@3 'c12'} for a printable command, {@code 5@3 noop}, {@code 5@3 config{n1,n2,n4(learner)}}, {@code 5@3 17B}. */
     public static String entry(LogEntry e) {
         String head = e.index() + "@" + e.term();
         if (e.type() == EntryType.NOOP) {
             return head + " noop";
         }
         if (e.type() == EntryType.CONFIGURATION) {
-            return head + " config";
+            return head + " config" + io.raftkv.core.cluster.Configuration.decode(e.data());
         }
         return head + " " + data(e.data());
     }

@@ -17,9 +17,59 @@ import java.util.Set;
  * @param faultTicks     tick at which faults stop: heal everything and start the liveness phase
  * @param maxTicks       hard stop (Long.MAX_VALUE for none); below faultTicks, liveness is not checked
  * @param flowControl    overrides of the nodes' batching and pipelining limits, or null to keep the config's
+ * @param membership     spare servers and how learners are promoted, or null for no membership changes
+ * @param snapshots      how the nodes take and send snapshots (§7), or null for never
  */
 public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
-                       long faultTicks, long maxTicks, FlowControl flowControl) {
+                       long faultTicks, long maxTicks, FlowControl flowControl, Membership membership, Snapshots snapshots) {
+
+    /** A schedule without spare servers and without snapshots. */
+    public Schedule(long seed, int nodes, NetworkQuality initialNetwork, List<ScheduledFault> faults,
+                    long faultTicks, long maxTicks, FlowControl flowControl) {
+        this(seed, nodes, initialNetwork, faults, faultTicks, maxTicks, flowControl, null, null);
+    }
+
+    /**
+     * Membership changes (thesis §4): {@code spares} extra servers run from the start but are not members (empty
+     * bootstrap configuration) until a change adds them (their ids follow the members'); with
+     * {@code autoPromote} false the leader never promotes a caught-up learner by itself
+     * ({@code RaftOptions.autoPromoteLearners}), so only explicit Promote faults do.
+     */
+    public record Membership(int spares, boolean autoPromote) {
+        public Membership {
+            if (spares < 0) {
+                throw new IllegalArgumentException("spares must be >= 0");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "spares=" + spares + (autoPromote ? "" : " autoPromote=false");
+        }
+    }
+
+    /** Extra servers that are not members at the start. */
+    public int spares() {
+        return membership == null ? 0 : membership.spares();
+    }
+
+    /**
+     * Log compaction (§7): each node snapshots its state machine whenever it has applied {@code every} entries
+     * since its last snapshot, compacts its log up to there minus a random trailing margin of at most
+     * {@code maxMargin} entries, and a leader sends snapshots to followers in chunks of {@code chunkBytes}.
+     */
+    public record Snapshots(int every, int maxMargin, int chunkBytes) {
+        public Snapshots {
+            if (every < 1 || maxMargin < 0 || chunkBytes < 1) {
+                throw new IllegalArgumentException("bad snapshot policy");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "snapshotEvery=" + every + " maxMargin=" + maxMargin + " chunkBytes=" + chunkBytes;
+        }
+    }
 
     /**
      * Small batching/pipelining limits. With them an AppendEntries carries a few entries, so followers
@@ -41,15 +91,15 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
     }
 
     public Schedule withFaults(List<ScheduledFault> kept) {
-        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl);
+        return new Schedule(seed, nodes, initialNetwork, kept, faultTicks, maxTicks, flowControl, membership, snapshots);
     }
 
     public Schedule withFaultTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl);
+        return new Schedule(seed, nodes, initialNetwork, faults, ticks, maxTicks, flowControl, membership, snapshots);
     }
 
     public Schedule withMaxTicks(long ticks) {
-        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl);
+        return new Schedule(seed, nodes, initialNetwork, faults, faultTicks, ticks, flowControl, membership, snapshots);
     }
 
     /** This schedule restricted to the faults whose ids are in {@code ids} (for replaying a shrunk schedule). */
@@ -94,6 +144,12 @@ public record Schedule(long seed, int nodes, NetworkQuality initialNetwork, List
         }
         if (flowControl != null) {
             sb.append(' ').append(flowControl);
+        }
+        if (membership != null) {
+            sb.append(' ').append(membership);
+        }
+        if (snapshots != null) {
+            sb.append(' ').append(snapshots);
         }
         sb.append(" faults=").append(faults.size()).append('\n');
         for (ScheduledFault f : faults) {

@@ -115,6 +115,22 @@ public final class ScheduleGenerator {
             }
             t += 1 + r.nextInt(2 * meanGap);
         }
+        // Membership changes and leadership transfers come from a stream of their own, so that the schedules
+        // without them (3 in 4, and every Figure 8 one) are exactly what they were before they existed.
+        SplittableRandom m = new SplittableRandom(seed ^ 0xBB67AE8584CAA73BL);
+        Schedule.Membership membership = null;
+        if (!figure8 && m.nextInt(4) == 0) {
+            int spares = 1 + m.nextInt(2);
+            // A third of them promote learners only when told to (Promote faults), not automatically.
+            boolean autoPromote = new SplittableRandom(seed ^ 0xA54FF53A5F1D36F1L).nextInt(3) != 0;
+            membership = new Schedule.Membership(spares, autoPromote);
+            membershipChanges(m, out, faultTicks, Simulation.ids(n + spares), spares);
+        }
+        // Snapshots (§7), again from a stream of their own: 1 in 3 schedules other than Figure 8 compact their logs,
+        // so that restarts come from snapshots and lagging or new followers need InstallSnapshot.
+        SplittableRandom c = new SplittableRandom(seed ^ 0x3C6EF372FE94F82BL);
+        Schedule.Snapshots snapshots = figure8 || c.nextInt(3) != 0 ? null
+                : new Schedule.Snapshots(20 + c.nextInt(61), c.nextInt(30), 16 + c.nextInt(400));
         out.removeIf(p -> p.tick >= faultTicks);
         // Stable sort: faults generated for the same tick keep their generation order.
         out.sort(Comparator.comparingLong(Pending::tick));
@@ -122,7 +138,7 @@ public final class ScheduleGenerator {
         for (int i = 0; i < out.size(); i++) {
             faults.add(new ScheduledFault(i, out.get(i).tick, out.get(i).fault));
         }
-        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl);
+        return new Schedule(seed, n, initial, faults, faultTicks, Long.MAX_VALUE, flowControl, membership, snapshots);
     }
 
     private record Pending(long tick, Fault fault) {
@@ -155,6 +171,37 @@ public final class ScheduleGenerator {
         Fault isolateNextLeader = new Fault.AfterNextElection(r.nextInt(3), new Fault.Steps(List.of(
                 new Fault.HealNetwork(), new Fault.IsolateLeader(), crashAfterFirstCommit)));
         out.add(new Pending(t, new Fault.Steps(List.of(new Fault.IsolateLeader((nodes - 1) / 2 - 1), isolateNextLeader))));
+    }
+
+    /**
+     * Single-server membership changes (thesis §4.1) and leadership transfers (§3.10) mixed into the other
+     * faults: spares join as learners (and are auto-promoted once caught up, or promoted explicitly), members
+     * — the leader too (§4.2.2) — are removed and may come back later, and leadership moves to a chosen voter or
+     * to whoever is most caught up. Targets are drawn from every server; a change that does not apply when it
+     * fires is rejected by the leader and does nothing.
+     */
+    private static void membershipChanges(SplittableRandom m, List<Pending> out, long faultTicks, List<String> all,
+                                          int spares) {
+        long t = 10 + m.nextInt(20);
+        while (t < faultTicks - 2) {
+            Fault.Target any = new Fault.Target.Node(all.get(m.nextInt(all.size())));
+            Fault f = switch (m.nextInt(9)) {
+                // Mostly a spare (never a member yet); else anyone, e.g. a server removed earlier.
+                case 0, 1, 2 -> new Fault.ChangeMembership(Fault.Change.ADD_LEARNER, m.nextInt(3) == 0 ? any
+                        : new Fault.Target.Node(all.get(all.size() - spares + m.nextInt(spares))));
+                case 3 -> new Fault.ChangeMembership(Fault.Change.PROMOTE, any);
+                case 4 -> new Fault.ChangeMembership(Fault.Change.REMOVE, new Fault.Target.Leader());
+                case 5, 6 -> new Fault.ChangeMembership(Fault.Change.REMOVE, any);
+                default -> new Fault.TransferLeadership(m.nextBoolean() ? null : all.get(m.nextInt(all.size())));
+            };
+            out.add(new Pending(t, f));
+            if (f instanceof Fault.ChangeMembership c && c.change() == Fault.Change.ADD_LEARNER) {
+                // As an operator would: promote the new learner a little later (RaftNode refuses if it already
+                // is a voter, or is not caught up yet — or, with auto-promotion, has been promoted already).
+                out.add(new Pending(t + 5 + m.nextInt(30), new Fault.ChangeMembership(Fault.Change.PROMOTE, c.target())));
+            }
+            t += 5 + m.nextInt(30);
+        }
     }
 
     private static void maybeHeal(SplittableRandom r, List<Pending> out, long t) {

@@ -6,7 +6,10 @@ import io.raftkv.core.Ready;
 import io.raftkv.core.ReadState;
 import io.raftkv.core.Role;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.InstallSnapshotRequest;
+import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.statemachine.StateMachine;
@@ -14,8 +17,15 @@ import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemoryStableStore;
 import io.raftkv.core.storage.SnapshotMeta;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
 
 /**
  * One simulated server: a {@link RaftNode} with in-memory storage and a state machine, and the driver loop that
@@ -50,6 +60,43 @@ final class SimNode implements LogView {
     private final java.util.ArrayDeque<ReadState> waitingReads = new java.util.ArrayDeque<>();
     private long armedDeadline;
 
+    /** A snapshot as stored durably: it survives crashes (§7). */
+    private record StoredSnapshot(SnapshotMeta meta, byte[] data) {
+    }
+
+    /** The latest durable snapshot (taken here or received from a leader), or null. Survives crashes. */
+    private StoredSnapshot snapshot;
+    /** Trailing margins of log compaction; one stream per incarnation. */
+    private SplittableRandom snapshotRandom;
+    /** Leader side: snapshots being sent, by follower (looked up and iterated in id order). */
+    private final TreeMap<String, Transfer> transfers = new TreeMap<>();
+    /** Follower side: the snapshot being received, or null. */
+    private Receiving receiving;
+    /** Follower side: InstallSnapshot answers to send once the Ready that persists the snapshot is done. */
+    private final List<RaftMessage> snapshotReplies = new ArrayList<>();
+
+    /** One InstallSnapshot transfer from this leader to {@code peer}, in {@code term}. */
+    private static final class Transfer {
+        final String peer;
+        final long term;
+        final StoredSnapshot snapshot;
+        long lastProgress;
+
+        Transfer(String peer, long term, StoredSnapshot snapshot, long now) {
+            this.peer = peer;
+            this.term = term;
+            this.snapshot = snapshot;
+            this.lastProgress = now;
+        }
+    }
+
+    /** A snapshot arriving in chunks from {@code leader} of {@code term}. */
+    private record Receiving(String leader, long term, SnapshotMeta meta, ByteArrayOutputStream bytes) {
+    }
+
+    /** A transfer that made no progress for this long is reported failed; the leader then retries (§7). */
+    private static final long TRANSFER_TIMEOUT = 5L * Simulation.TICK;
+
     SimNode(Simulation sim, String id, int index, Configuration bootstrap) {
         this.sim = sim;
         this.id = id;
@@ -62,8 +109,14 @@ final class SimNode implements LogView {
     void start() {
         // Each incarnation gets its own seeded Random: election timeouts differ after a restart, deterministically.
         Random random = new Random(sim.nodeSeed(index, incarnation));
-        raft = new RaftNode(id, sim.config().raftOptions(), log, stable.load(), SnapshotMeta.NONE, bootstrap, random);
+        reconcileLogWithSnapshot();
+        raft = new RaftNode(id, sim.config().raftOptions(), log, stable.load(),
+                snapshot == null ? SnapshotMeta.NONE : snapshot.meta(), bootstrap, random);
         stateMachine = sim.config().stateMachines().get();
+        snapshotRandom = new SplittableRandom(sim.nodeSeed(index, incarnation) ^ 0x5851F42D4C957F2DL);
+        if (snapshot != null) {
+            restore(snapshot); // §7: a restarted server starts from its latest snapshot, then replays the log
+        }
         lastRole = raft.role();
         long previousTerm = lastTerm;
         lastTerm = raft.currentTerm();
@@ -117,6 +170,9 @@ final class SimNode implements LogView {
         stateMachine = null;
         armedCrash = null;
         waitingReads.clear();
+        transfers.clear();
+        receiving = null;
+        snapshotReplies.clear();
         downSince = sim.now();
         incarnation++;
         lastRole = null;
@@ -131,6 +187,7 @@ final class SimNode implements LogView {
         }
         raft.tick();
         drive();
+        expireTransfers();
     }
 
     void receive(RaftMessage m) {
@@ -138,7 +195,18 @@ final class SimNode implements LogView {
             trace("recv " + MessageFormat.route(m) + " " + MessageFormat.message(m));
         }
         raft.step(m);
+        if (m instanceof InstallSnapshotRequest r) {
+            onSnapshotChunk(r);
+        } else if (m instanceof InstallSnapshotResponse r) {
+            onSnapshotReply(r);
+        }
         drive();
+        if (raft != null && !snapshotReplies.isEmpty()) {
+            List<RaftMessage> replies = new ArrayList<>(snapshotReplies);
+            snapshotReplies.clear();
+            send(replies); // after the snapshot's install is persisted (the Ready above)
+        }
+        snapshotReplies.clear();
     }
 
     /** Proposes a command; throws what RaftNode throws (NotLeaderException, ProposalRejectedException). */
@@ -149,6 +217,25 @@ final class SimNode implements LogView {
         }
         drive();
         return p;
+    }
+
+    /** Leader: proposes a membership change; throws what RaftNode throws. */
+    Proposal changeMembership(MembershipChange change) {
+        Proposal p = raft.changeMembership(change);
+        if (sim.tracer().on()) {
+            trace("proposed " + change + " -> " + raft.configuration() + " at " + p.index() + "@" + p.term());
+        }
+        drive();
+        return p;
+    }
+
+    /** Leader: starts a leadership transfer (thesis §3.10); throws what RaftNode throws. */
+    void transferLeadership(String target) {
+        raft.transferLeadership(target);
+        if (sim.tracer().on()) {
+            trace("transfer leadership to " + raft.transferTarget());
+        }
+        drive();
     }
 
     // ------------------------------------------------------------------------------------------ the driver
@@ -165,6 +252,7 @@ final class SimNode implements LogView {
                 return; // crashed mid-Ready
             }
             raft.advance(rd);
+            maybeSnapshot();
         }
         observe();
     }
@@ -184,8 +272,15 @@ final class SimNode implements LogView {
                 trace("persist term " + rd.hardState().currentTerm() + " vote " + rd.hardState().votedFor());
             }
         }
-        // 3. Entries: cut a conflicting suffix (§5.3), append, one sync for the batch.
+        // 3. A snapshot from the leader (§7): reset the log if told to, restore the state machine.
+        boolean persistLog = false;
+        if (rd.snapshotToInstall() != null) {
+            installFromReady(rd.snapshotToInstall());
+            persistLog = rd.snapshotToInstall().discardLog();
+        }
+        // 4. Entries: cut a conflicting suffix (§5.3), append, one sync for the batch.
         if (!rd.entries().isEmpty()) {
+            persistLog = true;
             List<LogEntry> entries = rd.entries();
             long first = entries.get(0).index();
             if (first <= log.lastIndex()) {
@@ -197,10 +292,15 @@ final class SimNode implements LogView {
             log.append(entries);
             for (LogEntry e : entries) {
                 sim.checker().onAppended(id, e, prevTerm(e.index()));
+                if (e.type() == EntryType.CONFIGURATION) {
+                    checkSingleServerChange(e);
+                }
             }
             if (sim.tracer().on()) {
                 trace("append " + MessageFormat.entries(entries));
             }
+        }
+        if (persistLog) {
             if (armedCrash == Fault.CrashPoint.BEFORE_SYNC) {
                 crashNow("crash before sync");
                 return false;
@@ -228,7 +328,211 @@ final class SimNode implements LogView {
             }
         }
         serveReads();
+        // 8. Followers whose entries were compacted away get the snapshot (§7).
+        for (String peer : rd.snapshotsToSend()) {
+            startTransfer(peer);
+        }
         return true;
+    }
+
+    // -------------------------------------------------------------------------------------------- snapshots
+
+    /**
+     * §7: once {@code every} entries were applied since the last snapshot, snapshot the state machine at the
+     * applied index, make it durable, tell the core, and compact the log up to there minus a random margin
+     * (entries kept for slightly lagging followers).
+     */
+    private void maybeSnapshot() {
+        Schedule.Snapshots policy = sim.snapshots();
+        if (raft == null || policy == null) {
+            return;
+        }
+        long base = snapshot == null ? 0 : snapshot.meta().lastIncludedIndex();
+        if (lastApplied - base < policy.every()) {
+            return;
+        }
+        long at = lastApplied;
+        SnapshotMeta meta = new SnapshotMeta(at, raft.logTerm(at), configurationAt(at));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (StateMachine.Snapshot captured = stateMachine.snapshot()) {
+            captured.writeTo(bytes);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        snapshot = new StoredSnapshot(meta, bytes.toByteArray());
+        raft.compact(meta);
+        long upTo = at - snapshotRandom.nextInt(policy.maxMargin() + 1);
+        if (upTo >= log.firstIndex()) {
+            log.compactPrefix(upTo);
+            log.sync();
+        }
+        if (sim.tracer().on()) {
+            trace("snapshot at " + at + "@" + meta.lastIncludedTerm() + " " + meta.configuration() + " ("
+                    + snapshot.data().length + " bytes), log now [" + log.firstIndex() + ".." + log.lastIndex() + "]");
+        }
+    }
+
+    /** The configuration in effect at {@code index}: the latest configuration entry at or below it (thesis §4.1). */
+    private Configuration configurationAt(long index) {
+        for (long i = index; i >= log.firstIndex() && i >= 1; i--) {
+            LogEntry e = log.entry(i);
+            if (e.type() == EntryType.CONFIGURATION) {
+                return Configuration.decode(e.data());
+            }
+        }
+        return snapshot != null ? snapshot.meta().configuration() : sim.bootstrap();
+    }
+
+    /**
+     * A crash between storing a snapshot received from the leader and syncing the log's reset leaves a log that
+     * ends before the snapshot or disagrees with it at its last index: the snapshot wins (§7), as it would have.
+     * (RaftServer does the same on start.)
+     */
+    private void reconcileLogWithSnapshot() {
+        if (snapshot == null) {
+            return;
+        }
+        long at = snapshot.meta().lastIncludedIndex();
+        boolean endsBefore = log.lastIndex() < at;
+        boolean conflicts = !endsBefore && at >= log.firstIndex() && log.term(at) != snapshot.meta().lastIncludedTerm();
+        if (endsBefore || conflicts) {
+            trace("log [" + log.firstIndex() + ".." + log.lastIndex() + "] " + (endsBefore ? "ends before" : "conflicts with")
+                    + " the snapshot at " + at + ": reset to it");
+            log.reset(at, snapshot.meta().lastIncludedTerm());
+            log.sync();
+        }
+    }
+
+    /** Restores the state machine from {@code s} and lets the checker compare what it holds. */
+    private void restore(StoredSnapshot s) {
+        long at = s.meta().lastIncludedIndex();
+        try {
+            stateMachine.restore(at, new ByteArrayInputStream(s.data()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (stateMachine instanceof RecordingStateMachine recording) {
+            sim.checker().onRestored(id, at, recording.applied());
+        }
+        lastApplied = at;
+        if (sim.tracer().on()) {
+            trace("restore state machine from snapshot " + at + "@" + s.meta().lastIncludedTerm());
+        }
+    }
+
+    /** Ready step 3: the core adopted the snapshot this driver stored (see {@link #onSnapshotChunk}). */
+    private void installFromReady(Ready.SnapshotInstall install) {
+        SnapshotMeta meta = install.meta();
+        if (snapshot == null || !snapshot.meta().equals(meta)) {
+            throw sim.violation(Invariant.CORE_CONTRACT, id + " was told to install snapshot " + meta
+                    + " but the driver stored " + (snapshot == null ? "none" : snapshot.meta()));
+        }
+        if (install.discardLog()) {
+            if (sim.tracer().on()) {
+                trace("reset log [" + log.firstIndex() + ".." + log.lastIndex() + "] to snapshot "
+                        + meta.lastIncludedIndex() + "@" + meta.lastIncludedTerm());
+            }
+            log.reset(meta.lastIncludedIndex(), meta.lastIncludedTerm());
+        }
+        restore(snapshot);
+        serveReads();
+    }
+
+    /** Leader: start sending our latest snapshot to {@code peer}, chunk by chunk over the simulated network. */
+    private void startTransfer(String peer) {
+        if (snapshot == null) {
+            throw sim.violation(Invariant.CORE_CONTRACT, id + " asked to send a snapshot to " + peer + " but never compacted");
+        }
+        Transfer t = new Transfer(peer, raft.currentTerm(), snapshot, sim.now());
+        transfers.put(peer, t);
+        sendChunk(t, 0);
+    }
+
+    private void sendChunk(Transfer t, long offset) {
+        byte[] data = t.snapshot.data();
+        int from = (int) Math.min(offset, data.length);
+        int to = Math.min(data.length, from + sim.snapshots().chunkBytes());
+        SnapshotMeta meta = t.snapshot.meta();
+        send(List.of(new InstallSnapshotRequest(id, t.peer, t.term, meta.lastIncludedIndex(), meta.lastIncludedTerm(),
+                meta.configuration(), from, java.util.Arrays.copyOfRange(data, from, to), to == data.length)));
+    }
+
+    /** Leader: a follower acknowledged a chunk (or the whole snapshot). */
+    private void onSnapshotReply(InstallSnapshotResponse r) {
+        Transfer t = transfers.get(r.from());
+        if (t == null || raft.role() != Role.LEADER || raft.currentTerm() != t.term || r.term() != t.term
+                || r.lastIncludedIndex() != t.snapshot.meta().lastIncludedIndex()) {
+            return; // a stale or duplicated answer
+        }
+        t.lastProgress = sim.now();
+        if (r.done()) {
+            transfers.remove(r.from());
+            raft.reportSnapshot(r.from(), r.lastIncludedIndex(), true);
+        } else {
+            sendChunk(t, r.nextOffset());
+        }
+    }
+
+    /** Leader: transfers that stalled (chunks or answers lost) are reported failed; others of old terms dropped. */
+    private void expireTransfers() {
+        if (transfers.isEmpty() || raft == null) {
+            return;
+        }
+        List<Transfer> expired = new ArrayList<>();
+        for (Transfer t : transfers.values()) {
+            if (raft.role() != Role.LEADER || raft.currentTerm() != t.term || sim.now() - t.lastProgress > TRANSFER_TIMEOUT) {
+                expired.add(t);
+            }
+        }
+        for (Transfer t : expired) {
+            transfers.remove(t.peer);
+            if (sim.tracer().on()) {
+                trace("snapshot transfer to " + t.peer + " abandoned");
+            }
+            raft.reportSnapshot(t.peer, t.snapshot.meta().lastIncludedIndex(), false);
+        }
+        drive();
+    }
+
+    /**
+     * Follower: one chunk of a snapshot from the leader of our term. Chunks are accepted in order; the complete
+     * snapshot is made durable and then offered to the core, which adopts it only if it is ahead of what this
+     * node committed (§7).
+     */
+    private void onSnapshotChunk(InstallSnapshotRequest r) {
+        if (raft.currentTerm() != r.term() || raft.role() != Role.FOLLOWER) {
+            return; // stale: the core told the sender our term if it needed to know
+        }
+        SnapshotMeta meta = new SnapshotMeta(r.lastIncludedIndex(), r.lastIncludedTerm(), r.configuration());
+        if (r.offset() == 0) {
+            receiving = new Receiving(r.from(), r.term(), meta, new ByteArrayOutputStream());
+        }
+        if (receiving == null || !receiving.leader().equals(r.from()) || receiving.term() != r.term()
+                || !receiving.meta().equals(meta) || receiving.bytes().size() != r.offset()) {
+            // Out of order (a lost or reordered chunk): tell the leader where to resume.
+            boolean same = receiving != null && receiving.meta().equals(meta);
+            snapshotReplies.add(new InstallSnapshotResponse(id, r.from(), raft.currentTerm(), r.lastIncludedIndex(),
+                    same ? receiving.bytes().size() : 0, false));
+            return;
+        }
+        receiving.bytes().writeBytes(r.data());
+        if (!r.done()) {
+            snapshotReplies.add(new InstallSnapshotResponse(id, r.from(), raft.currentTerm(), r.lastIncludedIndex(),
+                    receiving.bytes().size(), false));
+            return;
+        }
+        byte[] data = receiving.bytes().toByteArray();
+        receiving = null;
+        if (meta.lastIncludedIndex() > raft.commitIndex()) {
+            snapshot = new StoredSnapshot(meta, data); // durable before the core hears of it
+            boolean adopted = raft.installSnapshot(meta);
+            if (sim.tracer().on()) {
+                trace("received snapshot " + meta.lastIncludedIndex() + "@" + meta.lastIncludedTerm() + " ("
+                        + data.length + " bytes)" + (adopted ? "" : ", not adopted"));
+            }
+        }
+        snapshotReplies.add(new InstallSnapshotResponse(id, r.from(), raft.currentTerm(), r.lastIncludedIndex(),
+                data.length, true));
     }
 
     private void serveReads() {
@@ -248,6 +552,36 @@ final class SimNode implements LogView {
         }
         raft.readIndex(requestId);
         drive();
+    }
+
+    /**
+     * Thesis §4.1: a configuration entry may differ from the configuration before it (the previous configuration
+     * entry of this log, else the snapshot's, else the cluster's bootstrap) by at most one voter; then any
+     * majority of the old and any majority of the new configuration share a server, and no two disjoint
+     * majorities can ever elect two leaders or commit two different entries.
+     */
+    private void checkSingleServerChange(LogEntry e) {
+        Configuration next = Configuration.decode(e.data());
+        Configuration previous = null;
+        for (long i = e.index() - 1; i >= log.firstIndex() && i >= 1; i--) {
+            LogEntry p = log.entry(i);
+            if (p.type() == EntryType.CONFIGURATION) {
+                previous = Configuration.decode(p.data());
+                break;
+            }
+        }
+        if (previous == null) {
+            previous = log.firstIndex() > 1 ? snapshotConfiguration() : sim.bootstrap();
+        }
+        if (previous == null) {
+            return; // compacted away and no snapshot to tell: unknown here
+        }
+        sim.checker().onConfigurationAppended(id, e, previous, next);
+    }
+
+    /** The configuration of this node's latest snapshot, or null if it has none. */
+    private Configuration snapshotConfiguration() {
+        return snapshot == null ? null : snapshot.meta().configuration();
     }
 
     private long prevTerm(long index) {
@@ -300,6 +634,12 @@ final class SimNode implements LogView {
         if (role == Role.LEADER && (lastRole != Role.LEADER || lastTerm != term)) {
             if (sim.tracer().on()) {
                 trace("became leader, log ends " + raft.lastLogIndex() + "@" + raft.logTerm(raft.lastLogIndex()));
+            }
+            if (!raft.configuration().isVoter(id)) {
+                // Thesis §4.1: only voters of a server's own configuration campaign, and only votes of its
+                // configuration's voters count.
+                throw sim.violation(Invariant.CONFIGURATION_CHANGE, id + " became leader of term " + term
+                        + " but is not a voter of its configuration " + raft.configuration());
             }
             sim.checker().onLeader(id, term, this);
             sim.onNewLeader(this);

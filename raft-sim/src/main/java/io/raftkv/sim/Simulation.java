@@ -38,6 +38,7 @@ public final class Simulation {
     private final SplittableRandom random;
     private final long nodeSeedBase;
     private final Random crashRandom;
+    private final Configuration bootstrap;
     private long now;
     private boolean healed;
 
@@ -45,23 +46,30 @@ public final class Simulation {
         if (config.nodes() != schedule.nodes()) {
             throw new IllegalArgumentException("config has " + config.nodes() + " nodes, schedule " + schedule.nodes());
         }
-        this.config = schedule.flowControl() == null ? config : config.withRaftOptions(config.raftOptions()
+        SimConfig effective = schedule.flowControl() == null ? config : config.withRaftOptions(config.raftOptions()
                 .withMaxAppendBytes(schedule.flowControl().maxAppendBytes())
                 .withInflight(schedule.flowControl().maxInflightMessages(), config.raftOptions().maxInflightBytes()));
+        if (schedule.membership() != null && !schedule.membership().autoPromote()) {
+            effective = effective.withRaftOptions(effective.raftOptions()
+                    .withAutoPromoteLearners(false, effective.raftOptions().promoteLagEntries()));
+        }
+        this.config = effective;
         this.schedule = schedule;
         this.tracer = trace ? Tracer.enabled() : Tracer.disabled();
         // Independent streams per concern, all from the seed: the fault schedule is generated from the seed
         // separately, so dropping a fault while shrinking does not change how the generator drew the others.
         SplittableRandom root = new SplittableRandom(schedule.seed());
         this.random = root.split();
-        this.network = new SimNetwork(ids(config.nodes()), schedule.initialNetwork(), root.split());
+        int servers = config.nodes() + schedule.spares();
+        this.network = new SimNetwork(ids(servers), schedule.initialNetwork(), root.split());
         this.client = new ClientWorkload(this, nodes, config, root.split());
         this.reads = new ReadChecker(this);
         this.nodeSeedBase = root.nextLong();
         this.crashRandom = new Random(root.nextLong());
-        Configuration bootstrap = Configuration.ofVoterIds(ids(config.nodes()).toArray(new String[0]));
-        for (int i = 0; i < config.nodes(); i++) {
-            nodes.add(new SimNode(this, "n" + (i + 1), i, bootstrap));
+        this.bootstrap = Configuration.ofVoterIds(ids(config.nodes()).toArray(new String[0]));
+        for (int i = 0; i < servers; i++) {
+            // Spares start with no configuration: they know no peers and never campaign until a leader adds them.
+            nodes.add(new SimNode(this, "n" + (i + 1), i, i < config.nodes() ? bootstrap : Configuration.EMPTY));
         }
         this.faults = new FaultInjector(this, Collections.unmodifiableList(nodes), network);
     }
@@ -262,6 +270,16 @@ public final class Simulation {
 
     long nodeSeed(int index, int incarnation) {
         return nodeSeedBase ^ (0x9E3779B97F4A7C15L * (index + 1)) ^ (0xC2B2AE3D27D4EB4FL * (incarnation + 1));
+    }
+
+    /** The configuration the cluster was bootstrapped with: what precedes the first configuration entry of any log. */
+    Configuration bootstrap() {
+        return bootstrap;
+    }
+
+    /** The snapshot policy of this run, or null if nodes never snapshot. */
+    Schedule.Snapshots snapshots() {
+        return schedule.snapshots();
     }
 
     Random crashRandom() {

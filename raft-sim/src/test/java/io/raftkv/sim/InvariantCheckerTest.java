@@ -1,5 +1,8 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.Member;
+import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.LogEntry;
 import org.junit.jupiter.api.Test;
 
@@ -161,5 +164,51 @@ class InvariantCheckerTest {
         assertEquals(1234, v.time());
         assertEquals(123, v.tick());
         assertTrue(v.getMessage().startsWith("ELECTION_SAFETY at 123.4"), v.getMessage());
+    }
+
+    private static LogEntry config(long index, Configuration c) {
+        return new LogEntry(index, 1, EntryType.CONFIGURATION, c.encode());
+    }
+
+    @Test
+    void singleServerChangesPassAndLearnersAreUnrestricted() {
+        InvariantChecker c = new InvariantChecker();
+        Configuration three = Configuration.ofVoterIds("n1", "n2", "n3");
+        Configuration four = Configuration.ofVoterIds("n1", "n2", "n3", "n4");
+        Configuration withLearners = three.with(Member.learner("n4", "")).with(Member.learner("n5", ""));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(5, four), three, four));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(6, three), four, three));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(7, withLearners), three, withLearners));
+        // Promoting a learner adds one voter.
+        Configuration promoted = withLearners.with(Member.voter("n4", ""));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(8, promoted), withLearners, promoted));
+    }
+
+    @Test
+    void twoVotersChangedAtOnceIsCaught() {
+        InvariantChecker c = new InvariantChecker();
+        Configuration three = Configuration.ofVoterIds("n1", "n2", "n3");
+        Configuration swapped = Configuration.ofVoterIds("n1", "n2", "n4"); // n3 out, n4 in: {n3,n1}, {n4,n2} disjoint
+        InvariantViolation v = assertThrows(InvariantViolation.class,
+                () -> c.onConfigurationAppended("n2", config(9, swapped), three, swapped));
+        assertEquals(Invariant.CONFIGURATION_CHANGE, v.invariant());
+        assertTrue(v.getMessage().contains("[n3, n4]"), v.getMessage());
+    }
+
+    @Test
+    void restoredSnapshotMustHoldExactlyTheAppliedCommands() {
+        InvariantChecker c = new InvariantChecker();
+        c.onApplied("n1", entry(1, 1), null);
+        c.onApplied("n1", LogEntry.noop(2, 1), null);
+        c.onApplied("n1", entry(3, 1), null);
+        RecordingStateMachine.Applied one = new RecordingStateMachine.Applied(1, entry(1, 1).data());
+        RecordingStateMachine.Applied three = new RecordingStateMachine.Applied(3, entry(3, 1).data());
+        assertDoesNotThrow(() -> c.onRestored("n2", 3, List.of(one, three)));
+        assertDoesNotThrow(() -> c.onRestored("n2", 2, List.of(one)));
+        InvariantViolation missing = assertThrows(InvariantViolation.class, () -> c.onRestored("n2", 3, List.of(one)));
+        assertEquals(Invariant.STATE_MACHINE_SAFETY, missing.invariant());
+        RecordingStateMachine.Applied wrong = new RecordingStateMachine.Applied(3, entry(3, 2).data());
+        assertThrows(InvariantViolation.class, () -> c.onRestored("n2", 3, List.of(one, wrong)));
+        assertThrows(InvariantViolation.class, () -> c.onRestored("n2", 1, List.of(one, three)), "commands beyond the snapshot");
     }
 }
