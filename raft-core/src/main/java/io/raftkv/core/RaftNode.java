@@ -622,16 +622,39 @@ public final class RaftNode {
         }
     }
 
-    /** Finds the latest configuration entry at or below {@code from} (thesis §4.1: latest in the log wins). */
+    /**
+     * Finds the latest configuration entry at or below {@code from} (thesis §4.1: the latest in the log wins)
+     * and the one before it (needed for the removed-server rule of §4.2.2, e.g. after a restart).
+     */
     private void reloadConfiguration(long from) {
+        Configuration latest = null;
+        long latestIndex = 0;
+        long latestTerm = 0;
         for (long i = from; i > log.snapshotIndex() && i >= log.firstIndex(); i--) {
             LogEntry e = log.entry(i);
-            if (e.type() == EntryType.CONFIGURATION) {
-                setConfiguration(Configuration.decode(e.data()), e.index(), e.term());
+            if (e.type() != EntryType.CONFIGURATION) {
+                continue;
+            }
+            if (latest == null) {
+                latest = Configuration.decode(e.data());
+                latestIndex = e.index();
+                latestTerm = e.term();
+            } else {
+                configuration = Configuration.decode(e.data()); // becomes the prior one in setConfiguration
+                configIndex = 0;
+                setConfiguration(latest, latestIndex, latestTerm);
                 return;
             }
         }
-        setConfiguration(fallbackConfiguration, 0, 0);
+        if (latest == null) {
+            configIndex = 0;
+            configuration = fallbackConfiguration;
+            setConfiguration(fallbackConfiguration, 0, 0);
+            return;
+        }
+        configuration = fallbackConfiguration;
+        configIndex = 0;
+        setConfiguration(latest, latestIndex, latestTerm);
     }
 
     private void setConfiguration(Configuration next, long index, long term) {

@@ -635,9 +635,9 @@ final class SimNode implements LogView {
             if (sim.tracer().on()) {
                 trace("became leader, log ends " + raft.lastLogIndex() + "@" + raft.logTerm(raft.lastLogIndex()));
             }
-            if (!raft.configuration().isVoter(id)) {
-                // Thesis §4.1: only voters of a server's own configuration campaign, and only votes of its
-                // configuration's voters count.
+            if (!raft.configuration().isVoter(id) && raft.commitIndex() >= raft.configurationIndex()) {
+                // Thesis §4.1/§4.2.2: only voters of a server's own configuration campaign — except a server whose
+                // removal is not yet committed, which may still be needed to commit it (its own vote never counts).
                 throw sim.violation(Invariant.CONFIGURATION_CHANGE, id + " became leader of term " + term
                         + " but is not a voter of its configuration " + raft.configuration());
             }
