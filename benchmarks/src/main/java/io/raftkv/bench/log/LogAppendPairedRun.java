@@ -7,12 +7,14 @@ import io.raftkv.log.ChronicleLogStore;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.zip.CRC32C;
 
 /**
  * The append comparison of {@link LogAppendBenchmark}, made robust to a shared, noisy disk: the Chronicle log and
@@ -21,8 +23,13 @@ import java.util.List;
  * <pre>
  *   java --add-opens=java.base/java.lang.reflect=ALL-UNNAMED --add-exports=java.base/sun.nio.ch=ALL-UNNAMED \
  *        --add-exports=java.base/jdk.internal.ref=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
- *        io.raftkv.bench.log.LogAppendPairedRun [slices=10] [indexSpacing=16] [sizes=100,4096] [syncs=1,64,1024]
+ *        io.raftkv.bench.log.LogAppendPairedRun [slices=10] [indexSpacing=16] [sizes=100,4096] [syncs=1,64,1024] \
+ *        [raw=framed|bare]
  * </pre>
+ * {@code framed} (default): the raw loop writes the log's record bytes ({@code kind|index|term|type|length|payload|
+ * crc32c}, 26 bytes + payload) and computes the CRC32C, like the log does; {@code bare}: payload + an 8-byte length
+ * header and no checksum (the baseline of the first measurements). It also prints where the time goes: append
+ * and sync microseconds per entry for both.
  */
 public final class LogAppendPairedRun {
     private static final long SLICE_NANOS = 1_000_000_000L;
@@ -35,11 +42,13 @@ public final class LogAppendPairedRun {
         int indexSpacing = args.length > 1 ? Integer.parseInt(args[1]) : 16;
         int[] sizes = ints(args.length > 2 ? args[2] : "100,4096");
         int[] syncs = ints(args.length > 3 ? args[3] : "1,64,1024");
-        System.out.printf("indexSpacing %d%n%-6s %-6s %16s %16s %8s%n", indexSpacing, "bytes", "sync", "chronicle/s",
-                "raw/s", "ratio");
+        boolean framed = !(args.length > 4 && args[4].equals("bare"));
+        System.out.printf("indexSpacing %d, raw baseline %s%n%-6s %-6s %16s %16s %8s%n", indexSpacing,
+                framed ? "framed (same record bytes + CRC32C)" : "bare (payload + 8-byte header)",
+                "bytes", "sync", "chronicle/s", "raw/s", "ratio");
         for (int size : sizes) {
             for (int syncEvery : syncs) {
-                run(size, syncEvery, slices, indexSpacing);
+                run(size, syncEvery, slices, indexSpacing, framed);
             }
         }
     }
@@ -48,16 +57,19 @@ public final class LogAppendPairedRun {
         return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
     }
 
-    private static void run(int size, int syncEvery, int slices, int indexSpacing) throws IOException {
+    private static void run(int size, int syncEvery, int slices, int indexSpacing, boolean framed) throws IOException {
         Path dir = LogBench.newDir("paired-append");
         byte[] payload = LogBench.payload(size, 1);
         try (ChronicleLogStore log = ChronicleLogStore.open(ChronicleLogOptions
                 .builder(dir, new SimpleMeterRegistry()).indexSpacing(indexSpacing).build());
              FileChannel raw = FileChannel.open(dir.resolve("raw.log"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             Chronicle c = new Chronicle(log, payload, syncEvery);
-            Raw r = new Raw(raw, payload, syncEvery);
+            Raw r = new Raw(raw, payload, syncEvery, framed);
             c.slice(SLICE_NANOS); // warm-up
             r.slice(SLICE_NANOS);
+            c.appendNanos = c.syncNanos = r.appendNanos = r.syncNanos = 0;
+            long cEntries = 0;
+            long rEntries = 0;
             double[] cr = new double[slices];
             double[] rr = new double[slices];
             double[] ratio = new double[slices];
@@ -65,8 +77,14 @@ public final class LogAppendPairedRun {
                 cr[i] = c.slice(SLICE_NANOS);
                 rr[i] = r.slice(SLICE_NANOS);
                 ratio[i] = cr[i] / rr[i];
+                cEntries += (long) cr[i];
+                rEntries += (long) rr[i];
             }
-            System.out.printf("%-6d %-6d %16.0f %16.0f %8.2f%n", size, syncEvery, median(cr), median(rr), median(ratio));
+            // Where the time goes, per entry (approximate: entries counted from one-second rates).
+            System.out.printf("%-6d %-6d %16.0f %16.0f %8.2f   append/sync us per entry: chronicle %.3f/%.3f raw %.3f/%.3f%n",
+                    size, syncEvery, median(cr), median(rr), median(ratio),
+                    c.appendNanos / 1e3 / cEntries, c.syncNanos / 1e3 / cEntries,
+                    r.appendNanos / 1e3 / rEntries, r.syncNanos / 1e3 / rEntries);
         } finally {
             LogBench.deleteRecursively(dir);
         }
@@ -84,6 +102,8 @@ public final class LogAppendPairedRun {
         final byte[] payload;
         final List<LogEntry> batch;
         final int syncEvery;
+        long appendNanos;
+        long syncNanos;
 
         Chronicle(ChronicleLogStore log, byte[] payload, int syncEvery) {
             this.log = log;
@@ -100,8 +120,12 @@ public final class LogAppendPairedRun {
                 for (int i = 0; i < syncEvery; i++) {
                     batch.add(LogBench.entry(next + i, payload));
                 }
+                long t0 = System.nanoTime();
                 log.append(batch);
+                long t1 = System.nanoTime();
                 log.sync();
+                appendNanos += t1 - t0;
+                syncNanos += System.nanoTime() - t1;
                 batch.clear();
                 n += syncEvery;
                 if (log.segmentCount() > 3) {
@@ -112,33 +136,57 @@ public final class LogAppendPairedRun {
         }
     }
 
-    /** The same bytes (plus an 8-byte length header) with one write + fdatasync per batch. */
+    /** The same entries with one write + fdatasync per batch (framed like the log's records, or bare). */
     private static final class Raw {
+        /** RecordCodec's framing: kind, index, term, entry type, length; payload; CRC32C. */
+        static final int FRAMED_OVERHEAD = 1 + 8 + 8 + 1 + 4 + 4;
         final FileChannel ch;
         final byte[] payload;
         final int syncEvery;
+        final boolean framed;
         final ByteBuffer buf;
+        final CRC32C crc = new CRC32C();
+        long nextIndex = 1;
+        long appendNanos;
+        long syncNanos;
 
-        Raw(FileChannel ch, byte[] payload, int syncEvery) {
+        Raw(FileChannel ch, byte[] payload, int syncEvery, boolean framed) {
             this.ch = ch;
             this.payload = payload;
             this.syncEvery = syncEvery;
-            this.buf = ByteBuffer.allocateDirect(syncEvery * (payload.length + 8));
+            this.framed = framed;
+            this.buf = ByteBuffer.allocateDirect(syncEvery * (payload.length + FRAMED_OVERHEAD)).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        private void put() {
+            if (!framed) {
+                buf.putInt(payload.length).putInt(0).put(payload);
+                return;
+            }
+            int start = buf.position();
+            buf.put((byte) 1).putLong(nextIndex++).putLong(1).put((byte) 0).putInt(payload.length).put(payload);
+            crc.reset();
+            crc.update(buf.duplicate().position(start).limit(buf.position()));
+            buf.putInt((int) crc.getValue());
         }
 
         double slice(long nanos) throws IOException {
             long start = System.nanoTime();
             long n = 0;
             while (System.nanoTime() - start < nanos) {
+                long t0 = System.nanoTime();
                 buf.clear();
                 for (int i = 0; i < syncEvery; i++) {
-                    buf.putInt(payload.length).putInt(0).put(payload);
+                    put();
                 }
                 buf.flip();
                 while (buf.hasRemaining()) {
                     ch.write(buf);
                 }
+                long t1 = System.nanoTime();
                 ch.force(false);
+                appendNanos += t1 - t0;
+                syncNanos += System.nanoTime() - t1;
                 n += syncEvery;
                 if (ch.position() > (256L << 20)) {
                     ch.truncate(0);
