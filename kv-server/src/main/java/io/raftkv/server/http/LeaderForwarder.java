@@ -54,9 +54,9 @@ import java.util.concurrent.TimeoutException;
  * answer 503 instead of bouncing the request between them.
  *
  * <p><b>Errors.</b> If the request never left this server (no connection, connection refused, pool exhausted,
- * write failed) nothing was applied: 503. If the connection broke or the timeout fired after the request was
- * written, a write may or may not have been applied: 504 for writes, 503 for reads (reads are always safe to
- * retry).
+ * connection already closed when the request was to be written) nothing was applied: 503. If the connection broke
+ * or the timeout fired once writing had started, a write may or may not have been applied: 504 for writes, 503
+ * for reads (reads are always safe to retry).
  */
 public final class LeaderForwarder implements AutoCloseable {
     /** Header marking a request one server forwarded to another; its value is the forwarding server's id. */
@@ -201,10 +201,12 @@ public final class LeaderForwarder implements AutoCloseable {
                     fail(new TimeoutException("no answer within " + timeout.toMillis() + " ms"));
                 }
             }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+            // Once we start writing on an open connection some bytes may reach the leader even if the write then
+            // fails (the leader may have read the whole request before the connection broke): from here on a
+            // failure leaves a write's outcome unknown. Only a connection already closed sends nothing.
+            written = channel.isActive();
             channel.writeAndFlush(req).addListener((ChannelFutureListener) w -> {
-                if (w.isSuccess()) {
-                    written = true;
-                } else if (channel.attr(EXCHANGE).compareAndSet(this, null)) {
+                if (!w.isSuccess() && channel.attr(EXCHANGE).compareAndSet(this, null)) {
                     fail(w.cause());
                 }
             });
