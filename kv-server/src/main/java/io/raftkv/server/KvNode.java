@@ -56,13 +56,11 @@ public final class KvNode implements AutoCloseable {
     private final LeaderForwarder forwarder;
     private final KvHttpServer http;
     private final JvmGcMetrics gcMetrics;
-    private final NettyTransport transport;
     private boolean closed;
 
     private KvNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
                    KvStateMachine stateMachine, RaftServer raft, LeaderForwarder forwarder, KvHttpServer http,
-                   JvmGcMetrics gcMetrics, NettyTransport transport) {
-        this.transport = transport;
+                   JvmGcMetrics gcMetrics) {
         this.config = config;
         this.registry = registry;
         this.storage = storage;
@@ -156,7 +154,7 @@ public final class KvNode implements AutoCloseable {
             }
             LOG.info("{}: serving KV on http://{} (raft {}, data {})", config.id(), config.httpAddress(),
                     config.raftAddress(), config.dataDir());
-            return new KvNode(config, registry, storage, sm, raft, forwarder, http, gc, transport);
+            return new KvNode(config, registry, storage, sm, raft, forwarder, http, gc);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -220,13 +218,9 @@ public final class KvNode implements AutoCloseable {
             LOG.info("{}: data directory holds a configuration; not joining again", config.id());
             return false;
         }
-        List<Member> members = Joiner.join(memberUrl, config, timeout);
-        // The transport dials only the members of the configuration in effect, empty until the leader's first
-        // entries arrive; without the seed this server could not answer them (dropped: unknown peer). The raft
-        // thread replaces the seed with the real configuration as soon as the log holds one.
-        if (!hasConfiguration()) {
-            transport.updatePeers(members.stream().filter(m -> !m.id().equals(config.id())).toList());
-        }
+        // Until the leader's first entries bring a configuration this server knows no peers; the transport
+        // answers the leader over the leader's own connection, so nothing needs seeding here.
+        Joiner.join(memberUrl, config, timeout);
         return true;
     }
 
