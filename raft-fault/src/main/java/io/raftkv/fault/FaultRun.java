@@ -118,14 +118,21 @@ public final class FaultRun {
                 }
             }
             note("nemesis done: " + nemesis.counts() + "; healed at " + String.format("%.3f s", (healedAt - origin) / 1e9));
+            // A restarted JVM needs seconds to serve on a loaded 2-core machine; that is not Raft's to answer for,
+            // so the election bound starts once every node answers /status again.
+            if (!await(Duration.ofSeconds(60), () -> servers.ids().stream().allMatch(id -> probe.status(id).isPresent()))) {
+                problems.add("not every node answers /status within 60 s of the last heal; crashed: " + servers.crashed());
+            }
+            long readyAt = System.nanoTime();
             // Thesis §3.4/§9: once a majority can talk again a leader must emerge within a few election timeouts.
             Optional<String> leader = awaitValue(config.leaderBound(), probe::agreedLeader);
             if (leader.isPresent()) {
-                electionMillis = (System.nanoTime() - healedAt) / 1_000_000;
-                note("leader " + leader.get() + " agreed by all nodes " + electionMillis + " ms after the last heal");
+                electionMillis = (System.nanoTime() - readyAt) / 1_000_000;
+                note("leader " + leader.get() + " agreed by all nodes " + electionMillis + " ms after all nodes answered ("
+                        + (readyAt - healedAt) / 1_000_000 + " ms after the last heal)");
             } else {
                 problems.add("no leader agreed by all nodes within " + config.leaderBound().toSeconds()
-                        + " s after the last fault was healed");
+                        + " s after the last fault was healed and every node answered");
             }
             Thread.sleep(HEAL_PERIOD.toMillis()); // clients keep working on the healed cluster
             workload.stop();

@@ -12,7 +12,8 @@ import java.util.Map;
  *                      leader was paused beyond the lease's clock-drift bound
  * @param linearizabilityViolated the checker refuted the linearizable reads, writes and CAS (with or without the
  *                      lease reads): what the mutation test expects
- * @param electionMillis time from the last heal to a leader every node agrees on; -1 if none within the bound
+ * @param electionMillis time from "last fault healed and every node answers /status" to a leader every node
+ *                      agrees on; -1 if none within the bound
  * @param dir           the run's directory (summary.txt; after a finding also history.jsonl and node logs)
  */
 public record RunResult(String name, long seed, int nodes, int operations, Map<String, Long> operationsByOutcome,
@@ -24,7 +25,7 @@ public record RunResult(String name, long seed, int nodes, int operations, Map<S
     }
 
     public String oneLine() {
-        return String.format("%s seed %d: %d nodes, %d ops %s, faults %s (leader paused %d), leader %d ms after heal: %s",
+        return String.format("%s seed %d: %d nodes, %d ops %s, faults %s (leader paused %d), leader %d ms after heal+ready: %s",
                 name, seed, nodes, operations, operationsByOutcome, faults, leaderPauses, electionMillis,
                 ok() ? (observations.isEmpty() ? "OK" : "OK with observations " + observations) : "PROBLEMS " + problems);
     }

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The short CI version: one 3-node and one 5-node run, each with every fault kind (partitions only if iptables
- * works here) for 20 s. Each must pass every check; a failure message carries the seed and the run's directory
+ * works here) for 16-18 s. Each must pass every check; a failure message carries the seed and the run's directory
  * holds history.jsonl and a summary naming the key and operations.
  */
 class FaultInjectionIT {
@@ -17,13 +17,13 @@ class FaultInjectionIT {
     @Test
     @Timeout(240)
     void threeNodesUnderEveryFault() throws Exception {
-        assertPasses(RunConfig.of("ci-3-nodes", Harness.jar(), Harness.out(), 3, Duration.ofSeconds(20), Harness.seed()));
+        assertPasses(RunConfig.of("ci-3-nodes", Harness.jar(), Harness.out(), 3, Duration.ofSeconds(18), Harness.seed()));
     }
 
     @Test
     @Timeout(240)
     void fiveNodesUnderEveryFault() throws Exception {
-        assertPasses(RunConfig.of("ci-5-nodes", Harness.jar(), Harness.out(), 5, Duration.ofSeconds(20), Harness.seed() + 1));
+        assertPasses(RunConfig.of("ci-5-nodes", Harness.jar(), Harness.out(), 5, Duration.ofSeconds(16), Harness.seed() + 1));
     }
 
     private static void assertPasses(RunConfig config) throws Exception {

@@ -23,7 +23,7 @@ class UnsafeLocalReadsIT {
         // Pauses and partitions make followers and deposed leaders lag; two runs at most, so this stays bounded.
         for (int attempt = 0; attempt < 2 && (r == null || !r.linearizabilityViolated()); attempt++) {
             RunConfig config = RunConfig.of("mutation-local-reads-" + attempt, Harness.jar(), Harness.out(), 3,
-                    Duration.ofSeconds(12), Harness.seed() + 7 + attempt)
+                    Duration.ofSeconds(10), Harness.seed() + 7 + attempt)
                     .withFaults(List.of(FaultKind.PAUSE, FaultKind.PARTITION)).withUnsafeLocalReads();
             r = new FaultRun(config).run();
             System.out.println(r.oneLine());
