@@ -112,8 +112,8 @@ public final class Workload {
         // Sessions of StaleReadChecker's monotonic-reads rule are (process, node label, key). A stale read comes
         // from this node's own state machine; linearizable and lease reads are forwarded to the leader and come
         // from its state, which may be ahead: mixing both in one session would make a lagging node look like it
-        // went back in time. So they get a session of their own.
-        String session = kind == OpKind.STALE_READ ? servers.label(node) : servers.label(node) + "/leader";
+        // went back in time. So each level gets sessions of its own.
+        String session = kind == OpKind.STALE_READ ? servers.label(node) : servers.label(node) + "/" + level;
         HistoryRecorder.Call call = recorder.invoke(process, session, key, kind, null, null);
         if (level.equals("lease")) {
             leaseReads.add(call.id());
