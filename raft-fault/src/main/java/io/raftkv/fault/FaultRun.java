@@ -79,7 +79,7 @@ public final class FaultRun {
                 ? List.of("-Draftkv.unsafe.localLinearizableReads=true") : List.of();
         int octet = NEXT_OCTET.getAndUpdate(o -> o + config.nodes() > 240 ? 10 : o + config.nodes());
         HistoryRecorder recorder = new HistoryRecorder();
-        Workload workload;
+        Workload workload = null;
         Nemesis nemesis;
         long electionMillis = -1;
         Optional<IptablesPartitioner> partitioner = config.faults().contains(FaultKind.PARTITION)
@@ -102,7 +102,8 @@ public final class FaultRun {
             for (int p = 0; p < processes; p++) {
                 int process = p;
                 String node = servers.ids().get(p % config.nodes());
-                Thread t = new Thread(() -> workload.runClient(process, node, config.seed() * 1000 + process),
+                Workload w = workload;
+                Thread t = new Thread(() -> w.runClient(process, node, config.seed() * 1000 + process),
                         config.name() + "-client-" + p);
                 t.setDaemon(true);
                 clients.add(t);
@@ -151,6 +152,9 @@ public final class FaultRun {
             }
             return finish(recorder.history(), workload.leaseReads(), nemesis, electionMillis, servers);
         } finally {
+            if (workload != null) {
+                workload.stop(); // an exception above must not leave client threads spinning in this JVM
+            }
             if (partitioner.isPresent()) {
                 partitioner.get().close();
             }
