@@ -52,7 +52,7 @@ public final class Workload {
         this.keys = keys;
         this.timeout = timeout;
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofMillis(500)).build();
+                .connectTimeout(Duration.ofSeconds(1)).build();
     }
 
     public Set<Long> leaseReads() {
