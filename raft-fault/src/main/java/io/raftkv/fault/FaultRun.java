@@ -225,7 +225,8 @@ public final class FaultRun {
         }
         problems.forEach(p -> note("PROBLEM: " + p));
         observations.forEach(o -> note("OBSERVATION: " + o));
-        if (!problems.isEmpty() || !observations.isEmpty()) {
+        // -Dfault.keepHistory=true keeps the files of clean runs too, e.g. to study lease reads after pauses.
+        if (!problems.isEmpty() || !observations.isEmpty() || Boolean.getBoolean("fault.keepHistory")) {
             HistoryJson.write(history, dir.resolve("history.jsonl"));
             Files.writeString(dir.resolve("lease-read-ids.txt"), leaseReads.stream().sorted().map(String::valueOf)
                     .collect(Collectors.joining("\n", "", "\n")));
