@@ -278,8 +278,18 @@ public final class KvApi {
                 .thenCompose(reply -> reply == RETRY_AT_LEADER ? forwardOrUnavailable(req, true) : done(reply));
     }
 
-    private CompletableFuture<Reply> read(Request req, ReadLevel level, KvQuery query,
+    /**
+     * UNSAFE, a deliberate bug for raft-fault's mutation test only (never a feature): with
+     * {@code -Draftkv.unsafe.localLinearizableReads=true} a "linearizable" read is answered from the local state
+     * machine without ReadIndex (thesis §6.4), so a deposed leader or a lagging follower serves stale values.
+     */
+    private static final boolean UNSAFE_LOCAL_LINEARIZABLE_READS =
+            Boolean.getBoolean("raftkv.unsafe.localLinearizableReads");
+
+    private CompletableFuture<Reply> read(Request req, ReadLevel requested, KvQuery query,
                                           Function<KvResult, Reply> onResult) {
+        ReadLevel level = UNSAFE_LOCAL_LINEARIZABLE_READS && requested == ReadLevel.LINEARIZABLE
+                ? ReadLevel.STALE : requested;
         if (level != ReadLevel.STALE) {
             Optional<CompletableFuture<Reply>> forwarded = forwardIfFollower(req, false);
             if (forwarded.isPresent()) {
