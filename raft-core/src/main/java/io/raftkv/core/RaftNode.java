@@ -714,6 +714,11 @@ public final class RaftNode {
         return configIndex;
     }
 
+    /** The options this node runs with. */
+    public RaftOptions options() {
+        return options;
+    }
+
     /** True while this leader's lease holds (thesis §6.4.1): it may serve reads without a round trip. */
     public boolean leaseValid() {
         return leader != null && leader.leaseValid();

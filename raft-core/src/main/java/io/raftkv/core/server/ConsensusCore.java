@@ -74,5 +74,11 @@ interface ConsensusCore {
 
     boolean leaseValid();
 
+    /**
+     * The election timeout in ticks (the lower bound of the randomized range). The driver needs it to bound how
+     * far the core's tick clock may fall behind real time after a stall (see {@code RaftLoop}).
+     */
+    int electionTimeoutTicks();
+
     Map<String, Long> matchIndexes();
 }

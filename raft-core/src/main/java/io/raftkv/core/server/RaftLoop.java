@@ -34,8 +34,8 @@ import java.util.function.Consumer;
  * The raft thread: the only thread that touches the {@link ConsensusCore}. One loop turn:
  * <ol>
  *   <li>wait for an event, but no longer than until the next tick is due;</li>
+ *   <li>fire the ticks that are due (first, so that the core's clock is current when it judges a lease read);</li>
  *   <li>drain <em>every</em> queued event (proposals, peer messages, reads) and feed them to the core;</li>
- *   <li>fire the ticks that are due;</li>
  *   <li>process one {@link Ready} in the order its javadoc prescribes — early messages, hard state, entries with a
  *       single append and a single sync, messages, committed entries to the apply thread, a snapshot to install —
  *       then advance, then start snapshot transfers;</li>
@@ -49,8 +49,11 @@ import java.util.function.Consumer;
  */
 final class RaftLoop implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(RaftLoop.class);
-    /** After a long stall (GC, slow disk) fire at most this many overdue ticks, then resynchronise the clock. */
-    private static final int MAX_CATCH_UP_TICKS = 10;
+    /**
+     * After a long stall (GC, slow disk, SIGSTOP) fire at most this many overdue ticks beyond one election timeout,
+     * then resynchronise the clock. Never fewer than an election timeout: see {@link #tickIfDue}.
+     */
+    private static final int EXTRA_CATCH_UP_TICKS = 2;
 
     private final String id;
     private final ConsensusCore core;
@@ -73,6 +76,8 @@ final class RaftLoop implements Runnable {
     private final Map<Long, PendingRead> readsById = new HashMap<>();
     private long nextReadId = 1;
     private final List<RaftEvent> batch = new ArrayList<>();
+    /** When the core's next tick is due (System.nanoTime); a due time in the past means its clock lags. */
+    private long nextTick;
     private volatile boolean stopRequested;
 
     // The last soft state seen, to log and count changes.
@@ -119,13 +124,16 @@ final class RaftLoop implements Runnable {
             updatePeersIfChanged();
             publishStatus();
             // The clock starts after the first turn: a cold JVM can spend a few hundred ms in it (class loading).
-            long nextTick = System.nanoTime() + interval;
+            nextTick = System.nanoTime() + interval;
             while (!stopRequested) {
                 core.reportApplied(apply.appliedIndex()); // a slow state machine holds back the apply backlog
                 // A Ready left over (advance can make more work, e.g. a leader's own fsync completing a quorum)
                 // must not wait for the next tick.
                 long waitNanos = core.hasReady() ? 0 : nextTick - System.nanoTime();
                 RaftEvent first = waitNanos > 0 ? events.poll(waitNanos, TimeUnit.NANOSECONDS) : events.poll();
+                // Ticks first: after a stall the core must learn how much time passed before it judges anything
+                // queued meanwhile (a lease read above all).
+                nextTick = tickIfDue(nextTick, interval);
                 if (first != null) {
                     batch.add(first);
                     events.drainTo(batch);
@@ -134,7 +142,6 @@ final class RaftLoop implements Runnable {
                     }
                     batch.clear();
                 }
-                nextTick = tickIfDue(nextTick, interval);
                 if (core.hasReady()) {
                     processReady(core.ready());
                 }
@@ -273,6 +280,12 @@ final class RaftLoop implements Runnable {
      * own term; until then fall back to ReadIndex.
      */
     private long leaseReadIndex() {
+        // The lease is counted in ticks. If a tick is overdue, the raft thread stalled (GC, SIGSTOP) and the core's
+        // clock is behind real time: the lease may have run out meanwhile and another leader been elected (§6.4.1
+        // bounds clock drift, not pauses). Take the ReadIndex path until the ticks have caught up.
+        if (System.nanoTime() - nextTick >= 0) {
+            return -1;
+        }
         if (core.role() != Role.LEADER || !core.leaseValid()) {
             return -1;
         }
@@ -280,23 +293,32 @@ final class RaftLoop implements Runnable {
         return core.termAt(commit) == core.currentTerm() ? commit : -1;
     }
 
-    private long tickIfDue(long nextTick, long interval) throws IOException {
+    /**
+     * Fires the ticks that are due. After a stall it fires at least an election timeout's worth before skipping
+     * ahead, so that a stall longer than an election timeout also looks that long to the core: a leader's lease
+     * expires (§6.4.1) and check-quorum makes it step down (§6.2) instead of believing it still leads. (Skipping
+     * with fewer ticks would leave a lease alive that real time has already ended.)
+     */
+    private long tickIfDue(long dueAt, long interval) throws IOException {
         long now = System.nanoTime();
+        int maxCatchUp = core.electionTimeoutTicks() + EXTRA_CATCH_UP_TICKS;
         int fired = 0;
-        while (now - nextTick >= 0) {
-            if (fired == MAX_CATCH_UP_TICKS) {
-                LOG.warn("{}: raft thread stalled for over {} ticks; skipping ahead", id, MAX_CATCH_UP_TICKS);
-                return now + interval;
+        long due = dueAt;
+        while (now - due >= 0) {
+            if (fired == maxCatchUp) {
+                LOG.warn("{}: raft thread stalled for over {} ticks; skipping ahead", id, maxCatchUp);
+                due = now + interval;
+                break;
             }
             core.tick();
             fired++;
-            nextTick += interval;
+            due += interval;
         }
         if (fired > 0) {
             expireReads(now);
             transfers.expire(now);
         }
-        return nextTick;
+        return due;
     }
 
     /** Reads whose ReadState never came (leader lost, message dropped) fail; reads are safe to retry. */

@@ -136,6 +136,11 @@ final class RaftNodeCore implements ConsensusCore {
     }
 
     @Override
+    public int electionTimeoutTicks() {
+        return node.options().electionTimeoutTicks();
+    }
+
+    @Override
     public Map<String, Long> matchIndexes() {
         return node.matchIndexes();
     }

@@ -42,6 +42,7 @@ class RaftServerDriverTest {
     private final RegisterStateMachine sm = new RegisterStateMachine();
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     private RaftServer server;
+    private volatile ScriptedCore core;
 
     private RaftServer start(RaftServerOptions options) throws Exception {
         server = RaftServer.builder("n1")
@@ -52,7 +53,7 @@ class RaftServerDriverTest {
                 .stateMachine(sm)
                 .transport(net)
                 .meterRegistry(registry)
-                .coreFactory(init -> new ScriptedCore(init.id(), journal))
+                .coreFactory(init -> core = new ScriptedCore(init.id(), journal))
                 .build();
         server.start();
         return server;
@@ -188,6 +189,31 @@ class RaftServerDriverTest {
         CompletableFuture<byte[]> stale = server.read(bytes("q"), ReadLevel.STALE);
         assertTrue(stale.isDone());
         assertEquals("v1", string(stale.get()));
+    }
+
+    /**
+     * A leader whose raft thread stalls (GC, SIGSTOP, here a held fsync) for longer than an election timeout must
+     * not judge a lease read queued meanwhile by its pre-stall clock (§6.4.1): the overdue ticks reach the core
+     * first, at least an election timeout's worth, so the real core's lease has expired by the time it is asked.
+     */
+    @Test
+    void leaseRead_afterAStall_isJudgedOnlyAfterAnElectionTimeoutOfTicks() throws Exception {
+        start(fastTicks());
+        server.propose(bytes("v1")).get(5, TimeUnit.SECONDS);
+        log.holdSyncs();
+        CompletableFuture<byte[]> stalled = server.propose(bytes("v2"));
+        assertTrue(log.awaitSyncEntered(5000), "the raft thread is parked in sync");
+        int ticksBeforeStall = core.ticks;
+        Thread.sleep(200); // 40 ticks of 5 ms pass in real time, 4x the scripted election timeout
+        int checksBefore = core.leaseChecksAtTick.size();
+        CompletableFuture<byte[]> lease = server.read(bytes("q"), ReadLevel.LEASE);
+        log.releaseSyncs();
+        stalled.get(5, TimeUnit.SECONDS);
+        lease.get(5, TimeUnit.SECONDS);
+        List<Integer> checks = core.leaseChecksAtTick.subList(checksBefore, core.leaseChecksAtTick.size());
+        assertTrue(!checks.isEmpty(), "the lease was consulted");
+        assertTrue(checks.get(0) >= ticksBeforeStall + core.electionTimeoutTicks(),
+                "lease judged after " + (checks.get(0) - ticksBeforeStall) + " ticks of a 40-tick stall");
     }
 
     @Test

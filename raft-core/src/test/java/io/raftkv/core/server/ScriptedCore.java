@@ -48,8 +48,14 @@ final class ScriptedCore implements ConsensusCore {
         this.journal = journal;
     }
 
+    /** Ticks so far (the raft thread writes, tests read). */
+    volatile int ticks;
+    /** The tick count at each leaseValid() call, for tests. */
+    final List<Integer> leaseChecksAtTick = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     @Override
     public void tick() {
+        ticks++;
     }
 
     @Override
@@ -199,7 +205,13 @@ final class ScriptedCore implements ConsensusCore {
 
     @Override
     public boolean leaseValid() {
+        leaseChecksAtTick.add(ticks);
         return role == Role.LEADER;
+    }
+
+    @Override
+    public int electionTimeoutTicks() {
+        return 10;
     }
 
     @Override
