@@ -29,7 +29,7 @@ import java.util.zip.CRC32C;
  * {@code framed} (default): the raw loop writes the log's record bytes ({@code kind|index|term|type|length|payload|
  * crc32c}, 26 bytes + payload) and computes the CRC32C, like the log does; {@code bare}: payload + an 8-byte length
  * header and no checksum (the baseline of the first measurements). It also prints where the time goes: append
- * and sync microseconds per entry for both. {@code preallocate} is the log's option of that name (default on);
+ * and sync microseconds per entry for both. {@code preallocate} is the log's option of that name (default off, as the log's);
  * {@code both} runs a second log with it off as a third contender, to show what preallocation changes.
  */
 public final class LogAppendPairedRun {
@@ -44,7 +44,7 @@ public final class LogAppendPairedRun {
         int[] sizes = ints(args.length > 2 ? args[2] : "100,4096");
         int[] syncs = ints(args.length > 3 ? args[3] : "1,64,1024");
         boolean framed = !(args.length > 4 && args[4].equals("bare"));
-        String prealloc = args.length > 5 ? args[5] : "on";
+        String prealloc = args.length > 5 ? args[5] : "off";
         System.out.printf("indexSpacing %d, raw baseline %s, preallocate %s; %s%n%-6s %-6s %16s %16s %8s%n", indexSpacing,
                 framed ? "framed (same record bytes + CRC32C)" : "bare (payload + 8-byte header)", prealloc,
                 new java.io.File(System.getProperty("bench.dir", System.getProperty("java.io.tmpdir"))).getAbsolutePath(),
