@@ -98,7 +98,8 @@ public final class ChronicleLogStore implements LogStore {
         SingleChronicleQueue q = null;
         SegmentPreallocator p = null;
         try {
-            // Deletes a prepared file a crash left behind before anything else looks at the directory.
+            // A prepared segment file a crash left behind goes before anything else looks at the directory.
+            SegmentPreallocator.deleteLeftover(dir);
             p = options.preallocate() ? new SegmentPreallocator(dir, options.preallocateBytes()) : null;
             this.preallocator = p;
             SegmentFiles.removeOrphanedLastSegment(dir);

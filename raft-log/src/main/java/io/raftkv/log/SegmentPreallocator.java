@@ -56,12 +56,20 @@ final class SegmentPreallocator implements AutoCloseable {
     SegmentPreallocator(Path dir, long bytes) throws IOException {
         this.file = dir.resolve(FILE);
         this.bytes = bytes;
-        Files.deleteIfExists(file); // left by a crash: it may be incomplete
+        deleteLeftover(dir);
         this.executor = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, "raft-log-preallocate-" + dir.getFileName());
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /**
+     * Deletes a prepared file left by a crash (it may be incomplete). Called at every open, also with preallocation
+     * off, so that a directory last used with it on is left clean.
+     */
+    static void deleteLeftover(Path dir) throws IOException {
+        Files.deleteIfExists(dir.resolve(FILE));
     }
 
     /** Starts preparing the next segment file in the background, unless one is ready or being prepared. */

@@ -153,6 +153,11 @@ class ChronicleLogStoreTest {
     void preallocatedSegmentsAreUsedAndALeftoverPreparedFileIsDeletedAtOpen() throws Exception {
         Path prepared = dir.resolve(SegmentPreallocator.FILE);
         Files.write(prepared, new byte[] {1, 2, 3}); // as if a crash interrupted a zero fill: never a segment
+        try (ChronicleLogStore log = TestLogs.open(dir)) { // preallocation off: the leftover goes all the same
+            assertFalse(Files.exists(prepared), "a leftover prepared file is deleted at open");
+            assertEquals(0, log.lastIndex());
+        }
+        Files.write(prepared, new byte[] {1, 2, 3});
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         List<LogEntry> written = new ArrayList<>();
         try (ChronicleLogStore log = ChronicleLogStore.open(TestLogs.small(dir).preallocate(true).build().withRegistry(registry))) {
