@@ -19,12 +19,15 @@ import java.util.Objects;
  * @param indexSpacing   Chronicle indexes every n-th excerpt and scans linearly from there on a random read:
  *                       16 (default) costs 8 bytes of index per 16 entries and keeps a random read near 1 µs;
  *                       Chronicle's own default of 256 makes it several µs
+ * @param preallocate    prepare the next segment file (zero-filled, fsynced) on a background thread so that
+ *                       appends and syncs do not pay block allocation and journal commits of a sparse file
+ *                       (see {@link SegmentPreallocator}); costs one extra write of each segment's size
  * @param registry       where the {@code raft.log.*} meters go
  * @param tags           tags added to every meter (e.g. {@code node=n1})
  */
 public record ChronicleLogOptions(Path directory, long segmentBytes, long blockSize, VerifyMode verifyOnOpen,
-                                  int tailerCacheSize, int indexSpacing, MeterRegistry registry,
-                                  Tags tags) {
+                                  int tailerCacheSize, int indexSpacing, boolean preallocate,
+                                  MeterRegistry registry, Tags tags) {
 
     public static final long DEFAULT_BLOCK_SIZE = 64L << 20;
     public static final long DEFAULT_SEGMENT_BYTES = 48L << 20;
@@ -68,10 +71,18 @@ public record ChronicleLogOptions(Path directory, long segmentBytes, long blockS
         return (int) Math.min(Integer.MAX_VALUE, blockSize / 4 - RecordCodec.OVERHEAD_BYTES - 64);
     }
 
+    /**
+     * How many bytes of zeros a preallocated segment gets: the segment size plus 1/16 for the record that crosses
+     * it and Chronicle's index arrays (anything beyond lands in a sparse hole: correct, only slower).
+     */
+    long preallocateBytes() {
+        return segmentBytes + segmentBytes / 16;
+    }
+
     /** A copy that reports to another registry. */
     public ChronicleLogOptions withRegistry(MeterRegistry other) {
-        return new ChronicleLogOptions(directory, segmentBytes, blockSize, verifyOnOpen, tailerCacheSize, indexSpacing, other,
-                tags);
+        return new ChronicleLogOptions(directory, segmentBytes, blockSize, verifyOnOpen, tailerCacheSize, indexSpacing, preallocate,
+                other, tags);
     }
 
     /** Builder with the defaults above. */
@@ -83,6 +94,7 @@ public record ChronicleLogOptions(Path directory, long segmentBytes, long blockS
         private VerifyMode verifyOnOpen = VerifyMode.ALL_SEGMENTS;
         private int tailerCacheSize = 4;
         private int indexSpacing = 16;
+        private boolean preallocate = false;
         private Tags tags = Tags.empty();
 
         private Builder(Path directory, MeterRegistry registry) {
@@ -115,14 +127,19 @@ public record ChronicleLogOptions(Path directory, long segmentBytes, long blockS
             return this;
         }
 
+        public Builder preallocate(boolean v) {
+            this.preallocate = v;
+            return this;
+        }
+
         public Builder tags(Tags v) {
             this.tags = v;
             return this;
         }
 
         public ChronicleLogOptions build() {
-            return new ChronicleLogOptions(directory, segmentBytes, blockSize, verifyOnOpen, tailerCacheSize, indexSpacing, registry,
-                    tags);
+            return new ChronicleLogOptions(directory, segmentBytes, blockSize, verifyOnOpen, tailerCacheSize, indexSpacing, preallocate,
+                    registry, tags);
         }
     }
 }

@@ -60,6 +60,8 @@ public final class ChronicleLogStore implements LogStore {
     private final TailerCache tailers;
     private final SegmentIndex index;
     private final LogMetrics metrics;
+    /** Prepares the next segment file off the raft thread; null if {@code options.preallocate()} is off. */
+    private final SegmentPreallocator preallocator;
 
     private long firstIndex;
     private long lastIndex;
@@ -94,7 +96,12 @@ public final class ChronicleLogStore implements LogStore {
         }
         this.lock = l;
         SingleChronicleQueue q = null;
+        SegmentPreallocator p = null;
         try {
+            // A prepared segment file a crash left behind goes before anything else looks at the directory.
+            SegmentPreallocator.deleteLeftover(dir);
+            p = options.preallocate() ? new SegmentPreallocator(dir, options.preallocateBytes()) : null;
+            this.preallocator = p;
             SegmentFiles.removeOrphanedLastSegment(dir);
             List<Path> files = SegmentFiles.list(dir);
             int startCycle = files.isEmpty() ? 1 : cycleOfLastFile(files);
@@ -133,10 +140,16 @@ public final class ChronicleLogStore implements LogStore {
                 roll(RecordCodec.KIND_TRUNCATE, lastIndex, lastTerm);
                 sync();
             }
+            if (preallocator != null) {
+                preallocator.prepare();
+            }
             LOG.info("Opened Raft log {}: entries [{}, {}], {} segment(s)", dir, firstIndex, lastIndex, index.size());
         } catch (IOException | RuntimeException | Error e) {
             if (q != null) {
                 q.close();
+            }
+            if (p != null) {
+                p.close();
             }
             lock.release();
             lockChannel.close();
@@ -362,8 +375,16 @@ public final class ChronicleLogStore implements LogStore {
         }
         closeCurrentChannel();
         int cycle = current.cycle + 1;
+        Path file = SegmentFiles.fileOf(dir, cycle);
+        if (preallocator != null) {
+            // A ready zero-filled file becomes the new segment (Chronicle opens it on the next write); if none is
+            // ready Chronicle creates a sparse one. Either way the next write marks the directory dirty, so the
+            // rename or the creation is made durable by the next sync(). See SegmentPreallocator on crashes.
+            (preallocator.claim(file) ? metrics.preallocatedReady : metrics.preallocatedMissed).increment();
+            preallocator.prepare();
+        }
         clock.set(cycle * SegmentFiles.CYCLE_MILLIS);
-        Segment next = new Segment(cycle, SegmentFiles.fileOf(dir, cycle), lastIndex, markerKind == 0 ? 0 : 1);
+        Segment next = new Segment(cycle, file, lastIndex, markerKind == 0 ? 0 : 1);
         index.add(next);
         current = next;
         if (markerKind != 0) {
@@ -480,6 +501,9 @@ public final class ChronicleLogStore implements LogStore {
             queue.close();
             closeCurrentChannel();
             metrics.close();
+            if (preallocator != null) {
+                preallocator.close();
+            }
         } finally {
             lock.release();
             lockChannel.close();

@@ -19,6 +19,8 @@ final class LogMetrics {
     final Counter prefixCompactions;
     final Counter resets;
     final Counter tailCuts;
+    final Counter preallocatedReady;
+    final Counter preallocatedMissed;
     private final MeterRegistry registry;
     private final Gauge segments;
 
@@ -34,6 +36,8 @@ final class LogMetrics {
         resets = truncations(registry, tags, "reset");
         tailCuts = Counter.builder("raft.log.recovery.tail.cuts")
                 .description("torn or corrupt tails cut off when the log was opened").tags(tags).register(registry);
+        preallocatedReady = preallocated(registry, tags, "ready");
+        preallocatedMissed = preallocated(registry, tags, "missed");
         this.registry = registry;
         this.segments = Gauge.builder("raft.log.segments", segments).tags(tags).register(registry);
     }
@@ -41,6 +45,12 @@ final class LogMetrics {
     /** Unregisters the gauge, which refers to the (closed) log; a reopened log registers a new one. */
     void close() {
         registry.remove(segments);
+    }
+
+    /** Rolls that found a zero-filled segment file ready ({@code ready}) or had to create a sparse one. */
+    private static Counter preallocated(MeterRegistry registry, Tags tags, String result) {
+        return Counter.builder("raft.log.segments.preallocated").description("rolls, by whether a preallocated file was ready")
+                .tags(tags).tag("result", result).register(registry);
     }
 
     private static Counter truncations(MeterRegistry registry, Tags tags, String kind) {

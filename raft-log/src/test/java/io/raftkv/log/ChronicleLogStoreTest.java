@@ -6,10 +6,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -143,6 +146,37 @@ class ChronicleLogStoreTest {
             assertEquals(1.0, registry.get("raft.log.truncations").tag("kind", "suffix").counter().count());
             assertTrue(registry.get("raft.log.appended").counter().count() > 10 * RecordCodec.OVERHEAD_BYTES);
             assertEquals(log.segmentCount(), registry.get("raft.log.segments").gauge().value());
+        }
+    }
+
+    @Test
+    void preallocatedSegmentsAreUsedAndALeftoverPreparedFileIsDeletedAtOpen() throws Exception {
+        Path prepared = dir.resolve(SegmentPreallocator.FILE);
+        Files.write(prepared, new byte[] {1, 2, 3}); // as if a crash interrupted a zero fill: never a segment
+        try (ChronicleLogStore log = TestLogs.open(dir)) { // preallocation off: the leftover goes all the same
+            assertFalse(Files.exists(prepared), "a leftover prepared file is deleted at open");
+            assertEquals(0, log.lastIndex());
+        }
+        Files.write(prepared, new byte[] {1, 2, 3});
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        List<LogEntry> written = new ArrayList<>();
+        try (ChronicleLogStore log = ChronicleLogStore.open(TestLogs.small(dir).preallocate(true).build().withRegistry(registry))) {
+            var ready = registry.get("raft.log.segments.preallocated").tag("result", "ready").counter();
+            // Rolls never wait for the background zero fill: give it time between batches until one was used.
+            for (int i = 0; i < 400 && (ready.count() < 3 || written.size() < 2000); i++) {
+                List<LogEntry> batch = TestLogs.batch(written.size() + 1, 50, 2, 300);
+                log.append(batch);
+                log.sync();
+                written.addAll(batch);
+                Thread.sleep(5);
+            }
+            assertTrue(ready.count() >= 3, "rolls that used a prepared file: " + ready.count());
+            assertEquals(written, log.entries(1, written.size() + 1, Long.MAX_VALUE));
+        }
+        assertFalse(Files.exists(prepared), "close deletes the prepared file");
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(written.size(), log.lastIndex());
+            assertEquals(written, log.entries(1, written.size() + 1, Long.MAX_VALUE));
         }
     }
 }

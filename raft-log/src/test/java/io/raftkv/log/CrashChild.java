@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
 /**
  * The process {@link CrashRecoveryTest} kills: appends and syncs in a loop with term {@code args[1]}, printing
  * {@code SYNCED <lastIndex> <term>} after each sync returned, so every printed index is acknowledged. Bounded: it
- * stops by itself after {@code args[3]} ms in case nobody kills it.
+ * stops by itself after {@code args[3]} ms in case nobody kills it. Odd terms run with segment preallocation.
  */
 public final class CrashChild {
     static final int MAX_PAYLOAD = 600;
@@ -25,7 +25,8 @@ public final class CrashChild {
         long deadline = System.currentTimeMillis() + Long.parseLong(args[3]);
         PrintStream out = System.out;
         try (ChronicleLogStore log = ChronicleLogStore.open(ChronicleLogOptions
-                .builder(dir, new SimpleMeterRegistry()).blockSize(TestLogs.SMALL_BLOCK).segmentBytes(segmentBytes).build())) {
+                .builder(dir, new SimpleMeterRegistry()).blockSize(TestLogs.SMALL_BLOCK).segmentBytes(segmentBytes)
+                .preallocate(term % 2 == 1).build())) { // odd rounds: kills also hit segment preallocation
             out.println("OPEN " + log.firstIndex() + " " + log.lastIndex());
             out.flush();
             SplittableRandom rnd = new SplittableRandom(term);
