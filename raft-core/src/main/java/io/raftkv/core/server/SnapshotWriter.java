@@ -9,11 +9,13 @@ import org.slf4j.LoggerFactory;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Writes snapshots out on their own thread. The apply thread captures a point-in-time view of the state machine
@@ -22,8 +24,8 @@ import java.util.function.Consumer;
  * thread, which lets the core and the log store drop the entries the snapshot covers (§7).
  *
  * <p>One snapshot at a time: a capture that arrives while one is being written is refused, and taken again later.
- * A failed write is logged and retried at the next threshold; it does not stop the server (the log still holds
- * everything).
+ * A failed write is logged and retried at the next threshold (or reported to whoever asked for it); it does not
+ * stop the server (the log still holds everything).
  */
 final class SnapshotWriter {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
@@ -31,11 +33,12 @@ final class SnapshotWriter {
     private final String id;
     private final SnapshotStore store;
     private final RaftMetrics metrics;
-    private final Consumer<SnapshotMeta> onWritten;
+    private final BiConsumer<SnapshotMeta, SnapshotInfo> onWritten;
     private final ExecutorService executor;
     private final AtomicBoolean busy = new AtomicBoolean();
 
-    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, Consumer<SnapshotMeta> onWritten) {
+    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics,
+                   BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
         this.id = id;
         this.store = store;
         this.metrics = metrics;
@@ -49,17 +52,31 @@ final class SnapshotWriter {
 
     /**
      * Apply thread: writes {@code captured} as the snapshot {@code meta}; false if one is still being written.
-     * {@code whenDone} runs on the writer's thread once this write ended, successfully or not.
+     * {@code whenDone} runs on the writer's thread once this write ended: with what was written, or with the error.
+     *
+     * @param captureStartNanos when the capture began ({@link System#nanoTime()}), so the reported duration covers
+     *                          capture and write
      */
-    boolean write(SnapshotMeta meta, StateMachine.Snapshot captured, Runnable whenDone) {
+    boolean write(SnapshotMeta meta, StateMachine.Snapshot captured, long captureStartNanos,
+                  BiConsumer<SnapshotInfo, Throwable> whenDone) {
         if (!busy.compareAndSet(false, true)) {
             captured.close();
             return false;
         }
         try {
             executor.execute(() -> {
-                writeNow(meta, captured);
-                whenDone.run();
+                SnapshotInfo written = null;
+                Throwable error = null;
+                try {
+                    written = writeNow(meta, captured, captureStartNanos);
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried",
+                            id, meta.lastIncludedIndex(), e);
+                    error = e;
+                } finally {
+                    busy.set(false);
+                }
+                whenDone.accept(written, error);
             });
             return true;
         } catch (RuntimeException rejected) { // shutting down
@@ -73,23 +90,21 @@ final class SnapshotWriter {
         return busy.get();
     }
 
-    private void writeNow(SnapshotMeta meta, StateMachine.Snapshot captured) {
-        long t0 = System.nanoTime();
+    private SnapshotInfo writeNow(SnapshotMeta meta, StateMachine.Snapshot captured, long t0) throws IOException {
         try (captured; SnapshotStore.Sink sink = store.begin(meta)) {
             CountingStream out = new CountingStream(sink.stream());
             captured.writeTo(out);
             out.flush();
             sink.commit();
-            metrics.recordNanos(metrics.snapshotDuration, t0);
+            long nanos = System.nanoTime() - t0;
+            metrics.snapshotDuration.record(nanos, TimeUnit.NANOSECONDS);
             metrics.snapshotBytes.record(out.count);
-            LOG.info("{}: snapshot at index {} (term {}) written, {} bytes", id, meta.lastIncludedIndex(),
-                    meta.lastIncludedTerm(), out.count);
-            onWritten.accept(meta);
-        } catch (IOException | RuntimeException e) {
-            LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried", id,
-                    meta.lastIncludedIndex(), e);
-        } finally {
-            busy.set(false);
+            SnapshotInfo info = new SnapshotInfo(meta.lastIncludedIndex(), meta.lastIncludedTerm(), out.count,
+                    Instant.now(), Duration.ofNanos(nanos), SnapshotInfo.Origin.TAKEN);
+            LOG.info("{}: snapshot at index {} (term {}) written, {} bytes in {} ms", id, meta.lastIncludedIndex(),
+                    meta.lastIncludedTerm(), out.count, nanos / 1_000_000);
+            onWritten.accept(meta, info);
+            return info;
         }
     }
 

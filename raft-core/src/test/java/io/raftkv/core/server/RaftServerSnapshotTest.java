@@ -103,6 +103,9 @@ class RaftServerSnapshotTest {
             c.start(lagging);
             c.awaitConverged(41, c.ids);
             assertTrue(snapshotIndex(c, lagging) >= 30, "the follower stored the leader's snapshot");
+            SnapshotInfo installed = c.server(lagging).status().lastSnapshot();
+            assertEquals(SnapshotInfo.Origin.INSTALLED, installed.origin(), "status: " + installed);
+            assertEquals(snapshotIndex(c, lagging), installed.index());
             assertTrue(c.registry.get("raft.install.snapshot.bytes").tag("node", lagging)
                     .tag("direction", "received").counter().count() > 64, "more than one chunk");
             await(leader.propose(bytes("after")));
