@@ -140,6 +140,15 @@ public final class FileSnapshotStore implements SnapshotStore {
             }
 
             @Override
+            public Optional<java.time.Instant> writtenAt() {
+                try {
+                    return Optional.of(Files.getLastModifiedTime(chosen.file()).toInstant());
+                } catch (IOException e) {
+                    return Optional.empty(); // pruned meanwhile: the open channel still reads it, the name is gone
+                }
+            }
+
+            @Override
             public void close() throws IOException {
                 channel.close();
             }

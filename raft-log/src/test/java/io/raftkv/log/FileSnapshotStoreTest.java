@@ -73,6 +73,9 @@ class FileSnapshotStoreTest {
             assertArrayEquals(data, read(src, 0));
             assertArrayEquals(Arrays.copyOfRange(data, 123_457, data.length), read(src, 123_457));
             assertEquals(0, read(src, data.length).length);
+            java.time.Instant at = src.writtenAt().orElseThrow();
+            assertTrue(Math.abs(java.time.Duration.between(at, java.time.Instant.now()).toSeconds()) < 60,
+                    "written just now: " + at);
         }
         FileSnapshotStore reopened = new FileSnapshotStore(dir, 2);
         assertEquals(new SnapshotMeta(100, 3, CONFIG), reopened.latest().orElseThrow());
