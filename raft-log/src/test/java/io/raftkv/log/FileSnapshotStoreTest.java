@@ -94,6 +94,24 @@ class FileSnapshotStoreTest {
     }
 
     @Test
+    void aSnapshotBeingReadWhenItIsPruned_staysWhole_andOnesNobodyReadsAreDeletedInSteps() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 1);
+        byte[] first = data(10, 20 << 20); // 20 MiB: more than one deletion step
+        write(store, 10, 1, first);
+        try (SnapshotStore.Source reading = store.openLatest().orElseThrow()) {
+            write(store, 20, 1, data(20, 9 << 20)); // prunes 10 while it is open: unlinked, not truncated
+            write(store, 30, 1, data(30, 100)); // prunes 20, which nobody reads: truncated, then unlinked
+            assertEquals(1, snapshotFiles().size(), "keep 1: " + snapshotFiles());
+            assertEquals(30, store.latest().orElseThrow().lastIncludedIndex());
+            assertArrayEquals(first, read(reading, 0), "a transfer in progress still reads every byte");
+        }
+        try (SnapshotStore.Source newest = store.openLatest().orElseThrow()) {
+            assertArrayEquals(data(30, 100), read(newest, 0));
+        }
+        assertEquals(30, new FileSnapshotStore(dir, 1).latest().orElseThrow().lastIncludedIndex());
+    }
+
+    @Test
     void abandonedSinkLeavesNoTraceAndKeepsThePreviousSnapshot() throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir, 2);
         write(store, 10, 1, data(1, 100));

@@ -38,7 +38,7 @@ final class BenchNode {
                         .withShutdownTimeout(Duration.ofSeconds(60)))
                 .logStore(ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry).build()))
                 .stableStore(new FileStableStore(dir))
-                .snapshotStore(new FileSnapshotStore(dir.resolve("snapshots"), 2))
+                .snapshotStore(new FileSnapshotStore(dir.resolve("snapshots"), Integer.getInteger("bench.keep", 2)))
                 .stateMachine(sm)
                 .transport(new NettyTransport(NettyTransportConfig.builder(id, CLUSTER, raftAddress).build(), registry))
                 .bootstrap(bootstrap)

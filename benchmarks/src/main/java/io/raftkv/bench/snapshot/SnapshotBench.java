@@ -104,6 +104,9 @@ public final class SnapshotBench {
             for (String xmx : followerXmx) {
                 run++;
                 String heap = xmx.trim();
+                if (heap.equals("none")) {
+                    continue;
+                }
                 if (heap.equals("auto")) {
                     heap = steadyMb < 0 ? "1g" : ((long) Math.ceil(steadyMb) + 64) + "m";
                 }
