@@ -35,10 +35,12 @@ final class BenchNode {
                 // its majority when the follower JVM exits.
                 .raftOptions(RaftOptions.defaults().withAutoPromoteLearners(false, 100))
                 .serverOptions(RaftServerOptions.defaults().withSnapshots(0, 10).withSnapshotBytes(0)
+                        .withSnapshotWriteRate(Long.getLong("bench.writeRate", 0))
                         .withShutdownTimeout(Duration.ofSeconds(60)))
                 .logStore(ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry).build()))
                 .stableStore(new FileStableStore(dir))
-                .snapshotStore(new FileSnapshotStore(dir.resolve("snapshots"), Integer.getInteger("bench.keep", 2)))
+                .snapshotStore(new FileSnapshotStore(dir.resolve("snapshots"), Integer.getInteger("bench.keep", 2),
+                        Long.getLong("bench.syncEvery", FileSnapshotStore.DEFAULT_SYNC_EVERY_BYTES)))
                 .stateMachine(sm)
                 .transport(new NettyTransport(NettyTransportConfig.builder(id, CLUSTER, raftAddress).build(), registry))
                 .bootstrap(bootstrap)

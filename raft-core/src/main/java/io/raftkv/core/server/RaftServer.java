@@ -128,12 +128,13 @@ public final class RaftServer implements AutoCloseable {
         describeLoadedSnapshot(snapshot);
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
-        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, (meta, info) -> {
-            recordSnapshot(info);
-            if (state.get() == State.RUNNING) {
-                enqueue(new RaftEvent.SnapshotTaken(meta));
-            }
-        });
+        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(),
+                (meta, info) -> {
+                    recordSnapshot(info);
+                    if (state.get() == State.RUNNING) {
+                        enqueue(new RaftEvent.SnapshotTaken(meta));
+                    }
+                });
         applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(), snapshot,
                 bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), options.snapshotBytesThreshold(),
                 this::onFatal);

@@ -38,6 +38,9 @@ import java.util.Objects;
  *       last one add up to this many bytes (entry payloads), whichever of the two thresholds comes first; 0
  *       disables this trigger. Bounds the log's disk use when entries are large, where a count alone would not.
  *       </td></tr>
+ *   <tr><td>snapshotWriteBytesPerSecond</td><td>0 (unlimited)</td><td>paces the writing of snapshots taken here
+ *       to this many bytes per second. A snapshot written flat out keeps the disk busy, and the log's fsyncs (the
+ *       write path) queue behind it; pacing trades a longer snapshot for lower write latency meanwhile.</td></tr>
  *   <tr><td>snapshotTrailingEntries</td><td>1024</td><td>entries kept in the log behind a snapshot, so a follower
  *       that is slightly behind gets entries instead of a whole snapshot.</td></tr>
  *   <tr><td>snapshotChunkBytes</td><td>1 MiB</td><td>bytes per InstallSnapshot chunk; one chunk per follower is in
@@ -50,7 +53,7 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
                                 int maxPendingReads, int maxQueuedMessages, int applyBatchSize,
                                 Duration readTimeout, Duration shutdownTimeout, long snapshotThreshold,
                                 long snapshotTrailingEntries, int snapshotChunkBytes, Duration snapshotTimeout,
-                                long snapshotBytesThreshold) {
+                                long snapshotBytesThreshold, long snapshotWriteBytesPerSecond) {
 
     public RaftServerOptions {
         Objects.requireNonNull(tickInterval, "tickInterval");
@@ -69,7 +72,8 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
             throw new IllegalArgumentException("timeouts must be positive");
         }
         Objects.requireNonNull(snapshotTimeout, "snapshotTimeout");
-        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytesThreshold < 0) {
+        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytesThreshold < 0
+                || snapshotWriteBytesPerSecond < 0) {
             throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
         }
         if (snapshotChunkBytes < 1 || snapshotTimeout.isNegative() || snapshotTimeout.isZero()) {
@@ -79,43 +83,49 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20);
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20, 0);
     }
 
     public RaftServerOptions withTickInterval(Duration d) {
         return new RaftServerOptions(d, maxPendingProposals, maxPendingBytes, maxPendingReads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withMaxPending(int proposals, long bytes) {
         return new RaftServerOptions(tickInterval, proposals, bytes, maxPendingReads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withMaxPendingReads(int reads) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, reads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withMaxQueuedMessages(int messages) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads, messages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withApplyBatchSize(int entries) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, entries, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withReadTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, d, shutdownTimeout, snapshotThreshold, snapshotTrailingEntries,
-                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     /**
@@ -125,7 +135,8 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
     public RaftServerOptions withSnapshots(long threshold, long trailing) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, threshold, trailing,
-                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     /**
@@ -135,18 +146,26 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
     public RaftServerOptions withSnapshotBytes(long bytes) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, bytes);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, bytes, snapshotWriteBytesPerSecond);
+    }
+
+    /** Paces writing snapshots taken here to {@code bytesPerSecond} (0: as fast as the disk goes). */
+    public RaftServerOptions withSnapshotWriteRate(long bytesPerSecond) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold, bytesPerSecond);
     }
 
     public RaftServerOptions withSnapshotTransfer(int chunkBytes, Duration timeout) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, chunkBytes, timeout, snapshotBytesThreshold);
+                snapshotTrailingEntries, chunkBytes, timeout, snapshotBytesThreshold, snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withShutdownTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, d, snapshotThreshold, snapshotTrailingEntries,
-                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold);
+                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 }

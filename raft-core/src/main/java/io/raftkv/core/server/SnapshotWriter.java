@@ -36,9 +36,12 @@ final class SnapshotWriter {
     private final BiConsumer<SnapshotMeta, SnapshotInfo> onWritten;
     private final ExecutorService executor;
     private final AtomicBoolean busy = new AtomicBoolean();
+    private final long bytesPerSecond;
 
-    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics,
+    /** @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions} */
+    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, long bytesPerSecond,
                    BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
+        this.bytesPerSecond = bytesPerSecond;
         this.id = id;
         this.store = store;
         this.metrics = metrics;
@@ -92,7 +95,7 @@ final class SnapshotWriter {
 
     private SnapshotInfo writeNow(SnapshotMeta meta, StateMachine.Snapshot captured, long t0) throws IOException {
         try (captured; SnapshotStore.Sink sink = store.begin(meta)) {
-            CountingStream out = new CountingStream(sink.stream());
+            CountingStream out = new CountingStream(sink.stream(), bytesPerSecond);
             captured.writeTo(out);
             out.flush();
             sink.commit();
@@ -120,23 +123,48 @@ final class SnapshotWriter {
         }
     }
 
+    /** Counts the bytes and, with a rate, sleeps whenever the writing runs ahead of it. */
     private static final class CountingStream extends FilterOutputStream {
+        private static final long PACE_STEP = 256 << 10;
+        private final long bytesPerSecond;
+        private final long startNanos = System.nanoTime();
+        private long nextCheck = PACE_STEP;
         long count;
 
-        CountingStream(OutputStream out) {
+        CountingStream(OutputStream out, long bytesPerSecond) {
             super(out);
+            this.bytesPerSecond = bytesPerSecond;
         }
 
         @Override
         public void write(int b) throws IOException {
             out.write(b);
             count++;
+            pace();
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
             count += len;
+            pace();
+        }
+
+        private void pace() throws IOException {
+            if (bytesPerSecond <= 0 || count < nextCheck) {
+                return;
+            }
+            nextCheck = count + PACE_STEP;
+            long dueNanos = startNanos + (long) (count * 1e9 / bytesPerSecond);
+            long ahead = dueNanos - System.nanoTime();
+            if (ahead > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(ahead);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("snapshot write interrupted");
+                }
+            }
         }
     }
 }

@@ -186,6 +186,23 @@ class RaftServerSnapshotPolicyTest {
     }
 
     @Test
+    void aWriteRate_pacesTheSnapshotWriter() throws Exception {
+        try (RaftServer s = single(options(0, 0).withSnapshotWriteRate(1_000_000), new RegisterStateMachine())) {
+            awaitLeader(s);
+            String value = "x".repeat(1000);
+            for (int i = 0; i < 600; i++) { // ~600 KB of state
+                s.propose(bytes(value));
+            }
+            propose(s, "last");
+            SnapshotInfo info = s.takeSnapshot().get(30, TimeUnit.SECONDS);
+            assertTrue(info.bytes() > 600_000, "size " + info.bytes());
+            // A lower bound only (pacing sleeps at least this long); how fast it goes otherwise is not asserted.
+            assertTrue(info.duration().toMillis() >= (info.bytes() - (256 << 10)) / 1000,
+                    info.bytes() + " bytes at 1 MB/s took only " + info.duration().toMillis() + " ms");
+        }
+    }
+
+    @Test
     void onDemand_afterClose_failsWithShutdown() throws Exception {
         RaftServer s = single(options(0, 0), new RegisterStateMachine());
         awaitLeader(s);
