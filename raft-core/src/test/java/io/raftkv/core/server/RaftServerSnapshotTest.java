@@ -147,6 +147,9 @@ class RaftServerSnapshotTest {
             }
             ServerTestSupport.await(() -> c.logs.get(leader.id()).firstIndex() > c.logs.get(lagging).lastIndex() + 1,
                     5000, "leader compacted past the lagging follower");
+            // A snapshot of everything applied, so that no later one (a threshold crossed while the writer was
+            // busy) replaces it mid-transfer: a newer snapshot rightly restarts the transfer, not what is tested.
+            snapshotEverythingApplied(leader);
             long size;
             try (var src = c.snapshots.get(leader.id()).openLatest().orElseThrow()) {
                 size = src.size();
@@ -189,6 +192,22 @@ class RaftServerSnapshotTest {
             assertEquals(size, (long) c.registry.get("raft.install.snapshot.bytes").tag("node", lagging)
                     .tag("direction", "received").counter().count(), "every byte written once on the follower");
         }
+    }
+
+    private static void snapshotEverythingApplied(RaftServer server) throws Exception {
+        for (int attempt = 0; attempt < 500; attempt++) {
+            try {
+                server.takeSnapshot().get(10, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                SnapshotRejectedException r = (SnapshotRejectedException) e.getCause();
+                if (r.reason() == SnapshotRejectedException.Reason.UP_TO_DATE) {
+                    return;
+                }
+                Thread.sleep(10); // one is being written: it may not cover everything
+            }
+        }
+        throw new AssertionError("the snapshot writer stayed busy");
     }
 
     @Test
