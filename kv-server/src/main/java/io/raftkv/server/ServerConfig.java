@@ -34,11 +34,13 @@ import java.util.Optional;
  * @param snapshotThreshold       take a snapshot after this many applied entries (0 = never), see
  *                                {@link io.raftkv.core.server.RaftServerOptions}
  * @param snapshotTrailingEntries log entries kept behind a snapshot for followers that are slightly behind
+ * @param snapshotBytes           also snapshot once the commands applied since the last snapshot add up to this many
+ *                                bytes (0 = no byte trigger)
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
-                           long snapshotTrailingEntries) {
+                           long snapshotTrailingEntries, long snapshotBytes) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -48,6 +50,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
     public static final long DEFAULT_SNAPSHOT_THRESHOLD = 16_384;
     public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
+    public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");
@@ -65,13 +68,22 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         }
         peers.forEach((peer, addr) -> parseHostPort(addr, "--peers " + peer));
         httpPeers.forEach((peer, addr) -> parseHostPort(addr, "--http-peers " + peer));
-        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0) {
-            throw new IllegalArgumentException("snapshot threshold and trailing entries must be >= 0");
+        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytes < 0) {
+            throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
         }
         if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
         }
+    }
+
+    /** The same without a byte trigger argument: it takes the default ({@link #DEFAULT_SNAPSHOT_BYTES}). */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, DEFAULT_SNAPSHOT_BYTES);
     }
 
     /** A config with the defaults for every tunable. */
@@ -85,7 +97,13 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     /** A copy with other snapshot settings. */
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
-                electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries);
+                electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes);
+    }
+
+    /** A copy with another byte trigger for snapshots (0 = none). */
+    public ServerConfig withSnapshotBytes(long bytes) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes);
     }
 
     /**

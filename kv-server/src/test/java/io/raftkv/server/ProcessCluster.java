@@ -25,6 +25,10 @@ final class ProcessCluster implements AutoCloseable {
     final Map<String, String> raft = new LinkedHashMap<>();
     final Map<String, String> http = new LinkedHashMap<>();
     final Map<String, Process> processes = new LinkedHashMap<>();
+    /** Extra JVM options every process started from now on gets (e.g. {@code -Draftkv.log.segmentBytes}). */
+    final List<String> jvmOptions = new ArrayList<>();
+    /** Extra {@code serve} options every process started from now on gets (e.g. snapshot thresholds). */
+    final List<String> serveOptions = new ArrayList<>();
     final KvClient client;
 
     ProcessCluster(Path dir, int n) {
@@ -76,10 +80,12 @@ final class ProcessCluster implements AutoCloseable {
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         String flags = System.getProperty("chronicle.jvm.flags", "");
         cmd.addAll(Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
+        cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Draftkv.node=" + id, "-jar", jar().toString(), "serve",
                 "--id", id, "--data", dir.resolve(id).toString(), "--raft", raft.get(id), "--http", http.get(id),
                 "--cluster-id", "it"));
         cmd.addAll(membership);
+        cmd.addAll(serveOptions);
         cmd.addAll(List.of("--http-peers", String.join(",", http.entrySet().stream()
                         .map(e -> e.getKey() + "=" + e.getValue()).toList()),
                 // If this test JVM dies, the servers follow it.

@@ -73,6 +73,9 @@ class FileSnapshotStoreTest {
             assertArrayEquals(data, read(src, 0));
             assertArrayEquals(Arrays.copyOfRange(data, 123_457, data.length), read(src, 123_457));
             assertEquals(0, read(src, data.length).length);
+            java.time.Instant at = src.writtenAt().orElseThrow();
+            assertTrue(Math.abs(java.time.Duration.between(at, java.time.Instant.now()).toSeconds()) < 60,
+                    "written just now: " + at);
         }
         FileSnapshotStore reopened = new FileSnapshotStore(dir, 2);
         assertEquals(new SnapshotMeta(100, 3, CONFIG), reopened.latest().orElseThrow());
@@ -88,6 +91,24 @@ class FileSnapshotStoreTest {
         assertEquals(50, store.latest().orElseThrow().lastIncludedIndex());
         write(store, 20, 1, data(2, 10)); // an older one does not become latest
         assertEquals(50, store.latest().orElseThrow().lastIncludedIndex());
+    }
+
+    @Test
+    void aSnapshotBeingReadWhenItIsPruned_staysWhole_andOnesNobodyReadsAreDeletedInSteps() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 1);
+        byte[] first = data(10, 20 << 20); // 20 MiB: more than one deletion step
+        write(store, 10, 1, first);
+        try (SnapshotStore.Source reading = store.openLatest().orElseThrow()) {
+            write(store, 20, 1, data(20, 9 << 20)); // prunes 10 while it is open: unlinked, not truncated
+            write(store, 30, 1, data(30, 100)); // prunes 20, which nobody reads: truncated, then unlinked
+            assertEquals(1, snapshotFiles().size(), "keep 1: " + snapshotFiles());
+            assertEquals(30, store.latest().orElseThrow().lastIncludedIndex());
+            assertArrayEquals(first, read(reading, 0), "a transfer in progress still reads every byte");
+        }
+        try (SnapshotStore.Source newest = store.openLatest().orElseThrow()) {
+            assertArrayEquals(data(30, 100), read(newest, 0));
+        }
+        assertEquals(30, new FileSnapshotStore(dir, 1).latest().orElseThrow().lastIncludedIndex());
     }
 
     @Test

@@ -82,8 +82,13 @@ public final class ServeCommand implements Callable<Integer> {
     int maxBodyBytes;
 
     @Option(names = "--snapshot-threshold", defaultValue = "16384",
-            description = "Snapshot after this many applied entries; 0 = never (default: ${DEFAULT-VALUE}).")
+            description = "Snapshot after this many applied entries; 0 = no count trigger (default: ${DEFAULT-VALUE}).")
     long snapshotThreshold;
+
+    @Option(names = "--snapshot-bytes", defaultValue = "67108864",
+            description = "Also snapshot once the commands applied since the last snapshot add up to this many bytes;"
+                    + " 0 = no byte trigger (default: ${DEFAULT-VALUE}). With both triggers 0, only POST /snapshot.")
+    long snapshotBytes;
 
     @Option(names = "--snapshot-trailing", defaultValue = "1024",
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
@@ -115,7 +120,7 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing);
+                    snapshotTrailing, snapshotBytes);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }

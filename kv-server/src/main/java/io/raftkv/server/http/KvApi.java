@@ -53,6 +53,7 @@ public final class KvApi {
     private final Executor completions;
     private final long caughtUpLag;
     private final MembershipApi membership;
+    private final SnapshotApi snapshots;
 
     /**
      * @param completions where answers are built: RaftServer completes its futures on the raft and apply
@@ -68,6 +69,7 @@ public final class KvApi {
                  Duration transferWait, long caughtUpLag) {
         this.caughtUpLag = caughtUpLag;
         this.membership = new MembershipApi(raft, this, learnHttp, requestTimeout, transferWait, completions);
+        this.snapshots = new SnapshotApi(raft, completions);
         this.completions = completions;
         this.raft = raft;
         this.stateMachine = stateMachine;
@@ -196,10 +198,31 @@ public final class KvApi {
             members.add(mm);
         }
         body.put("members", members);
-        body.put("snapshot", Map.of("lastIncludedIndex", s.lastSnapshotIndex()));
+        body.put("snapshot", snapshotStatus(s));
         body.put("running", s.running());
         body.put("keys", stateMachine.size());
         return Reply.json(200, body);
+    }
+
+    /**
+     * The newest snapshot held here: {@code lastIncludedIndex} (what the log was compacted to), and, once there is
+     * one, its {@code index}, {@code term}, {@code bytes}, {@code takenAt} (when it became durable), {@code millis}
+     * (capture to durable, or first chunk to durable when installed) and {@code origin} (taken here, installed
+     * from the leader, loaded at start).
+     */
+    private static Map<String, Object> snapshotStatus(RaftStatus s) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("lastIncludedIndex", s.lastSnapshotIndex());
+        io.raftkv.core.server.SnapshotInfo info = s.lastSnapshot();
+        if (info != null) {
+            out.put("index", info.index());
+            out.put("term", info.term());
+            out.put("bytes", info.bytes());
+            out.put("takenAt", info.completedAt() == null ? null : info.completedAt().toString());
+            out.put("millis", info.duration() == null ? null : info.duration().toMillis());
+            out.put("origin", info.origin().lowerName());
+        }
+        return out;
     }
 
     /**
@@ -232,6 +255,11 @@ public final class KvApi {
     /** {@code GET /metrics}: Prometheus text exposition of every meter of this process. */
     public Reply metrics() {
         return Reply.text(200, Reply.PROMETHEUS, metricsScrape.get());
+    }
+
+    /** {@code POST /snapshot}: see {@link SnapshotApi}. */
+    public SnapshotApi snapshots() {
+        return snapshots;
     }
 
     /** Join, remove, transfer-leader: see {@link MembershipApi}. */

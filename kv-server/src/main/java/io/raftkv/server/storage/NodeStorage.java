@@ -51,7 +51,10 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
         AutoCloseable lock = lockDirectory(dir);
         try {
             LogStore log = ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry)
-                    .tags(Tags.of("node", nodeId)).build());
+                    .tags(Tags.of("node", nodeId))
+                    // Compaction frees whole segments only; tests that must see a prefix really go use small ones.
+                    .segmentBytes(Long.getLong("raftkv.log.segmentBytes", ChronicleLogOptions.DEFAULT_SEGMENT_BYTES))
+                    .build());
             try {
                 StableStore stable = new FileStableStore(dir);
                 SnapshotStore snapshots = new FileSnapshotStore(dir.resolve("snapshots"), KEEP_SNAPSHOTS);

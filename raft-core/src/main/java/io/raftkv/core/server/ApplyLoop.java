@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.PriorityQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.function.Consumer;
 
@@ -44,6 +45,10 @@ final class ApplyLoop implements Runnable {
         INSTANCE
     }
 
+    /** {@link RaftServer#takeSnapshot()}: a snapshot now, whatever the thresholds say. */
+    private record TakeSnapshot(CompletableFuture<SnapshotInfo> future) implements Task {
+    }
+
     /** The snapshot writer finished: a threshold crossed while it was busy can be served now. */
     private enum CheckSnapshot implements Task {
         INSTANCE
@@ -66,13 +71,18 @@ final class ApplyLoop implements Runnable {
     private final SnapshotStore snapshots;
     private final SnapshotWriter writer;
     private final long snapshotThreshold;
+    private final long snapshotBytesThreshold;
     private long appliedTerm;
     private Configuration appliedConfiguration;
     private long lastSnapshotIndex;
+    /** Last index of the newest snapshot known durable (started ones may fail); written by the writer too. */
+    private final java.util.concurrent.atomic.AtomicLong durableSnapshotIndex = new java.util.concurrent.atomic.AtomicLong();
+    /** Payload bytes of the entries applied since the last snapshot was started (the byte trigger). */
+    private long bytesSinceSnapshot;
 
     ApplyLoop(String id, StateMachine stateMachine, PendingProposals proposals, RaftMetrics metrics, int batchSize,
               SnapshotMeta snapshot, Configuration bootstrap, SnapshotStore snapshots, SnapshotWriter writer,
-              long snapshotThreshold, Consumer<Throwable> onFatal) {
+              long snapshotThreshold, long snapshotBytesThreshold, Consumer<Throwable> onFatal) {
         this.id = id;
         this.stateMachine = stateMachine;
         this.proposals = proposals;
@@ -82,7 +92,9 @@ final class ApplyLoop implements Runnable {
         this.snapshots = snapshots;
         this.writer = writer;
         this.snapshotThreshold = snapshotThreshold;
+        this.snapshotBytesThreshold = snapshotBytesThreshold;
         this.lastSnapshotIndex = snapshot.lastIncludedIndex();
+        this.durableSnapshotIndex.set(snapshot.lastIncludedIndex());
         // If the state machine is ahead of the snapshot (it persists itself), the term of its last entry is
         // unknown until the core hands that entry out again; -1 blocks snapshots until then.
         this.appliedTerm = appliedIndex == snapshot.lastIncludedIndex() ? snapshot.lastIncludedTerm() : -1;
@@ -108,6 +120,37 @@ final class ApplyLoop implements Runnable {
         tasks.add(new Restore(meta));
     }
 
+    /**
+     * Any thread: take a snapshot as soon as the entries submitted before are applied. Completes once it is
+     * durable, or fails with {@link SnapshotRejectedException} (one is being written, nothing new to cover, not
+     * ready), with the write's error, or with {@link ShutdownException}.
+     */
+    void takeSnapshot(CompletableFuture<SnapshotInfo> future) {
+        tasks.add(new TakeSnapshot(future));
+    }
+
+    /**
+     * Any thread, once the server is stopping: answers the snapshot requests still queued, so that none is left
+     * hanging whatever the order of {@link #takeSnapshot} and the stop. Leaves every other task in place.
+     */
+    void failSnapshotRequests() {
+        tasks.removeIf(t -> {
+            if (t instanceof TakeSnapshot ts) {
+                ts.future().completeExceptionally(new ShutdownException(id + ": server stopped before the snapshot", null));
+                return true;
+            }
+            return false;
+        });
+    }
+
+    private void failSnapshotRequests(List<Task> left) {
+        for (Task t : left) {
+            if (t instanceof TakeSnapshot ts) {
+                ts.future().completeExceptionally(new ShutdownException(id + ": server stopped before the snapshot", null));
+            }
+        }
+    }
+
     /** Applies everything submitted so far, then stops. */
     void requestStop() {
         tasks.add(Stop.INSTANCE);
@@ -125,7 +168,8 @@ final class ApplyLoop implements Runnable {
             while (!stop) {
                 batch.add(tasks.take());
                 tasks.drainTo(batch);
-                for (Task t : batch) {
+                for (int i = 0; i < batch.size() && !stop; i++) {
+                    Task t = batch.get(i);
                     if (t instanceof Committed c) {
                         applyAll(c.entries());
                         maybeSnapshot();
@@ -135,9 +179,11 @@ final class ApplyLoop implements Runnable {
                         restoreFrom(r.meta());
                     } else if (t instanceof AwaitRead r) {
                         waiting.add(r);
+                    } else if (t instanceof TakeSnapshot ts) {
+                        snapshotNow(ts.future());
                     } else {
                         stop = true;
-                        break;
+                        failSnapshotRequests(batch.subList(i + 1, batch.size()));
                     }
                 }
                 batch.clear();
@@ -157,6 +203,8 @@ final class ApplyLoop implements Runnable {
                 r.read().future().completeExceptionally(stopped);
             }
             waiting.clear();
+            failSnapshotRequests(batch); // after a failure: the rest of its batch (completed futures ignore it)
+            failSnapshotRequests();
         }
     }
 
@@ -175,6 +223,7 @@ final class ApplyLoop implements Runnable {
                 }
                 continue;
             }
+            bytesSinceSnapshot += e.data().length;
             if (e.index() != applied + 1) {
                 throw new IllegalStateException("committed entries skip from applied index " + applied
                         + " to " + e.index() + ": refusing to apply out of order");
@@ -202,19 +251,64 @@ final class ApplyLoop implements Runnable {
         appliedIndex = applied;
     }
 
-    /** Takes a snapshot once enough entries were applied since the last one (§7: log compaction). */
+    /**
+     * Takes a snapshot once enough entries, or enough bytes of them, were applied since the last one (§7: log
+     * compaction). Whichever threshold is crossed first wins; 0 disables a threshold.
+     */
     private void maybeSnapshot() {
         long applied = appliedIndex;
-        if (snapshotThreshold == 0 || applied - lastSnapshotIndex < snapshotThreshold || appliedTerm < 0
-                || writer.busy()) {
+        boolean byCount = snapshotThreshold > 0 && applied - lastSnapshotIndex >= snapshotThreshold;
+        boolean byBytes = snapshotBytesThreshold > 0 && bytesSinceSnapshot >= snapshotBytesThreshold
+                && applied > lastSnapshotIndex;
+        if (!(byCount || byBytes) || appliedTerm < 0 || writer.busy()) {
             return;
         }
+        startSnapshot((info, error) -> tasks.add(CheckSnapshot.INSTANCE));
+    }
+
+    /** On demand ({@code POST /snapshot}): refuses rather than queues, so the caller knows what happened. */
+    private void snapshotNow(CompletableFuture<SnapshotInfo> future) {
+        long applied = appliedIndex;
+        if (writer.busy()) {
+            future.completeExceptionally(new SnapshotRejectedException(SnapshotRejectedException.Reason.IN_PROGRESS,
+                    id + ": a snapshot is being written; retry when it is done"));
+        } else if (applied <= durableSnapshotIndex.get()) {
+            // Not lastSnapshotIndex: that one may have failed to write, and then a snapshot is what is missing.
+            future.completeExceptionally(new SnapshotRejectedException(SnapshotRejectedException.Reason.UP_TO_DATE,
+                    id + ": nothing applied since the snapshot at index " + durableSnapshotIndex));
+        } else if (appliedTerm < 0) {
+            future.completeExceptionally(new SnapshotRejectedException(SnapshotRejectedException.Reason.NOT_READY,
+                    id + ": the term of applied index " + applied + " is not known yet; retry shortly"));
+        } else if (!startSnapshot((info, error) -> {
+            if (error == null) {
+                future.complete(info);
+            } else {
+                future.completeExceptionally(error);
+            }
+            tasks.add(CheckSnapshot.INSTANCE);
+        })) {
+            future.completeExceptionally(new ShutdownException(id + ": the snapshot writer is stopped", null));
+        }
+    }
+
+    private boolean startSnapshot(java.util.function.BiConsumer<SnapshotInfo, Throwable> whenDone) {
+        long applied = appliedIndex;
         SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, appliedConfiguration);
+        long t0 = System.nanoTime();
         // The capture is quick by contract (copy-on-write or persistent structures); writing it out happens on
         // the writer's thread while we keep applying.
-        if (writer.write(meta, stateMachine.snapshot(), () -> tasks.add(CheckSnapshot.INSTANCE))) {
+        java.util.function.BiConsumer<SnapshotInfo, Throwable> recorded = (info, error) -> {
+            if (info != null) {
+                durableSnapshotIndex.accumulateAndGet(info.index(), Math::max);
+            }
+            whenDone.accept(info, error);
+        };
+        if (writer.write(meta, stateMachine.snapshot(), t0, recorded)) {
             lastSnapshotIndex = applied;
+            bytesSinceSnapshot = 0;
+            return true;
         }
+        return false;
     }
 
     private void restoreFrom(SnapshotMeta meta) throws java.io.IOException {
@@ -240,6 +334,8 @@ final class ApplyLoop implements Runnable {
         appliedTerm = newest.lastIncludedTerm();
         appliedConfiguration = newest.configuration();
         lastSnapshotIndex = newest.lastIncludedIndex();
+        durableSnapshotIndex.accumulateAndGet(newest.lastIncludedIndex(), Math::max);
+        bytesSinceSnapshot = 0;
         // Our own proposals at or below the snapshot can no longer be matched entry by entry.
         long restored = newest.lastIncludedIndex();
         proposals.failIf(p -> p.index() <= restored, p -> new OutcomeUnknownException(p.index(), p.term(),

@@ -81,6 +81,8 @@ public final class RaftServer implements AutoCloseable {
     private final RaftMetrics metrics;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile RaftStatus status;
+    /** The newest snapshot held here (taken, installed or found at start); for the status. */
+    private final AtomicReference<SnapshotInfo> lastSnapshot = new AtomicReference<>();
 
     private RaftLoop raftLoop;
     private volatile ApplyLoop applyLoop;
@@ -123,19 +125,23 @@ public final class RaftServer implements AutoCloseable {
         SnapshotMeta snapshot = snapshots.latest().orElse(SnapshotMeta.NONE);
         reconcileLogWithSnapshot(snapshot);
         restoreStateMachine(snapshot);
+        describeLoadedSnapshot(snapshot);
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
-        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, meta -> {
-            if (state.get() == State.RUNNING) {
-                enqueue(new RaftEvent.SnapshotTaken(meta));
-            }
-        });
+        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(),
+                (meta, info) -> {
+                    recordSnapshot(info);
+                    if (state.get() == State.RUNNING) {
+                        enqueue(new RaftEvent.SnapshotTaken(meta));
+                    }
+                });
         applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(), snapshot,
-                bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), this::onFatal);
+                bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), options.snapshotBytesThreshold(),
+                this::onFatal);
         raftLoop = new RaftLoop(id, core, log, stable, transport, events, queuedMessages, applyLoop, proposals,
                 metrics, options, snapshot.lastIncludedIndex(),
-                new SnapshotTransfers(id, core, transport, snapshots, metrics, options), s -> status = s,
-                this::onFatal);
+                new SnapshotTransfers(id, core, transport, snapshots, metrics, options, this::recordSnapshot),
+                s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal);
         try {
             transport.start(this::onMessage);
         } catch (Exception e) {
@@ -168,6 +174,26 @@ public final class RaftServer implements AutoCloseable {
             log.reset(index, snapshot.lastIncludedTerm());
             log.sync();
         }
+    }
+
+    /** The status names the snapshot found at start: its size, and when it was written if the store knows. */
+    private void describeLoadedSnapshot(SnapshotMeta snapshot) throws IOException {
+        if (snapshot.lastIncludedIndex() == 0) {
+            return;
+        }
+        Optional<SnapshotStore.Source> opened = snapshots.openLatest();
+        if (opened.isPresent()) {
+            try (SnapshotStore.Source source = opened.get()) {
+                SnapshotMeta m = source.meta();
+                recordSnapshot(new SnapshotInfo(m.lastIncludedIndex(), m.lastIncludedTerm(), source.size(),
+                        source.writtenAt().orElse(null), null, SnapshotInfo.Origin.LOADED));
+            }
+        }
+    }
+
+    /** Writer or raft thread: {@code info} is durable; it is the newest unless a newer one got there first. */
+    private void recordSnapshot(SnapshotInfo info) {
+        lastSnapshot.accumulateAndGet(info, (old, now) -> old == null || now.index() >= old.index() ? now : old);
     }
 
     private void restoreStateMachine(SnapshotMeta snapshot) throws IOException {
@@ -288,6 +314,29 @@ public final class RaftServer implements AutoCloseable {
         future.whenComplete((r, e) -> readBudget.release(0));
         long deadline = System.nanoTime() + options.readTimeout().toNanos();
         enqueue(new RaftEvent.Read(new PendingRead(query.clone(), future, deadline), level));
+        return future;
+    }
+
+    /**
+     * Takes a snapshot of the state machine now, on this server, whatever the thresholds say (§7). The capture
+     * happens on the apply thread after everything committed so far was applied, the write on the snapshot
+     * writer's thread; applies continue meanwhile. Once durable, the log prefix it covers is compacted like after
+     * any snapshot (keeping {@code snapshotTrailingEntries}).
+     *
+     * @return completes with the snapshot once it is durable; fails with {@link SnapshotRejectedException} if one
+     *         is being written or nothing was applied since the newest one, with the write's {@link IOException},
+     *         or with {@link ShutdownException}
+     */
+    public CompletableFuture<SnapshotInfo> takeSnapshot() {
+        CompletableFuture<SnapshotInfo> future = new CompletableFuture<>();
+        if (state.get() != State.RUNNING) {
+            future.completeExceptionally(notRunning());
+            return future;
+        }
+        applyLoop.takeSnapshot(future);
+        if (state.get() != State.RUNNING) {
+            applyLoop.failSnapshotRequests(); // close() may have stopped the apply thread before our request landed
+        }
         return future;
     }
 
@@ -416,7 +465,8 @@ public final class RaftServer implements AutoCloseable {
         metrics.close();
         RaftStatus last = status;
         status = new RaftStatus(last.id(), last.role(), last.term(), last.leaderId(), last.commitIndex(),
-                applyLoop.appliedIndex(), last.lastLogIndex(), last.members(), last.lastSnapshotIndex(), false);
+                applyLoop.appliedIndex(), last.lastLogIndex(), last.members(), last.lastSnapshotIndex(), false,
+                lastSnapshot.get());
         state.set(State.STOPPED);
         if (cause == null) {
             LOG.info("{}: stopped", id);

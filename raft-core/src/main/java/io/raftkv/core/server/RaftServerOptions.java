@@ -31,7 +31,16 @@ import java.util.Objects;
  *   <tr><td>shutdownTimeout</td><td>10 s</td><td>how long {@link RaftServer#close} waits for each thread to
  *       finish its current work (an in-flight fsync, an apply) before giving up on it.</td></tr>
  *   <tr><td>snapshotThreshold</td><td>16384</td><td>take a snapshot once this many entries were applied since the
- *       last one (§7); 0 disables snapshots. Lower: shorter logs, faster restarts, more snapshot I/O.</td></tr>
+ *       last one (§7); 0 disables this trigger (with {@code snapshotBytesThreshold} 0 as well, snapshots are taken
+ *       only on demand, {@link RaftServer#takeSnapshot()}). Lower: shorter logs, faster restarts, more snapshot
+ *       I/O.</td></tr>
+ *   <tr><td>snapshotBytesThreshold</td><td>64 MiB</td><td>also take a snapshot once the commands applied since the
+ *       last one add up to this many bytes (entry payloads), whichever of the two thresholds comes first; 0
+ *       disables this trigger. Bounds the log's disk use when entries are large, where a count alone would not.
+ *       </td></tr>
+ *   <tr><td>snapshotWriteBytesPerSecond</td><td>0 (unlimited)</td><td>paces the writing of snapshots taken here
+ *       to this many bytes per second. A snapshot written flat out keeps the disk busy, and the log's fsyncs (the
+ *       write path) queue behind it; pacing trades a longer snapshot for lower write latency meanwhile.</td></tr>
  *   <tr><td>snapshotTrailingEntries</td><td>1024</td><td>entries kept in the log behind a snapshot, so a follower
  *       that is slightly behind gets entries instead of a whole snapshot.</td></tr>
  *   <tr><td>snapshotChunkBytes</td><td>1 MiB</td><td>bytes per InstallSnapshot chunk; one chunk per follower is in
@@ -43,7 +52,8 @@ import java.util.Objects;
 public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, long maxPendingBytes,
                                 int maxPendingReads, int maxQueuedMessages, int applyBatchSize,
                                 Duration readTimeout, Duration shutdownTimeout, long snapshotThreshold,
-                                long snapshotTrailingEntries, int snapshotChunkBytes, Duration snapshotTimeout) {
+                                long snapshotTrailingEntries, int snapshotChunkBytes, Duration snapshotTimeout,
+                                long snapshotBytesThreshold, long snapshotWriteBytesPerSecond) {
 
     public RaftServerOptions {
         Objects.requireNonNull(tickInterval, "tickInterval");
@@ -62,8 +72,9 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
             throw new IllegalArgumentException("timeouts must be positive");
         }
         Objects.requireNonNull(snapshotTimeout, "snapshotTimeout");
-        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0) {
-            throw new IllegalArgumentException("snapshot threshold and trailing entries must be >= 0");
+        if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytesThreshold < 0
+                || snapshotWriteBytesPerSecond < 0) {
+            throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
         }
         if (snapshotChunkBytes < 1 || snapshotTimeout.isNegative() || snapshotTimeout.isZero()) {
             throw new IllegalArgumentException("snapshotChunkBytes and snapshotTimeout must be positive");
@@ -72,61 +83,89 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10));
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20, 0);
     }
 
     public RaftServerOptions withTickInterval(Duration d) {
         return new RaftServerOptions(d, maxPendingProposals, maxPendingBytes, maxPendingReads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withMaxPending(int proposals, long bytes) {
         return new RaftServerOptions(tickInterval, proposals, bytes, maxPendingReads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withMaxPendingReads(int reads) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, reads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withMaxQueuedMessages(int messages) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads, messages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withApplyBatchSize(int entries) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, entries, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withReadTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, d, shutdownTimeout, snapshotThreshold, snapshotTrailingEntries,
-                snapshotChunkBytes, snapshotTimeout);
+                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 
-    /** Snapshot every {@code threshold} applied entries (0: never) and keep {@code trailing} entries behind it. */
+    /**
+     * Snapshot every {@code threshold} applied entries (0: no count trigger) and keep {@code trailing} entries
+     * behind it.
+     */
     public RaftServerOptions withSnapshots(long threshold, long trailing) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, threshold, trailing,
-                snapshotChunkBytes, snapshotTimeout);
+                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
+    }
+
+    /**
+     * Also snapshot once the commands applied since the last snapshot add up to {@code bytes} payload bytes
+     * (0: no byte trigger).
+     */
+    public RaftServerOptions withSnapshotBytes(long bytes) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, bytes, snapshotWriteBytesPerSecond);
+    }
+
+    /** Paces writing snapshots taken here to {@code bytesPerSecond} (0: as fast as the disk goes). */
+    public RaftServerOptions withSnapshotWriteRate(long bytesPerSecond) {
+        return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
+                maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold, bytesPerSecond);
     }
 
     public RaftServerOptions withSnapshotTransfer(int chunkBytes, Duration timeout) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, chunkBytes, timeout);
+                snapshotTrailingEntries, chunkBytes, timeout, snapshotBytesThreshold, snapshotWriteBytesPerSecond);
     }
 
     public RaftServerOptions withShutdownTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, d, snapshotThreshold, snapshotTrailingEntries,
-                snapshotChunkBytes, snapshotTimeout);
+                snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
+                snapshotWriteBytesPerSecond);
     }
 }

@@ -16,14 +16,29 @@ import java.util.List;
  * @param appliedIndex      highest index the state machine has applied (lastApplied of Figure 2)
  * @param lastLogIndex      index of its last log entry (persisted or not)
  * @param members           the configuration in effect, with replication progress when this server leads
- * @param lastSnapshotIndex last index covered by the newest snapshot (0 if none)
+ * @param lastSnapshotIndex last index covered by the newest snapshot the log was compacted to (0 if none)
  * @param running           false once the server stopped (normally or on a fatal error)
+ * @param lastSnapshot      the newest snapshot this server holds: index, size, when and how it got it; null if none
  */
 public record RaftStatus(String id, Role role, long term, String leaderId, long commitIndex, long appliedIndex,
-                         long lastLogIndex, List<MemberStatus> members, long lastSnapshotIndex, boolean running) {
+                         long lastLogIndex, List<MemberStatus> members, long lastSnapshotIndex, boolean running,
+                         SnapshotInfo lastSnapshot) {
 
     public RaftStatus {
         members = List.copyOf(members);
+    }
+
+    /** A status without snapshot details (the raft thread's view; the server adds them). */
+    public RaftStatus(String id, Role role, long term, String leaderId, long commitIndex, long appliedIndex,
+                      long lastLogIndex, List<MemberStatus> members, long lastSnapshotIndex, boolean running) {
+        this(id, role, term, leaderId, commitIndex, appliedIndex, lastLogIndex, members, lastSnapshotIndex, running,
+                null);
+    }
+
+    /** This status with {@code snapshot} as {@link #lastSnapshot()}. */
+    public RaftStatus withLastSnapshot(SnapshotInfo snapshot) {
+        return new RaftStatus(id, role, term, leaderId, commitIndex, appliedIndex, lastLogIndex, members,
+                lastSnapshotIndex, running, snapshot);
     }
 
     /** True if this server believes it is the leader. */

@@ -11,10 +11,13 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * InstallSnapshot (§7), the part outside the core: streaming the newest snapshot to followers whose next entries
@@ -25,7 +28,9 @@ import java.util.Map;
  * again from the last confirmed offset, and a follower that already has it answers with the offset it expects, so
  * a lost chunk or a lost answer costs one retransmission, not a restart. When the follower reports {@code done},
  * or after {@code snapshotTimeout} without any answer, the core is told ({@code reportSnapshot}); on failure the
- * core asks again later and the transfer starts over.
+ * core asks again later and the transfer starts again at offset 0, where the follower, if it still holds the partial
+ * download of the same snapshot from the same leader and term, answers with the offset it expects: a transfer
+ * resumes even after it was abandoned, it does not restart from zero.
  *
  * <p><b>Receiving.</b> Chunks are written, in order, into a {@link SnapshotStore.Sink}; a chunk at an unexpected
  * offset is not written and the answer names the offset expected. After the last chunk the sink is committed
@@ -42,6 +47,7 @@ final class SnapshotTransfers {
     private final RaftMetrics metrics;
     private final int chunkBytes;
     private final long timeoutNanos;
+    private final Consumer<SnapshotInfo> onInstalled;
 
     private final Map<String, Outgoing> outgoing = new HashMap<>();
     private Incoming incoming;
@@ -66,6 +72,7 @@ final class SnapshotTransfers {
         final long term;
         final SnapshotMeta meta;
         final SnapshotStore.Sink sink;
+        final long startNanos = System.nanoTime();
         long expectedOffset;
 
         Incoming(String leader, long term, SnapshotMeta meta, SnapshotStore.Sink sink) {
@@ -78,6 +85,13 @@ final class SnapshotTransfers {
 
     SnapshotTransfers(String id, ConsensusCore core, Transport transport, SnapshotStore store, RaftMetrics metrics,
                       RaftServerOptions options) {
+        this(id, core, transport, store, metrics, options, info -> { });
+    }
+
+    /** @param onInstalled told of every snapshot received and made durable here */
+    SnapshotTransfers(String id, ConsensusCore core, Transport transport, SnapshotStore store, RaftMetrics metrics,
+                      RaftServerOptions options, Consumer<SnapshotInfo> onInstalled) {
+        this.onInstalled = onInstalled;
         this.id = id;
         this.core = core;
         this.transport = transport;
@@ -187,8 +201,12 @@ final class SnapshotTransfers {
             return; // stale chunk from a deposed leader: no answer (§5.1 — the core already told it our term)
         }
         SnapshotMeta meta = new SnapshotMeta(r.lastIncludedIndex(), r.lastIncludedTerm(), r.configuration());
-        if (r.offset() == 0 && (incoming == null || !incoming.meta.equals(meta) || incoming.term != r.term()
-                || incoming.expectedOffset != 0)) {
+        // The same snapshot from the same leader in the same term is the same bytes: a transfer the leader gave
+        // up on and starts again from 0 resumes where this follower stopped (the answer below names the offset).
+        // Anything else at offset 0 is a new transfer, and a partial one is discarded.
+        boolean sameTransfer = incoming != null && incoming.meta.equals(meta) && incoming.term == r.term()
+                && incoming.leader.equals(r.from());
+        if (r.offset() == 0 && !sameTransfer) {
             abortReceiving();
             incoming = new Incoming(r.from(), r.term(), meta, store.begin(meta));
         }
@@ -213,6 +231,9 @@ final class SnapshotTransfers {
         in.sink.close();
         incoming = null;
         boolean adopted = core.installSnapshot(meta);
+        long nanos = System.nanoTime() - in.startNanos;
+        onInstalled.accept(new SnapshotInfo(meta.lastIncludedIndex(), meta.lastIncludedTerm(), in.expectedOffset,
+                Instant.now(), Duration.ofNanos(nanos), SnapshotInfo.Origin.INSTALLED));
         LOG.info("{}: received snapshot at index {} (term {}) from {}, {} bytes{}", id, meta.lastIncludedIndex(),
                 meta.lastIncludedTerm(), r.from(), in.expectedOffset, adopted ? "" : " (already past it: ignored)");
         respond(r, in.expectedOffset, true);

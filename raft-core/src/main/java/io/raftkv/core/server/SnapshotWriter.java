@@ -9,11 +9,13 @@ import org.slf4j.LoggerFactory;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * Writes snapshots out on their own thread. The apply thread captures a point-in-time view of the state machine
@@ -22,8 +24,8 @@ import java.util.function.Consumer;
  * thread, which lets the core and the log store drop the entries the snapshot covers (§7).
  *
  * <p>One snapshot at a time: a capture that arrives while one is being written is refused, and taken again later.
- * A failed write is logged and retried at the next threshold; it does not stop the server (the log still holds
- * everything).
+ * A failed write is logged and retried at the next threshold (or reported to whoever asked for it); it does not
+ * stop the server (the log still holds everything).
  */
 final class SnapshotWriter {
     private static final Logger LOG = LoggerFactory.getLogger(SnapshotWriter.class);
@@ -31,11 +33,15 @@ final class SnapshotWriter {
     private final String id;
     private final SnapshotStore store;
     private final RaftMetrics metrics;
-    private final Consumer<SnapshotMeta> onWritten;
+    private final BiConsumer<SnapshotMeta, SnapshotInfo> onWritten;
     private final ExecutorService executor;
     private final AtomicBoolean busy = new AtomicBoolean();
+    private final long bytesPerSecond;
 
-    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, Consumer<SnapshotMeta> onWritten) {
+    /** @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions} */
+    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, long bytesPerSecond,
+                   BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
+        this.bytesPerSecond = bytesPerSecond;
         this.id = id;
         this.store = store;
         this.metrics = metrics;
@@ -49,17 +55,31 @@ final class SnapshotWriter {
 
     /**
      * Apply thread: writes {@code captured} as the snapshot {@code meta}; false if one is still being written.
-     * {@code whenDone} runs on the writer's thread once this write ended, successfully or not.
+     * {@code whenDone} runs on the writer's thread once this write ended: with what was written, or with the error.
+     *
+     * @param captureStartNanos when the capture began ({@link System#nanoTime()}), so the reported duration covers
+     *                          capture and write
      */
-    boolean write(SnapshotMeta meta, StateMachine.Snapshot captured, Runnable whenDone) {
+    boolean write(SnapshotMeta meta, StateMachine.Snapshot captured, long captureStartNanos,
+                  BiConsumer<SnapshotInfo, Throwable> whenDone) {
         if (!busy.compareAndSet(false, true)) {
             captured.close();
             return false;
         }
         try {
             executor.execute(() -> {
-                writeNow(meta, captured);
-                whenDone.run();
+                SnapshotInfo written = null;
+                Throwable error = null;
+                try {
+                    written = writeNow(meta, captured, captureStartNanos);
+                } catch (IOException | RuntimeException e) {
+                    LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried",
+                            id, meta.lastIncludedIndex(), e);
+                    error = e;
+                } finally {
+                    busy.set(false);
+                }
+                whenDone.accept(written, error);
             });
             return true;
         } catch (RuntimeException rejected) { // shutting down
@@ -73,23 +93,21 @@ final class SnapshotWriter {
         return busy.get();
     }
 
-    private void writeNow(SnapshotMeta meta, StateMachine.Snapshot captured) {
-        long t0 = System.nanoTime();
+    private SnapshotInfo writeNow(SnapshotMeta meta, StateMachine.Snapshot captured, long t0) throws IOException {
         try (captured; SnapshotStore.Sink sink = store.begin(meta)) {
-            CountingStream out = new CountingStream(sink.stream());
+            CountingStream out = new CountingStream(sink.stream(), bytesPerSecond);
             captured.writeTo(out);
             out.flush();
             sink.commit();
-            metrics.recordNanos(metrics.snapshotDuration, t0);
+            long nanos = System.nanoTime() - t0;
+            metrics.snapshotDuration.record(nanos, TimeUnit.NANOSECONDS);
             metrics.snapshotBytes.record(out.count);
-            LOG.info("{}: snapshot at index {} (term {}) written, {} bytes", id, meta.lastIncludedIndex(),
-                    meta.lastIncludedTerm(), out.count);
-            onWritten.accept(meta);
-        } catch (IOException | RuntimeException e) {
-            LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried", id,
-                    meta.lastIncludedIndex(), e);
-        } finally {
-            busy.set(false);
+            SnapshotInfo info = new SnapshotInfo(meta.lastIncludedIndex(), meta.lastIncludedTerm(), out.count,
+                    Instant.now(), Duration.ofNanos(nanos), SnapshotInfo.Origin.TAKEN);
+            LOG.info("{}: snapshot at index {} (term {}) written, {} bytes in {} ms", id, meta.lastIncludedIndex(),
+                    meta.lastIncludedTerm(), out.count, nanos / 1_000_000);
+            onWritten.accept(meta, info);
+            return info;
         }
     }
 
@@ -105,23 +123,48 @@ final class SnapshotWriter {
         }
     }
 
+    /** Counts the bytes and, with a rate, sleeps whenever the writing runs ahead of it. */
     private static final class CountingStream extends FilterOutputStream {
+        private static final long PACE_STEP = 256 << 10;
+        private final long bytesPerSecond;
+        private final long startNanos = System.nanoTime();
+        private long nextCheck = PACE_STEP;
         long count;
 
-        CountingStream(OutputStream out) {
+        CountingStream(OutputStream out, long bytesPerSecond) {
             super(out);
+            this.bytesPerSecond = bytesPerSecond;
         }
 
         @Override
         public void write(int b) throws IOException {
             out.write(b);
             count++;
+            pace();
         }
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
             out.write(b, off, len);
             count += len;
+            pace();
+        }
+
+        private void pace() throws IOException {
+            if (bytesPerSecond <= 0 || count < nextCheck) {
+                return;
+            }
+            nextCheck = count + PACE_STEP;
+            long dueNanos = startNanos + (long) (count * 1e9 / bytesPerSecond);
+            long ahead = dueNanos - System.nanoTime();
+            if (ahead > 0) {
+                try {
+                    TimeUnit.NANOSECONDS.sleep(ahead);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("snapshot write interrupted");
+                }
+            }
         }
     }
 }

@@ -53,6 +53,11 @@ public interface SnapshotStore extends AutoCloseable {
         /** The state machine's bytes from {@code offset} on (a resumed transfer starts mid-way). */
         InputStream open(long offset) throws IOException;
 
+        /** When this snapshot was made durable, if the store knows (reported in the server's status). */
+        default Optional<java.time.Instant> writtenAt() {
+            return Optional.empty();
+        }
+
         @Override
         default void close() throws IOException {
         }

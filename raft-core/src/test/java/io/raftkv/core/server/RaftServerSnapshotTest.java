@@ -105,6 +105,13 @@ class RaftServerSnapshotTest {
             // Its snapshot store holds the leader's snapshot, or (if the leader's newest was still being written
             // when the transfer began) a later one of its own: either way one at or past 30 comes.
             ServerTestSupport.await(() -> snapshotIndex(c, lagging) >= 30, 5000, "the follower stored a snapshot");
+            // The status names the newest snapshot held, and how it got there (installed, or taken after that).
+            ServerTestSupport.await(() -> c.server(lagging).status().lastSnapshot() != null
+                    && c.server(lagging).status().lastSnapshot().index() == snapshotIndex(c, lagging), 5000,
+                    "status names the newest snapshot");
+            SnapshotInfo newest = c.server(lagging).status().lastSnapshot();
+            assertTrue(newest.origin() == SnapshotInfo.Origin.INSTALLED || newest.origin() == SnapshotInfo.Origin.TAKEN,
+                    "status: " + newest);
             assertTrue(c.registry.get("raft.install.snapshot.bytes").tag("node", lagging)
                     .tag("direction", "received").counter().count() > 64, "more than one chunk");
             await(leader.propose(bytes("after")));
@@ -126,6 +133,87 @@ class RaftServerSnapshotTest {
             c.awaitConverged(30, c.ids);
             assertTrue(leader.failure().isEmpty(), "leader alive: " + leader.failure());
         }
+    }
+
+    /**
+     * A torn transfer: the follower is cut off mid-transfer for longer than {@code snapshotTimeout}, so the leader
+     * abandons the transfer; once the link is back the leader starts again at offset 0 and the follower, still
+     * holding the partial download, names the offset it expects. Nothing before the last acknowledged offset is
+     * sent twice (bar the one 0-offset probe chunk), and far less than twice the snapshot crosses the wire.
+     */
+    @Test
+    void aTransferCutOffLongerThanTheTimeout_resumesFromTheAcknowledgedOffset_notFromZero() throws Exception {
+        RaftServerOptions options = snapshotting().withSnapshotTransfer(64, Duration.ofMillis(800));
+        try (LocalCluster c = new LocalCluster(3, 26, options).startAll()) {
+            RaftServer leader = c.awaitLeader();
+            String lagging = c.followersOf(leader).get(0).id();
+            c.stop(lagging);
+            for (int i = 0; i < 40; i++) {
+                await(leader.propose(bytes("value-" + "x".repeat(60) + i)));
+            }
+            ServerTestSupport.await(() -> c.logs.get(leader.id()).firstIndex() > c.logs.get(lagging).lastIndex() + 1,
+                    5000, "leader compacted past the lagging follower");
+            // A snapshot of everything applied, so that no later one (a threshold crossed while the writer was
+            // busy) replaces it mid-transfer: a newer snapshot rightly restarts the transfer, not what is tested.
+            snapshotEverythingApplied(leader);
+            long size;
+            try (var src = c.snapshots.get(leader.id()).openLatest().orElseThrow()) {
+                size = src.size();
+            }
+            assertTrue(size > 20 * 64, "a snapshot of many chunks: " + size);
+
+            java.util.List<Long> offsets = new java.util.concurrent.CopyOnWriteArrayList<>();
+            AtomicInteger chunks = new AtomicInteger();
+            long[] cutUntil = {0};
+            c.dropIf = m -> {
+                boolean touchesLagging = m.to().equals(lagging) || m.from().equals(lagging);
+                if (touchesLagging && System.nanoTime() < cutUntil[0]) {
+                    return true; // the link is down
+                }
+                if (m instanceof InstallSnapshotRequest r) {
+                    offsets.add(r.offset());
+                    if (chunks.incrementAndGet() == 10) {
+                        cutUntil[0] = System.nanoTime() + 2_000_000_000L; // 2.5 x the timeout
+                        return true;
+                    }
+                }
+                return false;
+            };
+            c.start(lagging);
+            c.awaitConverged(40, c.ids);
+            c.dropIf = m -> false;
+
+            int cut = 9; // offsets.get(9) is the chunk lost with the link
+            long lostAt = offsets.get(cut);
+            assertTrue(lostAt >= 9 * 64, "nine chunks acknowledged before the cut: " + offsets);
+            java.util.List<Long> after = offsets.subList(cut + 1, offsets.size());
+            assertTrue(after.contains(0L), "the leader gave up and started again at 0: " + offsets);
+            for (long o : after) {
+                assertTrue(o == 0 || o >= lostAt - 64, "resent bytes the follower had acknowledged: offset " + o
+                        + " after losing " + lostAt + "; " + offsets);
+            }
+            double sent = c.registry.get("raft.install.snapshot.bytes").tag("node", leader.id())
+                    .tag("direction", "sent").counter().count();
+            assertTrue(sent < 2 * size, "sent " + sent + " bytes for a snapshot of " + size);
+            assertEquals(size, (long) c.registry.get("raft.install.snapshot.bytes").tag("node", lagging)
+                    .tag("direction", "received").counter().count(), "every byte written once on the follower");
+        }
+    }
+
+    private static void snapshotEverythingApplied(RaftServer server) throws Exception {
+        for (int attempt = 0; attempt < 500; attempt++) {
+            try {
+                server.takeSnapshot().get(10, TimeUnit.SECONDS);
+                return;
+            } catch (java.util.concurrent.ExecutionException e) {
+                SnapshotRejectedException r = (SnapshotRejectedException) e.getCause();
+                if (r.reason() == SnapshotRejectedException.Reason.UP_TO_DATE) {
+                    return;
+                }
+                Thread.sleep(10); // one is being written: it may not cover everything
+            }
+        }
+        throw new AssertionError("the snapshot writer stayed busy");
     }
 
     @Test

@@ -97,6 +97,38 @@ class SnapshotTransfersTest {
     }
 
     @Test
+    void receiver_resumesATransferTheLeaderStartsAgain_insteadOfDiscardingWhatItHas() throws IOException {
+        becomeFollowerOfN2InTerm5();
+        transfers.onRequest(chunk(0, 10, false));
+        transfers.onRequest(chunk(10, 10, false));
+        // The leader gave up (timeout) and starts the same snapshot again at 0: the answer says "send from 20".
+        transfers.onRequest(chunk(0, 10, false));
+        assertEquals(20, lastResponse().nextOffset());
+        assertFalse(lastResponse().done());
+        transfers.onRequest(chunk(20, 5, true));
+        assertTrue(lastResponse().done());
+        try (SnapshotStore.Source src = store.openLatest().orElseThrow()) {
+            assertArrayEquals(DATA, src.open(0).readAllBytes(), "no chunk written twice");
+        }
+    }
+
+    @Test
+    void sender_resumesFromTheOffsetTheFollowerNames_whenItStartsATransferAgain() throws Exception {
+        try (SnapshotStore.Sink sink = store.begin(META)) {
+            sink.stream().write(DATA);
+            sink.commit();
+        }
+        transfers.send(List.of("n2"));
+        assertEquals(0, ((InstallSnapshotRequest) sent.get(0)).offset());
+        // The follower already holds 20 bytes of this snapshot from an abandoned transfer.
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        InstallSnapshotRequest next = (InstallSnapshotRequest) sent.get(sent.size() - 1);
+        assertEquals(20, next.offset());
+        assertEquals(5, next.data().length);
+        assertTrue(next.done());
+    }
+
+    @Test
     void receiver_ignoresChunksFromAStaleTermOrANonLeader() throws IOException {
         becomeFollowerOfN2InTerm5();
         transfers.onRequest(new InstallSnapshotRequest("n3", "n1", 5, 40, 3, META.configuration(), 0, DATA, true));
