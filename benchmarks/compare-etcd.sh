@@ -5,10 +5,16 @@
 # both on loopback with fsync on and default settings, one system at a time; stops everything it started;
 # prints one Markdown table with both systems and the throughput ratio.
 #
-#   benchmarks/compare-etcd.sh [--duration 20s] [--warmup 5s] [--only raftkv|etcd] [--keep DIR]
+#   benchmarks/compare-etcd.sh [--duration 20s] [--warmup 5s] [--prime 10s] [--only raftkv|etcd] [--keep DIR]
+#
+# Each run has its own unmeasured warm-up (--warmup); before the first run each fresh cluster also gets --prime
+# of unmeasured 16-client writes, the same for both systems, so the first numbers of the JVM-based raftkv are not
+# those of its JIT compiler (etcd is compiled ahead of time and needs no such thing).
 #
 # Environment: RAFTKV_JAVA_OPTS  extra JVM flags for the raftkv nodes (e.g. a JFR recording; see docs/benchmarks.md)
 #              KVBENCH_JAVA_OPTS extra JVM flags for the load generator
+#              ETCD, ETCDCTL     the etcd binaries (default: etcd and etcdctl on PATH)
+#              RAFTKV_JAR        the raftkv jar bin/raftkv runs (default kv-server/target/raftkv.jar)
 #              COMPARE_BASE_PORT first of the ports used (default 17100; uses base..base+40)
 # If etcd cannot be installed or started, raftkv's numbers are still printed with the reason etcd is missing.
 set -euo pipefail
@@ -16,20 +22,24 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 duration=20s
 warmup=5s
+prime=10s
 only=""
 keep=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
+    --prime) prime="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "compare-etcd: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 
 base="${COMPARE_BASE_PORT:-17100}"
+etcd="${ETCD:-etcd}"
+etcdctl="${ETCDCTL:-etcdctl}"
 work="$(mktemp -d -t compare-etcd.XXXXXX)"
 results="${keep:-$work/results}"
 mkdir -p "$results"
@@ -59,7 +69,7 @@ trap 'exit 130' INT TERM
 log() { echo "compare-etcd: $*" >&2; }
 
 # --- build what is missing -------------------------------------------------------------------------------
-raftkv_jar="$root/kv-server/target/raftkv.jar"
+raftkv_jar="${RAFTKV_JAR:-$root/kv-server/target/raftkv.jar}"
 kvbench_jar="$root/benchmarks-etcd/target/kvbench.jar"
 if [[ ! -f "$raftkv_jar" || ! -f "$kvbench_jar" ]]; then
   log "building raftkv.jar and kvbench.jar (first run)..."
@@ -69,7 +79,7 @@ fi
 # --- etcd: find or install it ----------------------------------------------------------------------------
 etcd_missing=""
 if [[ "$only" != "raftkv" ]]; then
-  if ! command -v etcd >/dev/null 2>&1; then
+  if ! command -v "$etcd" >/dev/null 2>&1; then
     log "etcd not found; installing Debian's etcd-server..."
     if [[ $(id -u) == 0 ]]; then apt_get=(apt-get); elif command -v sudo >/dev/null; then apt_get=(sudo -n apt-get); else apt_get=(); fi
     if [[ ${#apt_get[@]} == 0 ]]; then
@@ -81,7 +91,7 @@ if [[ "$only" != "raftkv" ]]; then
     fi
     # The package may start a system etcd on 2379; ours uses other ports, so it does not matter.
   fi
-  if [[ -z "$etcd_missing" ]] && ! command -v etcd >/dev/null 2>&1; then
+  if [[ -z "$etcd_missing" ]] && ! command -v "$etcd" >/dev/null 2>&1; then
     etcd_missing="${etcd_missing:-etcd-server installed but no etcd binary on PATH}"
   fi
 fi
@@ -95,6 +105,9 @@ workloads=("w1:--clients 1 --read-ratio 0.0"
 
 run_matrix() { # system endpoints server-pids
   local system="$1" endpoints="$2" cpu_pids="$3" w name args
+  log "$system: priming with 16-client writes for $prime (not measured)"
+  java ${KVBENCH_JAVA_OPTS:-} -jar "$kvbench_jar" --driver "$system" --endpoints "$endpoints" --clients 16 \
+    --duration 1s --warmup "$prime" --quiet >"$results/$system-prime.log" 2>&1 || log "$system priming failed"
   for w in "${workloads[@]}"; do
     name="${w%%:*}"; args="${w#*:}"
     log "$system $name: $args (warmup $warmup, measured $duration), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -137,19 +150,19 @@ run_etcd() {
     cluster+="${cluster:+,}e$i=http://127.0.0.1:$((base + 10 + i))"
     endpoints+="${endpoints:+,}127.0.0.1:$((base + i))"
   done
-  log "starting 3-node $(etcd --version | head -n 1) in $work/etcd"
+  log "starting 3-node $("$etcd" --version | head -n 1) in $work/etcd"
   local cpu=()
   for i in 1 2 3; do
     mkdir -p "$work/etcd/e$i"
     # Defaults otherwise: fsync of the WAL on every batch, snapshot-count 100000, heartbeat 100 ms.
-    etcd --name "e$i" --data-dir "$work/etcd/e$i" \
+    "$etcd" --name "e$i" --data-dir "$work/etcd/e$i" \
       --listen-client-urls "http://127.0.0.1:$((base + i))" --advertise-client-urls "http://127.0.0.1:$((base + i))" \
       --listen-peer-urls "http://127.0.0.1:$((base + 10 + i))" --initial-advertise-peer-urls "http://127.0.0.1:$((base + 10 + i))" \
       --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token compare-etcd \
       >"$results/etcd-e$i.log" 2>&1 &
     pids+=($!); cpu+=($!)
   done
-  if ! wait_until "etcd to elect a leader" 30 etcdctl --endpoints "$endpoints" endpoint health; then
+  if ! wait_until "etcd to elect a leader" 30 "$etcdctl" --endpoints "$endpoints" endpoint health; then
     etcd_missing="etcd did not become healthy (see $results/etcd-e1.log)"
     stop_all
     return
@@ -196,7 +209,7 @@ run_raftkv() {
 echo
 echo "raftkv vs etcd: 3 nodes each on loopback, fsync on, 100 B values, 100k keys, closed loop, measured $duration after $warmup warm-up"
 echo "machine: $(nproc) cores, $(uname -sr), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-command -v etcd >/dev/null 2>&1 && echo "etcd: $(etcd --version | head -n 1)"
+[[ -z "$etcd_missing" ]] && echo "etcd: $("$etcd" --version | head -n 1)"
 echo
 java -cp "$kvbench_jar" io.raftkv.bench.load.CompareTable "$results" \
   "w1=put, 1 client" "w16=put, 16 clients" "w64=put, 64 clients" "r64=90% linearizable get, 64 clients"
