@@ -112,24 +112,28 @@ run_matrix() { # system endpoints server-pids
     name="${w%%:*}"; args="${w#*:}"
     log "$system $name: $args (warmup $warmup, measured $duration), load average $(cut -d' ' -f1-3 /proc/loadavg)"
     [[ "$system" == raftkv ]] && scrape_metrics "$endpoints" >"$results/$system-$name.metrics.before" || true
+    date +%s.%N >"$results/$system-$name.t0"
     # shellcheck disable=SC2086
     if ! java ${KVBENCH_JAVA_OPTS:-} -jar "$kvbench_jar" --driver "$system" --endpoints "$endpoints" $args \
           --duration "$duration" --warmup "$warmup" --value-size 100 --keys 100000 --quiet \
           --cpu-pids "$cpu_pids" --out "$results/$system-$name.json" >"$results/$system-$name.log" 2>&1; then
       log "$system $name failed: $(tail -n 3 "$results/$system-$name.log")"
     fi
+    date +%s.%N >"$results/$system-$name.t1"
     [[ "$system" == raftkv ]] && scrape_metrics "$endpoints" >"$results/$system-$name.metrics.after" || true
     echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$results/$system-$name.loadavg"
   done
 }
 
-scrape_metrics() { # endpoints: each node's fsync count and commits, "node fsyncs commits" per line
+scrape_metrics() { # endpoints: per node "host:port fsyncs fsync-seconds commits accepted-proposals"
   local e
   for e in ${1//,/ }; do
     curl -s -m 2 "http://$e/metrics" | awk -v n="$e" '
       /^raft_fsync_latency_seconds_count/ && /store="log"/ { f = $NF }
+      /^raft_fsync_latency_seconds_sum/ && /store="log"/ { fs = $NF }
       /^raft_commits_total/ { c = $NF }
-      END { print n, f + 0, c + 0 }'
+      /^raft_proposals_total/ && /result="accepted"/ { a = $NF }
+      END { print n, f + 0, fs + 0, c + 0, a + 0 }'
   done
 }
 
@@ -215,11 +219,16 @@ java -cp "$kvbench_jar" io.raftkv.bench.load.CompareTable "$results" \
   "w1=put, 1 client" "w16=put, 16 clients" "w64=put, 64 clients" "r64=90% linearizable get, 64 clients"
 echo
 echo "p50/p99: put latency for the write runs, get latency for the read mix. cpu: CPU seconds of the three servers / of the load generator in the measured interval."
-if [[ -f "$results/raftkv-w64.metrics.before" && -f "$results/raftkv-w64.metrics.after" ]]; then
-  echo "raftkv at 64 writers (whole run incl. warm-up):"
-  paste "$results/raftkv-w64.metrics.before" "$results/raftkv-w64.metrics.after" | awk '
-    { fs = $5 - $2; cm = $6 - $3; printf "  %s: %d fsyncs, %d commits, %.1f entries per fsync\n", $1, fs, cm, (fs > 0 ? cm / fs : 0) }'
-fi
+for name in w64 r64; do
+  if [[ -s "$results/raftkv-$name.metrics.before" && -s "$results/raftkv-$name.metrics.after" ]]; then
+    secs="$(awk '{ printf "%.1f", $1 - t0 } END { }' t0="$(cat "$results/raftkv-$name.t0")" "$results/raftkv-$name.t1")"
+    echo "raftkv fsyncs during $name (${secs}s incl. warm-up and JVM start; the leader takes the proposals):"
+    paste "$results/raftkv-$name.metrics.before" "$results/raftkv-$name.metrics.after" | awk -v s="$secs" '
+      { f = $7 - $2; fs = $8 - $3; c = $9 - $4; a = $10 - $5
+        printf "  %s%s: %.0f fsyncs/s, %.1f ms per fsync, %.1f entries per fsync\n", $1, (a > 0 ? " (leader)" : ""),
+               f / s, (f > 0 ? 1000 * fs / f : 0), (f > 0 ? c / f : 0) }'
+  fi
+done
 if [[ -n "$etcd_missing" ]]; then
   echo "etcd missing: $etcd_missing"
 fi
