@@ -40,12 +40,8 @@ import java.util.function.Supplier;
  * becomes 204 / 200 / 409 / 413; a failure becomes 503 (not applied) or 504 (outcome unknown).
  *
  * <p><b>Reads.</b> {@code stale} reads are answered from the local state machine on any server.
- * {@code linearizable} reads (ReadIndex, thesis §6.4) are answered by the server that received them: a follower
- * asks the leader for its commit index over the Raft transport (the leader confirms its leadership with a
- * heartbeat round, as for its own reads), waits until its state machine has applied that index, and answers
- * from it; only when that fails (no leader known, leader changed) is the read forwarded to the leader. So a read
- * costs the cluster a small ReadIndex message instead of a forwarded HTTP request and answer. {@code lease}
- * reads (§6.4.1) rely on the leader's lease and are forwarded to the leader like writes.
+ * {@code linearizable} (ReadIndex, thesis §6.4) and {@code lease} (§6.4.1) reads are forwarded to the leader like
+ * writes, so the leader serves them with one heartbeat round (or none, with a lease).
  */
 public final class KvApi {
     private final RaftServer raft;
@@ -284,7 +280,7 @@ public final class KvApi {
 
     private CompletableFuture<Reply> read(Request req, ReadLevel level, KvQuery query,
                                           Function<KvResult, Reply> onResult) {
-        if (level == ReadLevel.LEASE) {
+        if (level != ReadLevel.STALE) {
             Optional<CompletableFuture<Reply>> forwarded = forwardIfFollower(req, false);
             if (forwarded.isPresent()) {
                 return forwarded.get();
