@@ -25,6 +25,9 @@ import java.util.List;
  *   <li>start sending the latest snapshot to each peer in {@link #snapshotsToSend()} (InstallSnapshot,
  *       chunked, outside the core) and report the outcome with {@link RaftNode#reportSnapshot}.</li>
  * </ol>
+ * One relaxation: when there is no {@link #snapshotToInstall()}, steps 6 and 7 may start before step 4 (and run
+ * while it syncs). Committed entries are only ever handed out once they are durable locally, and a read index
+ * does not depend on this node's unsynced entries, so neither waits for this Ready's fsync.
  *
  * @param softState  role/term/leader, or null if unchanged since the previous Ready
  * @param hardState  term and vote to persist, or null if unchanged

@@ -8,12 +8,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.File;
-import java.net.http.HttpClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -28,8 +28,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * printed as JSON (and written to {@code --out}).
  */
 @Command(name = "kvbench", mixinStandardHelpOptions = true,
-        description = "Load generator for raftkv (HTTP API).")
+        description = "Load generator for raftkv (HTTP API) and, with the kvbench jar of benchmarks-etcd, etcd v3.")
 public final class KvBench implements Callable<Integer> {
+
+    @Option(names = "--driver", defaultValue = "raftkv",
+            description = "store under test: raftkv, or etcd with the benchmarks-etcd jar (default ${DEFAULT-VALUE})")
+    String driverName;
 
     @Option(names = "--endpoints", required = true, split = ",", description = "host:port of each node's HTTP API")
     List<String> endpoints;
@@ -69,6 +73,11 @@ public final class KvBench implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed for keys and values (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--cpu-pids", split = ",",
+            description = "PIDs of the servers under test: their CPU seconds in the measured interval go into the "
+                    + "result next to the generator's own (Linux /proc)")
+    List<Long> cpuPids = new ArrayList<>();
+
     @Option(names = "--out", description = "write the JSON result to this file")
     File out;
 
@@ -77,6 +86,8 @@ public final class KvBench implements Callable<Integer> {
 
     private final OperationStats puts = new OperationStats();
     private final OperationStats gets = new OperationStats();
+    private double selfCpu = Double.NaN;
+    private double serversCpu = Double.NaN;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new KvBench()).execute(args));
@@ -87,13 +98,32 @@ public final class KvBench implements Callable<Integer> {
         if (readRatio < 0 || readRatio > 1) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--read-ratio must be in [0, 1]");
         }
-        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(timeout).build();
+        try (KvDriverFactory factory = factory(driverName)) {
+            return run(factory);
+        }
+    }
+
+    /** The {@link KvDriverFactory} named {@code name} on the class path. */
+    static KvDriverFactory factory(String name) {
+        List<String> known = new ArrayList<>();
+        for (KvDriverFactory f : ServiceLoader.load(KvDriverFactory.class)) {
+            if (f.name().equals(name)) {
+                return f;
+            }
+            known.add(f.name());
+        }
+        throw new CommandLine.ParameterException(new CommandLine(new KvBench()), "no driver '" + name
+                + "' on the class path (have " + known + "; etcd's is in benchmarks-etcd/target/kvbench.jar)");
+    }
+
+    private int run(KvDriverFactory factory) throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
         List<Thread> threads = new ArrayList<>();
+        List<KvDriver> drivers = new ArrayList<>();
         long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
-            KvDriver driver = new RaftkvHttpDriver(http, endpoints.get(c % endpoints.size()), readLevel, timeout);
+            KvDriver driver = factory.connect(endpoints.get(c % endpoints.size()), readLevel, timeout);
+            drivers.add(driver);
             SplittableRandom random = new SplittableRandom(seed * 1_000_003L + c);
             long periodNanos = rate > 0 ? (long) (1e9 * clients / rate) : 0;
             Thread t = new Thread(() -> clientLoop(driver, random, running, start, periodNanos), "kvbench-client-" + c);
@@ -105,12 +135,17 @@ public final class KvBench implements Callable<Integer> {
         puts.reset();
         gets.reset();
         long measuredStart = System.nanoTime();
+        double selfCpu0 = CpuClock.selfSeconds();
+        double serversCpu0 = CpuClock.processesSeconds(cpuPids);
         sleepWithProgress(duration, "run");
         double seconds = (System.nanoTime() - measuredStart) / 1e9;
+        selfCpu = CpuClock.selfSeconds() - selfCpu0;
+        serversCpu = CpuClock.processesSeconds(cpuPids) - serversCpu0;
         running.set(false);
         for (Thread t : threads) {
             t.join(timeout.toMillis() + 1000);
         }
+        drivers.forEach(KvDriver::close);
         Map<String, Object> result = result(seconds);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         System.out.println(json.writeValueAsString(result));
@@ -145,7 +180,7 @@ public final class KvBench implements Callable<Integer> {
                 stats.recordOk(System.nanoTime() - begin);
             } catch (KvDriver.KvError e) {
                 stats.recordError(e.kind());
-            } catch (java.net.http.HttpTimeoutException e) {
+            } catch (java.net.http.HttpTimeoutException | java.util.concurrent.TimeoutException e) {
                 stats.recordError("timeout");
             } catch (java.io.IOException e) {
                 stats.recordError("io");
@@ -183,6 +218,7 @@ public final class KvBench implements Callable<Integer> {
     private Map<String, Object> result(double seconds) {
         Map<String, Object> r = new LinkedHashMap<>();
         Map<String, Object> config = new LinkedHashMap<>();
+        config.put("driver", driverName);
         config.put("endpoints", endpoints);
         config.put("clients", clients);
         config.put("durationSeconds", duration.toSeconds());
@@ -199,6 +235,13 @@ public final class KvBench implements Callable<Integer> {
         ops.put("put", summary(p, puts, seconds));
         ops.put("get", summary(g, gets, seconds));
         r.put("operations", ops);
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("wallSeconds", round(seconds));
+        cpu.put("generatorCpuSeconds", round(selfCpu));
+        if (!cpuPids.isEmpty()) {
+            cpu.put("serversCpuSeconds", round(serversCpu));
+        }
+        r.put("cpu", cpu);
         return r;
     }
 
@@ -213,6 +256,11 @@ public final class KvBench implements Callable<Integer> {
         s.put("maxMs", h.getMaxValue() / 1000.0);
         s.put("errors", stats.errors());
         return s;
+    }
+
+    /** Two decimals; NaN (unmeasurable) as null so the JSON stays valid. */
+    private static Double round(double v) {
+        return Double.isNaN(v) ? null : Math.round(v * 100) / 100.0;
     }
 
     private static void sleepNanos(long nanos) {

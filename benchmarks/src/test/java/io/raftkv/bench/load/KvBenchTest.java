@@ -64,6 +64,24 @@ class KvBenchTest {
     }
 
     @Test
+    void findsDriversByNameAndNamesTheKnownOnesOtherwise() {
+        try (KvDriverFactory f = KvBench.factory("raftkv")) {
+            assertEquals("raftkv", f.name());
+        }
+        CommandLine.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
+                CommandLine.ParameterException.class, () -> KvBench.factory("etcd"));
+        assertTrue(e.getMessage().contains("[raftkv]") && e.getMessage().contains("benchmarks-etcd"), e.getMessage());
+    }
+
+    @Test
+    void readsTheCpuOfAProcessFromProc() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(java.nio.file.Path.of("/proc/self")));
+        double own = CpuClock.processSeconds(ProcessHandle.current().pid());
+        assertTrue(own > 0, "this JVM has used CPU: " + own);
+        assertTrue(Double.isNaN(CpuClock.processSeconds(Long.MAX_VALUE)), "a missing process reads as NaN");
+    }
+
+    @Test
     void parsesDurations() {
         KvBench.DurationConverter c = new KvBench.DurationConverter();
         assertEquals(java.time.Duration.ofMillis(250), c.convert("250ms"));

@@ -1,0 +1,101 @@
+package io.raftkv.bench.load;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Prints the side-by-side table of {@code benchmarks/compare-etcd.sh} from the kvbench results it wrote:
+ * {@code DIR/<system>-<workload>.json} for systems {@code raftkv} and {@code etcd}. A missing file (etcd not
+ * installed, a run that failed) prints as "-", so the table is still printed for the system that ran.
+ * <p>Usage: {@code java -cp kvbench.jar io.raftkv.bench.load.CompareTable DIR workload=label ...}
+ */
+public final class CompareTable {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private CompareTable() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args[0]);
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[]{"workload", "raftkv ops/s", "p50 ms", "p99 ms", "err", "cpu srv/gen s",
+                "etcd ops/s", "p50 ms", "p99 ms", "err", "cpu srv/gen s", "raftkv/etcd"});
+        for (int i = 1; i < args.length; i++) {
+            String[] wl = args[i].split("=", 2);
+            JsonNode r = read(dir.resolve("raftkv-" + wl[0] + ".json"));
+            JsonNode e = read(dir.resolve("etcd-" + wl[0] + ".json"));
+            List<String> row = new ArrayList<>();
+            row.add(wl.length > 1 ? wl[1] : wl[0]);
+            cells(r, row);
+            cells(e, row);
+            row.add(r != null && e != null && e.path("opsPerSecond").asDouble() > 0
+                    ? String.format(Locale.ROOT, "%.2fx", r.path("opsPerSecond").asDouble() / e.path("opsPerSecond").asDouble())
+                    : "-");
+            rows.add(row.toArray(new String[0]));
+        }
+        print(rows);
+    }
+
+    private static JsonNode read(Path p) throws IOException {
+        return Files.isRegularFile(p) ? JSON.readTree(p.toFile()) : null;
+    }
+
+    /**
+     * ops/s of the run; p50/p99 of its main operation (put for write-only runs, get when reads dominate); errors of
+     * both operations; servers' and generator's CPU seconds in the measured interval.
+     */
+    private static void cells(JsonNode r, List<String> row) {
+        if (r == null) {
+            row.addAll(List.of("-", "-", "-", "-", "-"));
+            return;
+        }
+        JsonNode ops = r.path("operations");
+        JsonNode main = r.path("config").path("readRatio").asDouble() > 0.5 ? ops.path("get") : ops.path("put");
+        long errors = 0;
+        for (JsonNode op : ops) {
+            for (JsonNode n : op.path("errors")) {
+                errors += n.asLong();
+            }
+        }
+        row.add(String.format(Locale.ROOT, "%,d", r.path("opsPerSecond").asLong()));
+        row.add(String.format(Locale.ROOT, "%.1f", main.path("p50Ms").asDouble()));
+        row.add(String.format(Locale.ROOT, "%.1f", main.path("p99Ms").asDouble()));
+        row.add(Long.toString(errors));
+        JsonNode cpu = r.path("cpu");
+        row.add(cpu.path("serversCpuSeconds").isNumber()
+                ? String.format(Locale.ROOT, "%.0f/%.0f", cpu.path("serversCpuSeconds").asDouble(),
+                cpu.path("generatorCpuSeconds").asDouble())
+                : "-");
+    }
+
+    /** A Markdown table, columns padded so it also reads well in a terminal. */
+    private static void print(List<String[]> rows) {
+        int[] width = new int[rows.get(0).length];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        for (int n = 0; n < rows.size(); n++) {
+            StringBuilder sb = new StringBuilder("|");
+            for (int i = 0; i < width.length; i++) {
+                sb.append(' ').append(String.format("%-" + width[i] + "s", rows.get(n)[i])).append(" |");
+            }
+            System.out.println(sb);
+            if (n == 0) {
+                StringBuilder sep = new StringBuilder("|");
+                for (int w : width) {
+                    sep.append('-').append("-".repeat(w)).append("-|");
+                }
+                System.out.println(sep);
+            }
+        }
+    }
+}
