@@ -4,18 +4,14 @@ import io.raftkv.core.message.LogEntry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -46,7 +42,7 @@ class CrashRecoveryTest {
         int killedBeforeOpen = 0;
         for (int round = 1; round <= rounds; round++) {
             long term = round;
-            Child child = Child.start(dir, term, SEGMENT_BYTES, 20_000);
+            ChildJvm child = Child.start(dir, term, SEGMENT_BYTES, 20_000);
             boolean early = rnd.nextInt(4) == 0;
             if (early) {
                 // Anywhere from JVM start through recovery and the first appends.
@@ -129,7 +125,7 @@ class CrashRecoveryTest {
     void missingJvmFlagFailsAtOpenNamingTheFlag() throws Exception {
         List<String> flags = new ArrayList<>(Child.chronicleFlags());
         flags.removeIf(f -> f.startsWith("--add-opens=java.base/java.lang.reflect"));
-        Child child = Child.start(tmp.resolve("noflags"), 1, SEGMENT_BYTES, 5_000, flags);
+        ChildJvm child = Child.start(tmp.resolve("noflags"), 1, SEGMENT_BYTES, 5_000, flags);
         assertTrue(child.process.waitFor(60, TimeUnit.SECONDS), "child did not exit");
         child.drain();
         assertEquals(2, child.process.exitValue(), child.stderr());
@@ -138,26 +134,9 @@ class CrashRecoveryTest {
     }
 
     /** A child JVM running {@link CrashChild}, its stdout collected line by line. */
+    /** The crash child: a {@link CrashChild} JVM. */
     private static final class Child {
-        final Process process;
-        final List<String> lines = new CopyOnWriteArrayList<>();
-        final Thread reader;
-        final Path errFile;
-
-        private Child(Process process, Path errFile) {
-            this.process = process;
-            this.errFile = errFile;
-            this.reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // the child was killed
-                }
-            }, "crash-child-stdout");
-            reader.setDaemon(true);
-            reader.start();
+        private Child() {
         }
 
         /** The Chronicle flags this JVM got (surefire's argLine), passed on to the child. */
@@ -171,53 +150,16 @@ class CrashRecoveryTest {
             return out;
         }
 
-        static Child start(Path dir, long term, long segmentBytes, long maxMillis) throws IOException {
+        static ChildJvm start(Path dir, long term, long segmentBytes, long maxMillis) throws IOException {
             return start(dir, term, segmentBytes, maxMillis, chronicleFlags());
         }
 
-        static Child start(Path dir, long term, long segmentBytes, long maxMillis, List<String> flags) throws IOException {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            cmd.add("-Xmx256m");
-            // Short-lived and started 20+ times: start fast, few threads.
-            cmd.add("-XX:TieredStopAtLevel=1");
-            cmd.add("-XX:+UseSerialGC");
-            cmd.add("-XX:CICompilerCount=1");
-            cmd.addAll(flags);
-            cmd.add("-cp");
-            cmd.add(System.getProperty("java.class.path"));
-            cmd.add(CrashChild.class.getName());
-            cmd.add(dir.toString());
-            cmd.add(Long.toString(term));
-            cmd.add(Long.toString(segmentBytes));
-            cmd.add(Long.toString(maxMillis));
-            Path err = Files.createTempFile(Files.createDirectories(dir.getParent()), "crash-child", ".err");
-            Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).start();
-            return new Child(p, err);
-        }
-
-        void awaitLine(String prefix, long timeoutMillis) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + timeoutMillis;
-            while (System.currentTimeMillis() < deadline && process.isAlive()) {
-                for (String l : lines) {
-                    if (l.startsWith(prefix)) {
-                        return;
-                    }
-                }
-                Thread.sleep(5);
-            }
-        }
-
-        void drain() throws InterruptedException {
-            reader.join(10_000);
-        }
-
-        String stderr() {
-            try {
-                return Files.readString(errFile);
-            } catch (IOException e) {
-                return "(no stderr: " + e + ")";
-            }
+        static ChildJvm start(Path dir, long term, long segmentBytes, long maxMillis, List<String> flags)
+                throws IOException {
+            List<String> jvm = new ArrayList<>(List.of("-Xmx256m"));
+            jvm.addAll(flags);
+            return ChildJvm.start("crash-child", jvm, CrashChild.class, List.of(dir.toString(), Long.toString(term),
+                    Long.toString(segmentBytes), Long.toString(maxMillis)), dir.getParent());
         }
     }
 }

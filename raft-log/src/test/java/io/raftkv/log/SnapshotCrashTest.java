@@ -4,18 +4,14 @@ import io.raftkv.core.storage.SnapshotStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -48,7 +44,7 @@ class SnapshotCrashTest {
         int midWrite = 0;
         for (int round = 1; round <= rounds; round++) {
             String context = "seed=" + seed + " round=" + round + " (rerun: -Dcrash.seed=" + seed + ")";
-            Child child = Child.start(dir, next, SNAPSHOT_BYTES, 30_000);
+            ChildJvm child = Child.start(dir, next, SNAPSHOT_BYTES, 30_000);
             if (round % 2 == 0) {
                 // Right after it reported half a snapshot: the kill lands in the middle of the data or its fsync.
                 child.awaitLine("HALF", 30_000);
@@ -118,61 +114,16 @@ class SnapshotCrashTest {
     }
 
     /** A child JVM running {@link SnapshotCrashChild}, its stdout collected line by line. */
+    /** The crash child: a {@link SnapshotCrashChild} JVM. */
     private static final class Child {
-        final Process process;
-        final List<String> lines = new CopyOnWriteArrayList<>();
-        final Thread reader;
-        final Path errFile;
-
-        private Child(Process process, Path errFile) {
-            this.process = process;
-            this.errFile = errFile;
-            this.reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) {
-                        lines.add(line);
-                    }
-                } catch (IOException ignored) {
-                    // the child was killed
-                }
-            }, "snapshot-crash-child-stdout");
-            reader.setDaemon(true);
-            reader.start();
+        private Child() {
         }
 
-        static Child start(Path dir, long firstIndex, long size, long maxMillis) throws IOException {
-            List<String> cmd = new ArrayList<>();
-            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        static ChildJvm start(Path dir, long firstIndex, long size, long maxMillis) throws IOException {
             // 32 MiB of heap for 16 MiB snapshots: the store streams, it never holds one in memory.
-            cmd.addAll(List.of("-Xmx32m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:CICompilerCount=1",
-                    "-cp", System.getProperty("java.class.path"), SnapshotCrashChild.class.getName(),
-                    dir.toString(), Long.toString(firstIndex), Long.toString(size), Long.toString(maxMillis)));
-            Path err = Files.createTempFile(dir.getParent(), "snapshot-crash-child", ".err");
-            return new Child(new ProcessBuilder(cmd).redirectError(err.toFile()).start(), err);
-        }
-
-        void awaitLine(String prefix, long timeoutMillis) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + timeoutMillis;
-            while (System.currentTimeMillis() < deadline && process.isAlive()) {
-                for (String l : lines) {
-                    if (l.startsWith(prefix)) {
-                        return;
-                    }
-                }
-                Thread.sleep(2);
-            }
-        }
-
-        void drain() throws InterruptedException {
-            reader.join(10_000);
-        }
-
-        String stderr() {
-            try {
-                return Files.readString(errFile);
-            } catch (IOException e) {
-                return "(no stderr: " + e + ")";
-            }
+            return ChildJvm.start("snapshot-crash-child", List.of("-Xmx32m"), SnapshotCrashChild.class,
+                    List.of(dir.toString(), Long.toString(firstIndex), Long.toString(size), Long.toString(maxMillis)),
+                    dir.getParent());
         }
     }
 }
