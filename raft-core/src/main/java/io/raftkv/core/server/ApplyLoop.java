@@ -151,6 +151,11 @@ final class ApplyLoop implements Runnable {
         }
     }
 
+    /** Writer thread, before it reports itself idle: the snapshot at {@code index} is durable. */
+    void snapshotDurable(long index) {
+        durableSnapshotIndex.accumulateAndGet(index, Math::max);
+    }
+
     /** Applies everything submitted so far, then stops. */
     void requestStop() {
         tasks.add(Stop.INSTANCE);
@@ -297,13 +302,10 @@ final class ApplyLoop implements Runnable {
         long t0 = System.nanoTime();
         // The capture is quick by contract (copy-on-write or persistent structures); writing it out happens on
         // the writer's thread while we keep applying.
-        java.util.function.BiConsumer<SnapshotInfo, Throwable> recorded = (info, error) -> {
-            if (info != null) {
-                durableSnapshotIndex.accumulateAndGet(info.index(), Math::max);
-            }
-            whenDone.accept(info, error);
-        };
-        if (writer.write(meta, stateMachine.snapshot(), t0, recorded)) {
+        // durableSnapshotIndex is raised by snapshotDurable(), which the writer calls before it reports itself idle:
+        // a POST /snapshot that finds the writer idle must also find its snapshot counted, or it would write a
+        // second snapshot under the same name and replace the file a transfer may be resuming from.
+        if (writer.write(meta, stateMachine.snapshot(), t0, whenDone)) {
             lastSnapshotIndex = applied;
             bytesSinceSnapshot = 0;
             return true;

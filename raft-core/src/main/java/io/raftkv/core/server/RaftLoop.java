@@ -78,6 +78,8 @@ final class RaftLoop implements Runnable {
     private final List<RaftEvent> batch = new ArrayList<>();
     /** When the core's next tick is due (System.nanoTime); a due time in the past means its clock lags. */
     private long nextTick;
+    /** Ticks fired so far; timeouts are checked in the turns that tick. */
+    private long ticksFired;
     private volatile boolean stopRequested;
 
     // The last soft state seen, to log and count changes.
@@ -133,6 +135,7 @@ final class RaftLoop implements Runnable {
                 RaftEvent first = waitNanos > 0 ? events.poll(waitNanos, TimeUnit.NANOSECONDS) : events.poll();
                 // Ticks first: after a stall the core must learn how much time passed before it judges anything
                 // queued meanwhile (a lease read above all).
+                long ticksBefore = ticksFired;
                 nextTick = tickIfDue(nextTick, interval);
                 if (first != null) {
                     batch.add(first);
@@ -141,6 +144,13 @@ final class RaftLoop implements Runnable {
                         handle(e);
                     }
                     batch.clear();
+                }
+                if (ticksFired != ticksBefore) {
+                    // After the queued events: an answer that arrived during a stall must count before its request
+                    // is declared timed out (a read failed for nothing, a snapshot chunk sent twice).
+                    long now = System.nanoTime();
+                    expireReads(now);
+                    transfers.expire(now);
                 }
                 if (core.hasReady()) {
                     processReady(core.ready());
@@ -314,10 +324,7 @@ final class RaftLoop implements Runnable {
             fired++;
             due += interval;
         }
-        if (fired > 0) {
-            expireReads(now);
-            transfers.expire(now);
-        }
+        ticksFired += fired;
         return due;
     }
 
@@ -360,17 +367,24 @@ final class RaftLoop implements Runnable {
         // A snapshot from the leader that conflicts with our log replaces it (§7). The reset comes before this
         // Ready's entries, which may already continue after the snapshot's last index.
         Ready.SnapshotInstall install = rd.snapshotToInstall();
-        if (install != null && install.discardLog()) {
-            log.reset(install.meta().lastIncludedIndex(), install.meta().lastIncludedTerm());
-            if (rd.entries().isEmpty()) {
-                log.sync();
+        if (install != null) {
+            if (install.discardLog()) {
+                log.reset(install.meta().lastIncludedIndex(), install.meta().lastIncludedTerm());
+                if (rd.entries().isEmpty()) {
+                    log.sync();
+                }
             }
+            // 3 (cont.). The state machine's restore is queued after the entries handed out before and before this
+            // Ready's committed entries, which may continue after the snapshot (the apply thread skips any at or
+            // below it as already applied).
+            apply.restore(install.meta());
+            lastSnapshotIndex = Math.max(lastSnapshotIndex, install.meta().lastIncludedIndex());
         }
         // 5 and 6 before 3 (see Ready): committed entries are already durable here (the core hands out only
         // entries at or below the locally synced index) and a read index does not depend on this node's log, so
         // the apply thread answers them while this turn's fsync runs. Otherwise an answer would wait for the
-        // fsync of the entries proposed after it: one more fsync of latency per request under load. A snapshot
-        // install keeps the strict order (restore after the entries handed out before, before these).
+        // fsync of the entries proposed after it: one more fsync of latency per request under load. A turn that
+        // installs a snapshot keeps the strict order.
         boolean applyDuringSync = install == null;
         if (applyDuringSync) {
             handOut(rd);
@@ -385,11 +399,6 @@ final class RaftLoop implements Runnable {
         }
         if (!applyDuringSync) {
             handOut(rd);
-        }
-        // 7. A snapshot from the leader replaces the state, after the entries handed out before it.
-        if (install != null) {
-            apply.restore(install.meta());
-            lastSnapshotIndex = Math.max(lastSnapshotIndex, install.meta().lastIncludedIndex());
         }
         if (rd.softState() != null) {
             onSoftState(rd.softState());

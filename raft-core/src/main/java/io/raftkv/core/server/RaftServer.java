@@ -130,6 +130,7 @@ public final class RaftServer implements AutoCloseable {
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
         snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(),
                 (meta, info) -> {
+                    applyLoop.snapshotDurable(meta.lastIncludedIndex()); // before the writer reports itself idle
                     recordSnapshot(info);
                     if (state.get() == State.RUNNING) {
                         enqueue(new RaftEvent.SnapshotTaken(meta));

@@ -57,6 +57,8 @@ final class SnapshotTransfers {
         final SnapshotStore.Source source;
         final SnapshotMeta meta;
         long offset;
+        /** Offset of the chunk sent last and not yet answered past; -1 before the first. */
+        long inFlightOffset = -1;
         long lastActivityNanos;
         int retransmits;
 
@@ -134,7 +136,13 @@ final class SnapshotTransfers {
             finish(out, true);
             return;
         }
-        out.offset = Math.max(0, Math.min(r.nextOffset(), out.source.size()));
+        long next = Math.max(0, Math.min(r.nextOffset(), out.source.size()));
+        if (next == out.inFlightOffset) {
+            // A second answer asking for the chunk already on its way (after a retransmission both the original and
+            // the copy are answered): sending it again would double every later chunk. Loss is the timer's job.
+            return;
+        }
+        out.offset = next;
         out.retransmits = 0;
         sendChunk(out);
     }
@@ -148,6 +156,7 @@ final class SnapshotTransfers {
         transport.send(new InstallSnapshotRequest(id, out.peer, core.currentTerm(), out.meta.lastIncludedIndex(),
                 out.meta.lastIncludedTerm(), out.meta.configuration(), out.offset, data, done));
         metrics.installSnapshotBytesSent.increment(data.length);
+        out.inFlightOffset = out.offset;
         out.lastActivityNanos = System.nanoTime();
     }
 
