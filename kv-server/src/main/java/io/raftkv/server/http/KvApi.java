@@ -77,6 +77,12 @@ public final class KvApi {
         this.httpAddressOf = httpAddressOf;
         this.requestTimeout = requestTimeout;
         this.metricsScrape = metricsScrape;
+        if (UNSAFE_LOCAL_LINEARIZABLE_READS) {
+            // Never silent: a JAVA_TOOL_OPTIONS left over from a test run must not quietly break linearizability.
+            org.slf4j.LoggerFactory.getLogger(KvApi.class).warn("{}: UNSAFE -Draftkv.unsafe.localLinearizableReads"
+                    + " is set: linearizable reads are served from local state WITHOUT ReadIndex (a deliberate bug"
+                    + " for raft-fault's mutation test)", raft.id());
+        }
     }
 
     // ------------------------------------------------------------------------------------------- keys
