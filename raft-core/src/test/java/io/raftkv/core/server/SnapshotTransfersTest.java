@@ -164,6 +164,25 @@ class SnapshotTransfersTest {
     }
 
     @Test
+    void sender_afterARetransmission_sendsTheNextChunkOnceForTheTwoAnswers() throws Exception {
+        try (SnapshotStore.Sink sink = store.begin(META)) {
+            sink.stream().write(DATA);
+            sink.commit();
+        }
+        transfers.send(List.of("n2"));
+        transfers.expire(System.nanoTime() + 150_000_000L); // the answer is late: chunk 0 goes out again
+        assertEquals(2, sent.size());
+        // Both copies of chunk 0 are answered; the second answer asks for the chunk already on its way.
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
+        assertEquals(3, sent.size(), "chunk 10 sent once, not once per answer: " + sent);
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        assertEquals(4, sent.size(), "and the doubling does not carry on to the next chunk");
+        assertEquals(20, ((InstallSnapshotRequest) sent.get(3)).offset());
+    }
+
+    @Test
     void sender_reportsSuccessWhenTheFollowerIsDone() throws Exception {
         try (SnapshotStore.Sink sink = store.begin(META)) {
             sink.stream().write(DATA);
