@@ -124,32 +124,6 @@ public final class LogAppendPairedRun {
         return c == null ? 0 : c.count();
     }
 
-    /** Latencies of single syncs (the low percentiles show the structural cost under a noisy disk). */
-    private static final class Samples {
-        private final long[] nanos = new long[1 << 18];
-        private int n;
-
-        void add(long v) {
-            if (n < nanos.length) {
-                nanos[n++] = v;
-            }
-        }
-
-        void clear() {
-            n = 0;
-        }
-
-        /** In microseconds. */
-        double percentile(double q) {
-            if (n == 0) {
-                return Double.NaN;
-            }
-            long[] s = Arrays.copyOf(nanos, n);
-            Arrays.sort(s);
-            return s[(int) Math.min(n - 1, q * n)] / 1e3;
-        }
-    }
-
     /** min–max of the per-slice values. */
     private static String spread(double[] v) {
         double[] s = v.clone();
@@ -171,7 +145,7 @@ public final class LogAppendPairedRun {
         final int syncEvery;
         long appendNanos;
         long syncNanos;
-        final Samples syncs = new Samples();
+        final SyncLatencies syncs = new SyncLatencies();
 
         Chronicle(ChronicleLogStore log, byte[] payload, int syncEvery) {
             this.log = log;
@@ -219,7 +193,7 @@ public final class LogAppendPairedRun {
         long nextIndex = 1;
         long appendNanos;
         long syncNanos;
-        final Samples syncs = new Samples();
+        final SyncLatencies syncs = new SyncLatencies();
 
         Raw(FileChannel ch, byte[] payload, int syncEvery, boolean framed) {
             this.ch = ch;

@@ -106,35 +106,10 @@ public final class PlainSegmentProbe {
         }
     }
 
-    /** Latencies of single syncs, in microseconds at the percentiles. */
-    private static final class Samples {
-        private final long[] nanos = new long[1 << 18];
-        private int n;
-
-        void add(long v) {
-            if (n < nanos.length) {
-                nanos[n++] = v;
-            }
-        }
-
-        void clear() {
-            n = 0;
-        }
-
-        double percentile(double q) {
-            if (n == 0) {
-                return Double.NaN;
-            }
-            long[] s = Arrays.copyOf(nanos, n);
-            Arrays.sort(s);
-            return s[(int) Math.min(n - 1, q * n)] / 1e3;
-        }
-    }
-
     private abstract static class Contender implements AutoCloseable {
         final Batch batch;
         final int syncEvery;
-        final Samples syncs = new Samples();
+        final SyncLatencies syncs = new SyncLatencies();
         long nextIndex = 1;
 
         Contender(byte[] payload, int syncEvery) {
