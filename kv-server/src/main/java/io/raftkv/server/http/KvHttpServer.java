@@ -9,6 +9,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpMessage;
@@ -16,6 +19,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +41,13 @@ public final class KvHttpServer implements AutoCloseable {
     private final String nodeId;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
+    /**
+     * Every accepted connection, so that {@link #close} closes them itself. Shutting the event loops down is
+     * supposed to close their channels, but under CPU starvation we saw keep-alive connections outlive the
+     * server (no FIN, request bytes unread): a client that reused one after a restart on the same port waited
+     * for its full timeout. Closing them explicitly first makes every client see the end of the connection.
+     */
+    private final ChannelGroup connections = new DefaultChannelGroup("kv-http-connections", GlobalEventExecutor.INSTANCE);
     private volatile Channel channel;
 
     private KvHttpServer(String nodeId, int ioThreads) {
@@ -75,6 +86,7 @@ public final class KvHttpServer implements AutoCloseable {
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .handler(new ConnectionTracker(connections))
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
@@ -106,8 +118,35 @@ public final class KvHttpServer implements AutoCloseable {
         if (ch != null) {
             ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
         }
+        // No new connections now: close the open ones (FIN to every client) before the event loops go away.
+        if (!connections.close().awaitUninterruptibly(2, TimeUnit.SECONDS)) {
+            LOG.warn("{}: HTTP connections still closing after 2 s", nodeId);
+        }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /**
+     * On the accept loop, ahead of the bootstrap's acceptor: records each accepted connection in the group (which
+     * drops it again when it closes) before it is handed to a worker loop, so none can be missed by {@link #close}.
+     */
+    private static final class ConnectionTracker extends ChannelInboundHandlerAdapter {
+        private final ChannelGroup connections;
+
+        ConnectionTracker(ChannelGroup connections) {
+            this.connections = connections;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object accepted) {
+            connections.add((Channel) accepted);
+            ctx.fireChannelRead(accepted);
+        }
+
+        @Override
+        public boolean isSharable() {
+            return true;
+        }
     }
 
     /** HttpObjectAggregator whose 413 carries the same JSON error body as every other error. */

@@ -341,9 +341,13 @@ public final class RaftServer implements AutoCloseable {
         return future;
     }
 
-    /** The latest status the raft thread published (at most one loop turn old). */
+    /** The latest status the raft thread published (at most one loop turn old), with the newest durable snapshot. */
     public RaftStatus status() {
-        return status;
+        // The raft loop publishes the status once per turn; a snapshot made durable since then is already on
+        // disk, so report it now rather than at the next turn (POST /snapshot answers only after it is durable).
+        RaftStatus s = status;
+        SnapshotInfo newest = lastSnapshot.get();
+        return newest == s.lastSnapshot() ? s : s.withLastSnapshot(newest);
     }
 
     public String id() {
