@@ -55,6 +55,12 @@ final class Leader {
     private String transferee;
     private int transferElapsed;
     private boolean timeoutNowSent;
+    /**
+     * Set for the rest of this term once any TimeoutNow left. Its target campaigns with the transfer flag, which
+     * voters grant despite leader stickiness (thesis §3.10), so acknowledgements no longer bound when another
+     * leader may appear; aborting the transfer cannot take the TimeoutNow back, so the lease stays off.
+     */
+    private boolean leaseForfeited;
 
     Leader(String id, long term, RaftOptions options, RaftLog log, Outbox out, Configuration configuration,
            long configIndex, long now) {
@@ -471,10 +477,11 @@ final class Leader {
      * each of them ignores vote requests until a minimum election timeout after hearing from us, so no other
      * leader can exist before {@code t + electionTimeout}; we stop {@code leaseDriftTicks} earlier to allow for
      * clock drift. Requires check-quorum (which enables that stickiness), a committed entry of our term (so our
-     * commit index is current) and no transfer in progress (TimeoutNow lets the target bypass stickiness).
+     * commit index is current), no transfer in progress and no TimeoutNow sent earlier in this term, even by a
+     * transfer that was aborted since (TimeoutNow lets the target bypass stickiness).
      */
     boolean leaseValid() {
-        if (!options.checkQuorum() || transferee != null || log.term(log.commitIndex()) != term) {
+        if (!options.checkQuorum() || transferee != null || leaseForfeited || log.term(log.commitIndex()) != term) {
             return false;
         }
         if (soleVoter()) {
@@ -525,6 +532,7 @@ final class Leader {
             // The target's log is as up-to-date as ours, so it can win the election TimeoutNow triggers.
             out.early.add(new TimeoutNow(id, transferee, term));
             timeoutNowSent = true;
+            leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
         }
     }
 
@@ -547,6 +555,7 @@ final class Leader {
         String target = mostCaughtUpVoter();
         if (target != null && progress.get(target).matchIndex() == log.lastIndex()) {
             out.early.add(new TimeoutNow(id, target, term));
+            leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
         }
     }
 

@@ -227,6 +227,68 @@ class MembershipAndTransferTest {
     }
 
     @Test
+    void leaseStaysOffAfterATimeoutNowEvenWhenTheTransferIsAborted() {
+        // n1 starts a transfer to the lagging n2; n2 catches up late, so the TimeoutNow leaves just before the
+        // transfer would time out, right after a heartbeat round the majority acknowledged. Then n1 is cut off and
+        // n2 wins with n3's vote (the transfer flag bypasses stickiness). n1 aborts the transfer and, until
+        // check-quorum deposes it, still believes it leads with recent acknowledgements: its lease must not come
+        // back, or lease reads would miss n2's writes.
+        TestCluster c = new TestCluster("n1", "n2", "n3");
+        c.elect("n1");
+        c.isolated.add("n2");
+        c.node("n1").propose(new byte[] {1});
+        c.stabilize();
+        c.node("n1").tick(); // a heartbeat round the majority (n1, n3) acknowledges
+        c.stabilize();
+        assertTrue(c.node("n1").leaseValid(), "a settled leader holds the lease");
+        c.node("n1").transferLeadership("n2");
+        int et = c.options.electionTimeoutTicks();
+        for (int i = 0; i < et - 3; i++) {
+            c.node("n1").tick();
+            c.stabilize();
+        }
+        c.isolated.clear();
+        c.node("n1").tick();
+        List<RaftMessage> timeoutNow = c.stabilizeHolding(m -> m instanceof TimeoutNow);
+        assertEquals(1, timeoutNow.size(), "n2 caught up and the TimeoutNow left");
+        assertEquals("n2", c.node("n1").transferTarget(), "the transfer has not timed out yet");
+        c.isolated.add("n1");
+        timeoutNow.forEach(m -> c.node(m.to()).step(m));
+        c.stabilize();
+        assertEquals(Role.LEADER, c.node("n2").role());
+        c.node("n2").propose(new byte[] {2});
+        c.stabilize();
+        boolean abortedWhileLeading = false;
+        for (int i = 0; i < 2 * et && c.node("n1").role() == Role.LEADER; i++) {
+            c.node("n1").tick();
+            c.stabilize();
+            abortedWhileLeading |= c.node("n1").role() == Role.LEADER && c.node("n1").transferTarget() == null;
+            assertFalse(c.node("n1").leaseValid(), "tick " + i + ": the lease is off once a TimeoutNow left");
+        }
+        assertTrue(abortedWhileLeading, "the scenario needs n1 to lead on after the abort");
+    }
+
+    @Test
+    void leaseStaysOffForTheTermAfterAnAbortedTransferWhoseTimeoutNowWasLost() {
+        TestCluster c = new TestCluster("n1", "n2", "n3");
+        c.elect("n1");
+        c.node("n1").propose(new byte[] {1});
+        c.stabilize();
+        c.node("n1").tick();
+        c.stabilize();
+        assertTrue(c.node("n1").leaseValid(), "a settled leader holds the lease");
+        c.node("n1").transferLeadership("n2");
+        assertEquals(1, c.take(m -> m instanceof TimeoutNow).size()); // lost: n2 never campaigns
+        for (int i = 0; i < 2 * c.options.electionTimeoutTicks(); i++) {
+            c.node("n1").tick();
+            c.stabilize();
+        }
+        assertNull(c.node("n1").transferTarget(), "aborted");
+        assertEquals(Role.LEADER, c.node("n1").role(), "still leading with fresh acknowledgements");
+        assertFalse(c.node("n1").leaseValid(), "but without a lease until the next term");
+    }
+
+    @Test
     void staleTransferHeartbeatRepliesDoNotConfuseTheLeader() {
         TestCluster c = new TestCluster("n1", "n2", "n3");
         RaftNode leader = c.elect("n1");

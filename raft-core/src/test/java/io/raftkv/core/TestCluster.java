@@ -145,6 +145,27 @@ final class TestCluster {
         }
     }
 
+    /** Like {@link #stabilize()}, but messages matching {@code hold} are not delivered: they are returned. */
+    List<RaftMessage> stabilizeHolding(Predicate<RaftMessage> hold) {
+        List<RaftMessage> held = new ArrayList<>();
+        processReadies();
+        int guard = 0;
+        while (!inFlight.isEmpty()) {
+            if (++guard > 100_000) {
+                throw new AssertionError("cluster did not stabilize");
+            }
+            RaftMessage m = inFlight.poll();
+            if (hold.test(m)) {
+                held.add(m);
+            } else if (!isolated.contains(m.from()) && !isolated.contains(m.to()) && nodes.containsKey(m.to())) {
+                delivered.add(m);
+                nodes.get(m.to()).step(m);
+            }
+            processReadies();
+        }
+        return held;
+    }
+
     /** Takes (and removes) the queued messages matching {@code filter}. */
     List<RaftMessage> take(Predicate<RaftMessage> filter) {
         processReadies();
