@@ -74,6 +74,8 @@ final class ApplyLoop implements Runnable {
     private final long snapshotBytesThreshold;
     private long appliedTerm;
     private Configuration appliedConfiguration;
+    /** Index of the entry (or snapshot) {@link #appliedConfiguration} came from: it only moves forward. */
+    private long appliedConfigurationIndex;
     private long lastSnapshotIndex;
     /** Last index of the newest snapshot known durable (started ones may fail); written by the writer too. */
     private final java.util.concurrent.atomic.AtomicLong durableSnapshotIndex = new java.util.concurrent.atomic.AtomicLong();
@@ -99,6 +101,7 @@ final class ApplyLoop implements Runnable {
         // unknown until the core hands that entry out again; -1 blocks snapshots until then.
         this.appliedTerm = appliedIndex == snapshot.lastIncludedIndex() ? snapshot.lastIncludedTerm() : -1;
         this.appliedConfiguration = snapshot.configuration().members().isEmpty() ? bootstrap : snapshot.configuration();
+        this.appliedConfigurationIndex = snapshot.lastIncludedIndex();
         this.onFatal = onFatal;
     }
 
@@ -130,23 +133,29 @@ final class ApplyLoop implements Runnable {
     }
 
     /**
-     * Any thread, once the server is stopping: answers the snapshot requests still queued, so that none is left
-     * hanging whatever the order of {@link #takeSnapshot} and the stop. Leaves every other task in place.
+     * Any thread, once the server is stopping (or the apply thread has died): answers the snapshot requests and
+     * reads still queued, so that none is left hanging whatever the order of the hand-over and the stop. Leaves
+     * committed entries and restores in place.
      */
-    void failSnapshotRequests() {
+    void failQueuedRequests() {
+        List<Task> left = new ArrayList<>();
         tasks.removeIf(t -> {
-            if (t instanceof TakeSnapshot ts) {
-                ts.future().completeExceptionally(new ShutdownException(id + ": server stopped before the snapshot", null));
+            if (t instanceof TakeSnapshot || t instanceof AwaitRead) {
+                left.add(t);
                 return true;
             }
             return false;
         });
+        failRequests(left);
     }
 
-    private void failSnapshotRequests(List<Task> left) {
+    private void failRequests(List<Task> left) {
         for (Task t : left) {
             if (t instanceof TakeSnapshot ts) {
                 ts.future().completeExceptionally(new ShutdownException(id + ": server stopped before the snapshot", null));
+            } else if (t instanceof AwaitRead r) {
+                r.read().future().completeExceptionally(
+                        new ShutdownException(id + ": server stopped before the read was served", null));
             }
         }
     }
@@ -188,7 +197,7 @@ final class ApplyLoop implements Runnable {
                         snapshotNow(ts.future());
                     } else {
                         stop = true;
-                        failSnapshotRequests(batch.subList(i + 1, batch.size()));
+                        failRequests(batch.subList(i + 1, batch.size()));
                     }
                 }
                 batch.clear();
@@ -208,8 +217,9 @@ final class ApplyLoop implements Runnable {
                 r.read().future().completeExceptionally(stopped);
             }
             waiting.clear();
-            failSnapshotRequests(batch); // after a failure: the rest of its batch (completed futures ignore it)
-            failSnapshotRequests();
+            failRequests(batch); // after a failure: the rest of its batch (completed futures ignore it)
+            failQueuedRequests(); // and what the raft thread queued behind it
+            batch.clear();
         }
     }
 
@@ -217,8 +227,12 @@ final class ApplyLoop implements Runnable {
         long applied = appliedIndex;
         int sinceServed = 0;
         for (LogEntry e : entries) {
-            if (e.type() == EntryType.CONFIGURATION) {
+            // Before the skip below: a state machine that persists itself may be ahead of the snapshot, and the
+            // configurations in between must still count. But never backwards: entries a restored newer snapshot
+            // already covers (queued before its Restore) must not replace the configuration it carried (§7).
+            if (e.type() == EntryType.CONFIGURATION && e.index() > appliedConfigurationIndex) {
                 appliedConfiguration = Configuration.decode(e.data());
+                appliedConfigurationIndex = e.index();
             }
             if (e.index() <= applied) {
                 // Already in the state machine: restored from a snapshot, or a persistent state machine that
@@ -335,6 +349,7 @@ final class ApplyLoop implements Runnable {
         appliedIndex = newest.lastIncludedIndex();
         appliedTerm = newest.lastIncludedTerm();
         appliedConfiguration = newest.configuration();
+        appliedConfigurationIndex = newest.lastIncludedIndex();
         lastSnapshotIndex = newest.lastIncludedIndex();
         durableSnapshotIndex.accumulateAndGet(newest.lastIncludedIndex(), Math::max);
         bytesSinceSnapshot = 0;

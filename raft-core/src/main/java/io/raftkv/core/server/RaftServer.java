@@ -336,7 +336,7 @@ public final class RaftServer implements AutoCloseable {
         }
         applyLoop.takeSnapshot(future);
         if (state.get() != State.RUNNING) {
-            applyLoop.failSnapshotRequests(); // close() may have stopped the apply thread before our request landed
+            applyLoop.failQueuedRequests(); // close() may have stopped the apply thread before our request landed
         }
         return future;
     }
@@ -462,6 +462,8 @@ public final class RaftServer implements AutoCloseable {
         Throwable cause = failure.get();
         failQueued();
         raftLoop.failWaitingReads(cause);
+        // Reads the raft thread handed over after the apply thread had stopped (or died on an apply error).
+        applyLoop.failQueuedRequests();
         proposals.failAll(p -> new OutcomeUnknownException(p.index(), p.term(),
                 "server " + id + " shut down before the entry was known to be applied", cause));
         closeQuietly("log store", log::close);

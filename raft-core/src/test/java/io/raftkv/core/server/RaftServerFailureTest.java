@@ -94,6 +94,49 @@ class RaftServerFailureTest {
     }
 
     @Test
+    void stateMachineThrows_readsQueuedBehindTheFailingEntry_failInsteadOfHanging() throws Exception {
+        IllegalStateException boom = new IllegalStateException("boom");
+        java.util.concurrent.CountDownLatch applying = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        StateMachine failing = new ForwardingStateMachine(new RegisterStateMachine()) {
+            @Override
+            public byte[] apply(long index, byte[] command) {
+                if (string(command).equals("boom")) {
+                    applying.countDown();
+                    try {
+                        release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    throw boom;
+                }
+                return super.apply(index, command);
+            }
+        };
+        start(failing);
+        CompletableFuture<byte[]> boomed = server.propose(bytes("boom"));
+        assertTrue(applying.await(5, TimeUnit.SECONDS));
+        // Both wait for the failing entry to be applied: one queued while the apply thread is stuck in it, the
+        // others handed over from the raft thread afterwards.
+        List<CompletableFuture<byte[]>> reads = new java.util.ArrayList<>();
+        reads.add(server.read(bytes("q"), ReadLevel.LINEARIZABLE));
+        reads.add(server.read(bytes("q"), ReadLevel.LEASE));
+        Thread.sleep(50);
+        release.countDown();
+        assertInstanceOf(OutcomeUnknownException.class, cause(boomed));
+        ServerTestSupport.await(() -> !server.status().running(), 5000, "server stopped");
+        for (CompletableFuture<byte[]> read : reads) {
+            try {
+                read.get(5, TimeUnit.SECONDS);
+                throw new AssertionError("a read at an index never applied must not succeed");
+            } catch (java.util.concurrent.ExecutionException e) {
+                assertTrue(e.getCause() instanceof RaftException,
+                        "fails with the shutdown, got " + e.getCause());
+            }
+        }
+    }
+
+    @Test
     void logSyncFails_serverStopsWithoutAcknowledging_andTheProposalOutcomeIsUnknown() throws Exception {
         start(new RegisterStateMachine());
         server.propose(bytes("durable")).get(5, TimeUnit.SECONDS);
