@@ -15,6 +15,8 @@ import java.util.List;
 import java.util.PriorityQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -63,6 +65,9 @@ final class ApplyLoop implements Runnable {
     private final LinkedBlockingQueue<Task> tasks = new LinkedBlockingQueue<>();
     /** Reads whose read index is not applied yet, lowest index first. Apply thread only. */
     private final PriorityQueue<AwaitRead> waiting = new PriorityQueue<>(Comparator.comparingLong(AwaitRead::readIndex));
+    private static final long READ_EXPIRY_CHECK_MS = 20;
+    /** When {@link #expireReads} next looks at the waiting reads (System.nanoTime). Apply thread only. */
+    private long nextReadExpiryCheck;
     /** lastApplied (Figure 2); written by the apply thread only. */
     private volatile long appliedIndex;
 
@@ -180,8 +185,13 @@ final class ApplyLoop implements Runnable {
         boolean stop = false;
         try {
             while (!stop) {
-                batch.add(tasks.take());
-                tasks.drainTo(batch);
+                // With reads waiting, wake up now and then even if nothing arrives (a partitioned follower), so
+                // that their deadlines are kept.
+                Task first = waiting.isEmpty() ? tasks.take() : tasks.poll(READ_EXPIRY_CHECK_MS, TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    batch.add(first);
+                    tasks.drainTo(batch);
+                }
                 for (int i = 0; i < batch.size() && !stop; i++) {
                     Task t = batch.get(i);
                     if (t instanceof Committed c) {
@@ -202,6 +212,7 @@ final class ApplyLoop implements Runnable {
                 }
                 batch.clear();
                 serveReads();
+                expireReads();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -359,6 +370,31 @@ final class ApplyLoop implements Runnable {
                 "replaced by a snapshot from the leader before it was applied here", null));
         LOG.info("{}: state machine restored from the leader's snapshot at index {} (term {})", id, restored,
                 newest.lastIncludedTerm());
+    }
+
+    /**
+     * Reads whose read index is known but not applied by their deadline fail with a {@link TimeoutException}
+     * (safe to retry): a follower cut off from the leader after it learned the read index would otherwise hold
+     * them until it catches up. At most every {@link #READ_EXPIRY_CHECK_MS} ms: the scan is linear.
+     */
+    private void expireReads() {
+        long now = System.nanoTime();
+        if (waiting.isEmpty() || now - nextReadExpiryCheck < 0) {
+            return;
+        }
+        nextReadExpiryCheck = now + TimeUnit.MILLISECONDS.toNanos(READ_EXPIRY_CHECK_MS);
+        long applied = appliedIndex;
+        waiting.removeIf(r -> {
+            if (r.read().future().isDone()) {
+                return true;
+            }
+            if (now - r.read().deadlineNanos() >= 0) {
+                r.read().future().completeExceptionally(new TimeoutException(id + ": read index " + r.readIndex()
+                        + " not applied before the read's deadline (applied " + applied + "); retry"));
+                return true;
+            }
+            return false;
+        });
     }
 
     private void serveReads() {

@@ -74,7 +74,12 @@ final class RaftLoop implements Runnable {
 
     /** Linearizable reads waiting for their ReadState, by request id. Raft thread only. */
     private final Map<Long, PendingRead> readsById = new HashMap<>();
-    private long nextReadId = 1;
+    /**
+     * Starts at a random point, not at 1: a ReadIndexResponse to a request of this server's previous run can still
+     * arrive after a quick restart in the same term, and matched by id it would answer a new read with an older
+     * read index (a stale read, thesis §6.4). The core matches answers by id and term only.
+     */
+    private long nextReadId = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2);
     private final List<RaftEvent> batch = new ArrayList<>();
     /** When the core's next tick is due (System.nanoTime); a due time in the past means its clock lags. */
     private long nextTick;

@@ -124,6 +124,7 @@ public final class RaftServer implements AutoCloseable {
         HardState hardState = stable.load();
         SnapshotMeta snapshot = snapshots.latest().orElse(SnapshotMeta.NONE);
         reconcileLogWithSnapshot(snapshot);
+        requireLogContinuesSnapshot(snapshot);
         restoreStateMachine(snapshot);
         describeLoadedSnapshot(snapshot);
         ConsensusCore core = coreFactory.create(
@@ -174,6 +175,21 @@ public final class RaftServer implements AutoCloseable {
                     log.lastIndex(), endsBefore ? "ends before" : "conflicts with", index);
             log.reset(index, snapshot.lastIncludedTerm());
             log.sync();
+        }
+    }
+
+    /**
+     * The log must continue where the snapshot ends. If the newest snapshot was corrupt and the store fell back
+     * to an older one after the log had been compacted past it, the entries in between exist nowhere on this
+     * server: refuse to start, naming the gap, rather than fail on the first apply or run without them.
+     */
+    private void requireLogContinuesSnapshot(SnapshotMeta snapshot) throws IOException {
+        long index = snapshot.lastIncludedIndex();
+        if (log.firstIndex() > index + 1) {
+            throw new IOException(id + ": the log starts at index " + log.firstIndex() + " but the newest usable"
+                    + " snapshot ends at " + index + ", so entries " + (index + 1) + ".." + (log.firstIndex() - 1)
+                    + " are missing (was a newer snapshot corrupt?). This server's data cannot be used: move its"
+                    + " data directory aside and add it back as a new member, it will get a snapshot from the leader");
         }
     }
 
@@ -289,8 +305,9 @@ public final class RaftServer implements AutoCloseable {
     /**
      * Answers {@code query} from the state machine at the given freshness. LINEARIZABLE and LEASE reads wait for a
      * read index and then for the state machine to apply up to it; STALE answers at once on the calling thread.
-     * A read that cannot be confirmed fails with {@link io.raftkv.core.NotLeaderException}: reads are always
-     * safe to retry.
+     * A read that cannot be confirmed fails with {@link io.raftkv.core.NotLeaderException}, one whose read index
+     * is not applied within {@link RaftServerOptions#readTimeout()} with a
+     * {@link java.util.concurrent.TimeoutException}: reads are always safe to retry.
      */
     public CompletableFuture<byte[]> read(byte[] query, ReadLevel level) {
         Objects.requireNonNull(query, "query");

@@ -26,8 +26,9 @@ import java.util.Objects;
  *   <tr><td>applyBatchSize</td><td>256</td><td>entries the apply thread applies before it publishes the applied
  *       index and serves waiting reads. Lower: read latency; higher: fewer volatile writes.</td></tr>
  *   <tr><td>readTimeout</td><td>5 s</td><td>a linearizable read whose read index never arrives (leader lost,
- *       message dropped) fails with {@link io.raftkv.core.NotLeaderException} after this long; reads are safe to
- *       retry.</td></tr>
+ *       message dropped) fails with {@link io.raftkv.core.NotLeaderException} after this long, one whose read
+ *       index is not applied by then (a follower cut off after it got the index) with a
+ *       {@link java.util.concurrent.TimeoutException}; reads are safe to retry.</td></tr>
  *   <tr><td>shutdownTimeout</td><td>10 s</td><td>how long {@link RaftServer#close} waits for each thread to
  *       finish its current work (an in-flight fsync, an apply) before giving up on it.</td></tr>
  *   <tr><td>snapshotThreshold</td><td>16384</td><td>take a snapshot once this many entries were applied since the

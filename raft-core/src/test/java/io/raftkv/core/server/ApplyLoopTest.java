@@ -122,4 +122,20 @@ class ApplyLoopTest {
         assertEquals(25, taken.get(10, TimeUnit.SECONDS).index());
         assertEquals(C1, store.latest().orElseThrow().configuration());
     }
+
+    @Test
+    void aReadWhoseIndexIsNeverApplied_failsAtItsDeadline_evenWithNothingElseArriving() throws Exception {
+        writer = new SnapshotWriter("n1", store, metrics, 0, (meta, info) -> { });
+        ApplyLoop loop = new ApplyLoop("n1", new RegisterStateMachine(), new PendingProposals(), metrics, 64,
+                SnapshotMeta.NONE, BOOT, store, writer, 0, 0, t -> { });
+        thread = new Thread(loop, "raft-apply-test");
+        thread.start();
+        CompletableFuture<byte[]> future = new CompletableFuture<>();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(100);
+        loop.awaitRead(50, new PendingRead(bytes("q"), future, deadline)); // a follower cut off after learning 50
+        java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                java.util.concurrent.ExecutionException.class, () -> future.get(5, TimeUnit.SECONDS));
+        org.junit.jupiter.api.Assertions.assertInstanceOf(java.util.concurrent.TimeoutException.class, e.getCause());
+        org.junit.jupiter.api.Assertions.assertTrue(System.nanoTime() - deadline >= 0);
+    }
 }

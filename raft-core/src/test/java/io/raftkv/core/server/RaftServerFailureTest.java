@@ -195,6 +195,23 @@ class RaftServerFailureTest {
     }
 
     @Test
+    void start_refusesALogThatWasCompactedPastTheNewestUsableSnapshot() throws Exception {
+        // The newest snapshot (at 20) was corrupt, so the store offers the one at 10; the log was compacted to 20.
+        InMemorySnapshotStore snapshots = new InMemorySnapshotStore();
+        RegisterStateMachine state = new RegisterStateMachine();
+        state.apply(1, bytes("a"));
+        try (SnapshotStore.Sink sink = snapshots.begin(new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1")))) {
+            sink.stream().write(RegisterStateMachine.snapshotBytes(state));
+            sink.commit();
+        }
+        log.reset(20, 1);
+        IOException e = assertThrows(IOException.class, () -> start(new RegisterStateMachine(), snapshots,
+                RaftServerOptions.defaults()));
+        assertTrue(e.getMessage().contains("entries 11..20 are missing"), e.getMessage());
+        server = null; // never started: nothing to close
+    }
+
+    @Test
     void inboundFlood_beyondTheQueueBoundIsDropped_notQueued() throws Exception {
         start(new RegisterStateMachine(), new InMemorySnapshotStore(),
                 RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(5)).withMaxQueuedMessages(10));
