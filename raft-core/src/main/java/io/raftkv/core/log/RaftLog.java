@@ -229,7 +229,11 @@ public final class RaftLog {
      * the store. Returns true if the log was discarded.
      */
     public boolean restoreFromSnapshot(long index, long term) {
-        boolean keepSuffix = index <= lastIndex() && term(index) == term;
+        // A suffix can only be kept if the store still holds what this log believes precedes it. With a reset from
+        // an earlier install still pending (two installs before one Ready), the store holds entries the first
+        // install discarded, and the one Ready names only the newest snapshot: discard again, so the store is
+        // reset to this one. The unstable entries dropped were never acknowledged (§5.3: acks follow persistence).
+        boolean keepSuffix = !awaitingStoreReset && index <= lastIndex() && term(index) == term;
         snapshotIndex = index;
         snapshotTerm = term;
         commitIndex = Math.max(commitIndex, index);
