@@ -483,9 +483,15 @@ public final class RaftServer implements AutoCloseable {
         applyLoop.failQueuedRequests();
         proposals.failAll(p -> new OutcomeUnknownException(p.index(), p.term(),
                 "server " + id + " shut down before the entry was known to be applied", cause));
-        closeQuietly("log store", log::close);
-        closeQuietly("stable store", stable::close);
-        closeQuietly("snapshot store", snapshots::close);
+        if (raftThread.isAlive()) {
+            // Stuck (a sync that does not return?): closing the stores under a thread that may still append or
+            // save the hard state could tear them. Leave them to the process exit, which the OS makes clean.
+            LOG.error("{}: the raft thread is still running; leaving the log and stores open", id);
+        } else {
+            closeQuietly("log store", log::close);
+            closeQuietly("stable store", stable::close);
+            closeQuietly("snapshot store", snapshots::close);
+        }
         metrics.close();
         RaftStatus last = status;
         status = new RaftStatus(last.id(), last.role(), last.term(), last.leaderId(), last.commitIndex(),
