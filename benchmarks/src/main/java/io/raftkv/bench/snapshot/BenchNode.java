@@ -28,6 +28,15 @@ final class BenchNode {
     private BenchNode() {
     }
 
+    /**
+     * {@code -Dbench.snapshotDir=/mnt/other}: snapshots under {@code /mnt/other/<id>} instead of beside the log, to
+     * measure what a separate device for snapshots does to the log's fsync latency.
+     */
+    private static Path snapshotDir(String id, Path dir) {
+        String other = System.getProperty("bench.snapshotDir");
+        return other == null ? dir.resolve("snapshots") : Path.of(other).resolve(id);
+    }
+
     static RaftServer start(String id, Path dir, String raftAddress, Configuration bootstrap, KvStateMachine sm,
                             MeterRegistry registry) throws IOException {
         RaftServer server = RaftServer.builder(id)
@@ -39,7 +48,7 @@ final class BenchNode {
                         .withShutdownTimeout(Duration.ofSeconds(60)))
                 .logStore(ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry).build()))
                 .stableStore(new FileStableStore(dir))
-                .snapshotStore(new FileSnapshotStore(dir.resolve("snapshots"), Integer.getInteger("bench.keep", 2),
+                .snapshotStore(new FileSnapshotStore(snapshotDir(id, dir), Integer.getInteger("bench.keep", 2),
                         Long.getLong("bench.syncEvery", FileSnapshotStore.DEFAULT_SYNC_EVERY_BYTES)))
                 .stateMachine(sm)
                 .transport(new NettyTransport(NettyTransportConfig.builder(id, CLUSTER, raftAddress).build(), registry))
