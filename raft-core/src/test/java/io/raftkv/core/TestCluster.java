@@ -130,19 +130,7 @@ final class TestCluster {
 
     /** Delivers queued messages (dropping those to/from isolated nodes) until none are left. */
     void stabilize() {
-        processReadies();
-        int guard = 0;
-        while (!inFlight.isEmpty()) {
-            if (++guard > 100_000) {
-                throw new AssertionError("cluster did not stabilize");
-            }
-            RaftMessage m = inFlight.poll();
-            if (!isolated.contains(m.from()) && !isolated.contains(m.to()) && nodes.containsKey(m.to())) {
-                delivered.add(m);
-                nodes.get(m.to()).step(m);
-            }
-            processReadies();
-        }
+        stabilizeHolding(m -> false);
     }
 
     /** Like {@link #stabilize()}, but messages matching {@code hold} are not delivered: they are returned. */
