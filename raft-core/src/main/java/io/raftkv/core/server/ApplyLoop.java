@@ -223,10 +223,7 @@ final class ApplyLoop implements Runnable {
             LOG.error("{}: apply thread failed at applied index {}; stopping the server", id, appliedIndex, t);
             onFatal.accept(t);
         } finally {
-            ShutdownException stopped = new ShutdownException("server stopped before the read was served", null);
-            for (AwaitRead r : waiting) {
-                r.read().future().completeExceptionally(stopped);
-            }
+            failRequests(new ArrayList<>(waiting));
             waiting.clear();
             failRequests(batch); // after a failure: the rest of its batch (completed futures ignore it)
             failQueuedRequests(); // and what the raft thread queued behind it

@@ -44,22 +44,9 @@ class ApplyLoopTest {
     }
 
     private static void write(SnapshotStore store, SnapshotMeta meta, RegisterStateMachine state) throws Exception {
-        try (SnapshotStore.Sink sink = store.begin(meta); StateMachineSnapshot s = new StateMachineSnapshot(state)) {
-            s.snapshot.writeTo(sink.stream());
+        try (SnapshotStore.Sink sink = store.begin(meta)) {
+            sink.stream().write(RegisterStateMachine.snapshotBytes(state));
             sink.commit();
-        }
-    }
-
-    /** Closes the state machine's snapshot with try-with-resources. */
-    private record StateMachineSnapshot(io.raftkv.core.statemachine.StateMachine.Snapshot snapshot)
-            implements AutoCloseable {
-        StateMachineSnapshot(RegisterStateMachine sm) {
-            this(sm.snapshot());
-        }
-
-        @Override
-        public void close() throws Exception {
-            snapshot.close();
         }
     }
 
