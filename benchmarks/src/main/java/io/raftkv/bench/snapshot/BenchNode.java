@@ -6,6 +6,7 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.kv.KvStateMachine;
+import io.raftkv.log.BackgroundThreads;
 import io.raftkv.log.ChronicleLogOptions;
 import io.raftkv.log.ChronicleLogStore;
 import io.raftkv.log.FileSnapshotStore;
@@ -44,12 +45,15 @@ final class BenchNode {
                 // its majority when the follower JVM exits.
                 .raftOptions(RaftOptions.defaults().withAutoPromoteLearners(false, 100))
                 .serverOptions(RaftServerOptions.defaults().withSnapshots(0, 10).withSnapshotBytes(0)
-                        .withSnapshotWriteRate(Long.getLong("bench.writeRate", 0))
+                        .withSnapshotWriteRate(Long.getLong("bench.writeRate",
+                                RaftServerOptions.defaults().snapshotWriteBytesPerSecond()))
                         .withShutdownTimeout(Duration.ofSeconds(60)))
                 .logStore(ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry).build()))
                 .stableStore(new FileStableStore(dir))
                 .snapshotStore(new FileSnapshotStore(snapshotDir(id, dir), Integer.getInteger("bench.keep", 2),
                         Long.getLong("bench.syncEvery", FileSnapshotStore.DEFAULT_SYNC_EVERY_BYTES)))
+                .snapshotThreads(Boolean.parseBoolean(System.getProperty("bench.idleSnapshots", "true"))
+                        ? BackgroundThreads.idlePriority() : Thread::new)
                 .stateMachine(sm)
                 .transport(new NettyTransport(NettyTransportConfig.builder(id, CLUSTER, raftAddress).build(), registry))
                 .bootstrap(bootstrap)

@@ -26,6 +26,7 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -71,6 +72,7 @@ public final class RaftServer implements AutoCloseable {
     private final Configuration bootstrap;
     private final Random random;
     private final CoreFactory coreFactory;
+    private final ThreadFactory snapshotThreads;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final LinkedBlockingQueue<RaftEvent> events = new LinkedBlockingQueue<>();
@@ -102,6 +104,7 @@ public final class RaftServer implements AutoCloseable {
         this.bootstrap = b.bootstrap;
         this.random = b.random;
         this.coreFactory = b.coreFactory;
+        this.snapshotThreads = b.snapshotThreads;
         this.proposalBudget = new Budget(options.maxPendingProposals(), options.maxPendingBytes());
         this.readBudget = new Budget(options.maxPendingReads(), Long.MAX_VALUE);
         this.metrics = new RaftMetrics(b.meterRegistry, id, proposalBudget,
@@ -130,6 +133,7 @@ public final class RaftServer implements AutoCloseable {
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
         snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(),
+                snapshotThreads,
                 (meta, info) -> {
                     applyLoop.snapshotDurable(meta.lastIncludedIndex()); // before the writer reports itself idle
                     recordSnapshot(info);
@@ -555,6 +559,7 @@ public final class RaftServer implements AutoCloseable {
         private Configuration bootstrap = Configuration.EMPTY;
         private MeterRegistry meterRegistry;
         private Random random;
+        private ThreadFactory snapshotThreads = Thread::new;
         private CoreFactory coreFactory = CoreFactory.RAFT_NODE;
 
         private Builder(String id) {
@@ -608,6 +613,17 @@ public final class RaftServer implements AutoCloseable {
         /** Where the {@code raft.*} meters go; a private {@link SimpleMeterRegistry} if not set. */
         public Builder meterRegistry(MeterRegistry r) {
             this.meterRegistry = r;
+            return this;
+        }
+
+        /**
+         * Makes the thread that serialises and writes snapshots (default: a plain thread). A snapshot keeps that
+         * thread busy for as long as the state machine takes to stream out, so an embedder on a small machine can
+         * give it a lower CPU priority here (raft-log's {@code BackgroundThreads.idlePriority()} on Linux). The
+         * server names it and makes it a daemon.
+         */
+        public Builder snapshotThreads(ThreadFactory f) {
+            this.snapshotThreads = Objects.requireNonNull(f);
             return this;
         }
 

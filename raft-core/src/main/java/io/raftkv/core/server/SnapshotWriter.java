@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -38,16 +39,20 @@ final class SnapshotWriter {
     private final AtomicBoolean busy = new AtomicBoolean();
     private final long bytesPerSecond;
 
-    /** @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions} */
+    /**
+     * @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions}
+     * @param threads        makes the writer's one thread (see {@link RaftServer.Builder#snapshotThreads})
+     */
     SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, long bytesPerSecond,
-                   BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
+                   ThreadFactory threads, BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
         this.bytesPerSecond = bytesPerSecond;
         this.id = id;
         this.store = store;
         this.metrics = metrics;
         this.onWritten = onWritten;
         this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "raft-snapshot-" + id);
+            Thread t = threads.newThread(r);
+            t.setName("raft-snapshot-" + id);
             t.setDaemon(true);
             return t;
         });
