@@ -36,11 +36,13 @@ import java.util.Optional;
  * @param snapshotTrailingEntries log entries kept behind a snapshot for followers that are slightly behind
  * @param snapshotBytes           also snapshot once the commands applied since the last snapshot add up to this many
  *                                bytes (0 = no byte trigger)
+ * @param snapshotWriteRate       bytes per second a snapshot is written at (0 = as fast as the disk goes); pacing
+ *                                keeps the log's fsyncs from queueing behind snapshot flushes
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
-                           long snapshotTrailingEntries, long snapshotBytes) {
+                           long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -51,6 +53,8 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final long DEFAULT_SNAPSHOT_THRESHOLD = 16_384;
     public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
     public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
+    public static final long DEFAULT_SNAPSHOT_WRITE_RATE =
+            io.raftkv.core.server.RaftServerOptions.defaults().snapshotWriteBytesPerSecond();
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");
@@ -71,10 +75,24 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytes < 0) {
             throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
         }
+        if (snapshotWriteRate < 0) {
+            throw new IllegalArgumentException("--snapshot-write-rate must be >= 0 (0 = unlimited), got "
+                    + snapshotWriteRate);
+        }
         if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
         }
+    }
+
+    /** The same with the default snapshot write rate ({@link #DEFAULT_SNAPSHOT_WRITE_RATE}). */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries, long snapshotBytes) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
+                DEFAULT_SNAPSHOT_WRITE_RATE);
     }
 
     /** The same without a byte trigger argument: it takes the default ({@link #DEFAULT_SNAPSHOT_BYTES}). */
@@ -97,13 +115,22 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     /** A copy with other snapshot settings. */
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
-                electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes);
+                electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
+                snapshotWriteRate);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
-                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes);
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
+                snapshotWriteRate);
+    }
+
+    /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
+    public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, bytesPerSecond);
     }
 
     /**

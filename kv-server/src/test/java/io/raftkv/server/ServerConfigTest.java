@@ -50,6 +50,15 @@ class ServerConfigTest {
     }
 
     @Test
+    void snapshotWriteRateDefaultsToTheServerDefaultAndRefusesNegative() {
+        ServerConfig c = ServerConfig.of("n1", Path.of("d"), "127.0.0.1:7001", "127.0.0.1:8001", PEERS, Map.of());
+        assertEquals(100_000_000, c.snapshotWriteRate());
+        assertEquals(0, c.withSnapshotWriteRate(0).snapshotWriteRate());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.withSnapshotWriteRate(-1));
+        assertEquals("--snapshot-write-rate must be >= 0 (0 = unlimited), got -1", e.getMessage());
+    }
+
+    @Test
     void aJoiningServerHasNoPeers() {
         ServerConfig c = ServerConfig.of("n4", Path.of("d"), "127.0.0.1:7004", "127.0.0.1:8004", Map.of(), Map.of());
         assertEquals(Optional.of("127.0.0.1:8004"), c.httpAddressOf("n4"));

@@ -90,6 +90,11 @@ public final class ServeCommand implements Callable<Integer> {
                     + " 0 = no byte trigger (default: ${DEFAULT-VALUE}). With both triggers 0, only POST /snapshot.")
     long snapshotBytes;
 
+    @Option(names = "--snapshot-write-rate", defaultValue = "100000000", paramLabel = "BYTES_PER_S",
+            description = "Write snapshots at most this fast, so the log's fsyncs do not queue behind them; 0 = as"
+                    + " fast as the disk goes (default: ${DEFAULT-VALUE}).")
+    long snapshotWriteRate;
+
     @Option(names = "--snapshot-trailing", defaultValue = "1024",
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
     long snapshotTrailing;
@@ -120,7 +125,7 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes);
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
