@@ -15,7 +15,6 @@ import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.kv.KvStateMachine;
-import io.raftkv.log.BackgroundThreads;
 import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
 import io.raftkv.server.http.LeaderForwarder;
@@ -122,9 +121,6 @@ public final class KvNode implements AutoCloseable {
                     .logStore(storage.log())
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())
-                    // Serialising a snapshot keeps a core busy; at idle priority it only takes CPU the write
-                    // path leaves (measured in benchmarks/README.md, "Snapshots").
-                    .snapshotThreads(BackgroundThreads.idlePriority())
                     .stateMachine(sm)
                     .transport(transport)
                     // Only used for a brand-new data directory; a restart takes the configuration from the log

@@ -1,5 +1,7 @@
 package io.raftkv.server;
 
+import io.raftkv.core.server.RaftServerOptions;
+
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -53,8 +55,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final long DEFAULT_SNAPSHOT_THRESHOLD = 16_384;
     public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
     public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
-    public static final long DEFAULT_SNAPSHOT_WRITE_RATE =
-            io.raftkv.core.server.RaftServerOptions.defaults().snapshotWriteBytesPerSecond();
+    public static final long DEFAULT_SNAPSHOT_WRITE_RATE = RaftServerOptions.DEFAULT_SNAPSHOT_WRITE_RATE;
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");

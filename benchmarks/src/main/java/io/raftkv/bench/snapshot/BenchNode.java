@@ -6,7 +6,6 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.kv.KvStateMachine;
-import io.raftkv.log.BackgroundThreads;
 import io.raftkv.log.ChronicleLogOptions;
 import io.raftkv.log.ChronicleLogStore;
 import io.raftkv.log.FileSnapshotStore;
@@ -52,8 +51,6 @@ final class BenchNode {
                 .stableStore(new FileStableStore(dir))
                 .snapshotStore(new FileSnapshotStore(snapshotDir(id, dir), Integer.getInteger("bench.keep", 2),
                         Long.getLong("bench.syncEvery", FileSnapshotStore.DEFAULT_SYNC_EVERY_BYTES)))
-                .snapshotThreads(Boolean.parseBoolean(System.getProperty("bench.idleSnapshots", "true"))
-                        ? BackgroundThreads.idlePriority() : Thread::new)
                 .stateMachine(sm)
                 .transport(new NettyTransport(NettyTransportConfig.builder(id, CLUSTER, raftAddress).build(), registry))
                 .bootstrap(bootstrap)

@@ -59,6 +59,9 @@ public final class SnapshotBench {
         int rate = intArg(args, "--rate", 2000);
         int phaseSeconds = intArg(args, "--phase-seconds", 8);
         int rounds = intArg(args, "--rounds", 2);
+        if (rounds < 1 || phaseSeconds < 1 || rate < 1) {
+            throw new IllegalArgumentException("--rounds, --phase-seconds and --rate must be at least 1");
+        }
         String[] followerXmx = stringArg(args, "--follower-xmx", "auto,auto").split(",");
         Path base = Path.of(stringArg(args, "--dir", System.getProperty("java.io.tmpdir")));
         Path dir = Files.createTempDirectory(Files.createDirectories(base), "snapshot-bench-");

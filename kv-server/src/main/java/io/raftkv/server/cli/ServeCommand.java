@@ -1,5 +1,6 @@
 package io.raftkv.server.cli;
 
+import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.server.KvNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
@@ -90,7 +91,8 @@ public final class ServeCommand implements Callable<Integer> {
                     + " 0 = no byte trigger (default: ${DEFAULT-VALUE}). With both triggers 0, only POST /snapshot.")
     long snapshotBytes;
 
-    @Option(names = "--snapshot-write-rate", defaultValue = "100000000", paramLabel = "BYTES_PER_S",
+    @Option(names = "--snapshot-write-rate", defaultValue = "" + RaftServerOptions.DEFAULT_SNAPSHOT_WRITE_RATE,
+            paramLabel = "BYTES_PER_S",
             description = "Write snapshots at most this fast, so the log's fsyncs do not queue behind them; 0 = as"
                     + " fast as the disk goes (default: ${DEFAULT-VALUE}).")
     long snapshotWriteRate;

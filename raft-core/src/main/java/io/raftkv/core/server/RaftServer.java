@@ -617,10 +617,12 @@ public final class RaftServer implements AutoCloseable {
         }
 
         /**
-         * Makes the thread that serialises and writes snapshots (default: a plain thread). A snapshot keeps that
-         * thread busy for as long as the state machine takes to stream out, so an embedder on a small machine can
-         * give it a lower CPU priority here (raft-log's {@code BackgroundThreads.idlePriority()} on Linux). The
-         * server names it and makes it a daemon.
+         * Makes the thread that serialises and writes snapshots (default: a plain thread); the server names it and
+         * makes it a daemon. A snapshot keeps that thread busy for as long as the state machine takes to stream
+         * out, so an embedder may want to control it (priority, affinity). Keep in mind that threads it starts
+         * inherit its scheduling, and the {@link #takeSnapshot} future completes on it. (We tried Linux's
+         * {@code SCHED_IDLE} for it: the gain was within the benchmark's noise, and such a thread, starved under
+         * full CPU load, holds up every JVM safepoint; see benchmarks/README.md, "Snapshots".)
          */
         public Builder snapshotThreads(ThreadFactory f) {
             this.snapshotThreads = Objects.requireNonNull(f);

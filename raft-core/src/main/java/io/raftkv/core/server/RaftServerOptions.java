@@ -57,6 +57,9 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
                                 long snapshotTrailingEntries, int snapshotChunkBytes, Duration snapshotTimeout,
                                 long snapshotBytesThreshold, long snapshotWriteBytesPerSecond) {
 
+    /** Default of {@code snapshotWriteBytesPerSecond} (a constant, so a CLI can show it). */
+    public static final long DEFAULT_SNAPSHOT_WRITE_RATE = 100_000_000L;
+
     public RaftServerOptions {
         Objects.requireNonNull(tickInterval, "tickInterval");
         Objects.requireNonNull(readTimeout, "readTimeout");
@@ -86,7 +89,7 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
                 Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20,
-                100_000_000);
+                DEFAULT_SNAPSHOT_WRITE_RATE);
     }
 
     public RaftServerOptions withTickInterval(Duration d) {

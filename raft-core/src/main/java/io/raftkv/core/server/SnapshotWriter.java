@@ -38,6 +38,8 @@ final class SnapshotWriter {
     private final ExecutorService executor;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final long bytesPerSecond;
+    /** Set by {@link #close}: a write in progress stops at its next write call (the log still holds everything). */
+    private volatile boolean closing;
 
     /**
      * @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions}
@@ -78,8 +80,13 @@ final class SnapshotWriter {
                 try {
                     written = writeNow(meta, captured, captureStartNanos);
                 } catch (IOException | RuntimeException e) {
-                    LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried",
+                    if (closing) {
+                        LOG.info("{}: snapshot at index {} abandoned, the server is closing", id,
+                                meta.lastIncludedIndex());
+                    } else {
+                        LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried",
                             id, meta.lastIncludedIndex(), e);
+                    }
                     error = e;
                 } finally {
                     busy.set(false);
@@ -100,7 +107,7 @@ final class SnapshotWriter {
 
     private SnapshotInfo writeNow(SnapshotMeta meta, StateMachine.Snapshot captured, long t0) throws IOException {
         try (captured; SnapshotStore.Sink sink = store.begin(meta)) {
-            CountingStream out = new CountingStream(sink.stream(), bytesPerSecond);
+            CountingStream out = new CountingStream(sink.stream());
             captured.writeTo(out);
             out.flush();
             sink.commit();
@@ -116,8 +123,14 @@ final class SnapshotWriter {
         }
     }
 
-    /** Lets a snapshot being written finish (up to {@code timeoutMs}), then stops the thread. */
+    /**
+     * Stops the thread. A snapshot being written is abandoned at its next write (its temp file is discarded, the log
+     * keeps the entries): paced at 100 MB/s a large snapshot would otherwise outlast any shutdown timeout, and go on
+     * committing and deleting files after the server reported itself closed. Waits up to {@code timeoutMs} for the
+     * state machine's serializer to return.
+     */
     void close(long timeoutMs) {
+        closing = true;
         executor.shutdown();
         try {
             if (!executor.awaitTermination(timeoutMs, TimeUnit.MILLISECONDS)) {
@@ -128,21 +141,30 @@ final class SnapshotWriter {
         }
     }
 
-    /** Counts the bytes and, with a rate, sleeps whenever the writing runs ahead of it. */
-    private static final class CountingStream extends FilterOutputStream {
+    /**
+     * Counts the bytes, with a rate sleeps whenever the writing runs ahead of it, and fails the write once the
+     * writer is closing.
+     */
+    private final class CountingStream extends FilterOutputStream {
         private static final long PACE_STEP = 256 << 10;
-        private final long bytesPerSecond;
+        private static final long SLEEP_SLICE_NANOS = 10_000_000;
         private final long startNanos = System.nanoTime();
         private long nextCheck = PACE_STEP;
         long count;
 
-        CountingStream(OutputStream out, long bytesPerSecond) {
+        CountingStream(OutputStream out) {
             super(out);
-            this.bytesPerSecond = bytesPerSecond;
+        }
+
+        private void checkOpen() throws IOException {
+            if (closing) {
+                throw new java.io.InterruptedIOException("server closing: snapshot abandoned");
+            }
         }
 
         @Override
         public void write(int b) throws IOException {
+            checkOpen();
             out.write(b);
             count++;
             pace();
@@ -150,6 +172,7 @@ final class SnapshotWriter {
 
         @Override
         public void write(byte[] b, int off, int len) throws IOException {
+            checkOpen();
             out.write(b, off, len);
             count += len;
             pace();
@@ -161,10 +184,11 @@ final class SnapshotWriter {
             }
             nextCheck = count + PACE_STEP;
             long dueNanos = startNanos + (long) (count * 1e9 / bytesPerSecond);
-            long ahead = dueNanos - System.nanoTime();
-            if (ahead > 0) {
+            long ahead;
+            while ((ahead = dueNanos - System.nanoTime()) > 0) {
+                checkOpen();
                 try {
-                    TimeUnit.NANOSECONDS.sleep(ahead);
+                    TimeUnit.NANOSECONDS.sleep(Math.min(ahead, SLEEP_SLICE_NANOS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new java.io.InterruptedIOException("snapshot write interrupted");
