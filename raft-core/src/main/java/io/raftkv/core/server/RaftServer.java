@@ -26,7 +26,6 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -72,7 +71,6 @@ public final class RaftServer implements AutoCloseable {
     private final Configuration bootstrap;
     private final Random random;
     private final CoreFactory coreFactory;
-    private final ThreadFactory snapshotThreads;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final LinkedBlockingQueue<RaftEvent> events = new LinkedBlockingQueue<>();
@@ -104,7 +102,6 @@ public final class RaftServer implements AutoCloseable {
         this.bootstrap = b.bootstrap;
         this.random = b.random;
         this.coreFactory = b.coreFactory;
-        this.snapshotThreads = b.snapshotThreads;
         this.proposalBudget = new Budget(options.maxPendingProposals(), options.maxPendingBytes());
         this.readBudget = new Budget(options.maxPendingReads(), Long.MAX_VALUE);
         this.metrics = new RaftMetrics(b.meterRegistry, id, proposalBudget,
@@ -133,7 +130,6 @@ public final class RaftServer implements AutoCloseable {
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
         snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(),
-                snapshotThreads,
                 (meta, info) -> {
                     applyLoop.snapshotDurable(meta.lastIncludedIndex()); // before the writer reports itself idle
                     recordSnapshot(info);
@@ -559,7 +555,6 @@ public final class RaftServer implements AutoCloseable {
         private Configuration bootstrap = Configuration.EMPTY;
         private MeterRegistry meterRegistry;
         private Random random;
-        private ThreadFactory snapshotThreads = Thread::new;
         private CoreFactory coreFactory = CoreFactory.RAFT_NODE;
 
         private Builder(String id) {
@@ -613,19 +608,6 @@ public final class RaftServer implements AutoCloseable {
         /** Where the {@code raft.*} meters go; a private {@link SimpleMeterRegistry} if not set. */
         public Builder meterRegistry(MeterRegistry r) {
             this.meterRegistry = r;
-            return this;
-        }
-
-        /**
-         * Makes the thread that serialises and writes snapshots (default: a plain thread); the server names it and
-         * makes it a daemon. A snapshot keeps that thread busy for as long as the state machine takes to stream
-         * out, so an embedder may want to control it (priority, affinity). Keep in mind that threads it starts
-         * inherit its scheduling, and the {@link #takeSnapshot} future completes on it. (We tried Linux's
-         * {@code SCHED_IDLE} for it: the gain was within the benchmark's noise, and such a thread, starved under
-         * full CPU load, holds up every JVM safepoint; see benchmarks/README.md, "Snapshots".)
-         */
-        public Builder snapshotThreads(ThreadFactory f) {
-            this.snapshotThreads = Objects.requireNonNull(f);
             return this;
         }
 

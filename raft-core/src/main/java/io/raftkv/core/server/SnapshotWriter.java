@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -41,20 +40,16 @@ final class SnapshotWriter {
     /** Set by {@link #close}: a write in progress stops at its next write call (the log still holds everything). */
     private volatile boolean closing;
 
-    /**
-     * @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions}
-     * @param threads        makes the writer's one thread (see {@link RaftServer.Builder#snapshotThreads})
-     */
+    /** @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions} */
     SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, long bytesPerSecond,
-                   ThreadFactory threads, BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
+                   BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
         this.bytesPerSecond = bytesPerSecond;
         this.id = id;
         this.store = store;
         this.metrics = metrics;
         this.onWritten = onWritten;
         this.executor = Executors.newSingleThreadExecutor(r -> {
-            Thread t = threads.newThread(r);
-            t.setName("raft-snapshot-" + id);
+            Thread t = new Thread(r, "raft-snapshot-" + id);
             t.setDaemon(true);
             return t;
         });

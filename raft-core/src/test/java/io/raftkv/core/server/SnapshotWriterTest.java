@@ -34,7 +34,7 @@ class SnapshotWriterTest {
     void closeAbandonsAPacedSnapshotInProgress() throws Exception {
         InMemorySnapshotStore store = new InMemorySnapshotStore();
         RaftMetrics metrics = new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
-        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 1_000_000, Thread::new, (meta, info) -> { });
+        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 1_000_000, (meta, info) -> { });
         AtomicLong written = new AtomicLong();
         CountDownLatch started = new CountDownLatch(1);
         StateMachine.Snapshot big = new StateMachine.Snapshot() {
@@ -69,7 +69,7 @@ class SnapshotWriterTest {
     void aSnapshotAfterCloseIsRefused() throws ExecutionException, InterruptedException {
         InMemorySnapshotStore store = new InMemorySnapshotStore();
         RaftMetrics metrics = new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
-        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 0, Thread::new, (meta, info) -> { });
+        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 0, (meta, info) -> { });
         writer.close(1_000);
         SnapshotMeta meta = new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1"));
         assertTrue(!writer.write(meta, out -> out.write(1), System.nanoTime(), (info, error) -> { }));
