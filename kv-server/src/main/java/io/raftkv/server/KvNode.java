@@ -98,7 +98,8 @@ public final class KvNode implements AutoCloseable {
         opened.add(gc);
         opened.add(registry::close);
         try {
-            NodeStorage storage = NodeStorage.open(config.dataDir(), registry, config.id());
+            NodeStorage storage = NodeStorage.open(config.dataDir(), config.snapshotDir(), registry,
+                    config.id());
             opened.add(storage::releaseLock);
             // If start() fails RaftServer.close() does not close the stores (it never owned them): we do.
             opened.add(storage.log());

@@ -40,11 +40,14 @@ import java.util.Optional;
  *                                bytes (0 = no byte trigger)
  * @param snapshotWriteRate       bytes per second a snapshot is written at (0 = as fast as the disk goes); pacing
  *                                keeps the log's fsyncs from queueing behind snapshot flushes
+ * @param snapshotDir             where snapshots are kept; {@code null} means {@code dataDir/snapshots}. Another
+ *                                device than the log's takes snapshot flushes out of the way of the log's fsyncs
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
-                           long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate) {
+                           long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
+                           Path snapshotDir) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -61,6 +64,9 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(clusterId, "clusterId");
         Objects.requireNonNull(dataDir, "dataDir");
+        if (snapshotDir == null) {
+            snapshotDir = dataDir.resolve("snapshots");
+        }
         parseHostPort(raftAddress, "--raft");
         parseHostPort(httpAddress, "--http");
         peers = Collections.unmodifiableMap(new LinkedHashMap<>(peers));
@@ -84,6 +90,16 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
         }
+    }
+
+    /** The same with snapshots under {@code dataDir/snapshots}. */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
+                snapshotWriteRate, null);
     }
 
     /** The same with the default snapshot write rate ({@link #DEFAULT_SNAPSHOT_WRITE_RATE}). */
@@ -117,21 +133,28 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate);
+                snapshotWriteRate, snapshotDir);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate);
+                snapshotWriteRate, snapshotDir);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond);
+                snapshotBytes, bytesPerSecond, snapshotDir);
+    }
+
+    /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
+    public ServerConfig withSnapshotDir(Path dir) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, dir);
     }
 
     /**

@@ -27,7 +27,8 @@ import java.nio.file.StandardOpenOption;
  *   LOCK        exclusive lock: one raftkv process per data directory
  *   log/        Raft log (raft-log's Chronicle Queue {@link ChronicleLogStore})
  *   hardstate   currentTerm + votedFor ({@link FileStableStore})
- *   snapshots/  snapshot files ({@link FileSnapshotStore}, newest {@value #KEEP_SNAPSHOTS} kept)
+ *   snapshots/  snapshot files ({@link FileSnapshotStore}, newest {@value #KEEP_SNAPSHOTS} kept), unless
+ *               the server was given a snapshot directory of its own; that one gets a LOCK file too
  * </pre>
  *
  * <p>The KV state machine lives in memory: at start it is restored from the newest snapshot (if any) and the
@@ -37,18 +38,37 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
     /** Snapshots kept on disk: the newest, plus one to fall back on if it turns out corrupt. */
     public static final int KEEP_SNAPSHOTS = 2;
 
+    /** Opens (creating if needed) the stores under {@code dir}, snapshots in {@code dir/snapshots}. */
+    public static NodeStorage open(Path dir, MeterRegistry registry, String nodeId) throws IOException {
+        return open(dir, dir.resolve("snapshots"), registry, nodeId);
+    }
+
     /**
-     * Opens (creating if needed) the stores under {@code dir}.
+     * Opens (creating if needed) the stores under {@code dir}, the snapshots in {@code snapshotDir}.
      *
-     * @throws IOException with a one-line reason if the directory cannot be created or written, is locked by
+     * @throws IOException with a one-line reason if a directory cannot be created or written, is locked by
      *                     another process, or holds a corrupt log or hard state
      */
-    public static NodeStorage open(Path dir, MeterRegistry registry, String nodeId) throws IOException {
-        Files.createDirectories(dir);
-        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
-            throw new IOException("data directory " + dir + " is not a writable directory");
+    public static NodeStorage open(Path dir, Path snapshotDir, MeterRegistry registry, String nodeId)
+            throws IOException {
+        requireWritableDirectory(dir, "data directory");
+        AutoCloseable dataLock = lockDirectory(dir, "data directory");
+        AutoCloseable lock = dataLock;
+        if (!snapshotDir.toAbsolutePath().normalize().equals(dir.resolve("snapshots").toAbsolutePath().normalize())) {
+            // A snapshot directory outside the data directory is not covered by its lock: two servers given the
+            // same one would delete each other's snapshots.
+            try {
+                requireWritableDirectory(snapshotDir, "snapshot directory");
+                AutoCloseable snapshotLock = lockDirectory(snapshotDir, "snapshot directory");
+                lock = () -> {
+                    closeQuietly(snapshotLock);
+                    dataLock.close();
+                };
+            } catch (IOException | RuntimeException e) {
+                closeQuietly(dataLock);
+                throw e;
+            }
         }
-        AutoCloseable lock = lockDirectory(dir);
         try {
             LogStore log = ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry)
                     .tags(Tags.of("node", nodeId))
@@ -57,7 +77,7 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
                     .build());
             try {
                 StableStore stable = new FileStableStore(dir);
-                SnapshotStore snapshots = new FileSnapshotStore(dir.resolve("snapshots"), KEEP_SNAPSHOTS);
+                SnapshotStore snapshots = new FileSnapshotStore(snapshotDir, KEEP_SNAPSHOTS);
                 return new NodeStorage(log, stable, snapshots, lock);
             } catch (IOException | RuntimeException e) {
                 closeQuietly(log);
@@ -69,8 +89,20 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
         }
     }
 
+    private static void requireWritableDirectory(Path dir, String what) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            if (Files.exists(dir)) {
+                throw new IOException(what + " " + dir + " is not a writable directory (it is a file)");
+            }
+            Files.createDirectories(dir);
+        }
+        if (!Files.isWritable(dir)) {
+            throw new IOException(what + " " + dir + " is not a writable directory");
+        }
+    }
+
     /** Two servers on one directory would interleave their logs and votes: refuse the second one at once. */
-    private static AutoCloseable lockDirectory(Path dir) throws IOException {
+    private static AutoCloseable lockDirectory(Path dir, String what) throws IOException {
         FileChannel ch = FileChannel.open(dir.resolve("LOCK"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock;
         try {
@@ -80,7 +112,7 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
         }
         if (lock == null) {
             ch.close();
-            throw new IOException("data directory " + dir + " is in use by another raftkv process");
+            throw new IOException(what + " " + dir + " is in use by another raftkv process");
         }
         FileLock held = lock;
         return () -> {
