@@ -82,6 +82,23 @@ class FileSnapshotStoreTest {
     }
 
     @Test
+    void aReceivedSnapshotIsStoredLikeATakenOne() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 2);
+        write(store, 10, 1, data(10, 1000));
+        byte[] received = data(20, 9 << 20); // more than two of the larger flush steps
+        try (SnapshotStore.Sink sink = store.beginReceived(new SnapshotMeta(20, 2, CONFIG))) {
+            for (int off = 0; off < received.length; off += 1 << 20) { // InstallSnapshot-sized chunks
+                sink.stream().write(received, off, Math.min(1 << 20, received.length - off));
+            }
+            sink.commit();
+        }
+        assertEquals(new SnapshotMeta(20, 2, CONFIG), store.latest().orElseThrow());
+        try (SnapshotStore.Source src = new FileSnapshotStore(dir, 2).openLatest().orElseThrow()) {
+            assertArrayEquals(received, read(src, 0));
+        }
+    }
+
+    @Test
     void onlyTheNewestKAreKept() throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir, 2);
         for (long i = 1; i <= 5; i++) {

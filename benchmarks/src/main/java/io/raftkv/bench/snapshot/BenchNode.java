@@ -46,6 +46,8 @@ final class BenchNode {
                 .serverOptions(RaftServerOptions.defaults().withSnapshots(0, 10).withSnapshotBytes(0)
                         .withSnapshotWriteRate(Long.getLong("bench.writeRate",
                                 RaftServerOptions.defaults().snapshotWriteBytesPerSecond()))
+                        .withSnapshotTransfer(Integer.getInteger("bench.chunkBytes",
+                                RaftServerOptions.defaults().snapshotChunkBytes()), Duration.ofSeconds(10))
                         .withShutdownTimeout(Duration.ofSeconds(60)))
                 .logStore(ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry).build()))
                 .stableStore(new FileStableStore(dir))

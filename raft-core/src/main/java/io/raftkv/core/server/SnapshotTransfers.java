@@ -217,7 +217,7 @@ final class SnapshotTransfers {
                 && incoming.leader.equals(r.from());
         if (r.offset() == 0 && !sameTransfer) {
             abortReceiving();
-            incoming = new Incoming(r.from(), r.term(), meta, store.begin(meta));
+            incoming = new Incoming(r.from(), r.term(), meta, store.beginReceived(meta));
         }
         Incoming in = incoming;
         if (in == null || !in.meta.equals(meta) || in.term != r.term()) {

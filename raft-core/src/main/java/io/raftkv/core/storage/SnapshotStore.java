@@ -22,8 +22,17 @@ public interface SnapshotStore extends AutoCloseable {
     /** Opens the newest valid snapshot for reading, if any. */
     Optional<Source> openLatest() throws IOException;
 
-    /** Starts writing a new snapshot. */
+    /** Starts writing a new snapshot taken here, while this server goes on appending to its log. */
     Sink begin(SnapshotMeta meta) throws IOException;
+
+    /**
+     * Starts writing a snapshot received from the leader (InstallSnapshot, §7). Such a follower appends nothing
+     * to its log meanwhile, so a store may write it with fewer, larger flushes than {@link #begin}, which has to
+     * keep out of the way of the log's fsyncs. Same contract otherwise; by default the same as {@link #begin}.
+     */
+    default Sink beginReceived(SnapshotMeta meta) throws IOException {
+        return begin(meta);
+    }
 
     @Override
     default void close() throws IOException {
