@@ -27,8 +27,8 @@ import java.nio.file.StandardOpenOption;
  *   LOCK        exclusive lock: one raftkv process per data directory
  *   log/        Raft log (raft-log's Chronicle Queue {@link ChronicleLogStore})
  *   hardstate   currentTerm + votedFor ({@link FileStableStore})
- *   snapshots/  snapshot files ({@link FileSnapshotStore}, newest {@value #KEEP_SNAPSHOTS} kept), unless
- *               the server was given a snapshot directory of its own; that one gets a LOCK file too
+ *   snapshots/  snapshot files ({@link FileSnapshotStore}, newest {@value #KEEP_SNAPSHOTS} kept) and a LOCK
+ *               of their own; or wherever the server was told to keep snapshots (--snapshot-dir)
  * </pre>
  *
  * <p>The KV state machine lives in memory: at start it is restored from the newest snapshot (if any) and the
@@ -53,21 +53,23 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
             throws IOException {
         requireWritableDirectory(dir, "data directory");
         AutoCloseable dataLock = lockDirectory(dir, "data directory");
-        AutoCloseable lock = dataLock;
-        if (!snapshotDir.toAbsolutePath().normalize().equals(dir.resolve("snapshots").toAbsolutePath().normalize())) {
-            // A snapshot directory outside the data directory is not covered by its lock: two servers given the
-            // same one would delete each other's snapshots.
-            try {
-                requireWritableDirectory(snapshotDir, "snapshot directory");
-                AutoCloseable snapshotLock = lockDirectory(snapshotDir, "snapshot directory");
-                lock = () -> {
-                    closeQuietly(snapshotLock);
-                    dataLock.close();
-                };
-            } catch (IOException | RuntimeException e) {
-                closeQuietly(dataLock);
-                throw e;
+        AutoCloseable lock;
+        // The snapshot directory has a lock of its own, the default one included: a server pointed at another's
+        // snapshot directory (--snapshot-dir) would otherwise delete that server's snapshots when pruning its own.
+        try {
+            requireWritableDirectory(snapshotDir, "snapshot directory");
+            if (snapshotDir.toRealPath().equals(dir.toRealPath())) {
+                throw new IOException("snapshot directory " + snapshotDir + " is the data directory itself; give"
+                        + " --snapshot-dir a directory of its own");
             }
+            AutoCloseable snapshotLock = lockDirectory(snapshotDir, "snapshot directory");
+            lock = () -> {
+                closeQuietly(snapshotLock);
+                dataLock.close();
+            };
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(dataLock);
+            throw e;
         }
         try {
             LogStore log = ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry)
@@ -109,6 +111,9 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
             lock = ch.tryLock();
         } catch (OverlappingFileLockException e) {
             lock = null;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
         }
         if (lock == null) {
             ch.close();

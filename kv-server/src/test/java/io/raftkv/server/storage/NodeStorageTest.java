@@ -66,6 +66,30 @@ class NodeStorageTest {
     }
 
     @Test
+    void anotherServerCannotUseTheDefaultSnapshotDirectoryOfARunningOne() throws Exception {
+        NodeStorage first = NodeStorage.open(tmp.resolve("n1"), new SimpleMeterRegistry(), "n1");
+        try {
+            Path itsSnapshots = tmp.resolve("n1").resolve("snapshots");
+            IOException e = assertThrows(IOException.class,
+                    () -> NodeStorage.open(tmp.resolve("n2"), itsSnapshots, new SimpleMeterRegistry(), "n2"));
+            assertEquals("snapshot directory " + itsSnapshots + " is in use by another raftkv process",
+                    e.getMessage());
+        } finally {
+            close(first);
+        }
+    }
+
+    @Test
+    void theDataDirectoryItselfIsRefusedAsSnapshotDirectory() throws Exception {
+        Path data = tmp.resolve("n1");
+        IOException e = assertThrows(IOException.class,
+                () -> NodeStorage.open(data, data.resolve("."), new SimpleMeterRegistry(), "n1"));
+        assertEquals("snapshot directory " + data.resolve(".") + " is the data directory itself; give"
+                + " --snapshot-dir a directory of its own", e.getMessage());
+        close(NodeStorage.open(data, new SimpleMeterRegistry(), "n1")); // and its lock was let go
+    }
+
+    @Test
     void twoServersCannotShareADataDirectory() throws Exception {
         NodeStorage first = NodeStorage.open(tmp.resolve("n1"), new SimpleMeterRegistry(), "n1");
         try {

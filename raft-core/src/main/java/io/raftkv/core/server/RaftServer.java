@@ -188,8 +188,10 @@ public final class RaftServer implements AutoCloseable {
         if (log.firstIndex() > index + 1) {
             throw new IOException(id + ": the log starts at index " + log.firstIndex() + " but the newest usable"
                     + " snapshot ends at " + index + ", so entries " + (index + 1) + ".." + (log.firstIndex() - 1)
-                    + " are missing (was a newer snapshot corrupt?). This server's data cannot be used: move its"
-                    + " data directory aside and add it back as a new member, it will get a snapshot from the leader");
+                    + " are missing (was a newer snapshot corrupt, or is this not the snapshot store the server"
+                    + " used before: " + snapshots + "?). If the snapshots were moved, start it with them again;"
+                    + " otherwise this server's data cannot be used: move its data directory aside and add it back"
+                    + " as a new member, it will get a snapshot from the leader");
         }
     }
 

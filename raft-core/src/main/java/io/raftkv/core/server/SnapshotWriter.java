@@ -76,8 +76,8 @@ final class SnapshotWriter {
                     written = writeNow(meta, captured, captureStartNanos);
                 } catch (IOException | RuntimeException e) {
                     if (closing) {
-                        LOG.info("{}: snapshot at index {} abandoned, the server is closing", id,
-                                meta.lastIncludedIndex());
+                        LOG.info("{}: snapshot at index {} abandoned, the server is closing ({})", id,
+                                meta.lastIncludedIndex(), e.toString());
                     } else {
                         LOG.error("{}: writing the snapshot at index {} failed; the log is kept and it will be retried",
                             id, meta.lastIncludedIndex(), e);
@@ -104,6 +104,9 @@ final class SnapshotWriter {
         try (captured; SnapshotStore.Sink sink = store.begin(meta)) {
             CountingStream out = new CountingStream(sink.stream());
             captured.writeTo(out);
+            // A state machine that swallowed the abandoning exception returns normally with half its bytes
+            // written: never commit those (the sink is discarded when closed uncommitted).
+            out.checkOpen();
             out.flush();
             sink.commit();
             long nanos = System.nanoTime() - t0;

@@ -65,6 +65,38 @@ class SnapshotWriterTest {
         assertTrue(!writer.busy());
     }
 
+    /** A state machine that catches the abandoning exception must not get its half-written snapshot committed. */
+    @Test
+    @Timeout(30)
+    void aSnapshotWhoseSerializerSwallowsTheAbandonIsNotCommitted() throws Exception {
+        InMemorySnapshotStore store = new InMemorySnapshotStore();
+        RaftMetrics metrics = new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
+        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 1_000_000, (meta, info) -> { });
+        CountDownLatch started = new CountDownLatch(1);
+        StateMachine.Snapshot swallowing = out -> {
+            byte[] chunk = new byte[64 << 10];
+            try {
+                for (long written = 0; written < TOTAL; written += chunk.length) {
+                    out.write(chunk);
+                    if (written >= (512 << 10)) {
+                        started.countDown();
+                    }
+                }
+            } catch (IOException ignored) {
+                // the idiom under test: a serializer that stops quietly on a write error
+            }
+        };
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        assertTrue(writer.write(new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1")), swallowing,
+                System.nanoTime(), (info, error) -> outcome.complete(error)));
+        assertTrue(started.await(10, TimeUnit.SECONDS), "the snapshot never got going");
+
+        writer.close(10_000);
+
+        assertInstanceOf(InterruptedIOException.class, outcome.get(1, TimeUnit.SECONDS));
+        assertEquals(Optional.empty(), store.latest(), "a truncated snapshot was committed");
+    }
+
     @Test
     void aSnapshotAfterCloseIsRefused() throws ExecutionException, InterruptedException {
         InMemorySnapshotStore store = new InMemorySnapshotStore();
