@@ -14,96 +14,88 @@ import java.io.OutputStream;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class SnapshotWriterTest {
+    /** 64 MiB paced at 1 MB/s: about a minute, far longer than any close may wait. */
     private static final long TOTAL = 64L << 20;
+    private static final long PACE = 1_000_000;
+    private static final SnapshotMeta META = new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1"));
+
+    private final InMemorySnapshotStore store = new InMemorySnapshotStore();
+    private final RaftMetrics metrics =
+            new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
+    private final AtomicLong written = new AtomicLong();
+    private final CountDownLatch started = new CountDownLatch(1);
 
     /**
-     * A paced snapshot (here 64 MiB at 1 MB/s, about a minute) must not hold up closing the server, nor go on
-     * writing and committing after it: close abandons it at its next write.
+     * A paced snapshot must not hold up closing the server, nor go on writing and committing after it: close
+     * abandons it at its next write.
      */
     @Test
     @Timeout(30)
     void closeAbandonsAPacedSnapshotInProgress() throws Exception {
-        InMemorySnapshotStore store = new InMemorySnapshotStore();
-        RaftMetrics metrics = new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
-        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 1_000_000, (meta, info) -> { });
-        AtomicLong written = new AtomicLong();
-        CountDownLatch started = new CountDownLatch(1);
-        StateMachine.Snapshot big = new StateMachine.Snapshot() {
-            @Override
-            public void writeTo(OutputStream out) throws IOException {
-                byte[] chunk = new byte[64 << 10];
-                while (written.get() < TOTAL) {
-                    out.write(chunk);
-                    written.addAndGet(chunk.length);
-                    if (written.get() >= (512 << 10)) {
-                        started.countDown();
-                    }
-                }
-            }
-        };
-        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-        SnapshotMeta meta = new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1"));
-        assertTrue(writer.write(meta, big, System.nanoTime(), (info, error) -> outcome.complete(error)));
-        assertTrue(started.await(10, TimeUnit.SECONDS), "the snapshot never got going");
-
-        writer.close(10_000);
+        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, PACE, (meta, info) -> { });
 
         // Without abandoning, close would give up after 10 s with the write still going and no outcome yet.
-        Throwable error = outcome.get(1, TimeUnit.SECONDS);
+        Throwable error = startThenClose(writer, this::writeChunks).get(1, TimeUnit.SECONDS);
+
         assertInstanceOf(InterruptedIOException.class, error);
         assertTrue(written.get() < TOTAL, "the whole snapshot was written: " + written.get());
         assertEquals(Optional.empty(), store.latest(), "an abandoned snapshot must not be committed");
-        assertTrue(!writer.busy());
+        assertFalse(writer.busy());
     }
 
     /** A state machine that catches the abandoning exception must not get its half-written snapshot committed. */
     @Test
     @Timeout(30)
     void aSnapshotWhoseSerializerSwallowsTheAbandonIsNotCommitted() throws Exception {
-        InMemorySnapshotStore store = new InMemorySnapshotStore();
-        RaftMetrics metrics = new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
-        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 1_000_000, (meta, info) -> { });
-        CountDownLatch started = new CountDownLatch(1);
+        SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, PACE, (meta, info) -> { });
         StateMachine.Snapshot swallowing = out -> {
-            byte[] chunk = new byte[64 << 10];
             try {
-                for (long written = 0; written < TOTAL; written += chunk.length) {
-                    out.write(chunk);
-                    if (written >= (512 << 10)) {
-                        started.countDown();
-                    }
-                }
+                writeChunks(out);
             } catch (IOException ignored) {
                 // the idiom under test: a serializer that stops quietly on a write error
             }
         };
-        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-        assertTrue(writer.write(new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1")), swallowing,
-                System.nanoTime(), (info, error) -> outcome.complete(error)));
-        assertTrue(started.await(10, TimeUnit.SECONDS), "the snapshot never got going");
 
-        writer.close(10_000);
+        Throwable error = startThenClose(writer, swallowing).get(1, TimeUnit.SECONDS);
 
-        assertInstanceOf(InterruptedIOException.class, outcome.get(1, TimeUnit.SECONDS));
+        assertInstanceOf(InterruptedIOException.class, error);
         assertEquals(Optional.empty(), store.latest(), "a truncated snapshot was committed");
     }
 
     @Test
-    void aSnapshotAfterCloseIsRefused() throws ExecutionException, InterruptedException {
-        InMemorySnapshotStore store = new InMemorySnapshotStore();
-        RaftMetrics metrics = new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(100, 1 << 20), () -> 0L);
+    void aSnapshotAfterCloseIsRefused() {
         SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 0, (meta, info) -> { });
         writer.close(1_000);
-        SnapshotMeta meta = new SnapshotMeta(10, 1, Configuration.ofVoterIds("n1"));
-        assertTrue(!writer.write(meta, out -> out.write(1), System.nanoTime(), (info, error) -> { }));
+        assertFalse(writer.write(META, out -> out.write(1), System.nanoTime(), (info, error) -> { }));
+    }
+
+    /** Starts writing {@code snapshot}, closes the writer once it is under way; the write's outcome. */
+    private CompletableFuture<Throwable> startThenClose(SnapshotWriter writer, StateMachine.Snapshot snapshot)
+            throws InterruptedException {
+        CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+        assertTrue(writer.write(META, snapshot, System.nanoTime(), (info, error) -> outcome.complete(error)));
+        assertTrue(started.await(10, TimeUnit.SECONDS), "the snapshot never got going");
+        writer.close(10_000);
+        return outcome;
+    }
+
+    /** The state machine's bytes: 64 KiB chunks up to {@link #TOTAL}; {@link #started} opens after 512 KiB. */
+    private void writeChunks(OutputStream out) throws IOException {
+        byte[] chunk = new byte[64 << 10];
+        while (written.get() < TOTAL) {
+            out.write(chunk);
+            if (written.addAndGet(chunk.length) >= (512 << 10)) {
+                started.countDown();
+            }
+        }
     }
 }
