@@ -6,6 +6,7 @@ import io.raftkv.server.client.KvClientException;
 import io.raftkv.server.http.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
@@ -22,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -39,7 +41,7 @@ class MembershipIT {
     private static final long MAX_STALL_MS = 1_000 + 2_000;
     private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-    @TempDir
+    @TempDir(cleanup = CleanupMode.ON_SUCCESS) // a failure keeps the nodes' logs (nX.log) for reading
     Path dir;
 
     @Test
@@ -142,6 +144,18 @@ class MembershipIT {
 
     /** Waits until {@code viewer}'s /status lists exactly {@code ids}, all voters (learners promoted). */
     private static void awaitVoters(ProcessCluster c, String viewer, Set<String> ids) {
+        AtomicReference<JsonNode> lastSeen = new AtomicReference<>();
+        try {
+            awaitVoters(c, viewer, ids, lastSeen);
+        } catch (AssertionError e) {
+            // What the viewer last reported, and where the nodes' logs are kept (the temp dir survives a failure).
+            throw new AssertionError(e.getMessage() + "; last members seen: "
+                    + (lastSeen.get() == null ? "none" : lastSeen.get().get("members")) + "; node logs in " + c.dir, e);
+        }
+    }
+
+    private static void awaitVoters(ProcessCluster c, String viewer, Set<String> ids,
+                                    AtomicReference<JsonNode> lastSeen) {
         TestCluster.await(START, viewer + " to list voters " + ids, () -> {
             JsonNode s;
             try {
@@ -149,6 +163,7 @@ class MembershipIT {
             } catch (KvClientException e) {
                 return false;
             }
+            lastSeen.set(s);
             List<String> seen = new ArrayList<>();
             for (JsonNode m : s.get("members")) {
                 if (!m.get("role").asText().equals("voter")) {
