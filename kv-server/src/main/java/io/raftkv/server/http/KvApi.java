@@ -245,7 +245,7 @@ public final class KvApi {
             return done(Reply.error(400, e.getMessage()));
         }
         // Digest is answered locally even at stronger levels: forwarding would report the leader's digest.
-        return local(raft.read(KvCodec.encodeQuery(new KvQuery.Digest()), level), false, result -> {
+        return local(req, raft.read(KvCodec.encodeQuery(new KvQuery.Digest()), level), false, result -> {
             if (result instanceof KvResult.StateDigest d) {
                 Map<String, Object> body = new LinkedHashMap<>();
                 body.put("id", raft.id());
@@ -308,7 +308,7 @@ public final class KvApi {
             return forwarded.get();
         }
         CompletableFuture<byte[]> proposal = raft.propose(KvCodec.encodeCommand(command));
-        return local(proposal, true, this::resultReply)
+        return local(req, proposal, true, this::resultReply)
                 .thenCompose(reply -> reply == RETRY_AT_LEADER ? forwardOrUnavailable(req, true) : done(reply));
     }
 
@@ -330,14 +330,18 @@ public final class KvApi {
                 return forwarded.get();
             }
         }
-        return local(raft.read(KvCodec.encodeQuery(query), level), false, onResult)
+        return local(req, raft.read(KvCodec.encodeQuery(query), level), false, onResult)
                 .thenCompose(reply -> reply == RETRY_AT_LEADER ? forwardOrUnavailable(req, false) : done(reply));
     }
 
     /** Marker: the local server turned out not to be the leader; try the leader it named. */
     private static final Reply RETRY_AT_LEADER = Reply.error(503, "not leader");
 
-    private CompletableFuture<Reply> local(CompletableFuture<byte[]> future, boolean isWrite,
+    /**
+     * Turns the raft server's answer into a reply, on the request's own event loop when it has one (the raft and
+     * apply threads that complete {@code future} must not spend their time decoding and encoding JSON).
+     */
+    private CompletableFuture<Reply> local(Request req, CompletableFuture<byte[]> future, boolean isWrite,
                                            Function<KvResult, Reply> onResult) {
         return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, error) -> {
             if (error != null) {
@@ -355,7 +359,7 @@ public final class KvApi {
                 return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
             }
             return onResult.apply(result);
-        }, completions);
+        }, req.loop() != null ? req.loop() : completions);
     }
 
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -57,7 +58,8 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         }
         Request request;
         try {
-            request = toRequest(msg); // copies what it needs: msg is released when this method returns
+            // Copies what it needs: msg is released when this method returns.
+            request = toRequest(msg, ctx.channel().eventLoop());
         } catch (IllegalArgumentException e) {
             // Bad percent-encoding in the path or query.
             Reply r = Reply.error(400, "malformed URI: " + e.getMessage());
@@ -66,8 +68,8 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         // Pipelined requests are handled one after the other and answered in arrival order (RFC 9112 §9.3.2: only
-        // safe methods may be processed in parallel): each waits for the previous answer to be written. Writes go
-        // through the channel's task queue, so they also leave in that order.
+        // safe methods may be processed in parallel): each waits for the previous answer to be written. An answer
+        // is written on this channel's loop, directly or through its task queue, so they also leave in that order.
         previous = previous.thenCompose(ignored -> dispatch(ctx, request, metricMethod, start, keepAlive));
         if (!previous.isDone()) {
             ctx.channel().config().setAutoRead(false); // backpressure: read no more until this one is answered
@@ -93,16 +95,20 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             metrics.record(route, metricMethod, answer.status(), start);
             Reply out = answer;
-            ctx.executor().execute(() -> write(ctx, out, keepAlive));
+            if (ctx.executor().inEventLoop()) {
+                write(ctx, out, keepAlive); // the usual case: KvApi completes on this connection's loop
+            } else {
+                ctx.executor().execute(() -> write(ctx, out, keepAlive));
+            }
             return null;
         });
     }
 
-    private static Request toRequest(FullHttpRequest msg) {
+    private static Request toRequest(FullHttpRequest msg, EventLoop loop) {
         QueryStringDecoder q = new QueryStringDecoder(msg.uri());
         byte[] body = ByteBufUtil.getBytes(msg.content());
         String forwarded = msg.headers().get(LeaderForwarder.FORWARDED_HEADER);
-        return new Request(msg.method().name(), msg.uri(), q.path(), q.parameters(), body, forwarded);
+        return new Request(msg.method().name(), msg.uri(), q.path(), q.parameters(), body, forwarded, loop);
     }
 
     static void write(ChannelHandlerContext ctx, Reply r, boolean keepAlive) {

@@ -9,6 +9,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
@@ -44,8 +45,10 @@ import java.util.concurrent.TimeoutException;
  * may talk to any server and never hunts for the leader (DESIGN.md §7).
  *
  * <p><b>How.</b> A Netty HTTP/1.1 client on the HTTP server's own event loops, with a bounded pool of keep-alive
- * connections per leader address: the request is written and the answer read without any thread hop, which
- * matters on a busy machine where every hop costs a scheduling delay. One request at a time per connection; a
+ * connections per leader address and event loop. A request that arrived on loop L ({@link Request#loop()}) is
+ * forwarded on one of L's connections: acquiring it, writing the request, reading the answer and writing that back
+ * to the client all run on L without a single thread hand-off, which matters on a busy machine where every
+ * hand-off is a wake-up that may wait for a core. One request at a time per connection; a
  * connection idle for longer than {@link #MAX_IDLE_MS} is not reused (the leader closes idle connections after a
  * minute, and a request written into a connection the peer is closing would end up as a needless 504).
  *
@@ -62,6 +65,7 @@ public final class LeaderForwarder implements AutoCloseable {
     /** Header marking a request one server forwarded to another; its value is the forwarding server's id. */
     public static final String FORWARDED_HEADER = "X-Raftkv-Forwarded";
     static final long MAX_IDLE_MS = 20_000;
+    /** Per leader and event loop: the HTTP server runs two loops, so up to 256 connections to one leader. */
     private static final int MAX_CONNECTIONS_PER_LEADER = 128;
     private static final int MAX_PENDING_ACQUIRES = 4096;
     /** Answers hold at most a 1 MiB value, JSON-escaped (up to 6 bytes per byte), plus slack. */
@@ -72,7 +76,8 @@ public final class LeaderForwarder implements AutoCloseable {
     private final String selfId;
     private final Duration timeout;
     private final Bootstrap bootstrap;
-    private final ConcurrentMap<String, ChannelPool> pools = new ConcurrentHashMap<>();
+    private final EventLoopGroup eventLoops;
+    private final ConcurrentMap<PoolKey, ChannelPool> pools = new ConcurrentHashMap<>();
     private final Counter answered;
     private final Counter notSent;
     private final Counter failed;
@@ -86,6 +91,7 @@ public final class LeaderForwarder implements AutoCloseable {
     public LeaderForwarder(String selfId, Duration timeout, MeterRegistry registry, EventLoopGroup eventLoops) {
         this.selfId = selfId;
         this.timeout = timeout;
+        this.eventLoops = eventLoops;
         this.bootstrap = new Bootstrap().group(eventLoops).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 1000);
@@ -105,7 +111,9 @@ public final class LeaderForwarder implements AutoCloseable {
         }
         ChannelPool pool;
         try {
-            pool = pools.computeIfAbsent(leaderHttp, this::newPool);
+            // A request without a loop of its own (not from a client connection) takes any loop's pool.
+            EventLoop loop = request.loop() != null ? request.loop() : eventLoops.next();
+            pool = pools.computeIfAbsent(new PoolKey(leaderHttp, loop), this::newPool);
         } catch (IllegalArgumentException e) {
             result.complete(Reply.error(503, "cannot forward to " + where + ": " + e.getMessage()));
             return result;
@@ -121,14 +129,18 @@ public final class LeaderForwarder implements AutoCloseable {
         return result;
     }
 
-    private ChannelPool newPool(String hostPort) {
-        InetSocketAddress addr = toAddress(hostPort);
+    /** One pool per leader address and event loop: its connections, and its acquire queue, live on that loop. */
+    private record PoolKey(String hostPort, EventLoop loop) {
+    }
+
+    private ChannelPool newPool(PoolKey key) {
+        InetSocketAddress addr = toAddress(key.hostPort());
         ChannelHealthChecker fresh = ch -> {
             Long releasedAt = ch.attr(RELEASED_AT).get();
             boolean ok = ch.isActive() && (releasedAt == null || System.currentTimeMillis() - releasedAt < MAX_IDLE_MS);
             return ch.eventLoop().newSucceededFuture(ok);
         };
-        return new FixedChannelPool(bootstrap.clone().remoteAddress(addr), new AbstractChannelPoolHandler() {
+        return new FixedChannelPool(bootstrap.clone(key.loop()).remoteAddress(addr), new AbstractChannelPoolHandler() {
             @Override
             public void channelCreated(Channel ch) {
                 ch.pipeline()

@@ -1,5 +1,7 @@
 package io.raftkv.server.http;
 
+import io.netty.channel.EventLoop;
+
 import java.util.List;
 import java.util.Map;
 
@@ -12,9 +14,19 @@ import java.util.Map;
  * @param params    decoded query parameters
  * @param body      the body bytes (empty for none)
  * @param forwarded the id of the server that forwarded this request to us, or null if it came from a client
+ * @param loop      the event loop of the connection the request arrived on, or null (tests, internal callers).
+ *                  Its answer is built there and a forwarded copy travels on a connection of the same loop, so
+ *                  a request crosses threads only to reach the raft thread and to come back: on a busy machine
+ *                  every extra hand-off is a wake-up that may wait for a core.
  */
 public record Request(String method, String rawUri, String path, Map<String, List<String>> params, byte[] body,
-                      String forwarded) {
+                      String forwarded, EventLoop loop) {
+
+    /** A request not tied to a connection's event loop: answers are built on the HTTP server's shared loops. */
+    public Request(String method, String rawUri, String path, Map<String, List<String>> params, byte[] body,
+                   String forwarded) {
+        this(method, rawUri, path, params, body, forwarded, null);
+    }
 
     /** The first value of query parameter {@code name}, or null. */
     public String param(String name) {

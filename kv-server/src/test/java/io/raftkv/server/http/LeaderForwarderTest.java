@@ -101,6 +101,35 @@ class LeaderForwarderTest {
     }
 
     @Test
+    void aRequestIsForwardedAndAnsweredOnItsOwnConnectionsLoop() throws Exception {
+        HttpServer leader = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 256);
+        leader.createContext("/", ex -> {
+            ex.getRequestBody().readAllBytes();
+            ex.sendResponseHeaders(204, -1);
+            ex.close();
+        });
+        leader.start();
+        toClose.add(() -> leader.stop(0));
+        String addr = "127.0.0.1:" + leader.getAddress().getPort();
+        for (io.netty.util.concurrent.EventExecutor executor : loops) {
+            io.netty.channel.EventLoop loop = (io.netty.channel.EventLoop) executor;
+            for (int i = 0; i < 10; i++) {
+                Request request = new Request("PUT", "/key/k" + i, "/key/k" + i, Map.of(),
+                        new byte[] {'v'}, null, loop);
+                // As the HTTP handler does: forward from the connection's loop, look where the answer arrives.
+                CompletableFuture<Boolean> answeredOnLoop = loop.submit(
+                        () -> forwarder.forward("n1", addr, request, true).thenApply(r -> {
+                            assertEquals(204, r.status());
+                            return loop.inEventLoop();
+                        })).get(10, TimeUnit.SECONDS);
+                assertTrue(answeredOnLoop.get(10, TimeUnit.SECONDS),
+                        "the leader's answer completes on the loop the request came from: no thread hand-off");
+            }
+        }
+        assertEquals(20.0, registry.counter("kv.http.forwarded", "result", "answered").count());
+    }
+
+    @Test
     void anUnreachableLeaderIs503BecauseNothingWasSent() throws Exception {
         String nobody = "127.0.0.1:" + Ports.free();
         assertEquals(503, forwarder.forward("n1", nobody, put("a", "b"), true).get(10, TimeUnit.SECONDS).status());
