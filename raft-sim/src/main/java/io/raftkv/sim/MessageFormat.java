@@ -51,7 +51,7 @@ public final class MessageFormat {
         }
         if (m instanceof InstallSnapshotResponse s) {
             return "SnapResp(t" + s.term() + " last " + s.lastIncludedIndex() + " next " + s.nextOffset()
-                    + (s.done() ? " done" : "") + ")";
+                    + " for " + s.answeredOffset() + (s.done() ? " done" : "") + ")";
         }
         if (m instanceof TimeoutNow t) {
             return "TimeoutNow(t" + t.term() + ")";

@@ -512,13 +512,13 @@ final class SimNode implements LogView {
             // Out of order (a lost or reordered chunk): tell the leader where to resume.
             boolean same = receiving != null && receiving.meta().equals(meta);
             snapshotReplies.add(new InstallSnapshotResponse(id, r.from(), raft.currentTerm(), r.lastIncludedIndex(),
-                    same ? receiving.bytes().size() : 0, false));
+                    same ? receiving.bytes().size() : 0, r.offset(), false));
             return;
         }
         receiving.bytes().writeBytes(r.data());
         if (!r.done()) {
             snapshotReplies.add(new InstallSnapshotResponse(id, r.from(), raft.currentTerm(), r.lastIncludedIndex(),
-                    receiving.bytes().size(), false));
+                    receiving.bytes().size(), r.offset(), false));
             return;
         }
         byte[] data = receiving.bytes().toByteArray();
@@ -532,7 +532,7 @@ final class SimNode implements LogView {
             }
         }
         snapshotReplies.add(new InstallSnapshotResponse(id, r.from(), raft.currentTerm(), r.lastIncludedIndex(),
-                data.length, true));
+                data.length, r.offset(), true));
     }
 
     private void serveReads() {

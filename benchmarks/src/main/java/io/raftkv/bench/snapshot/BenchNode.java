@@ -47,7 +47,9 @@ final class BenchNode {
                         .withSnapshotWriteRate(Long.getLong("bench.writeRate",
                                 RaftServerOptions.defaults().snapshotWriteBytesPerSecond()))
                         .withSnapshotTransfer(Integer.getInteger("bench.chunkBytes",
-                                RaftServerOptions.defaults().snapshotChunkBytes()), Duration.ofSeconds(10))
+                                RaftServerOptions.defaults().snapshotChunkBytes()),
+                                Integer.getInteger("bench.chunksInFlight",
+                                        RaftServerOptions.defaults().snapshotChunksInFlight()), Duration.ofSeconds(10))
                         .withShutdownTimeout(Duration.ofSeconds(60)))
                 .logStore(ChronicleLogStore.open(ChronicleLogOptions.builder(dir.resolve("log"), registry).build()))
                 .stableStore(new FileStableStore(dir))

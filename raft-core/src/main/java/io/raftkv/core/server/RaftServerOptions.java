@@ -45,8 +45,11 @@ import java.util.Objects;
  *       instead of 0.4 s) for lower write latency meanwhile (benchmarks/README.md, "Snapshots").</td></tr>
  *   <tr><td>snapshotTrailingEntries</td><td>1024</td><td>entries kept in the log behind a snapshot, so a follower
  *       that is slightly behind gets entries instead of a whole snapshot.</td></tr>
- *   <tr><td>snapshotChunkBytes</td><td>1 MiB</td><td>bytes per InstallSnapshot chunk; one chunk per follower is in
- *       flight at a time.</td></tr>
+ *   <tr><td>snapshotChunkBytes</td><td>1 MiB</td><td>bytes per InstallSnapshot chunk.</td></tr>
+ *   <tr><td>snapshotChunksInFlight</td><td>4</td><td>chunks sent to one follower ahead of its answers (flow
+ *       control: the sender never has more than this many unanswered). 1 makes the transfer rate one chunk per
+ *       round trip (including a turn of each raft thread); more keeps the follower's disk busy while answers
+ *       travel, at the cost of that many chunks in the transport's buffers.</td></tr>
  *   <tr><td>snapshotTimeout</td><td>10 s</td><td>a snapshot transfer with no answer for this long is abandoned;
  *       the leader retries later, resuming where the follower says it stopped.</td></tr>
  * </table>
@@ -55,7 +58,8 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
                                 int maxPendingReads, int maxQueuedMessages, int applyBatchSize,
                                 Duration readTimeout, Duration shutdownTimeout, long snapshotThreshold,
                                 long snapshotTrailingEntries, int snapshotChunkBytes, Duration snapshotTimeout,
-                                long snapshotBytesThreshold, long snapshotWriteBytesPerSecond) {
+                                long snapshotBytesThreshold, long snapshotWriteBytesPerSecond,
+                                int snapshotChunksInFlight) {
 
     /** Default of {@code snapshotWriteBytesPerSecond} (a constant, so a CLI can show it). */
     public static final long DEFAULT_SNAPSHOT_WRITE_RATE = 100_000_000L;
@@ -81,57 +85,59 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
                 || snapshotWriteBytesPerSecond < 0) {
             throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
         }
-        if (snapshotChunkBytes < 1 || snapshotTimeout.isNegative() || snapshotTimeout.isZero()) {
-            throw new IllegalArgumentException("snapshotChunkBytes and snapshotTimeout must be positive");
+        if (snapshotChunkBytes < 1 || snapshotChunksInFlight < 1 || snapshotTimeout.isNegative()
+                || snapshotTimeout.isZero()) {
+            throw new IllegalArgumentException("snapshotChunkBytes, snapshotChunksInFlight and snapshotTimeout must be"
+                    + " positive");
         }
     }
 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
                 Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20,
-                DEFAULT_SNAPSHOT_WRITE_RATE);
+                DEFAULT_SNAPSHOT_WRITE_RATE, 4);
     }
 
     public RaftServerOptions withTickInterval(Duration d) {
         return new RaftServerOptions(d, maxPendingProposals, maxPendingBytes, maxPendingReads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
                 snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     public RaftServerOptions withMaxPending(int proposals, long bytes) {
         return new RaftServerOptions(tickInterval, proposals, bytes, maxPendingReads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
                 snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     public RaftServerOptions withMaxPendingReads(int reads) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, reads, maxQueuedMessages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
                 snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     public RaftServerOptions withMaxQueuedMessages(int messages) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads, messages,
                 applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
                 snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     public RaftServerOptions withApplyBatchSize(int entries) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, entries, readTimeout, shutdownTimeout, snapshotThreshold,
                 snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     public RaftServerOptions withReadTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, d, shutdownTimeout, snapshotThreshold, snapshotTrailingEntries,
                 snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     /**
@@ -142,7 +148,7 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, threshold, trailing,
                 snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     /**
@@ -152,26 +158,32 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
     public RaftServerOptions withSnapshotBytes(long bytes) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, bytes, snapshotWriteBytesPerSecond);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, bytes, snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 
     /** Paces writing snapshots taken here to {@code bytesPerSecond} (0: as fast as the disk goes). */
     public RaftServerOptions withSnapshotWriteRate(long bytesPerSecond) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold, bytesPerSecond);
+                snapshotTrailingEntries, snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold, bytesPerSecond, snapshotChunksInFlight);
     }
 
     public RaftServerOptions withSnapshotTransfer(int chunkBytes, Duration timeout) {
+        return withSnapshotTransfer(chunkBytes, snapshotChunksInFlight, timeout);
+    }
+
+    /** InstallSnapshot in {@code chunkBytes} chunks, up to {@code chunksInFlight} unanswered per follower. */
+    public RaftServerOptions withSnapshotTransfer(int chunkBytes, int chunksInFlight, Duration timeout) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, shutdownTimeout, snapshotThreshold,
-                snapshotTrailingEntries, chunkBytes, timeout, snapshotBytesThreshold, snapshotWriteBytesPerSecond);
+                snapshotTrailingEntries, chunkBytes, timeout, snapshotBytesThreshold, snapshotWriteBytesPerSecond,
+                chunksInFlight);
     }
 
     public RaftServerOptions withShutdownTimeout(Duration d) {
         return new RaftServerOptions(tickInterval, maxPendingProposals, maxPendingBytes, maxPendingReads,
                 maxQueuedMessages, applyBatchSize, readTimeout, d, snapshotThreshold, snapshotTrailingEntries,
                 snapshotChunkBytes, snapshotTimeout, snapshotBytesThreshold,
-                snapshotWriteBytesPerSecond);
+                snapshotWriteBytesPerSecond, snapshotChunksInFlight);
     }
 }

@@ -23,10 +23,17 @@ import java.util.function.Consumer;
  * InstallSnapshot (§7), the part outside the core: streaming the newest snapshot to followers whose next entries
  * were compacted, and receiving one from the leader. Raft thread only.
  *
- * <p><b>Sending.</b> One chunk ({@code snapshotChunkBytes}) per follower is in flight; each
- * {@link InstallSnapshotResponse} says which offset the follower expects next. A chunk left unanswered is sent
- * again from the last confirmed offset, and a follower that already has it answers with the offset it expects, so
- * a lost chunk or a lost answer costs one retransmission, not a restart. When the follower reports {@code done},
+ * <p><b>Sending.</b> Up to {@code snapshotChunksInFlight} chunks ({@code snapshotChunkBytes} each) per follower
+ * are in flight, a window that slides as answers come in: each {@link InstallSnapshotResponse} says which offset
+ * the follower expects next, and only an answer that moves that offset forward opens room for more. The first chunk
+ * goes out alone, since the follower may already hold part of the snapshot and name a later offset. The transport
+ * keeps a peer's messages in order but may drop one under backpressure: the chunk after a lost one is answered with
+ * the offset still expected, and its {@code answeredOffset} beyond it tells the leader to go back there, once. An
+ * answer to a retransmitted duplicate ({@code answeredOffset} before the expected offset) changes nothing, so
+ * retransmissions do not double the traffic. If nothing comes back at all (a connection drop), the timer sends the
+ * window again from the last confirmed offset. A follower that already has a chunk answers with the offset it
+ * expects, so a lost chunk or a lost answer costs one window of retransmission, not a restart. When the follower
+ * reports {@code done},
  * or after {@code snapshotTimeout} without any answer, the core is told ({@code reportSnapshot}); on failure the
  * core asks again later and the transfer starts again at offset 0, where the follower, if it still holds the partial
  * download of the same snapshot from the same leader and term, answers with the offset it expects: a transfer
@@ -46,6 +53,7 @@ final class SnapshotTransfers {
     private final SnapshotStore store;
     private final RaftMetrics metrics;
     private final int chunkBytes;
+    private final int chunksInFlight;
     private final long timeoutNanos;
     private final Consumer<SnapshotInfo> onInstalled;
 
@@ -56,9 +64,15 @@ final class SnapshotTransfers {
         final String peer;
         final SnapshotStore.Source source;
         final SnapshotMeta meta;
-        long offset;
-        /** Offset of the chunk sent last and not yet answered past; -1 before the first. */
-        long inFlightOffset = -1;
+        /** The offset the follower last said it expects: it has written everything before it. */
+        long confirmed;
+        /** Where the next chunk starts: chunks in [confirmed, sentUpTo) are in flight. */
+        long sentUpTo;
+        /** False until the follower first answered: until then only one chunk is sent (it may name a later offset). */
+        boolean answered;
+        /** The offset the window last went back to after a gap; -1 if none. Later gap answers naming it are old news. */
+        long rewoundTo = -1;
+        /** When the follower last moved {@link #confirmed} forward (or the transfer started, or was resent). */
         long lastActivityNanos;
         int retransmits;
 
@@ -100,6 +114,7 @@ final class SnapshotTransfers {
         this.store = store;
         this.metrics = metrics;
         this.chunkBytes = options.snapshotChunkBytes();
+        this.chunksInFlight = options.snapshotChunksInFlight();
         this.timeoutNanos = options.snapshotTimeout().toNanos();
     }
 
@@ -121,7 +136,8 @@ final class SnapshotTransfers {
             outgoing.put(peer, out);
             LOG.info("{}: sending snapshot at index {} ({} bytes) to {}", id, out.meta.lastIncludedIndex(),
                     source.size(), peer);
-            sendChunk(out);
+            out.lastActivityNanos = System.nanoTime();
+            fillWindow(out);
         }
     }
 
@@ -137,27 +153,56 @@ final class SnapshotTransfers {
             return;
         }
         long next = Math.max(0, Math.min(r.nextOffset(), out.source.size()));
-        if (next == out.inFlightOffset) {
-            // A second answer asking for the chunk already on its way (after a retransmission both the original and
-            // the copy are answered): sending it again would double every later chunk. Loss is the timer's job.
+        if (!out.answered || next > out.confirmed) {
+            // Progress (or the first answer, which may name any offset: a partial download kept from before).
+            out.answered = true;
+            out.confirmed = next;
+            out.sentUpTo = Math.max(out.sentUpTo, next);
+            out.retransmits = 0;
+            out.lastActivityNanos = System.nanoTime();
+        } else if (next < out.confirmed) {
+            // The follower went back (it restarted, or dropped its partial download): start again where it is.
+            out.confirmed = next;
+            out.sentUpTo = next;
+            out.rewoundTo = -1;
+            out.lastActivityNanos = System.nanoTime();
+        } else if (r.answeredOffset() > next && next < out.sentUpTo && out.rewoundTo != next) {
+            // A chunk arrived after a gap: the chunk at `next` was lost (dropped by the transport under
+            // backpressure, or with a connection). Go back to it once; the answers to the other chunks that were
+            // in flight behind the gap name the same offset and are ignored.
+            out.sentUpTo = next;
+            out.rewoundTo = next;
+        } else {
+            // No progress and nothing lost: the answer to a retransmitted duplicate, or another answer behind a
+            // gap already handled. Sending here would double the traffic after every retransmission.
             return;
         }
-        out.offset = next;
-        out.retransmits = 0;
-        sendChunk(out);
+        fillWindow(out);
     }
 
-    private void sendChunk(Outgoing out) throws IOException {
-        byte[] data;
-        try (InputStream in = out.source.open(out.offset)) {
-            data = in.readNBytes((int) Math.min(chunkBytes, out.source.size() - out.offset));
+    /** Sends chunks from {@code sentUpTo} until the window is full or the snapshot's end was sent. */
+    private void fillWindow(Outgoing out) throws IOException {
+        long size = out.source.size();
+        int window = out.answered ? chunksInFlight : 1;
+        while (out.sentUpTo < size && out.sentUpTo - out.confirmed < (long) window * chunkBytes) {
+            out.sentUpTo += sendChunk(out, out.sentUpTo);
         }
-        boolean done = out.offset + data.length >= out.source.size();
+        if (size == 0 && out.sentUpTo == 0 && !out.answered) {
+            sendChunk(out, 0); // an empty snapshot is one empty, final chunk
+        }
+    }
+
+    /** Sends the chunk at {@code offset}; returns its length. */
+    private int sendChunk(Outgoing out, long offset) throws IOException {
+        byte[] data;
+        try (InputStream in = out.source.open(offset)) {
+            data = in.readNBytes((int) Math.min(chunkBytes, out.source.size() - offset));
+        }
+        boolean done = offset + data.length >= out.source.size();
         transport.send(new InstallSnapshotRequest(id, out.peer, core.currentTerm(), out.meta.lastIncludedIndex(),
-                out.meta.lastIncludedTerm(), out.meta.configuration(), out.offset, data, done));
+                out.meta.lastIncludedTerm(), out.meta.configuration(), offset, data, done));
         metrics.installSnapshotBytesSent.increment(data.length);
-        out.inFlightOffset = out.offset;
-        out.lastActivityNanos = System.nanoTime();
+        return data.length;
     }
 
     private void finish(Outgoing out, boolean success) {
@@ -172,9 +217,9 @@ final class SnapshotTransfers {
     }
 
     /**
-     * Per tick: a chunk without an answer for a quarter of {@code snapshotTimeout} is sent again from the offset
-     * the follower last confirmed (the chunk or its answer was lost: resume, do not restart); after
-     * {@value #MAX_RETRANSMITS} silent retransmissions the transfer is abandoned.
+     * Per tick: a transfer without progress for a quarter of {@code snapshotTimeout} sends its window again from
+     * the offset the follower last confirmed (chunks or answers were lost: resume, do not restart); after
+     * {@value #MAX_RETRANSMITS} retransmissions without progress the transfer is abandoned.
      */
     void expire(long nowNanos) throws IOException {
         if (outgoing.isEmpty()) {
@@ -188,7 +233,10 @@ final class SnapshotTransfers {
                     finish(out, false);
                 } else {
                     out.retransmits++;
-                    sendChunk(out);
+                    out.sentUpTo = out.confirmed;
+                    out.rewoundTo = out.confirmed;
+                    out.lastActivityNanos = nowNanos;
+                    fillWindow(out);
                 }
             }
         }
@@ -250,7 +298,7 @@ final class SnapshotTransfers {
 
     private void respond(InstallSnapshotRequest r, long nextOffset, boolean done) {
         transport.send(new InstallSnapshotResponse(id, r.from(), core.currentTerm(), r.lastIncludedIndex(),
-                nextOffset, done));
+                nextOffset, r.offset(), done));
     }
 
     void abortReceiving() {

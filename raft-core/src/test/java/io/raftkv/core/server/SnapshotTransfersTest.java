@@ -57,9 +57,34 @@ class SnapshotTransfersTest {
         }
     });
     private final InMemorySnapshotStore store = new InMemorySnapshotStore();
-    private final SnapshotTransfers transfers = new SnapshotTransfers("n1", core, net, store,
-            new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(1, 1), () -> 0L),
-            RaftServerOptions.defaults().withSnapshotTransfer(10, Duration.ofMillis(400)));
+    /** One chunk in flight: the tests of the protocol's steps. */
+    private final SnapshotTransfers transfers = transfers(10, 1);
+
+    private SnapshotTransfers transfers(int chunkBytes, int chunksInFlight) {
+        return new SnapshotTransfers("n1", core, net, store,
+                new RaftMetrics(new SimpleMeterRegistry(), "n1", new Budget(1, 1), () -> 0L),
+                RaftServerOptions.defaults().withSnapshotTransfer(chunkBytes, chunksInFlight, Duration.ofMillis(400)));
+    }
+
+    private void storeSnapshot() throws IOException {
+        try (SnapshotStore.Sink sink = store.begin(META)) {
+            sink.stream().write(DATA);
+            sink.commit();
+        }
+    }
+
+    private List<Long> offsetsSentFrom(int first) {
+        List<Long> offsets = new ArrayList<>();
+        for (RaftMessage m : sent.subList(first, sent.size())) {
+            offsets.add(((InstallSnapshotRequest) m).offset());
+        }
+        return offsets;
+    }
+
+    /** The follower's answer to the chunk at {@code answeredOffset}: it expects {@code nextOffset} next. */
+    private static InstallSnapshotResponse answer(long nextOffset, long answeredOffset, boolean done) {
+        return new InstallSnapshotResponse("n2", "n1", 1, 40, nextOffset, answeredOffset, done);
+    }
 
     private InstallSnapshotRequest chunk(long offset, int length, boolean done) {
         return new InstallSnapshotRequest("n2", "n1", 5, META.lastIncludedIndex(), META.lastIncludedTerm(),
@@ -121,7 +146,7 @@ class SnapshotTransfersTest {
         transfers.send(List.of("n2"));
         assertEquals(0, ((InstallSnapshotRequest) sent.get(0)).offset());
         // The follower already holds 20 bytes of this snapshot from an abandoned transfer.
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        transfers.onResponse(answer(20, 0, false));
         InstallSnapshotRequest next = (InstallSnapshotRequest) sent.get(sent.size() - 1);
         assertEquals(20, next.offset());
         assertEquals(5, next.data().length);
@@ -148,7 +173,7 @@ class SnapshotTransfersTest {
         InstallSnapshotRequest first = (InstallSnapshotRequest) sent.get(0);
         assertEquals(0, first.offset());
         assertEquals(10, first.data().length);
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
+        transfers.onResponse(answer(10, 0, false));
         assertEquals(10, ((InstallSnapshotRequest) sent.get(1)).offset());
 
         // No answer: the same chunk again, three times, then the core hears of the failure.
@@ -173,11 +198,11 @@ class SnapshotTransfersTest {
         transfers.expire(System.nanoTime() + 150_000_000L); // the answer is late: chunk 0 goes out again
         assertEquals(2, sent.size());
         // Both copies of chunk 0 are answered; the second answer asks for the chunk already on its way.
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
+        transfers.onResponse(answer(10, 0, false));
+        transfers.onResponse(answer(10, 0, false));
         assertEquals(3, sent.size(), "chunk 10 sent once, not once per answer: " + sent);
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        transfers.onResponse(answer(20, 10, false));
+        transfers.onResponse(answer(20, 10, false));
         assertEquals(4, sent.size(), "and the doubling does not carry on to the next chunk");
         assertEquals(20, ((InstallSnapshotRequest) sent.get(3)).offset());
     }
@@ -189,15 +214,83 @@ class SnapshotTransfersTest {
             sink.commit();
         }
         transfers.send(List.of("n2"));
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 10, false));
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 20, false));
+        transfers.onResponse(answer(10, 0, false));
+        transfers.onResponse(answer(20, 10, false));
         InstallSnapshotRequest last = (InstallSnapshotRequest) sent.get(sent.size() - 1);
         assertEquals(20, last.offset());
         assertTrue(last.done());
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 25, true));
+        transfers.onResponse(answer(25, 20, true));
         assertEquals(List.of("n2:40:true"), core.reports);
         // A late duplicate answer changes nothing.
-        transfers.onResponse(new InstallSnapshotResponse("n2", "n1", 1, 40, 25, true));
+        transfers.onResponse(answer(25, 20, true));
         assertEquals(1, core.reports.size());
+    }
+
+    @Test
+    void window_opensAfterTheFirstAnswer_slidesWithProgress_andNeverHoldsMoreThanItsSize() throws Exception {
+        storeSnapshot(); // 25 bytes: chunks at 0, 5, 10, 15, 20
+        SnapshotTransfers windowed = transfers(5, 2);
+        windowed.send(List.of("n2"));
+        assertEquals(List.of(0L), offsetsSentFrom(0), "alone until the follower says where it stands");
+        windowed.onResponse(answer(5, 0, false));
+        assertEquals(List.of(0L, 5L, 10L), offsetsSentFrom(0), "then two in flight");
+        windowed.onResponse(answer(10, 5, false));
+        assertEquals(List.of(0L, 5L, 10L, 15L), offsetsSentFrom(0), "each step forward opens room for one more");
+        windowed.onResponse(answer(15, 10, false));
+        windowed.onResponse(answer(20, 15, false));
+        assertEquals(List.of(0L, 5L, 10L, 15L, 20L), offsetsSentFrom(0), "nothing past the end");
+        assertTrue(((InstallSnapshotRequest) sent.get(sent.size() - 1)).done());
+        windowed.onResponse(answer(25, 20, true));
+        assertEquals(List.of("n2:40:true"), core.reports);
+    }
+
+    @Test
+    void window_startsWhereTheFollowerAlreadyIs_goesBackOnceAfterALostChunk_andIgnoresDuplicates() throws Exception {
+        storeSnapshot();
+        SnapshotTransfers windowed = transfers(5, 2);
+        windowed.send(List.of("n2"));
+        windowed.onResponse(answer(15, 0, false)); // a partial download of this snapshot kept from an earlier transfer
+        assertEquals(List.of(0L, 15L, 20L), offsetsSentFrom(0));
+        // The answer to a duplicate (a chunk before the one expected) says nothing new: sending on it would double
+        // the traffic after every retransmission.
+        windowed.onResponse(answer(15, 5, false));
+        assertEquals(3, sent.size());
+        // Chunk 15 was dropped (transport backpressure) and chunk 20 arrived: go back to 15, once.
+        windowed.onResponse(answer(15, 20, false));
+        assertEquals(List.of(0L, 15L, 20L, 15L, 20L), offsetsSentFrom(0));
+        windowed.onResponse(answer(15, 20, false)); // another answer from behind the same gap
+        assertEquals(5, sent.size());
+        windowed.onResponse(answer(20, 15, false));
+        windowed.onResponse(answer(25, 20, true));
+        assertEquals(List.of("n2:40:true"), core.reports);
+    }
+
+    @Test
+    void window_isSentAgainFromTheConfirmedOffsetWhenNothingMoves_thenAbandoned() throws Exception {
+        storeSnapshot();
+        SnapshotTransfers windowed = transfers(5, 2);
+        windowed.send(List.of("n2"));
+        windowed.onResponse(answer(5, 0, false));
+        int before = sent.size(); // chunks 5 and 10 in flight, and lost with the connection
+        long now = System.nanoTime();
+        for (int i = 1; i <= 3; i++) {
+            windowed.expire(now + i * 150_000_000L);
+            assertEquals(List.of(5L, 10L), offsetsSentFrom(before), "retransmission " + i + ": the whole window");
+            before = sent.size();
+        }
+        assertEquals(List.of(), core.reports);
+        windowed.expire(now + 4 * 150_000_000L);
+        assertEquals(List.of("n2:40:false"), core.reports);
+    }
+
+    @Test
+    void window_followsAFollowerThatWentBack() throws Exception {
+        storeSnapshot();
+        SnapshotTransfers windowed = transfers(5, 2);
+        windowed.send(List.of("n2"));
+        windowed.onResponse(answer(10, 0, false));
+        int before = sent.size();
+        windowed.onResponse(answer(0, 10, false)); // it restarted and lost its partial download
+        assertEquals(List.of(0L, 5L), offsetsSentFrom(before));
     }
 }

@@ -223,6 +223,7 @@ public final class MessageCodec {
         } else if (message instanceof InstallSnapshotResponse m) {
             writeVarLong(out, m.lastIncludedIndex());
             writeVarLong(out, m.nextOffset());
+            writeVarLong(out, m.answeredOffset());
             out.writeByte(flag(m.done(), 0));
         } else if (message instanceof TimeoutNow) {
             // header fields only
@@ -332,8 +333,9 @@ public final class MessageCodec {
         long term = readVarLong(in);
         long lastIncludedIndex = readVarLong(in);
         long nextOffset = readVarLong(in);
+        long answeredOffset = readVarLong(in);
         boolean done = bit(readFlags(in, 0b1), 0);
-        return new InstallSnapshotResponse(from, to, term, lastIncludedIndex, nextOffset, done);
+        return new InstallSnapshotResponse(from, to, term, lastIncludedIndex, nextOffset, answeredOffset, done);
     }
 
     private static ReadIndexResponse readReadIndexResponse(ByteBuf in) {

@@ -13,8 +13,12 @@ public final class WireFormat {
     private WireFormat() {
     }
 
-    /** The only protocol version this code speaks; a frame or handshake with another one is rejected. */
-    public static final int PROTOCOL_VERSION = 1;
+    /**
+     * The only protocol version this code speaks; a frame or handshake with another one is rejected, so nodes of
+     * different versions refuse each other with a clear log line instead of misreading frames. Version 2 added
+     * {@code answeredOffset} to InstallSnapshotResponse (several snapshot chunks in flight).
+     */
+    public static final int PROTOCOL_VERSION = 2;
 
     /** Bytes of the length prefix. */
     public static final int LENGTH_FIELD_BYTES = 4;

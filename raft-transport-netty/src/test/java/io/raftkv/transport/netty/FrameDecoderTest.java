@@ -70,7 +70,7 @@ class FrameDecoderTest {
     @Test
     void unknownVersionIsRejected() {
         ByteBuf frame = MessageCodec.encode(ByteBufAllocator.DEFAULT, new io.raftkv.core.message.TimeoutNow("a", "b", 1));
-        frame.setByte(4, 2);
+        frame.setByte(4, WireFormat.PROTOCOL_VERSION + 1);
         EmbeddedChannel ch = new EmbeddedChannel(new FrameDecoder(WireFormat.DEFAULT_MAX_FRAME_BYTES));
         MalformedFrameException e = assertThrows(MalformedFrameException.class, () -> ch.writeInbound(frame));
         assertEquals(MalformedFrameException.Reason.BAD_VERSION, e.reason());

@@ -154,7 +154,7 @@ class MessageCodecTest {
         try {
             // 4 length + 1 version + 1 type + (1+1 "a") + (1+1 "b") + 3 one-byte varints + 1 flags
             assertEquals(14, frame.readableBytes());
-            assertArrayEquals(new byte[]{0, 0, 0, 10, 1, 0x10, 1, 'a', 1, 'b', 5, 100, 4, 1},
+            assertArrayEquals(new byte[]{0, 0, 0, 10, 2, 0x10, 1, 'a', 1, 'b', 5, 100, 4, 1},
                     toArray(frame), "the byte layout documented in the README");
         } finally {
             frame.release();

@@ -53,7 +53,8 @@ final class RandomMessages {
                     anyLong(), anyLong(), anyLong(), anyLong());
             case 4 -> new InstallSnapshotRequest(from, to, anyLong(), anyLong(), anyLong(), configuration(),
                     anyLong(), payload(), random.nextBoolean());
-            case 5 -> new InstallSnapshotResponse(from, to, anyLong(), anyLong(), anyLong(), random.nextBoolean());
+            case 5 -> new InstallSnapshotResponse(from, to, anyLong(), anyLong(), anyLong(), anyLong(),
+                    random.nextBoolean());
             case 6 -> new TimeoutNow(from, to, anyLong());
             case 7 -> new ReadIndexRequest(from, to, anyLong(), anyLong());
             case 8 -> new ReadIndexResponse(from, to, anyLong(), anyLong(), anyLong(), random.nextBoolean());
