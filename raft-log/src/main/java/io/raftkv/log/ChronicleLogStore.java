@@ -81,7 +81,7 @@ public final class ChronicleLogStore implements LogStore {
         this.options = options;
         this.dir = options.directory();
         this.maxEntryBytes = options.maxEntryBytes();
-        Files.createDirectories(dir);
+        Durable.createDirectories(dir);
         // Crash scenario 1: one writer per directory. The OS drops this lock when the process dies.
         this.lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock l;
@@ -97,6 +97,7 @@ public final class ChronicleLogStore implements LogStore {
         this.lock = l;
         SingleChronicleQueue q = null;
         SegmentPreallocator p = null;
+        LogMetrics m = null;
         try {
             // A prepared segment file a crash left behind goes before anything else looks at the directory.
             SegmentPreallocator.deleteLeftover(dir);
@@ -123,7 +124,8 @@ public final class ChronicleLogStore implements LogStore {
             this.firstIndex = r.firstIndex();
             this.lastIndex = r.lastIndex();
             this.lastTerm = r.lastTerm();
-            this.metrics = new LogMetrics(options.registry(), options.tags(), index::size);
+            m = new LogMetrics(options.registry(), options.tags(), index::size);
+            this.metrics = m;
             this.appender = queue.createAppender();
             appender.singleThreadedCheckDisabled(true);
             if (index.last() == null) {
@@ -145,6 +147,9 @@ public final class ChronicleLogStore implements LogStore {
             }
             LOG.info("Opened Raft log {}: entries [{}, {}], {} segment(s)", dir, firstIndex, lastIndex, index.size());
         } catch (IOException | RuntimeException | Error e) {
+            if (m != null) {
+                m.close(); // its gauge would keep this failed log reachable, and shadow a reopened one's
+            }
             if (q != null) {
                 q.close();
             }
@@ -430,10 +435,14 @@ public final class ChronicleLogStore implements LogStore {
             tailers.evict(s.cycle);
             index.removeFirst();
             Files.deleteIfExists(s.file);
+            // One directory fsync per deletion, so the files a power loss leaves are always a suffix of the log.
+            // On a file system without a journal two deletions made durable by one fsync may land in either
+            // order: a surviving older segment next to a deleted newer one would make recovery take entries the
+            // deleted one's TRUNCATE marker had cut as live (or refuse to start over the gap).
+            Durable.fsyncDirectory(dir);
             deleted = true;
         }
         if (deleted) {
-            Durable.fsyncDirectory(dir);
             queue.refreshDirectoryListing();
             firstIndex = Math.max(firstIndex, index.firstLiveIndex(lastIndex + 1));
             metrics.prefixCompactions.increment();

@@ -84,7 +84,7 @@ public final class FileSnapshotStore implements SnapshotStore {
             throw new IllegalArgumentException("keep and syncEveryBytes must be >= 1");
         }
         this.syncEveryBytes = syncEveryBytes;
-        this.dir = Files.createDirectories(dir);
+        this.dir = Durable.createDirectories(dir);
         this.keep = keep;
         List<Path> files = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {

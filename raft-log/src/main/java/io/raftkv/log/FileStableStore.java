@@ -35,7 +35,7 @@ public final class FileStableStore implements StableStore {
     private HardState cached;
 
     public FileStableStore(Path dir) throws IOException {
-        this.dir = Files.createDirectories(dir);
+        this.dir = Durable.createDirectories(dir);
         this.file = dir.resolve(FILE);
         this.tmp = dir.resolve(FILE + ".tmp");
         // A temp file left by a crash mid-save was never renamed: the old state is the truth.

@@ -26,7 +26,7 @@ final class LogRecovery {
      * {@code tail}: the last segment that holds any excerpt. Empty segments after it (a crash right after
      * Chronicle created the file) do not make it an "older" segment whose garbage would be corruption.
      */
-    private record Scanned(int cycle, Path file, long excerpts, LogRecord first, boolean tail) {
+    private record Scanned(int cycle, Path file, long excerpts, LogRecord first, String unreadable, boolean tail) {
     }
 
     private final SingleChronicleQueue queue;
@@ -113,6 +113,17 @@ final class LogRecovery {
                                 + " but the previous segment ends at " + last + " (entries missing)");
                     }
                     seg = new Segment(s.cycle, s.file, i - 1, 0);
+                } else if (s.unreadable != null && !isLast) {
+                    // Its first record was torn when the node crashed while this was the last segment (a power
+                    // loss mid-write); that open cut it and started the next segment with a marker. If later
+                    // markers bound it at or below the end of the log so far, nothing in it can be live: the cut
+                    // is remembered, not turned into corruption at the next open. Otherwise entries may be lost.
+                    if (bound[k] > last) {
+                        throw new LogCorruptedException(s.file, last + 1, "first record unreadable ("
+                                + s.unreadable + ") and later segments do not mark it as cut");
+                    }
+                    index.add(new Segment(s.cycle, s.file, last, 0));
+                    continue;
                 } else {
                     seg = new Segment(s.cycle, s.file, Math.max(last, 0), 0);
                     if (isLast && s.excerpts > 0) {
@@ -166,16 +177,15 @@ final class LogRecovery {
                 long excerpts = counts.get(k)[1];
                 Path file = SegmentFiles.fileOf(dir, cycle);
                 LogRecord first = null;
+                String unreadable = null;
                 if (excerpts > 0) {
                     try {
                         first = reader.readAt(tailer, cycle, 0);
                     } catch (RecordCodec.BadRecordException e) {
-                        if (k != tail) {
-                            throw new LogCorruptedException(file, -1, "first record unreadable: " + e.getMessage());
-                        }
+                        unreadable = e.getMessage(); // recover() decides: a torn tail, cut before, or corruption
                     }
                 }
-                out.add(new Scanned(cycle, file, excerpts, first, k == tail));
+                out.add(new Scanned(cycle, file, excerpts, first, unreadable, k == tail));
             }
         }
         return out;

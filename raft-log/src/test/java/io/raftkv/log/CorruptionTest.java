@@ -236,4 +236,67 @@ class CorruptionTest {
             assertEquals(74, log.lastIndex());
         }
     }
+
+    @Test
+    void aSegmentWhoseFirstRecordWasTornStaysCutAtEveryLaterOpen() throws IOException {
+        writeLog(120);
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(120, log.lastIndex()); // this open started a segment with the marker TRUNCATE(120)
+        }
+        // A power loss while that marker was written: its bytes on disk are damaged.
+        Path last = lastFile();
+        flipByte(last, offsetOfMarker(last, RecordCodec.KIND_TRUNCATE, 120) + 1);
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(120, log.lastIndex(), "the torn marker is cut, every entry stays");
+        }
+        // That open started another segment whose marker bounds the torn one: it is no longer the last segment,
+        // and must not turn into "corruption before the tail" now.
+        for (int open = 0; open < 2; open++) {
+            try (ChronicleLogStore log = TestLogs.open(dir)) {
+                assertEquals(120 + open, log.lastIndex());
+                assertEquals(TestLogs.entry(120, TERM, 100), log.entry(120));
+                log.append(TestLogs.batch(121 + open, 1, TERM + 1, 100));
+                log.sync();
+            }
+        }
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(122, log.lastIndex());
+            assertEquals(TERM + 1, log.term(122));
+        }
+    }
+
+    @Test
+    void anUnreadableFirstRecordThatNoLaterMarkerCutsRefusesToStart() throws IOException {
+        writeLog(120);
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            log.append(TestLogs.batch(121, 10, TERM, 100)); // after the marker TRUNCATE(120), in the same segment
+            log.sync();
+        }
+        Path damaged = lastFile();
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(130, log.lastIndex()); // and a newer segment starts with TRUNCATE(130)
+        }
+        // Damage found later in the marker of a segment that holds live entries 121..130: they would be lost.
+        flipByte(damaged, offsetOfMarker(damaged, RecordCodec.KIND_TRUNCATE, 120) + 1);
+        LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
+        assertTrue(e.getMessage().contains(damaged.getFileName().toString()), e.getMessage());
+    }
+
+    /** Byte offset of the marker record {@code kind(index)} inside {@code file}. */
+    private static long offsetOfMarker(Path file, byte kind, long index) throws IOException {
+        byte[] all = Files.readAllBytes(file);
+        ByteBuffer pattern = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
+        pattern.put(kind).putLong(index);
+        byte[] p = pattern.array();
+        outer:
+        for (int i = 0; i + p.length <= all.length; i++) {
+            for (int k = 0; k < p.length; k++) {
+                if (all[i + k] != p[k]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        throw new AssertionError("marker " + kind + "(" + index + ") not found in " + file);
+    }
 }

@@ -96,7 +96,7 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
             if (Files.exists(dir)) {
                 throw new IOException(what + " " + dir + " is not a writable directory (it is a file)");
             }
-            Files.createDirectories(dir);
+            io.raftkv.log.Durable.createDirectories(dir); // durable with its parent: it will hold the only copies
         }
         if (!Files.isWritable(dir)) {
             throw new IOException(what + " " + dir + " is not a writable directory");
