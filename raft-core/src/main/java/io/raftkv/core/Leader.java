@@ -77,12 +77,21 @@ final class Leader {
 
     /** The configuration in effect changed (an entry was appended or truncated). */
     void configurationChanged(Configuration newConfiguration, long newConfigIndex) {
+        Configuration previous = this.configuration;
         this.configuration = newConfiguration;
         this.configIndex = newConfigIndex;
         this.ticksSinceConfigCommitted = 0;
-        // Figure 2: a new follower's nextIndex starts just after the leader's last entry.
+        // Figure 2: a new follower's nextIndex starts just after the leader's last entry, its matchIndex at 0.
         for (Member m : newConfiguration.members()) {
-            if (!m.id().equals(id) && !progress.containsKey(m.id())) {
+            if (m.id().equals(id)) {
+                continue;
+            }
+            // A member that was not in the previous configuration starts afresh even if the progress of a departed
+            // member of that id is still kept (see pruneDepartedMembers): a server removed and re-added under the
+            // same id may be a new, empty machine, and its old matchIndex would count it in a quorum for entries it
+            // does not hold (Leader Completeness, §5.4) and make its rejections look stale forever.
+            boolean joining = previous != null && !previous.contains(m.id());
+            if (joining || !progress.containsKey(m.id())) {
                 progress.put(m.id(), new Progress(log.lastIndex() + 1, options.maxInflightMessages(),
                         options.maxInflightBytes()));
             }

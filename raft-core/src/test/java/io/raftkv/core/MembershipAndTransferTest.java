@@ -106,6 +106,28 @@ class MembershipAndTransferTest {
     }
 
     @Test
+    void aServerRemovedAndAddedAgainUnderTheSameIdStartsWithAFreshProgress() {
+        TestCluster c = new TestCluster(NO_AUTO_PROMOTE, "n1", "n2", "n3");
+        c.elect("n1");
+        for (int i = 0; i < 5; i++) {
+            c.node("n1").propose(new byte[] {(byte) i});
+        }
+        c.node("n1").changeMembership(new MembershipChange.Remove("n3"));
+        c.stabilize();
+        // Committed, but the leader keeps n3's progress for an election timeout, so that n3 learns of its removal.
+        long oldMatch = c.node("n1").matchIndexes().get("n3");
+        assertTrue(oldMatch > 5, "test setup: n3 had the log, match " + oldMatch);
+        // The machine is replaced by an empty one under the same id, and added back before that timeout ran out.
+        c.addNode("n3");
+        c.node("n1").changeMembership(new MembershipChange.AddLearner("n3", ""));
+        assertEquals(0L, c.node("n1").matchIndexes().get("n3"),
+                "an old matchIndex would count the empty server for entries it does not hold (§5.4)");
+        c.stabilize();
+        c.tickAll(3);
+        assertEquals(c.node("n1").lastLogIndex(), c.node("n3").lastLogIndex(), "and it catches up from scratch");
+    }
+
+    @Test
     void learnerIsPromotedToVoterOnceCaughtUp() {
         TestCluster c = new TestCluster("n1", "n2", "n3");
         c.elect("n1");
