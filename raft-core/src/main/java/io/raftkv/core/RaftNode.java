@@ -434,6 +434,9 @@ public final class RaftNode {
             leader.failPendingReads(term);
             leader = null;
         }
+        // Only a leader sends snapshots. A transfer the Ready would start now would carry the new term from a node
+        // that does not lead it (§5.2: its receiver would take this node for that term's leader).
+        out.snapshotsToSend.clear();
         if (term != currentTerm) {
             currentTerm = term;
             votedFor = null;

@@ -24,6 +24,49 @@ class SnapshotRulesTest {
         c.logs.get(id).sync();
     }
 
+    /**
+     * n1 leads with a compacted log, n3 lags behind it; n1 has just stepped n3's answer to a heartbeat, so it wants
+     * to send n3 the snapshot, and its Ready has not been taken yet.
+     */
+    private static TestCluster leaderWhoseNextReadyAsksForASnapshotForN3() {
+        TestCluster c = new TestCluster("n1", "n2", "n3");
+        c.elect("n1");
+        c.isolated.add("n3");
+        for (int i = 0; i < 5; i++) {
+            c.node("n1").propose(new byte[] {(byte) i});
+        }
+        c.stabilize();
+        compactLeader(c, "n1");
+        c.isolated.clear();
+        c.node("n1").tick();
+        c.processReadies(); // the heartbeats leave
+        List<io.raftkv.core.message.RaftMessage> toN3 = new java.util.ArrayList<>(c.inFlight.stream()
+                .filter(m -> m.to().equals("n3")).toList());
+        c.inFlight.clear();
+        toN3.forEach(m -> c.node("n3").step(m));
+        c.processReadiesExcept("n1");
+        List<io.raftkv.core.message.RaftMessage> answers = new java.util.ArrayList<>(c.inFlight);
+        c.inFlight.clear();
+        answers.forEach(m -> c.node(m.to()).step(m));
+        return c;
+    }
+
+    @Test
+    void aLeaderThatStepsDownBeforeItsReadyIsTakenSendsNoSnapshot() {
+        TestCluster control = leaderWhoseNextReadyAsksForASnapshotForN3();
+        assertEquals(List.of("n3"), control.node("n1").ready().snapshotsToSend(), "test setup");
+
+        TestCluster c = leaderWhoseNextReadyAsksForASnapshotForN3();
+        RaftNode n1 = c.node("n1");
+        long term = n1.currentTerm();
+        // In the same batch, the leader of the next term is heard from: n1 is a follower now.
+        n1.step(new AppendEntriesRequest("n2", "n1", term + 1, 0, 0, List.of(), 0, 0));
+        assertEquals(Role.FOLLOWER, n1.role());
+        // A transfer started now would go out stamped with the new term, from a node that does not lead it: its
+        // receiver would follow the wrong node, or, if it is that term's leader, stop on an Election Safety check.
+        assertEquals(List.of(), n1.ready().snapshotsToSend());
+    }
+
     @Test
     void leaderAsksForASnapshotWhenAFollowerNeedsCompactedEntries() {
         TestCluster c = new TestCluster("n1", "n2", "n3");
@@ -155,5 +198,43 @@ class SnapshotRulesTest {
         assertEquals(meta.lastIncludedIndex(), restarted.commitIndex(), "commit starts at the snapshot");
         assertEquals(c.node("n1").lastLogIndex(), restarted.lastLogIndex());
         assertEquals(meta.lastIncludedTerm(), restarted.logTerm(meta.lastIncludedIndex()));
+    }
+
+    @Test
+    void entriesAppendedBetweenTwoInstallsOfOneBatchAreKeptWithTheirAcknowledgement() {
+        TestCluster c = new TestCluster("n1", "n2", "n3");
+        c.elect("n1");
+        c.isolated.add("n3");
+        for (int i = 0; i < 10; i++) {
+            c.node("n1").propose(new byte[] {(byte) i});
+        }
+        c.stabilize();
+        long term = c.node("n1").currentTerm();
+        long last = c.node("n1").lastLogIndex();
+        RaftNode n3 = c.node("n3");
+        // One batch of n3's raft thread, no Ready taken in between (a stall, then everything at once): the last
+        // chunk of snapshot S1 (index 3), the leader's AppendEntries continuing after it, then snapshot S2 (index 8),
+        // which the leader took meanwhile and which lies inside those entries.
+        n3.step(new InstallSnapshotRequest("n1", "n3", term, 3, term, c.configuration, 0, new byte[1], true));
+        assertTrue(n3.installSnapshot(new SnapshotMeta(3, term, c.configuration)));
+        n3.step(new AppendEntriesRequest("n1", "n3", term, 3, term,
+                c.logs.get("n1").entries(4, last + 1, Long.MAX_VALUE), 5, 0));
+        assertTrue(n3.installSnapshot(new SnapshotMeta(8, term, c.configuration)));
+
+        Ready rd = n3.ready();
+        assertEquals(8, rd.snapshotToInstall().meta().lastIncludedIndex());
+        assertTrue(rd.snapshotToInstall().discardLog(), "the store still holds what S1 discarded: reset to S2");
+        List<Long> kept = rd.entries().stream().map(LogEntry::index).toList();
+        assertEquals(java.util.stream.LongStream.rangeClosed(9, last).boxed().toList(), kept,
+                "the entries after S2 are persisted, not dropped");
+        io.raftkv.core.message.AppendEntriesResponse ack = rd.messages().stream()
+                .filter(m -> m instanceof io.raftkv.core.message.AppendEntriesResponse)
+                .map(m -> (io.raftkv.core.message.AppendEntriesResponse) m).findFirst().orElseThrow();
+        assertTrue(ack.success());
+        assertEquals(last, ack.matchIndex(), "acknowledged...");
+        c.persist("n3", rd);
+        n3.advance(rd);
+        assertEquals(last, c.logs.get("n3").lastIndex(), "...and durable");
+        assertEquals(c.logs.get("n1").entry(last), c.logs.get("n3").entry(last));
     }
 }

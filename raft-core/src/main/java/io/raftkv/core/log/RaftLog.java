@@ -229,10 +229,23 @@ public final class RaftLog {
      * the store. Returns true if the log was discarded.
      */
     public boolean restoreFromSnapshot(long index, long term) {
+        if (awaitingStoreReset && index >= unstableOffset && index <= lastIndex() && term(index) == term) {
+            // Two installs before one Ready, and entries appended between them: the store will be reset to this
+            // (the newer) snapshot, and the entries after it must survive. Their acknowledgement is already queued
+            // for after this Ready's persistence (§5.3): dropping them would let it claim entries this node never
+            // wrote, and the leader would count it in a quorum for them (Leader Completeness, §5.4).
+            unstable.subList(0, (int) (index - unstableOffset + 1)).clear();
+            unstableOffset = index + 1;
+            snapshotIndex = index;
+            snapshotTerm = term;
+            commitIndex = Math.max(commitIndex, index);
+            appliedCursor = Math.max(appliedCursor, index);
+            return true; // the store is reset to this snapshot; the kept entries follow as unstable ones
+        }
         // A suffix can only be kept if the store still holds what this log believes precedes it. With a reset from
-        // an earlier install still pending (two installs before one Ready), the store holds entries the first
-        // install discarded, and the one Ready names only the newest snapshot: discard again, so the store is
-        // reset to this one. The unstable entries dropped were never acknowledged (§5.3: acks follow persistence).
+        // an earlier install still pending (two installs before one Ready) and this snapshot not among the entries
+        // appended since, the store holds entries the first install discarded, and the one Ready names only the
+        // newest snapshot: discard again, so the store is reset to this one.
         boolean keepSuffix = !awaitingStoreReset && index <= lastIndex() && term(index) == term;
         snapshotIndex = index;
         snapshotTerm = term;

@@ -64,6 +64,8 @@ final class SnapshotTransfers {
         final String peer;
         final SnapshotStore.Source source;
         final SnapshotMeta meta;
+        /** The term this node led when the transfer began: every chunk carries it, and it ends with it. */
+        final long term;
         /** The offset the follower last said it expects: it has written everything before it. */
         long confirmed;
         /** Where the next chunk starts: chunks in [confirmed, sentUpTo) are in flight. */
@@ -76,10 +78,11 @@ final class SnapshotTransfers {
         long lastActivityNanos;
         int retransmits;
 
-        Outgoing(String peer, SnapshotStore.Source source) {
+        Outgoing(String peer, SnapshotStore.Source source, long term) {
             this.peer = peer;
             this.source = source;
             this.meta = source.meta();
+            this.term = term;
         }
     }
 
@@ -122,6 +125,9 @@ final class SnapshotTransfers {
 
     /** The core named these followers in {@code Ready.snapshotsToSend}. */
     void send(List<String> peers) throws IOException {
+        if (core.role() != Role.LEADER) {
+            return; // §5.2: chunks from a node that does not lead would be taken for the leader's
+        }
         for (String peer : peers) {
             if (outgoing.containsKey(peer)) {
                 continue; // already streaming to it
@@ -132,7 +138,7 @@ final class SnapshotTransfers {
                 core.reportSnapshot(peer, core.snapshotIndex(), false);
                 continue;
             }
-            Outgoing out = new Outgoing(peer, source);
+            Outgoing out = new Outgoing(peer, source, core.currentTerm());
             outgoing.put(peer, out);
             LOG.info("{}: sending snapshot at index {} ({} bytes) to {}", id, out.meta.lastIncludedIndex(),
                     source.size(), peer);
@@ -144,8 +150,8 @@ final class SnapshotTransfers {
     /** A follower answered a chunk. Called after the core has seen the message (it may have stepped down). */
     void onResponse(InstallSnapshotResponse r) throws IOException {
         Outgoing out = outgoing.get(r.from());
-        if (out == null || r.lastIncludedIndex() != out.meta.lastIncludedIndex() || r.term() != core.currentTerm()
-                || core.role() != Role.LEADER) {
+        if (out == null || r.lastIncludedIndex() != out.meta.lastIncludedIndex() || r.term() != out.term
+                || out.term != core.currentTerm() || core.role() != Role.LEADER) {
             return; // stale: an older transfer, or we are no longer its leader
         }
         if (r.done()) {
@@ -199,7 +205,7 @@ final class SnapshotTransfers {
             data = in.readNBytes((int) Math.min(chunkBytes, out.source.size() - offset));
         }
         boolean done = offset + data.length >= out.source.size();
-        transport.send(new InstallSnapshotRequest(id, out.peer, core.currentTerm(), out.meta.lastIncludedIndex(),
+        transport.send(new InstallSnapshotRequest(id, out.peer, out.term, out.meta.lastIncludedIndex(),
                 out.meta.lastIncludedTerm(), out.meta.configuration(), offset, data, done));
         metrics.installSnapshotBytesSent.increment(data.length);
         return data.length;
@@ -228,6 +234,13 @@ final class SnapshotTransfers {
         Iterator<Outgoing> it = List.copyOf(outgoing.values()).iterator();
         while (it.hasNext()) {
             Outgoing out = it.next();
+            if (core.role() != Role.LEADER || core.currentTerm() != out.term) {
+                // Leadership ended in the batch just stepped; the soft-state change that aborts every transfer
+                // comes with the next Ready. Until then, not one more chunk under a term this node does not lead.
+                outgoing.remove(out.peer);
+                closeQuietly(out.source);
+                continue;
+            }
             if (nowNanos - out.lastActivityNanos > timeoutNanos / (MAX_RETRANSMITS + 1)) {
                 if (out.retransmits == MAX_RETRANSMITS) {
                     finish(out, false);

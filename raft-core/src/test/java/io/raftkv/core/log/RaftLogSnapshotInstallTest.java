@@ -41,7 +41,7 @@ class RaftLogSnapshotInstallTest {
     }
 
     @Test
-    void aSecondInstallBeforeTheStoreWasReset_discardsAgain_evenIfTheSuffixMatches() {
+    void aSecondInstallBeforeTheStoreWasReset_resetsTheStoreToIt_andKeepsTheEntriesAppendedAfterIt() {
         InMemoryLogStore store = new InMemoryLogStore();
         RaftLog log = new RaftLog(store, 0, 0);
         log.append(entries(1, 5, 1));
@@ -49,11 +49,28 @@ class RaftLogSnapshotInstallTest {
         assertTrue(log.restoreFromSnapshot(10, 2), "the log ends before the snapshot: discarded");
         log.append(entries(11, 20, 2)); // arrived in the same batch, before the driver saw the first install
         assertTrue(log.restoreFromSnapshot(15, 2),
-                "the store still holds 1..5 and has not been reset: reset it to this snapshot instead of keeping 16..20");
+                "the store still holds 1..5 and has not been reset: it is reset to this snapshot");
+        assertEquals(20, log.lastIndex(), "16..20 were appended (and acknowledged) after 15: they stay");
+        assertEquals(entries(16, 20, 2), log.unstableEntries());
+        assertEquals(15, log.commitIndex());
+        store.reset(15, 2); // what the driver does with the Ready: reset the store, then append what follows
+        log.storeReset();
+        persist(log, store);
+        assertEquals(20, store.lastIndex());
+        assertFalse(log.restoreFromSnapshot(17, 2), "once the store was reset, a matching suffix is kept again");
+        assertEquals(20, log.lastIndex());
+    }
+
+    @Test
+    void aSecondInstallBeforeTheStoreWasReset_thatTheEntriesSinceDoNotHold_discardsAgain() {
+        InMemoryLogStore store = new InMemoryLogStore();
+        RaftLog log = new RaftLog(store, 0, 0);
+        log.append(entries(1, 5, 1));
+        persist(log, store);
+        assertTrue(log.restoreFromSnapshot(10, 2));
+        log.append(entries(11, 12, 2));
+        assertTrue(log.restoreFromSnapshot(15, 2), "beyond the entries appended since: discarded");
         assertEquals(15, log.lastIndex());
         assertTrue(log.unstableEntries().isEmpty());
-        log.storeReset();
-        log.append(entries(16, 18, 2));
-        assertFalse(log.restoreFromSnapshot(17, 2), "once the store was reset, a matching suffix is kept again");
     }
 }

@@ -293,4 +293,21 @@ class SnapshotTransfersTest {
         windowed.onResponse(answer(0, 10, false)); // it restarted and lost its partial download
         assertEquals(List.of(0L, 5L), offsetsSentFrom(before));
     }
+
+    @Test
+    void sender_stopsAtOnceWhenLeadershipEnds_andANonLeaderStartsNoTransfer() throws Exception {
+        storeSnapshot();
+        transfers.send(List.of("n2"));
+        assertEquals(1, sent.size());
+        assertEquals(1, ((InstallSnapshotRequest) sent.get(0)).term());
+        becomeFollowerOfN2InTerm5(); // stepped in the batch before the timer runs; the soft state comes later
+        int before = sent.size();
+        transfers.expire(System.nanoTime() + 150_000_000L);
+        transfers.onResponse(answer(10, 0, false));
+        transfers.send(List.of("n2", "n3"));
+        for (RaftMessage m : sent.subList(before, sent.size())) {
+            assertFalse(m instanceof InstallSnapshotRequest,
+                    "a chunk stamped with a term this node does not lead: " + m);
+        }
+    }
 }
