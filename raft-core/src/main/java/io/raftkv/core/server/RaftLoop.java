@@ -305,7 +305,13 @@ final class RaftLoop implements Runnable {
             return -1;
         }
         long commit = core.commitIndex();
-        return core.termAt(commit) == core.currentTerm() ? commit : -1;
+        if (core.termAt(commit) != core.currentTerm()) {
+            return -1;
+        }
+        // Checked again after the commit index was read: a pause between the first check and that read could
+        // outlast the lease, and a new leader commit writes meanwhile. With no tick overdue now, the lease held at
+        // a moment after the read arrived and after commit was read: that moment is the read's linearization point.
+        return System.nanoTime() - nextTick >= 0 ? -1 : commit;
     }
 
     /**
