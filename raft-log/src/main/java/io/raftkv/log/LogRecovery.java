@@ -212,8 +212,12 @@ final class LogRecovery {
         }
     }
 
-    /** Verifies the last segment record by record; returns why the tail was cut, or null. */
-    private String verifyTail(ExcerptTailer tailer, Segment seg, long available) {
+    /**
+     * Verifies the last segment record by record; returns why the tail was cut, or null. A bad record is a torn
+     * tail, written but not synced before a crash, unless intact records follow it and nothing between looks like
+     * pages that never reached the disk: then it is damage to records that may have been synced and acknowledged.
+     */
+    private String verifyTail(ExcerptTailer tailer, Segment seg, long available) throws LogCorruptedException {
         long good = 0;
         String cut = null;
         if (available > 0 && !reader.seek(tailer, seg.cycle, seg.firstSeq)) {
@@ -228,6 +232,7 @@ final class LogRecovery {
                 }
                 good++;
             } catch (RecordCodec.BadRecordException e) {
+                requireTornNotCorrupt(tailer, seg, k, available, e);
                 cut = "record for index " + expectedIndex + " in " + seg.file.getFileName() + ": " + e.getMessage()
                         + "; dropping " + (available - k) + " record(s) from there on, written but not synced before a crash";
                 break;
@@ -235,6 +240,67 @@ final class LogRecovery {
         }
         seg.liveCount = good;
         return cut;
+    }
+
+    /**
+     * Record {@code bad} of the last segment is unreadable. Synced data is a prefix of what was written, so damage
+     * followed by an intact record is either unsynced pages written back out of order before a power loss (their
+     * place reads as zeros: a sparse or zero-filled file) or damage to data that may have been synced. The first
+     * shows as an all-zero 512-byte sector between the last good record and the next intact one (etcd's torn-write
+     * test); anything else stops the node rather than cut acknowledged entries.
+     */
+    private void requireTornNotCorrupt(ExcerptTailer tailer, Segment seg, long bad, long available,
+                                       RecordCodec.BadRecordException why) throws LogCorruptedException {
+        long badIndex = seg.firstIndex() + bad;
+        long intact = -1;
+        for (long k = bad + 1; k < available && intact < 0; k++) {
+            try {
+                LogRecord r = reader.readAt(tailer, seg.cycle, seg.firstSeq + k);
+                if (r instanceof LogRecord.Entry e && e.entry().index() == seg.firstIndex() + k) {
+                    intact = k;
+                }
+            } catch (RecordCodec.BadRecordException stillBad) {
+                // part of the same damage
+            }
+        }
+        if (intact < 0) {
+            return; // nothing intact after it: a torn tail
+        }
+        long[] before = bad == 0 ? null : reader.extentOf(tailer, seg.cycle, seg.firstSeq + bad - 1);
+        long[] after = reader.extentOf(tailer, seg.cycle, seg.firstSeq + intact);
+        if (before == null || after == null || hasZeroSector(seg.file, before[1], after[0] - 4)) {
+            return; // pages that never reached the disk (or no way to tell): a torn tail
+        }
+        throw new LogCorruptedException(seg.file, badIndex, why.getMessage() + ", but the record of index "
+                + (seg.firstIndex() + intact) + " after it is intact and nothing between reads as an unwritten page:"
+                + " damage to data that may have been synced, not a torn write");
+    }
+
+    /** True if {@code [from, to)} of {@code file} contains a 512-byte-aligned sector of zeros. */
+    private static boolean hasZeroSector(Path file, long from, long to) throws LogCorruptedException {
+        long first = (from + 511) & ~511L;
+        if (to - first < 512) {
+            return false;
+        }
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+            java.nio.ByteBuffer sector = java.nio.ByteBuffer.allocate(512);
+            for (long at = first; at + 512 <= to; at += 512) {
+                sector.clear();
+                while (sector.hasRemaining() && ch.read(sector, at + sector.position()) > 0) {
+                    // positional reads until the sector is full
+                }
+                boolean zero = !sector.hasRemaining();
+                for (int i = 0; zero && i < 512; i++) {
+                    zero = sector.get(i) == 0;
+                }
+                if (zero) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.io.IOException e) {
+            throw new LogCorruptedException(file, -1, "cannot read it to tell a torn write from damage: " + e);
+        }
     }
 
     private long termOf(ExcerptTailer tailer, Segment seg, long i) throws LogCorruptedException {

@@ -49,6 +49,23 @@ final class SegmentReader {
         return next(tailer, cycle, seq);
     }
 
+    /**
+     * The file offsets {@code [start, end)} of the record bytes of excerpt (cycle, seq) (after Chronicle's 4-byte
+     * excerpt header), or null if there is no such excerpt. Chronicle's mapped bytes are addressed by file offset.
+     */
+    long[] extentOf(ExcerptTailer tailer, int cycle, long seq) {
+        long target = rollCycle.toIndex(cycle, seq);
+        if (!tailer.moveToIndex(target)) {
+            return null;
+        }
+        try (DocumentContext dc = tailer.readingDocument()) {
+            if (!dc.isPresent() || dc.index() != target) {
+                return null;
+            }
+            return new long[] {dc.wire().bytes().readPosition(), dc.wire().bytes().readLimit()};
+        }
+    }
+
     /** Reads the entry with Raft index {@code index} at (cycle, seq). */
     LogEntry entryAt(ExcerptTailer tailer, int cycle, long seq, long index) throws RecordCodec.BadRecordException {
         LogRecord r = readAt(tailer, cycle, seq);

@@ -299,4 +299,42 @@ class CorruptionTest {
         }
         throw new AssertionError("marker " + kind + "(" + index + ") not found in " + file);
     }
+
+    @Test
+    void aDamagedRecordFollowedByIntactOnesInTheLastSegmentRefusesToStart() throws IOException {
+        writeLog(120);
+        Path file = lastSegmentWith(120);
+        // A flipped byte in a record that was synced long ago, with 60 intact records after it: not a torn write.
+        flipByte(file, offsetOf(file, 60) + RecordCodec.HEADER_BYTES + 3);
+        LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
+        assertEquals(60, e.index());
+        assertTrue(e.getMessage().contains(file.getFileName().toString()), e.getMessage());
+        assertTrue(e.getMessage().contains("not a torn write"), e.getMessage());
+        assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir), "and it keeps refusing");
+    }
+
+    @Test
+    void anUnwrittenPageWithIntactRecordsAfterItIsATornTail() throws IOException {
+        writeLog(300);
+        Path file = lastSegmentWith(300);
+        // Power loss: a page in the middle never reached the disk (it reads as zeros), the pages after it did.
+        // Everything from the damage on was written after the last sync.
+        long page = (offsetOf(file, 100) + 4095) & ~4095L;
+        long firstDamaged = firstRecordReaching(file, page);
+        overwrite(file, page, new byte[4096]);
+        assertTrue(offsetOf(file, 300) > page + 4096, "test setup: intact records after the page");
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(firstDamaged - 1, log.lastIndex());
+            assertEquals(TestLogs.entry(firstDamaged - 1, TERM, 100), log.entry(firstDamaged - 1));
+        }
+    }
+
+    /** The first entry whose record (it ends where the next one's 4-byte Chronicle header begins) reaches offset. */
+    private static long firstRecordReaching(Path file, long offset) throws IOException {
+        for (long i = 1; ; i++) {
+            if (offsetOf(file, i + 1) - 4 > offset) {
+                return i;
+            }
+        }
+    }
 }
