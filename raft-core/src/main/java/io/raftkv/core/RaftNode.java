@@ -438,6 +438,12 @@ public final class RaftNode {
         // that does not lead it (§5.2: its receiver would take this node for that term's leader).
         out.snapshotsToSend.clear();
         if (term != currentTerm) {
+            // Messages of the old term still queued for this Ready go: an AppendEntries acknowledgement of the old
+            // term would go out after the new term's leader overwrote or discarded what it acknowledges, and the
+            // old leader could count it towards committing entries this node no longer holds (§5.4). Dropping a
+            // message is always allowed (§5.1: Raft retries).
+            out.early.removeIf(m -> m.term() < term);
+            out.late.removeIf(m -> m.term() < term);
             currentTerm = term;
             votedFor = null;
         }

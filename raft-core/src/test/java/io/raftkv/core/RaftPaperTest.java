@@ -498,4 +498,28 @@ class RaftPaperTest {
         assertNull(assertThrows(NotLeaderException.class,
                 () -> new TestCluster(NO_PREVOTE, "a", "b", "c").node("a").propose(new byte[0])).leaderId());
     }
+
+    @Test
+    void anAcknowledgementOfAnOldTermIsNotSentAfterANewLeaderOverwroteWhatItAcknowledges() {
+        TestCluster c = new TestCluster("n1", "n2", "n3", "n4", "n5");
+        c.elect("n1");
+        RaftNode n2 = c.node("n2");
+        long t = n2.currentTerm();
+        long last = n2.lastLogIndex();
+        long commit = n2.commitIndex();
+        // One batch of n2's raft thread: n1's entry (acknowledgement queued until it is durable), then the leader of
+        // the next term, whose log has another entry at that index.
+        n2.step(new AppendEntriesRequest("n1", "n2", t, last, t, List.of(LogEntry.command(last + 1, t, new byte[] {1})),
+                commit, 0));
+        n2.step(new AppendEntriesRequest("n3", "n2", t + 1, last, t, List.of(LogEntry.noop(last + 1, t + 1)),
+                commit, 0));
+        Ready rd = n2.ready();
+        for (RaftMessage m : rd.messages()) {
+            assertFalse(m instanceof AppendEntriesResponse r && r.to().equals("n1") && r.success(),
+                    "n1 would count n2 for an entry n2 no longer holds (§5.4): " + m);
+        }
+        assertTrue(rd.messages().stream().anyMatch(m -> m instanceof AppendEntriesResponse r && r.to().equals("n3")
+                && r.success() && r.matchIndex() == last + 1), "the new leader's entry is acknowledged");
+        assertEquals(List.of(LogEntry.noop(last + 1, t + 1)), rd.entries());
+    }
 }
