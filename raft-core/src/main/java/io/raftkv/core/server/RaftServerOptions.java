@@ -46,10 +46,13 @@ import java.util.Objects;
  *   <tr><td>snapshotTrailingEntries</td><td>1024</td><td>entries kept in the log behind a snapshot, so a follower
  *       that is slightly behind gets entries instead of a whole snapshot.</td></tr>
  *   <tr><td>snapshotChunkBytes</td><td>1 MiB</td><td>bytes per InstallSnapshot chunk.</td></tr>
- *   <tr><td>snapshotChunksInFlight</td><td>4</td><td>chunks sent to one follower ahead of its answers (flow
+ *   <tr><td>snapshotChunksInFlight</td><td>3</td><td>chunks sent to one follower ahead of its answers (flow
  *       control: the sender never has more than this many unanswered). 1 makes the transfer rate one chunk per
  *       round trip (including a turn of each raft thread); more keeps the follower's disk busy while answers
- *       travel, at the cost of that many chunks in the transport's buffers.</td></tr>
+ *       travel, at the cost of that many chunks in the transport's buffers. Keep {@code snapshotChunksInFlight x
+ *       snapshotChunkBytes} below the transport's per-peer write-buffer high-water mark (the Netty transport's
+ *       default is 4 MiB), with room for heartbeats: a transport over it drops the chunk (and the heartbeats)
+ *       instead of queueing it, and the transfer goes back for it.</td></tr>
  *   <tr><td>snapshotTimeout</td><td>10 s</td><td>a snapshot transfer with no answer for this long is abandoned;
  *       the leader retries later, resuming where the follower says it stopped.</td></tr>
  * </table>
@@ -95,7 +98,7 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
                 Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20,
-                DEFAULT_SNAPSHOT_WRITE_RATE, 4);
+                DEFAULT_SNAPSHOT_WRITE_RATE, 3);
     }
 
     public RaftServerOptions withTickInterval(Duration d) {
