@@ -118,7 +118,10 @@ final class LogRecovery {
                     // loss mid-write); that open cut it and started the next segment with a marker. If later
                     // markers bound it at or below the end of the log so far, nothing in it can be live: the cut
                     // is remembered, not turned into corruption at the next open. Otherwise entries may be lost.
-                    if (bound[k] > last) {
+                    // With nothing live before it (first < 0: it became the oldest segment when compaction deleted
+                    // the ones before and a crash came before its own turn), the next marker starts the log; a
+                    // prefix missing below it is caught by the server's snapshot-continuity check at start.
+                    if (first >= 0 && bound[k] > last) {
                         throw new LogCorruptedException(s.file, last + 1, "first record unreadable ("
                                 + s.unreadable + ") and later segments do not mark it as cut");
                     }
@@ -266,9 +269,11 @@ final class LogRecovery {
         if (intact < 0) {
             return; // nothing intact after it: a torn tail
         }
-        long[] before = bad == 0 ? null : reader.extentOf(tailer, seg.cycle, seg.firstSeq + bad - 1);
+        // The excerpt before the bad one: the previous entry, or the segment's marker when the first entry is bad.
+        long previousSeq = seg.firstSeq + bad - 1;
+        long[] before = previousSeq < 0 ? null : reader.extentOf(tailer, seg.cycle, previousSeq);
         long[] after = reader.extentOf(tailer, seg.cycle, seg.firstSeq + intact);
-        if (before == null || after == null || hasZeroSector(seg.file, before[1], after[0] - 4)) {
+        if (before == null || after == null || looksUnwritten(seg.file, before[1], after[0] - 4)) {
             return; // pages that never reached the disk (or no way to tell): a torn tail
         }
         throw new LogCorruptedException(seg.file, badIndex, why.getMessage() + ", but the record of index "
@@ -276,24 +281,23 @@ final class LogRecovery {
                 + " damage to data that may have been synced, not a torn write");
     }
 
-    /** True if {@code [from, to)} of {@code file} contains a 512-byte-aligned sector of zeros. */
-    private static boolean hasZeroSector(Path file, long from, long to) throws LogCorruptedException {
-        long first = (from + 511) & ~511L;
-        if (to - first < 512) {
+    /**
+     * True if the damaged range {@code [from, to)} of {@code file} shows bytes that never reached the disk: the
+     * piece from {@code from} (where the bad excerpt's Chronicle header sits, never 0 once written) to the next
+     * 512-byte boundary is all zeros (the last sync ended inside that sector), or some 512-byte-aligned sector
+     * inside the range is.
+     */
+    private static boolean looksUnwritten(Path file, long from, long to) throws LogCorruptedException {
+        if (to <= from) {
             return false;
         }
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
-            java.nio.ByteBuffer sector = java.nio.ByteBuffer.allocate(512);
-            for (long at = first; at + 512 <= to; at += 512) {
-                sector.clear();
-                while (sector.hasRemaining() && ch.read(sector, at + sector.position()) > 0) {
-                    // positional reads until the sector is full
-                }
-                boolean zero = !sector.hasRemaining();
-                for (int i = 0; zero && i < 512; i++) {
-                    zero = sector.get(i) == 0;
-                }
-                if (zero) {
+            long boundary = Math.min(to, (from + 512) & ~511L);
+            if (allZero(ch, from, boundary)) {
+                return true;
+            }
+            for (long at = boundary; at + 512 <= to; at += 512) {
+                if (allZero(ch, at, at + 512)) {
                     return true;
                 }
             }
@@ -301,6 +305,22 @@ final class LogRecovery {
         } catch (java.io.IOException e) {
             throw new LogCorruptedException(file, -1, "cannot read it to tell a torn write from damage: " + e);
         }
+    }
+
+    private static boolean allZero(java.nio.channels.FileChannel ch, long from, long to) throws java.io.IOException {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) (to - from));
+        while (b.hasRemaining() && ch.read(b, from + b.position()) > 0) {
+            // positional reads until the range is read
+        }
+        if (b.hasRemaining()) {
+            return true; // beyond the end of the file: never written
+        }
+        for (int i = 0; i < b.capacity(); i++) {
+            if (b.get(i) != 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private long termOf(ExcerptTailer tailer, Segment seg, long i) throws LogCorruptedException {

@@ -263,6 +263,13 @@ class CorruptionTest {
             assertEquals(122, log.lastIndex());
             assertEquals(TERM + 1, log.term(122));
         }
+        // Compaction deleted the segment before the torn one, then a crash came before the torn one's turn: it is
+        // the oldest segment now, and the marker after it starts the log.
+        Files.delete(SegmentFiles.list(dir).get(0));
+        try (ChronicleLogStore log = TestLogs.open(dir)) {
+            assertEquals(121, log.firstIndex());
+            assertEquals(122, log.lastIndex());
+        }
     }
 
     @Test
@@ -327,6 +334,34 @@ class CorruptionTest {
             assertEquals(firstDamaged - 1, log.lastIndex());
             assertEquals(TestLogs.entry(firstDamaged - 1, TERM, 100), log.entry(firstDamaged - 1));
         }
+    }
+
+    @Test
+    void aPageOfGarbageWithIntactRecordsAfterItRefusesToStart() throws IOException {
+        writeLog(300);
+        Path file = lastSegmentWith(300);
+        // The same page as above, but damaged rather than unwritten: not zeros, so not a torn write.
+        long page = (offsetOf(file, 100) + 4095) & ~4095L;
+        long firstDamaged = firstRecordReaching(file, page);
+        byte[] garbage = new byte[4096];
+        java.util.Arrays.fill(garbage, (byte) 0x5A);
+        overwrite(file, page, garbage);
+        LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
+        assertEquals(firstDamaged, e.index(), e.getMessage());
+        assertTrue(e.getMessage().contains("not a torn write"), e.getMessage());
+    }
+
+    @Test
+    void damageToTheFirstEntryAfterTheSegmentsMarkerIsCheckedLikeAnyOther() throws IOException {
+        writeLog(120);
+        try (ChronicleLogStore log = TestLogs.open(dir)) { // a new segment: TRUNCATE(120), then 121..170
+            log.append(TestLogs.batch(121, 50, TERM, 100));
+            log.sync();
+        }
+        Path file = lastSegmentWith(170);
+        flipByte(file, offsetOf(file, 121) + RecordCodec.HEADER_BYTES + 3);
+        LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
+        assertEquals(121, e.index(), e.getMessage());
     }
 
     /** The first entry whose record (it ends where the next one's 4-byte Chronicle header begins) reaches offset. */
