@@ -50,8 +50,11 @@ final class SnapshotFormat {
     /**
      * Reads a whole snapshot.
      *
-     * @param expectedIndex the index the snapshot's metadata claims; must match the stream's own
-     * @throws IOException on a read error, a corrupt or truncated stream, or an index mismatch
+     * @param expectedIndex the index the snapshot's metadata claims: at or above the stream's own, which is the
+     *                      last <em>command</em> applied. Entries after it that never reach the state machine (a
+     *                      new leader's no-op, configuration changes) put a snapshot taken right after them at a
+     *                      higher log index with the same state. The restored state is at {@code expectedIndex}.
+     * @throws IOException on a read error, a corrupt or truncated stream, or a stream index above the metadata's
      */
     static KvState read(InputStream in, long expectedIndex) throws IOException {
         Reader r = new Reader(in);
@@ -64,9 +67,9 @@ final class SnapshotFormat {
             throw new IOException("unsupported KV snapshot version " + version + " (this build reads " + VERSION + ")");
         }
         long index = r.readLong("lastAppliedIndex");
-        if (index != expectedIndex) {
+        if (index > expectedIndex) {
             throw new IOException("KV snapshot holds the state at index " + index + " but its metadata says "
-                    + expectedIndex);
+                    + expectedIndex + ": it cannot hold commands after the index it claims to cover");
         }
         long count = r.readLong("entry count");
         if (count < 0 || count > Integer.MAX_VALUE) {
@@ -83,7 +86,7 @@ final class SnapshotFormat {
             }
         }
         r.verifyChecksumAndEnd();
-        return new KvState(entries, index);
+        return new KvState(entries, expectedIndex);
     }
 
     /** Buffers writes and checksums each buffer-full as it goes out. */

@@ -177,12 +177,26 @@ class SnapshotTest {
         byte[] good = write(sm.snapshot());
 
         assertMessage("bad magic", -1, new byte[]{'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
-        assertMessage("metadata says 8", 8, good);
+        assertMessage("metadata says 6", 6, good);
         byte[] trailing = Arrays.copyOf(good, good.length + 1);
         assertMessage("after its checksum", 7, trailing);
         byte[] badVersion = good.clone();
         badVersion[4] = 9;
         assertMessage("version 9", 7, badVersion);
+    }
+
+    @Test
+    void aSnapshotTakenAfterEntriesThatAreNotCommandsRestoresAtTheMetadatasIndex() throws IOException {
+        // Command 7, then a new leader's no-op at 8 (it never reaches the state machine), then the snapshot: its
+        // metadata says 8, its state is that after command 7. A node restarting from it must come up.
+        KvStateMachine sm = new KvStateMachine();
+        sm.apply(7, KvCodec.encodeCommand(new KvCommand.Put(b("k"), b("v"))));
+        KvStateMachine restored = new KvStateMachine();
+        restored.restore(8, new ByteArrayInputStream(write(sm.snapshot())));
+        assertEquals(8, restored.lastAppliedIndex(), "the log index the snapshot covers");
+        assertEquals(new KvResult.Stats(1, 8), restored.query(new KvQuery.Size()));
+        assertEquals(sm.query(new KvQuery.Get(b("k"))), restored.query(new KvQuery.Get(b("k"))));
+        restored.apply(9, KvCodec.encodeCommand(new KvCommand.Delete(b("k")))); // and applying goes on after 8
     }
 
     private static void assertMessage(String expected, long index, byte[] input) {

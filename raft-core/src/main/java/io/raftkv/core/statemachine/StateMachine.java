@@ -39,8 +39,12 @@ public interface StateMachine {
     /** Captures the current state (as of {@link #lastAppliedIndex()}) for writing out later. */
     Snapshot snapshot();
 
-    /** Replaces the whole state with one written by {@link Snapshot#writeTo}; {@code lastIncludedIndex} becomes
-     * the last applied index. */
+    /**
+     * Replaces the whole state with one written by {@link Snapshot#writeTo}; {@code lastIncludedIndex} becomes
+     * the last applied index. It may be above the {@link #lastAppliedIndex()} the snapshot was captured at: log
+     * entries that are not commands (a new leader's no-op, configuration changes) never reach {@link #apply},
+     * and a snapshot taken right after them covers their index with the same state.
+     */
     void restore(long lastIncludedIndex, InputStream in) throws IOException;
 
     /** A point-in-time view of the state. */
