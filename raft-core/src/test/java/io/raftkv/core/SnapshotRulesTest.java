@@ -29,16 +29,7 @@ class SnapshotRulesTest {
      * to send n3 the snapshot, and its Ready has not been taken yet.
      */
     private static TestCluster leaderWhoseNextReadyAsksForASnapshotForN3() {
-        TestCluster c = new TestCluster("n1", "n2", "n3");
-        c.elect("n1");
-        c.isolated.add("n3");
-        for (int i = 0; i < 5; i++) {
-            c.node("n1").propose(new byte[] {(byte) i});
-        }
-        c.stabilize();
-        compactLeader(c, "n1");
-        c.isolated.clear();
-        c.node("n1").tick();
+        TestCluster c = n3BehindACompactedLeaderN1WhoJustTicked();
         c.processReadies(); // the heartbeats leave
         List<io.raftkv.core.message.RaftMessage> toN3 = new java.util.ArrayList<>(c.inFlight.stream()
                 .filter(m -> m.to().equals("n3")).toList());
@@ -67,8 +58,8 @@ class SnapshotRulesTest {
         assertEquals(List.of(), n1.ready().snapshotsToSend());
     }
 
-    @Test
-    void leaderAsksForASnapshotWhenAFollowerNeedsCompactedEntries() {
+    /** n3 missed five entries that n1 then compacted away; n3 is reachable again and n1 has ticked once. */
+    private static TestCluster n3BehindACompactedLeaderN1WhoJustTicked() {
         TestCluster c = new TestCluster("n1", "n2", "n3");
         c.elect("n1");
         c.isolated.add("n3");
@@ -79,6 +70,12 @@ class SnapshotRulesTest {
         compactLeader(c, "n1");
         c.isolated.clear();
         c.node("n1").tick();
+        return c;
+    }
+
+    @Test
+    void leaderAsksForASnapshotWhenAFollowerNeedsCompactedEntries() {
+        TestCluster c = n3BehindACompactedLeaderN1WhoJustTicked();
         c.stabilize();
         assertEquals(List.of("n3"), c.snapshotRequests);
         // The driver streams the snapshot; chunks keep the follower's election timer quiet...

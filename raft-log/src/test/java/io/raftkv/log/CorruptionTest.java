@@ -38,10 +38,20 @@ class CorruptionTest {
 
     /** Byte offset of the record of entry {@code index} inside {@code file} (our header, after Chronicle's). */
     private static long offsetOf(Path file, long index) throws IOException {
-        byte[] all = Files.readAllBytes(file);
         ByteBuffer pattern = ByteBuffer.allocate(17).order(ByteOrder.LITTLE_ENDIAN);
         pattern.put(RecordCodec.KIND_ENTRY).putLong(index).putLong(TERM);
-        byte[] p = pattern.array();
+        return find(file, pattern.array(), "record " + index);
+    }
+
+    /** Byte offset of the marker record {@code kind(index)} inside {@code file}. */
+    private static long offsetOfMarker(Path file, byte kind, long index) throws IOException {
+        ByteBuffer pattern = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
+        pattern.put(kind).putLong(index);
+        return find(file, pattern.array(), "marker " + kind + "(" + index + ")");
+    }
+
+    private static long find(Path file, byte[] p, String what) throws IOException {
+        byte[] all = Files.readAllBytes(file);
         outer:
         for (int i = 0; i + p.length <= all.length; i++) {
             for (int k = 0; k < p.length; k++) {
@@ -51,7 +61,7 @@ class CorruptionTest {
             }
             return i;
         }
-        throw new AssertionError("record " + index + " not found in " + file);
+        throw new AssertionError(what + " not found in " + file);
     }
 
     private static void overwrite(Path file, long offset, byte[] bytes) throws IOException {
@@ -289,23 +299,6 @@ class CorruptionTest {
         assertTrue(e.getMessage().contains(damaged.getFileName().toString()), e.getMessage());
     }
 
-    /** Byte offset of the marker record {@code kind(index)} inside {@code file}. */
-    private static long offsetOfMarker(Path file, byte kind, long index) throws IOException {
-        byte[] all = Files.readAllBytes(file);
-        ByteBuffer pattern = ByteBuffer.allocate(9).order(ByteOrder.LITTLE_ENDIAN);
-        pattern.put(kind).putLong(index);
-        byte[] p = pattern.array();
-        outer:
-        for (int i = 0; i + p.length <= all.length; i++) {
-            for (int k = 0; k < p.length; k++) {
-                if (all[i + k] != p[k]) {
-                    continue outer;
-                }
-            }
-            return i;
-        }
-        throw new AssertionError("marker " + kind + "(" + index + ") not found in " + file);
-    }
 
     @Test
     void aDamagedRecordFollowedByIntactOnesInTheLastSegmentRefusesToStart() throws IOException {
