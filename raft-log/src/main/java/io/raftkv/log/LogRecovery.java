@@ -3,6 +3,9 @@ package io.raftkv.log;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,8 +17,10 @@ import java.util.NavigableSet;
  * <p>Pass 1 reads the first record of every segment: markers and first indexes bound the live range of the
  * segments before them ({@code RESET} kills them all, {@code TRUNCATE(p)} keeps {@code <= p}, a segment starting
  * at entry k keeps {@code <= k-1}). Pass 2 verifies the live records of each segment in order (CRC, kind, index
- * contiguity). A bad record in the last segment is a torn tail: the log is cut before it. A bad record anywhere
- * else is corruption of data that may have been acknowledged: {@link LogCorruptedException}, naming file and index.
+ * contiguity). A bad record in the last segment is a torn tail, and the log is cut before it, unless intact records
+ * follow it with nothing between that looks unwritten (see {@code requireTornNotCorrupt}). A bad record anywhere
+ * else is corruption of data that may have been acknowledged: {@link LogCorruptedException}, naming file and index;
+ * only an older segment whose first record was torn, and which later markers cut, is accepted as empty.
  */
 final class LogRecovery {
     /** What recovery found. {@code cutReason} is null when the tail was clean. */
@@ -291,7 +296,7 @@ final class LogRecovery {
         if (to <= from) {
             return false;
         }
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+        try (FileChannel ch = FileChannel.open(file)) {
             long boundary = Math.min(to, (from + 512) & ~511L);
             if (allZero(ch, from, boundary)) {
                 return true;
@@ -302,13 +307,13 @@ final class LogRecovery {
                 }
             }
             return false;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new LogCorruptedException(file, -1, "cannot read it to tell a torn write from damage: " + e);
         }
     }
 
-    private static boolean allZero(java.nio.channels.FileChannel ch, long from, long to) throws java.io.IOException {
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) (to - from));
+    private static boolean allZero(FileChannel ch, long from, long to) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate((int) (to - from));
         while (b.hasRemaining() && ch.read(b, from + b.position()) > 0) {
             // positional reads until the range is read
         }
