@@ -210,6 +210,11 @@ public final class ChronicleLogStore implements LogStore {
         }
         Segment s = segmentOf(i);
         try {
+            if (!s.verified) {
+                // Never checksummed (opened with VerifyMode.LAST_SEGMENT): a damaged term would mislead Raft's
+                // consistency check (§5.3) and vote comparison (§5.4.1), so read the whole record with its CRC.
+                return reader.entryAt(tailers.forCycle(s.cycle), s.cycle, s.sequenceOf(i), i).term();
+            }
             return reader.termAt(tailers.forCycle(s.cycle), s.cycle, s.sequenceOf(i), i);
         } catch (RecordCodec.BadRecordException e) {
             throw corrupted(s, i, e);

@@ -204,6 +204,7 @@ final class LogRecovery {
         if (mode == ChronicleLogOptions.VerifyMode.LAST_SEGMENT && want > 2) {
             expectEntry(tailer, seg, seg.firstIndex());
             expectEntry(tailer, seg, seg.prevIndex + want);
+            seg.verified = false;
         } else {
             for (long i = seg.firstIndex(); i <= seg.prevIndex + want; i++) {
                 expectEntry(tailer, seg, i);

@@ -97,7 +97,8 @@ final class RecordCodec {
 
     /**
      * Reads only the term of an entry record, without the checksum: {@code term(i)} is on Raft's hot path, and
-     * every record was verified when the log was opened or written by this process.
+     * every record it is used on was verified when the log was opened or written by this process (segments opened
+     * with {@code VerifyMode.LAST_SEGMENT} are not, and {@code ChronicleLogStore.term} reads whole records there).
      */
     long readTerm(Bytes<?> in, long expectedIndex) throws BadRecordException {
         if (in.readRemaining() < OVERHEAD_BYTES) {

@@ -18,6 +18,11 @@ final class Segment {
     long liveCount;
     /** Approximate bytes written to the file, to decide when to roll. */
     long bytes;
+    /**
+     * False for an older segment opened with {@code VerifyMode.LAST_SEGMENT}: only its first and last live records
+     * were checked, so {@code term(i)} must checksum what it reads there instead of trusting the header.
+     */
+    boolean verified = true;
 
     Segment(int cycle, Path file, long prevIndex, long firstSeq) {
         this.cycle = cycle;

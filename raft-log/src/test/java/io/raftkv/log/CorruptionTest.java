@@ -162,6 +162,20 @@ class CorruptionTest {
     }
 
     @Test
+    void aDamagedTermIsReportedByTermEvenIfOpenDidNotVerifyIt() throws IOException {
+        writeLog(3000);
+        Path first = SegmentFiles.list(dir).get(0);
+        flipByte(first, offsetOf(first, 57) + 9); // the term field: kind(1) index(8) term(8)
+        try (ChronicleLogStore log = ChronicleLogStore.open(TestLogs.small(dir)
+                .verifyOnOpen(ChronicleLogOptions.VerifyMode.LAST_SEGMENT).build())) {
+            assertEquals(TERM, log.term(58));
+            // A wrong term read silently would mislead the §5.3 consistency check and the §5.4.1 vote comparison.
+            java.io.UncheckedIOException e = assertThrows(java.io.UncheckedIOException.class, () -> log.term(57));
+            assertTrue(e.getCause() instanceof LogCorruptedException, e.toString());
+        }
+    }
+
+    @Test
     void orphanedHalfCreatedLastSegmentIsRemoved() throws IOException {
         writeLog(100);
         List<Path> files = SegmentFiles.list(dir);
