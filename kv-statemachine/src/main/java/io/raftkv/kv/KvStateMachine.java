@@ -54,6 +54,17 @@ public final class KvStateMachine implements StateMachine {
 
     // ------------------------------------------------------------------------------------------- apply
 
+    /** A no-op or configuration entry (apply thread): the state stays, its index follows the log. */
+    @Override
+    public void skip(long index) {
+        KvState current = state;
+        if (index <= current.lastAppliedIndex()) {
+            throw new IllegalStateException("skip(" + index + ") after index " + current.lastAppliedIndex()
+                    + " was applied: each index must be applied once, in increasing order");
+        }
+        state = new KvState(current.entries(), index);
+    }
+
     /**
      * Applies a committed command (apply thread only). Returns the encoded {@link KvResult}; malformed or oversize
      * commands produce an error result, consume their index and change nothing.

@@ -260,9 +260,12 @@ final class ApplyLoop implements Runnable {
                 long t0 = System.nanoTime();
                 result = stateMachine.apply(e.index(), e.data());
                 metrics.recordNanos(metrics.applyLatency, t0);
+            } else {
+                // NOOP and CONFIGURATION entries are Raft's own: nothing to apply, but the state machine's applied
+                // index follows the log, so that servers in the same state report the same index (and a snapshot
+                // taken right after one holds it). A proposal waiting at that index was overwritten: NotCommitted.
+                stateMachine.skip(e.index());
             }
-            // NOOP and CONFIGURATION entries are Raft's own: the state machine never sees them, but they still
-            // advance lastApplied (and a proposal waiting at that index was overwritten: NotCommitted).
             applied = e.index();
             appliedTerm = e.term();
             PendingProposals.Pending p = proposals.onApplied(e, result);

@@ -30,10 +30,23 @@ public interface StateMachine {
      */
     byte[] apply(long index, byte[] command);
 
+    /**
+     * A committed entry at {@code index} that is not a command (a new leader's no-op, a configuration change):
+     * there is nothing to apply, but a state machine that reports {@link #lastAppliedIndex()} moves it to
+     * {@code index}, so that every server in the same state names the same log position, and a snapshot taken
+     * right after such an entry holds its index. Called on the apply thread, in log order with {@link #apply}.
+     * The default ignores it.
+     */
+    default void skip(long index) {
+    }
+
     /** Answers a read-only request from the current state. Must not modify state. */
     byte[] query(byte[] request);
 
-    /** The index of the last applied command, as restored from a snapshot or counted since (0 if none). */
+    /**
+     * The index of the last applied command (or {@linkplain #skip skipped} entry), as restored from a snapshot or
+     * counted since (0 if none).
+     */
     long lastAppliedIndex();
 
     /** Captures the current state (as of {@link #lastAppliedIndex()}) for writing out later. */

@@ -248,6 +248,11 @@ class RaftServerFailureTest {
         }
 
         @Override
+        public void skip(long index) {
+            delegate.skip(index);
+        }
+
+        @Override
         public byte[] query(byte[] request) {
             return delegate.query(request);
         }
