@@ -329,14 +329,9 @@ class CorruptionTest {
 
     @Test
     void anUnwrittenPageWithIntactRecordsAfterItIsATornTail() throws IOException {
-        writeLog(300);
-        Path file = lastSegmentWith(300);
         // Power loss: a page in the middle never reached the disk (it reads as zeros), the pages after it did.
         // Everything from the damage on was written after the last sync.
-        long page = (offsetOf(file, 100) + 4095) & ~4095L;
-        long firstDamaged = firstRecordReaching(file, page);
-        overwrite(file, page, new byte[4096]);
-        assertTrue(offsetOf(file, 300) > page + 4096, "test setup: intact records after the page");
+        long firstDamaged = overwriteAPageInTheMiddleOfTheLastSegment((byte) 0);
         try (ChronicleLogStore log = TestLogs.open(dir)) {
             assertEquals(firstDamaged - 1, log.lastIndex());
             assertEquals(TestLogs.entry(firstDamaged - 1, TERM, 100), log.entry(firstDamaged - 1));
@@ -345,14 +340,8 @@ class CorruptionTest {
 
     @Test
     void aPageOfGarbageWithIntactRecordsAfterItRefusesToStart() throws IOException {
-        writeLog(300);
-        Path file = lastSegmentWith(300);
         // The same page as above, but damaged rather than unwritten: not zeros, so not a torn write.
-        long page = (offsetOf(file, 100) + 4095) & ~4095L;
-        long firstDamaged = firstRecordReaching(file, page);
-        byte[] garbage = new byte[4096];
-        java.util.Arrays.fill(garbage, (byte) 0x5A);
-        overwrite(file, page, garbage);
+        long firstDamaged = overwriteAPageInTheMiddleOfTheLastSegment((byte) 0x5A);
         LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
         assertEquals(firstDamaged, e.index(), e.getMessage());
         assertTrue(e.getMessage().contains("not a torn write"), e.getMessage());
@@ -369,6 +358,22 @@ class CorruptionTest {
         flipByte(file, offsetOf(file, 121) + RecordCodec.HEADER_BYTES + 3);
         LogCorruptedException e = assertThrows(LogCorruptedException.class, () -> TestLogs.open(dir));
         assertEquals(121, e.index(), e.getMessage());
+    }
+
+    /**
+     * Writes entries 1..300 into one segment, then fills the first whole page after record 100 with {@code fill};
+     * returns the first entry the page damages. Intact records follow the page.
+     */
+    private long overwriteAPageInTheMiddleOfTheLastSegment(byte fill) throws IOException {
+        writeLog(300);
+        Path file = lastSegmentWith(300);
+        long page = (offsetOf(file, 100) + 4095) & ~4095L;
+        long firstDamaged = firstRecordReaching(file, page);
+        assertTrue(offsetOf(file, 300) > page + 4096, "test setup: intact records after the page");
+        byte[] bytes = new byte[4096];
+        java.util.Arrays.fill(bytes, fill);
+        overwrite(file, page, bytes);
+        return firstDamaged;
     }
 
     /** The first entry whose record (it ends where the next one's 4-byte Chronicle header begins) reaches offset. */
