@@ -52,7 +52,7 @@ class ServerConfigTest {
     @Test
     void snapshotWriteRateDefaultsToTheServerDefaultAndRefusesNegative() {
         ServerConfig c = ServerConfig.of("n1", Path.of("d"), "127.0.0.1:7001", "127.0.0.1:8001", PEERS, Map.of());
-        assertEquals(100_000_000, c.snapshotWriteRate());
+        assertEquals(30_000_000, c.snapshotWriteRate());
         assertEquals(0, c.withSnapshotWriteRate(0).snapshotWriteRate());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.withSnapshotWriteRate(-1));
         assertEquals("--snapshot-write-rate must be >= 0 (0 = unlimited), got -1", e.getMessage());

@@ -25,7 +25,8 @@ final class SnapshotFormat {
     static final byte[] MAGIC = {'R', 'K', 'V', 'S'};
     static final int VERSION = 1;
     static final int HEADER_BYTES = 4 + 1 + 8 + 8;
-    private static final int BUFFER_BYTES = 64 * 1024;
+    /** Small enough that the snapshot writer, which yields its CPU between writes, does so often (StateMachine). */
+    private static final int BUFFER_BYTES = 16 * 1024;
     /** Longer arrays are read in growing steps, so a corrupt length cannot make us allocate gigabytes up front. */
     private static final int EAGER_ALLOCATION_LIMIT = 1024 * 1024;
 

@@ -93,8 +93,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--snapshot-write-rate", defaultValue = "" + RaftServerOptions.DEFAULT_SNAPSHOT_WRITE_RATE,
             paramLabel = "BYTES_PER_S",
-            description = "Write snapshots at most this fast, so the log's fsyncs do not queue behind them; 0 = as"
-                    + " fast as the disk goes (default: ${DEFAULT-VALUE}).")
+            description = "While the log is busy, write snapshots at most this fast, so the log's fsyncs do not queue"
+                    + " behind them (an idle log lets them go flat out); 0 = always as fast as the disk goes"
+                    + " (default: ${DEFAULT-VALUE}).")
     long snapshotWriteRate;
 
     @Option(names = "--snapshot-dir", paramLabel = "DIR",

@@ -86,6 +86,7 @@ final class RaftLoop implements Runnable {
     /** Ticks fired so far; timeouts are checked in the turns that tick. */
     private long ticksFired;
     private volatile boolean stopRequested;
+    private final LogActivity logActivity;
 
     // The last soft state seen, to log and count changes.
     private Role role;
@@ -95,9 +96,11 @@ final class RaftLoop implements Runnable {
 
     RaftLoop(String id, ConsensusCore core, LogStore log, StableStore stable, Transport transport,
              BlockingQueue<RaftEvent> events, AtomicInteger queuedMessages, ApplyLoop apply,
-             PendingProposals proposals, RaftMetrics metrics, RaftServerOptions options, long lastSnapshotIndex,
-             SnapshotTransfers transfers, Consumer<RaftStatus> statusSink, Consumer<Throwable> onFatal) {
+             PendingProposals proposals, RaftMetrics metrics, LogActivity logActivity, RaftServerOptions options,
+             long lastSnapshotIndex, SnapshotTransfers transfers, Consumer<RaftStatus> statusSink,
+             Consumer<Throwable> onFatal) {
         this.id = id;
+        this.logActivity = logActivity;
         this.core = core;
         this.log = log;
         this.stable = stable;
@@ -439,6 +442,7 @@ final class RaftLoop implements Runnable {
         // committed entry: Leader Completeness, §5.4.)
         log.appendReplacing(entries);
         long t0 = System.nanoTime();
+        logActivity.syncStarting(t0);
         log.sync();
         metrics.recordNanos(metrics.logSyncLatency, t0);
         metrics.syncBatchEntries.record(entries.size());

@@ -129,7 +129,8 @@ public final class RaftServer implements AutoCloseable {
         describeLoadedSnapshot(snapshot);
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
-        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(),
+        LogActivity logActivity = new LogActivity();
+        snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(), logActivity,
                 (meta, info) -> {
                     applyLoop.snapshotDurable(meta.lastIncludedIndex()); // before the writer reports itself idle
                     recordSnapshot(info);
@@ -141,7 +142,7 @@ public final class RaftServer implements AutoCloseable {
                 bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), options.snapshotBytesThreshold(),
                 this::onFatal);
         raftLoop = new RaftLoop(id, core, log, stable, transport, events, queuedMessages, applyLoop, proposals,
-                metrics, options, snapshot.lastIncludedIndex(),
+                metrics, logActivity, options, snapshot.lastIncludedIndex(),
                 new SnapshotTransfers(id, core, transport, snapshots, metrics, options, this::recordSnapshot),
                 s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal);
         try {

@@ -37,13 +37,18 @@ final class SnapshotWriter {
     private final ExecutorService executor;
     private final AtomicBoolean busy = new AtomicBoolean();
     private final long bytesPerSecond;
+    private final LogActivity logActivity;
     /** Set by {@link #close}: a write in progress stops at its next write call (the log still holds everything). */
     private volatile boolean closing;
 
-    /** @param bytesPerSecond pace of writing (0: unlimited), see {@link RaftServerOptions} */
-    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, long bytesPerSecond,
+    /**
+     * @param bytesPerSecond pace of writing while the log is busy (0: unlimited), see {@link RaftServerOptions}
+     * @param logActivity    tells whether the log is busy; while it is idle the snapshot is written flat out
+     */
+    SnapshotWriter(String id, SnapshotStore store, RaftMetrics metrics, long bytesPerSecond, LogActivity logActivity,
                    BiConsumer<SnapshotMeta, SnapshotInfo> onWritten) {
         this.bytesPerSecond = bytesPerSecond;
+        this.logActivity = logActivity;
         this.id = id;
         this.store = store;
         this.metrics = metrics;
@@ -123,7 +128,7 @@ final class SnapshotWriter {
 
     /**
      * Stops the thread. A snapshot being written is abandoned at its next write (its temp file is discarded, the log
-     * keeps the entries): paced at 100 MB/s a large snapshot would otherwise outlast any shutdown timeout, and go on
+     * keeps the entries): paced at 30 MB/s a large snapshot would otherwise outlast any shutdown timeout, and go on
      * committing and deleting files after the server reported itself closed. Waits up to {@code timeoutMs} for the
      * state machine's serializer to return.
      */
@@ -140,14 +145,26 @@ final class SnapshotWriter {
     }
 
     /**
-     * Counts the bytes, with a rate sleeps whenever the writing runs ahead of it, and fails the write once the
-     * writer is closing.
+     * Counts the bytes, yields the CPU every {@link #YIELD_STEP} bytes, with a rate sleeps whenever the writing runs
+     * ahead of it, and fails the write once the writer is closing.
      */
     private final class CountingStream extends FilterOutputStream {
         private static final long PACE_STEP = 256 << 10;
         private static final long SLEEP_SLICE_NANOS = 10_000_000;
-        private final long startNanos = System.nanoTime();
+        /**
+         * The writer yields its CPU this often. Serialising is CPU-bound, and Linux's scheduler (EEVDF) lets a
+         * running thread finish its slice (~1.5-3 ms) before a woken one of equal priority gets the core: on two
+         * cores the raft or apply thread, woken for a write, waited behind it. Measured with the log and snapshots
+         * on tmpfs (no disk at all), 2,000 writes/s: write p99 0.2 ms without a snapshot, ~1.0 ms with one being
+         * written; yielding every 16 KiB (~50 us of serialising), 0.3 ms. A lower nice value changes nothing here
+         * (the slice is protected whatever the weight); SCHED_IDLE works but starves under full load.
+         */
+        private static final long YIELD_STEP = 16 << 10;
+        /** Pacing counts from here: reset whenever the log is idle or the writing falls behind the pace. */
+        private long paceFromNanos = System.nanoTime();
+        private long paceFromCount;
         private long nextCheck = PACE_STEP;
+        private long nextYield = YIELD_STEP;
         long count;
 
         CountingStream(OutputStream out) {
@@ -177,11 +194,23 @@ final class SnapshotWriter {
         }
 
         private void pace() throws IOException {
+            if (count >= nextYield) {
+                nextYield = count + YIELD_STEP;
+                Thread.yield(); // let a woken raft/apply thread have the core now, not after our slice
+            }
             if (bytesPerSecond <= 0 || count < nextCheck) {
                 return;
             }
             nextCheck = count + PACE_STEP;
-            long dueNanos = startNanos + (long) (count * 1e9 / bytesPerSecond);
+            long now = System.nanoTime();
+            long dueNanos = paceFromNanos + (long) ((count - paceFromCount) * 1e9 / bytesPerSecond);
+            if (!logActivity.busy(now) || dueNanos <= now) {
+                // Nothing waits for the disk, or we are behind the pace (slow flushes): no credit is banked, so
+                // the writing never bursts to catch up once the log becomes busy.
+                paceFromNanos = now;
+                paceFromCount = count;
+                return;
+            }
             long ahead;
             while ((ahead = dueNanos - System.nanoTime()) > 0) {
                 checkOpen();

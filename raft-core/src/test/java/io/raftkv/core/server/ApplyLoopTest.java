@@ -73,7 +73,7 @@ class ApplyLoopTest {
         write(store, s2, leaderState);
 
         RegisterStateMachine sm = new RegisterStateMachine();
-        writer = new SnapshotWriter("n1", store, metrics, 0, (meta, info) -> { });
+        writer = new SnapshotWriter("n1", store, metrics, 0, new LogActivity(), (meta, info) -> { });
         ApplyLoop loop = new ApplyLoop("n1", sm, new PendingProposals(), metrics, 64, SnapshotMeta.NONE, BOOT, store,
                 writer, 0, 0, t -> { });
         thread = new Thread(loop, "raft-apply-test");
@@ -98,7 +98,7 @@ class ApplyLoopTest {
         for (long i = 1; i <= 20; i++) {
             sm.apply(i, bytes("v" + i));
         }
-        writer = new SnapshotWriter("n1", store, metrics, 0, (meta, info) -> { });
+        writer = new SnapshotWriter("n1", store, metrics, 0, new LogActivity(), (meta, info) -> { });
         ApplyLoop loop = new ApplyLoop("n1", sm, new PendingProposals(), metrics, 64, new SnapshotMeta(10, 1, BOOT),
                 BOOT, store, writer, 0, 0, t -> { });
         thread = new Thread(loop, "raft-apply-test");
@@ -112,7 +112,7 @@ class ApplyLoopTest {
 
     @Test
     void aReadWhoseIndexIsNeverApplied_failsAtItsDeadline_evenWithNothingElseArriving() throws Exception {
-        writer = new SnapshotWriter("n1", store, metrics, 0, (meta, info) -> { });
+        writer = new SnapshotWriter("n1", store, metrics, 0, new LogActivity(), (meta, info) -> { });
         ApplyLoop loop = new ApplyLoop("n1", new RegisterStateMachine(), new PendingProposals(), metrics, 64,
                 SnapshotMeta.NONE, BOOT, store, writer, 0, 0, t -> { });
         thread = new Thread(loop, "raft-apply-test");

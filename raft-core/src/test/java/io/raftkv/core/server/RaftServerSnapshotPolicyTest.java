@@ -186,7 +186,7 @@ class RaftServerSnapshotPolicyTest {
     }
 
     @Test
-    void aWriteRate_pacesTheSnapshotWriter() throws Exception {
+    void aWriteRate_pacesTheSnapshotWriterWhileTheLogIsBusy() throws Exception {
         try (RaftServer s = single(options(0, 0).withSnapshotWriteRate(1_000_000), new RegisterStateMachine())) {
             awaitLeader(s);
             String value = "x".repeat(1000);
@@ -194,7 +194,13 @@ class RaftServerSnapshotPolicyTest {
                 s.propose(bytes(value));
             }
             propose(s, "last");
-            SnapshotInfo info = s.takeSnapshot().get(30, TimeUnit.SECONDS);
+            CompletableFuture<SnapshotInfo> taken = s.takeSnapshot();
+            // Pacing applies while the log is busy (LogActivity): keep writing until the snapshot is done.
+            for (int i = 0; !taken.isDone() && i < 1500; i++) {
+                propose(s, "busy");
+                Thread.sleep(10);
+            }
+            SnapshotInfo info = taken.get(30, TimeUnit.SECONDS);
             assertTrue(info.bytes() > 600_000, "size " + info.bytes());
             // A lower bound only (pacing sleeps at least this long); how fast it goes otherwise is not asserted.
             assertTrue(info.duration().toMillis() >= (info.bytes() - (256 << 10)) / 1000,
