@@ -30,6 +30,13 @@ import java.util.zip.CRC32C;
  * The newest {@code keep} are kept. On open the newest is checksummed; a corrupt one is renamed to
  * {@code .corrupt} and the previous one is used, with a log line.
  *
+ * <p><b>Recycling.</b> A snapshot pruned while nobody reads it is not deleted but renamed to
+ * {@code snapshot-recycled.tmp}, and the next snapshot is written over it (then cut to its own length). Freeing
+ * 100 MB of blocks (trimmed at once on a file system mounted with {@code discard}) and allocating 100 MB anew for
+ * the next snapshot both make the log's fsyncs wait; overwriting blocks that are already allocated does neither
+ * (RocksDB recycles its WAL files for the same reason). Measured: with snapshots of 112 MB taken back to back under
+ * 2,000 writes/s, write p99 1.6-1.8 ms with deletion against 0.7-0.9 ms without (benchmarks/README.md).
+ *
  * <p><b>Threads.</b> Writing may happen on a background thread while the raft thread calls {@link #latest()} and
  * {@link #openLatest()}: the list of snapshots is an immutable list behind a volatile field, mutations are
  * synchronized. Data is streamed both ways: no snapshot is ever held in heap.
@@ -61,6 +68,8 @@ public final class FileSnapshotStore implements SnapshotStore {
     public static final long RECEIVED_SYNC_EVERY_BYTES = 4L << 20;
 
     private static final long DELETE_STEP_BYTES = 8L << 20;
+    /** The pruned snapshot file kept for the next snapshot to overwrite (see the class comment). */
+    private static final String RECYCLED = PREFIX + "recycled" + TMP;
 
     private final Path dir;
     private final int keep;
@@ -70,6 +79,8 @@ public final class FileSnapshotStore implements SnapshotStore {
             new java.util.concurrent.ConcurrentHashMap<>();
     /** Verified snapshot first, then older candidates; newest first. Replaced, never mutated. */
     private volatile List<SnapshotFile.Layout> snapshots;
+    /** A pruned file nobody reads, ready to be overwritten by the next snapshot; null if none. Guarded by this. */
+    private Path recycled;
 
     public FileSnapshotStore(Path dir, int keep) throws IOException {
         this(dir, keep, DEFAULT_SYNC_EVERY_BYTES);
@@ -90,7 +101,9 @@ public final class FileSnapshotStore implements SnapshotStore {
         try (Stream<Path> s = Files.list(dir)) {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String name = p.getFileName().toString();
-                if (name.startsWith(PREFIX) && name.contains(TMP)) {
+                if (name.equals(RECYCLED)) {
+                    recycled = p; // never read: only ever overwritten by a new snapshot
+                } else if (name.startsWith(PREFIX) && name.contains(TMP)) {
                     Files.delete(p); // an interrupted write: never committed
                 } else if (name.startsWith(PREFIX) && name.endsWith(SUFFIX)) {
                     files.add(p);
@@ -219,7 +232,9 @@ public final class FileSnapshotStore implements SnapshotStore {
 
     private Sink begin(SnapshotMeta meta, long syncEveryBytes) throws IOException {
         Path target = fileFor(meta);
-        Path tmp = Files.createTempFile(dir, target.getFileName().toString(), TMP);
+        Path reused = takeRecycled(target);
+        Path tmp = reused != null ? reused : Files.createTempFile(dir, target.getFileName().toString(), TMP);
+        // Not truncated: a recycled file is overwritten from the start and cut to length at commit.
         FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE);
         BufferedOutputStream file = new BufferedOutputStream(Channels.newOutputStream(ch), 64 << 10);
         file.write(SnapshotFile.header(meta));
@@ -272,6 +287,7 @@ public final class FileSnapshotStore implements SnapshotStore {
                 }
                 file.write(SnapshotFile.trailer(length, (int) crc.getValue()));
                 file.flush();
+                ch.truncate(ch.position()); // a recycled file may be longer: its old tail goes
                 ch.force(true);
                 ch.close();
                 done = true;
@@ -290,11 +306,34 @@ public final class FileSnapshotStore implements SnapshotStore {
         };
     }
 
+    /**
+     * The recycled file renamed to a temp name of its own for a snapshot that will become {@code target}, or null if
+     * there is none. The rename that made it recycled was made durable before it could be taken (in
+     * {@link #install}), so after a crash it never reappears under its old snapshot name with new bytes in it.
+     */
+    private synchronized Path takeRecycled(Path target) throws IOException {
+        if (recycled == null) {
+            return null;
+        }
+        Path from = recycled;
+        recycled = null;
+        Path tmp = dir.resolve(target.getFileName() + "." + System.nanoTime() + TMP);
+        try {
+            Files.move(from, tmp, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return tmp;
+        } catch (NoSuchFileException gone) {
+            return null;
+        }
+    }
+
     private void unregister(Path file) {
         readers.computeIfPresent(file, (f, n) -> n == 1 ? null : n - 1);
     }
 
-    /** Makes a committed snapshot visible (if it is the newest) and deletes all but the newest {@code keep}. */
+    /**
+     * Makes a committed snapshot visible (if it is the newest) and prunes all but the newest {@code keep}: one is
+     * recycled if none is yet, the rest are deleted.
+     */
     private synchronized void install(SnapshotFile.Layout added) throws IOException {
         List<SnapshotFile.Layout> all = new ArrayList<>(snapshots);
         all.removeIf(l -> l.file().equals(added.file()));
@@ -311,7 +350,19 @@ public final class FileSnapshotStore implements SnapshotStore {
         all.removeIf(l -> prune.contains(l.file()));
         snapshots = List.copyOf(all); // published before looking for readers (see openLatest)
         for (Path old : prune) {
-            deleteGradually(old);
+            // Readers register before opening and the list was published above: a file nobody reads now is never
+            // read again (a reader that opens it from here on finds it gone from the list and closes it unread).
+            if (recycled == null && !readers.containsKey(old)) {
+                Path r = dir.resolve(RECYCLED);
+                try {
+                    Files.move(old, r, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                    recycled = r;
+                } catch (NoSuchFileException gone) {
+                    // already gone: nothing to recycle
+                }
+            } else {
+                deleteGradually(old);
+            }
         }
         if (!prune.isEmpty()) {
             Durable.fsyncDirectory(dir);

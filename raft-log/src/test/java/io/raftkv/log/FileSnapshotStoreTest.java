@@ -111,21 +111,65 @@ class FileSnapshotStoreTest {
     }
 
     @Test
-    void aSnapshotBeingReadWhenItIsPruned_staysWhole_andOnesNobodyReadsAreDeletedInSteps() throws IOException {
+    void aSnapshotBeingReadWhenItIsPruned_staysWhole_andOnesNobodyReadsAreRecycledOrDeletedInSteps()
+            throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir, 1);
         byte[] first = data(10, 20 << 20); // 20 MiB: more than one deletion step
         write(store, 10, 1, first);
         try (SnapshotStore.Source reading = store.openLatest().orElseThrow()) {
-            write(store, 20, 1, data(20, 9 << 20)); // prunes 10 while it is open: unlinked, not truncated
-            write(store, 30, 1, data(30, 100)); // prunes 20, which nobody reads: truncated, then unlinked
+            write(store, 20, 1, data(20, 9 << 20)); // prunes 10 while it is open: unlinked, never recycled
+            write(store, 30, 1, data(30, 100)); // prunes 20, which nobody reads: recycled
+            write(store, 40, 1, data(40, 3 << 20)); // written over 20; prunes 30: recycled
+            write(store, 50, 1, data(50, 200)); // written over 30; prunes 40: a file is recycled, so deleted in steps
             assertEquals(1, snapshotFiles().size(), "keep 1: " + snapshotFiles());
-            assertEquals(30, store.latest().orElseThrow().lastIncludedIndex());
+            assertEquals(50, store.latest().orElseThrow().lastIncludedIndex());
+            // Had 10 been recycled, 40 would have been written over the bytes this transfer reads.
             assertArrayEquals(first, read(reading, 0), "a transfer in progress still reads every byte");
         }
         try (SnapshotStore.Source newest = store.openLatest().orElseThrow()) {
-            assertArrayEquals(data(30, 100), read(newest, 0));
+            assertArrayEquals(data(50, 200), read(newest, 0));
         }
-        assertEquals(30, new FileSnapshotStore(dir, 1).latest().orElseThrow().lastIncludedIndex());
+        assertEquals(50, new FileSnapshotStore(dir, 1).latest().orElseThrow().lastIncludedIndex());
+    }
+
+    /**
+     * A pruned snapshot nobody reads is overwritten by the next one instead of being deleted (no blocks freed and
+     * trimmed, none allocated: the log's fsyncs do not wait for either), and cut to the new snapshot's length.
+     */
+    @Test
+    void aPrunedSnapshotIsOverwrittenByTheNextOneAndCutToItsLength() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 1);
+        write(store, 10, 1, data(10, 3 << 20));
+        Object inodeOf10 = Files.getAttribute(snapshotFiles().get(0), "unix:ino");
+        write(store, 20, 1, data(20, 1000)); // prunes 10: recycled
+        assertTrue(Files.exists(dir.resolve("snapshot-recycled.tmp")), "10 was not kept for recycling");
+        write(store, 30, 1, data(30, 5000)); // written over 10's blocks, 3 MiB cut to ~5 kB
+
+        Path file30 = snapshotFiles().get(0);
+        assertEquals(inodeOf10, Files.getAttribute(file30, "unix:ino"), "30 was not written over the pruned file");
+        assertTrue(Files.size(file30) < 6000, "the recycled file's old tail was not cut: " + Files.size(file30));
+        FileSnapshotStore reopened = new FileSnapshotStore(dir, 1); // checksums the newest
+        assertEquals(30, reopened.latest().orElseThrow().lastIncludedIndex());
+        try (SnapshotStore.Source src = reopened.openLatest().orElseThrow()) {
+            assertArrayEquals(data(30, 5000), read(src, 0));
+        }
+    }
+
+    /** A recycled file left by a previous run is never read as a snapshot, and is reused by the next one. */
+    @Test
+    void aRecycledFileLeftByAPreviousRunIsReusedNotRead() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 1);
+        write(store, 10, 1, data(10, 4000));
+        write(store, 20, 1, data(20, 4000)); // 10 recycled
+        Object recycledInode = Files.getAttribute(dir.resolve("snapshot-recycled.tmp"), "unix:ino");
+
+        FileSnapshotStore reopened = new FileSnapshotStore(dir, 1);
+        assertEquals(20, reopened.latest().orElseThrow().lastIncludedIndex());
+        write(reopened, 30, 1, data(30, 4000));
+        assertEquals(recycledInode, Files.getAttribute(snapshotFiles().get(0), "unix:ino"));
+        try (SnapshotStore.Source src = reopened.openLatest().orElseThrow()) {
+            assertArrayEquals(data(30, 4000), read(src, 0));
+        }
     }
 
     @Test
