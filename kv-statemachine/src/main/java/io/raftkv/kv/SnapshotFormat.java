@@ -26,7 +26,8 @@ final class SnapshotFormat {
     static final int VERSION = 1;
     static final int HEADER_BYTES = 4 + 1 + 8 + 8;
     /** Small enough that the snapshot writer, which yields its CPU between writes, does so often (StateMachine). */
-    private static final int BUFFER_BYTES = 16 * 1024;
+    private static final int WRITE_BUFFER_BYTES = 16 * 1024;
+    private static final int READ_BUFFER_BYTES = 64 * 1024;
     /** Longer arrays are read in growing steps, so a corrupt length cannot make us allocate gigabytes up front. */
     private static final int EAGER_ALLOCATION_LIMIT = 1024 * 1024;
 
@@ -94,7 +95,7 @@ final class SnapshotFormat {
     private static final class Writer {
         private final OutputStream out;
         private final CRC32C crc = new CRC32C();
-        private final byte[] buf = new byte[BUFFER_BYTES];
+        private final byte[] buf = new byte[WRITE_BUFFER_BYTES];
         private int pos;
 
         Writer(OutputStream out) {
@@ -159,7 +160,7 @@ final class SnapshotFormat {
     private static final class Reader {
         private final InputStream in;
         private final CRC32C crc = new CRC32C();
-        private final byte[] buf = new byte[BUFFER_BYTES];
+        private final byte[] buf = new byte[READ_BUFFER_BYTES];
         private int pos;
         private int limit;
         private long consumedBefore; // stream offset of buf[0], for error messages

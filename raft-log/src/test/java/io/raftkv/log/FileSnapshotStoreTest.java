@@ -120,10 +120,10 @@ class FileSnapshotStoreTest {
             write(store, 20, 1, data(20, 9 << 20)); // prunes 10 while it is open: unlinked, never recycled
             write(store, 30, 1, data(30, 100)); // prunes 20, which nobody reads: recycled
             write(store, 40, 1, data(40, 3 << 20)); // written over 20; prunes 30: recycled
-            write(store, 50, 1, data(50, 200)); // written over 30; prunes 40: a file is recycled, so deleted in steps
+            write(store, 50, 1, data(50, 200)); // written over 30; prunes 40: recycled
             assertEquals(1, snapshotFiles().size(), "keep 1: " + snapshotFiles());
             assertEquals(50, store.latest().orElseThrow().lastIncludedIndex());
-            // Had 10 been recycled, 40 would have been written over the bytes this transfer reads.
+            // Had 10 been recycled, 30 would have been written over the bytes this transfer reads.
             assertArrayEquals(first, read(reading, 0), "a transfer in progress still reads every byte");
         }
         try (SnapshotStore.Source newest = store.openLatest().orElseThrow()) {
@@ -155,6 +155,49 @@ class FileSnapshotStoreTest {
         }
     }
 
+    /**
+     * Two snapshots in flight at once (a taken one and a received one): the first takes the recycled file, the
+     * second writes a new one; a file pruned while one is already recycled is deleted (in steps); an abandoned
+     * write's file becomes the recycled one if there is none.
+     */
+    @Test
+    void concurrentSinksShareOneRecycledFileAndTheRestIsDeleted() throws IOException {
+        FileSnapshotStore store = new FileSnapshotStore(dir, 1);
+        write(store, 10, 1, data(10, 20 << 20)); // 20 MiB: more than one deletion step
+        write(store, 20, 1, data(20, 1000)); // 10 recycled
+        Object inodeOf10 = Files.getAttribute(dir.resolve("snapshot-recycled.tmp"), "unix:ino");
+        try (SnapshotStore.Sink taken = store.begin(new SnapshotMeta(30, 1, CONFIG))) { // takes 10's file
+            taken.stream().write(data(30, 2000));
+            assertTrue(Files.notExists(dir.resolve("snapshot-recycled.tmp")));
+            write(store, 40, 1, data(40, 3000)); // a new file; prunes 20: recycled
+            taken.commit(); // 30 is older than 40: pruned at once, and 20 is already recycled, so deleted
+        }
+        assertEquals(List.of(dir.resolve("snapshot-00000000000000000040-00000000000000000001.snap")), snapshotFiles());
+        assertTrue(Files.exists(dir.resolve("snapshot-recycled.tmp")));
+        assertTrue(snapshotFilesAndTemps().stream().noneMatch(p -> {
+            try {
+                return inodeOf10.equals(Files.getAttribute(p, "unix:ino"));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }), "the file 30 was written into was deleted");
+
+        try (SnapshotStore.Sink abandoned = store.begin(new SnapshotMeta(50, 1, CONFIG))) { // takes 20's file
+            abandoned.stream().write(new byte[5000]);
+        } // abandoned: 20's file is recycled again, not freed
+        assertTrue(Files.exists(dir.resolve("snapshot-recycled.tmp")));
+        assertEquals(2, snapshotFilesAndTemps().size(), "40 and the recycled file: " + snapshotFilesAndTemps());
+        try (SnapshotStore.Source src = store.openLatest().orElseThrow()) {
+            assertArrayEquals(data(40, 3000), read(src, 0));
+        }
+    }
+
+    private List<Path> snapshotFilesAndTemps() throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.sorted().toList();
+        }
+    }
+
     /** A recycled file left by a previous run is never read as a snapshot, and is reused by the next one. */
     @Test
     void aRecycledFileLeftByAPreviousRunIsReusedNotRead() throws IOException {
@@ -173,16 +216,18 @@ class FileSnapshotStoreTest {
     }
 
     @Test
-    void abandonedSinkLeavesNoTraceAndKeepsThePreviousSnapshot() throws IOException {
+    void abandonedSinkLeavesOnlyARecycledFileAndKeepsThePreviousSnapshot() throws IOException {
         FileSnapshotStore store = new FileSnapshotStore(dir, 2);
         write(store, 10, 1, data(1, 100));
         try (SnapshotStore.Sink sink = store.begin(new SnapshotMeta(20, 1, CONFIG))) {
             sink.stream().write(new byte[5000]);
         }
         assertEquals(10, store.latest().orElseThrow().lastIncludedIndex());
-        try (Stream<Path> s = Files.list(dir)) {
-            assertTrue(s.noneMatch(p -> p.toString().contains(".tmp")));
+        try (Stream<Path> s = Files.list(dir)) { // its file is kept for the next snapshot to overwrite, nothing else
+            assertEquals(List.of("snapshot-recycled.tmp"), s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.contains(".tmp")).toList());
         }
+        assertEquals(10, new FileSnapshotStore(dir, 2).latest().orElseThrow().lastIncludedIndex());
     }
 
     @Test

@@ -442,8 +442,12 @@ final class RaftLoop implements Runnable {
         // committed entry: Leader Completeness, §5.4.)
         log.appendReplacing(entries);
         long t0 = System.nanoTime();
-        logActivity.syncStarting(t0);
-        log.sync();
+        logActivity.syncStarting();
+        try {
+            log.sync();
+        } finally {
+            logActivity.syncEnded(System.nanoTime());
+        }
         metrics.recordNanos(metrics.logSyncLatency, t0);
         metrics.syncBatchEntries.record(entries.size());
     }

@@ -204,7 +204,7 @@ final class SnapshotWriter {
             nextCheck = count + PACE_STEP;
             long now = System.nanoTime();
             long dueNanos = paceFromNanos + (long) ((count - paceFromCount) * 1e9 / bytesPerSecond);
-            if (!logActivity.busy(now) || dueNanos <= now) {
+            if (!logActivity.busy(now) || dueNanos - now <= 0) {
                 // Nothing waits for the disk, or we are behind the pace (slow flushes): no credit is banked, so
                 // the writing never bursts to catch up once the log becomes busy.
                 paceFromNanos = now;

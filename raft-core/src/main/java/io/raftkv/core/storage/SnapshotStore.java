@@ -11,7 +11,8 @@ import java.util.Optional;
  * <p><b>Contract.</b> A snapshot becomes visible through {@link #latest()} only after {@link Sink#commit()}
  * returned, at which point it is durable (written to a temp file, fsynced, renamed, directory fsynced). A
  * crash during writing leaves the previous snapshot in place. A snapshot that fails its checksum when opened
- * is skipped in favour of the previous one. The newest few are kept; older ones are deleted.
+ * is skipped in favour of the previous one. The newest few are kept; older ones are deleted (or, in
+ * {@code FileSnapshotStore}, one is recycled: overwritten by the next snapshot).
  * Writing may happen on a background thread while the raft thread reads the latest snapshot.
  */
 public interface SnapshotStore extends AutoCloseable {

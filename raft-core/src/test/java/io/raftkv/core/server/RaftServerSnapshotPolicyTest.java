@@ -190,7 +190,7 @@ class RaftServerSnapshotPolicyTest {
         try (RaftServer s = single(options(0, 0).withSnapshotWriteRate(1_000_000), new RegisterStateMachine())) {
             awaitLeader(s);
             String value = "x".repeat(1000);
-            for (int i = 0; i < 600; i++) { // ~600 KB of state
+            for (int i = 0; i < 1200; i++) { // ~1.2 MB of state
                 s.propose(bytes(value));
             }
             propose(s, "last");
@@ -201,9 +201,11 @@ class RaftServerSnapshotPolicyTest {
                 Thread.sleep(10);
             }
             SnapshotInfo info = taken.get(30, TimeUnit.SECONDS);
-            assertTrue(info.bytes() > 600_000, "size " + info.bytes());
+            assertTrue(info.bytes() > 1_200_000, "size " + info.bytes());
             // A lower bound only (pacing sleeps at least this long); how fast it goes otherwise is not asserted.
-            assertTrue(info.duration().toMillis() >= (info.bytes() - (256 << 10)) / 1000,
+            // Two 256 KiB steps may go unpaced: the first, and one that finds the log idle if this machine held
+            // the proposing thread off its core for 200 ms.
+            assertTrue(info.duration().toMillis() >= (info.bytes() - (512 << 10)) / 1000,
                     info.bytes() + " bytes at 1 MB/s took only " + info.duration().toMillis() + " ms");
         }
     }

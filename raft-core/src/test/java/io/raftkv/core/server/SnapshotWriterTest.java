@@ -107,7 +107,8 @@ class SnapshotWriterTest {
     @Timeout(30)
     void aSnapshotIsNotPacedWhileTheLogIsIdle() throws Exception {
         LogActivity idle = new LogActivity();
-        idle.syncStarting(System.nanoTime() - 2 * LogActivity.IDLE_AFTER_NANOS);
+        idle.syncStarting();
+        idle.syncEnded(System.nanoTime() - 2 * LogActivity.IDLE_AFTER_NANOS);
         SnapshotWriter writer = new SnapshotWriter("n1", store, metrics, 1_000_000, idle, (meta, info) -> { });
         try {
             long nanos = timeToWrite(writer, 16_000_000);
@@ -119,11 +120,13 @@ class SnapshotWriterTest {
     }
 
     @Test
-    void aLogIsBusyForAWhileAfterItLastSynced() {
+    void aLogIsBusyWhileItSyncsAndForAWhileAfter() {
         LogActivity activity = new LogActivity();
         long t = 1_000_000_000L;
         assertFalse(activity.busy(t), "a log that never synced is idle");
-        activity.syncStarting(t);
+        activity.syncStarting();
+        assertTrue(activity.busy(t + 10 * LogActivity.IDLE_AFTER_NANOS), "a stalled sync keeps the log busy");
+        activity.syncEnded(t);
         assertTrue(activity.busy(t + LogActivity.IDLE_AFTER_NANOS - 1));
         assertFalse(activity.busy(t + LogActivity.IDLE_AFTER_NANOS));
     }
