@@ -71,12 +71,37 @@ public final class ServerProcesses implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
+    /**
+     * Ports are picked below Linux's ephemeral range (32768-60999 by default). A node's raft transport binds its
+     * outgoing connections to the node's address, and it connects out before the HTTP server binds: a port picked
+     * by binding port 0 came from that same range, and once (seed 964881) the node's own outgoing connection took
+     * it first, so the node failed with "Address already in use".
+     */
+    private static final int LOWEST_PORT = 20_000;
+    private static final int HIGHEST_PORT = 32_767;
+    private static final java.util.Set<String> GIVEN = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private static int freePort(String host) {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(host))) {
-            return s.getLocalPort();
+        InetAddress address;
+        try {
+            address = InetAddress.getByName(host);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind " + host + " (is 127.0.0.0/8 routed to lo?)", e);
+            throw new UncheckedIOException(e);
         }
+        IOException last = null;
+        for (int attempt = 0; attempt < 500; attempt++) {
+            int port = java.util.concurrent.ThreadLocalRandom.current().nextInt(LOWEST_PORT, HIGHEST_PORT + 1);
+            if (!GIVEN.add(host + ":" + port)) {
+                continue; // never hand out the same port twice in this JVM
+            }
+            try (ServerSocket s = new ServerSocket(port, 1, address)) {
+                return s.getLocalPort();
+            } catch (IOException inUse) {
+                last = inUse;
+            }
+        }
+        throw new UncheckedIOException("no free port on " + host + " in [" + LOWEST_PORT + ", " + HIGHEST_PORT
+                + "] (is 127.0.0.0/8 routed to lo?)", last != null ? last : new IOException("all taken"));
     }
 
     public List<String> ids() {
