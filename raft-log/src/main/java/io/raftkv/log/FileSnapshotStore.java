@@ -319,7 +319,7 @@ public final class FileSnapshotStore implements SnapshotStore {
     /**
      * The recycled file renamed to a temp name of its own for a snapshot that will become {@code target}, or null if
      * there is none (or it cannot be renamed). The rename that made it recycled was made durable before it could be
-     * taken (in {@link #install}, {@link #recycleOrDelete} and on open), so after a crash it never reappears under
+     * taken (in {@link #recycleOrDelete} and on open), so after a crash it never reappears under
      * its old snapshot name with new bytes in it.
      */
     private Path takeRecycled(Path target) {
@@ -341,19 +341,22 @@ public final class FileSnapshotStore implements SnapshotStore {
         }
     }
 
-    /** An abandoned temp file becomes the recycled one if there is none, else it is deleted in steps. */
-    private synchronized void recycleOrDelete(Path tmp) throws IOException {
-        boolean free; // only this and install (both synchronized on this) set it: the check stays true
+    /**
+     * A file nobody will read again (a pruned snapshot, an abandoned write) becomes the recycled one if there is
+     * none, else it is deleted in steps. The rename is made durable before the file is published for reuse.
+     */
+    private synchronized void recycleOrDelete(Path file) throws IOException {
+        boolean free; // after construction only this method (synchronized on this) sets it: the check stays true
         synchronized (recycleLock) {
             free = recycled == null;
         }
         if (!free) {
-            deleteGradually(tmp);
+            deleteGradually(file);
             return;
         }
         Path r = dir.resolve(RECYCLED);
         try {
-            Files.move(tmp, r, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Files.move(file, r, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (NoSuchFileException gone) {
             return;
         }
@@ -386,33 +389,17 @@ public final class FileSnapshotStore implements SnapshotStore {
         List<Path> prune = onDisk.subList(Math.min(keep, onDisk.size()), onDisk.size());
         all.removeIf(l -> prune.contains(l.file()));
         snapshots = List.copyOf(all); // published before looking for readers (see openLatest)
-        boolean canRecycle;
-        synchronized (recycleLock) {
-            canRecycle = recycled == null; // only install and recycleOrDelete (both synchronized on this) set it
-        }
-        Path newlyRecycled = null;
         for (Path old : prune) {
             // Readers register before opening and the list was published above: a file nobody reads now is never
             // read again (a reader that opens it from here on finds it gone from the list and closes it unread).
-            if (canRecycle && newlyRecycled == null && !readers.containsKey(old)) {
-                Path r = dir.resolve(RECYCLED);
-                try {
-                    Files.move(old, r, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-                    newlyRecycled = r;
-                } catch (NoSuchFileException gone) {
-                    // already gone: nothing to recycle
-                }
+            if (readers.containsKey(old)) {
+                deleteGradually(old); // only unlinked: the reader keeps its bytes
             } else {
-                deleteGradually(old);
+                recycleOrDelete(old);
             }
         }
         if (!prune.isEmpty()) {
             Durable.fsyncDirectory(dir);
-        }
-        if (newlyRecycled != null) {
-            synchronized (recycleLock) { // only now: its rename is durable before new bytes go into it
-                recycled = newlyRecycled;
-            }
         }
     }
 

@@ -40,7 +40,8 @@ import java.util.Objects;
  *       disables this trigger. Bounds the log's disk use when entries are large, where a count alone would not.
  *       </td></tr>
  *   <tr><td>snapshotWriteBytesPerSecond</td><td>30 MB/s</td><td>paces the writing of snapshots taken here
- *       to this many bytes per second while the log is busy (it synced entries in the last 200 ms); while the log
+ *       to this many bytes per second while the log is busy (a sync of entries in flight or ended in the last
+ *       200 ms); while the log
  *       is idle a snapshot is written flat out (0: never paced). A snapshot written flat out keeps the disk busy,
  *       and the log's fsyncs (the write path) queue behind its flushes; under a write load pacing trades a longer
  *       snapshot (3.7 s for 112 MB instead of 0.4 s) for lower write latency meanwhile (benchmarks/README.md,
