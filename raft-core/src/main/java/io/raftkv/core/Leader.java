@@ -6,6 +6,8 @@ import io.raftkv.core.log.RaftLog;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.ForwardRequest;
+import io.raftkv.core.message.ForwardResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.ReadIndexResponse;
 import io.raftkv.core.message.TimeoutNow;
@@ -42,6 +44,7 @@ final class Leader {
     /** The tick at which each recent heartbeat round was sent. */
     private final TreeMap<Long, Long> seqSentAt = new TreeMap<>();
     private final ReadIndexTracker reads = new ReadIndexTracker();
+    private final ForwardedBatches forwarded = new ForwardedBatches();
     private boolean broadcastPending;
     private boolean commitNoticePending;
     /** ReadIndex requests arrived since the last flush: one heartbeat round confirms them all. */
@@ -205,6 +208,37 @@ final class Leader {
         log.append(List.of(new LogEntry(index, term, type, data)));
         broadcastPending = true; // batched: one AppendEntries per follower for everything appended before flush
         return new Proposal(index, term);
+    }
+
+    /**
+     * A follower's batch of client commands: appended at consecutive indexes of this term (Leader Append-Only,
+     * §5.3), once even if the batch arrives twice, or refused whole. The answer tells the follower where.
+     */
+    ForwardResponse acceptForward(ForwardRequest r) {
+        ForwardedBatches.Placement seen = options.mutation() == RaftOptions.UnsafeMutation.APPEND_DUPLICATE_FORWARDS
+                ? null : forwarded.lookup(r.from(), r.batchId());
+        if (seen != null) {
+            // A duplicate delivery: the commands are in the log already; appending them again would apply a
+            // client's command twice.
+            return ForwardResponse.accepted(id, r.from(), term, r.batchId(), seen.firstIndex(), seen.count());
+        }
+        if (transferee != null) {
+            // Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up.
+            return ForwardResponse.rejected(id, r.from(), term, r.batchId(),
+                    "leadership transfer to " + transferee + " in progress");
+        }
+        if (r.commands().isEmpty()) {
+            return ForwardResponse.rejected(id, r.from(), term, r.batchId(), "empty batch");
+        }
+        long first = log.lastIndex() + 1;
+        List<LogEntry> entries = new ArrayList<>(r.commands().size());
+        for (byte[] command : r.commands()) {
+            entries.add(new LogEntry(first + entries.size(), term, EntryType.COMMAND, command));
+        }
+        log.append(entries);
+        broadcastPending = true;
+        forwarded.remember(r.from(), r.batchId(), new ForwardedBatches.Placement(first, entries.size()));
+        return ForwardResponse.accepted(id, r.from(), term, r.batchId(), first, entries.size());
     }
 
     boolean hasPendingBroadcast() {
@@ -422,7 +456,8 @@ final class Leader {
             reads.waitForCommit(requestId, from);
             return;
         }
-        if (soleVoter()) {
+        if (soleVoter() || (from != null
+                && options.mutation() == RaftOptions.UnsafeMutation.CONFIRM_FOLLOWER_READS_WITHOUT_QUORUM)) {
             answerRead(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
             return;
         }

@@ -12,12 +12,15 @@ final class Outbox {
     /** Messages that must wait until this Ready's hard state and entries are durable. */
     final List<RaftMessage> late = new ArrayList<>();
     final List<ReadState> readStates = new ArrayList<>();
+    /** Where the leader put batches this node forwarded (or why not). */
+    final List<ForwardResult> forwardResults = new ArrayList<>();
     /** Peers that need the latest snapshot (their next entries were compacted). */
     final List<String> snapshotsToSend = new ArrayList<>();
     Ready.SnapshotInstall snapshotToInstall;
 
     boolean isEmpty() {
-        return early.isEmpty() && late.isEmpty() && readStates.isEmpty() && snapshotsToSend.isEmpty()
+        return early.isEmpty() && late.isEmpty() && readStates.isEmpty() && forwardResults.isEmpty()
+                && snapshotsToSend.isEmpty()
                 && snapshotToInstall == null;
     }
 
@@ -25,6 +28,7 @@ final class Outbox {
         early.clear();
         late.clear();
         readStates.clear();
+        forwardResults.clear();
         snapshotsToSend.clear();
         snapshotToInstall = null;
     }

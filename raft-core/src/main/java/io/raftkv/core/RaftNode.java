@@ -6,6 +6,8 @@ import io.raftkv.core.log.RaftLog;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.ForwardRequest;
+import io.raftkv.core.message.ForwardResponse;
 import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
@@ -29,7 +31,7 @@ import java.util.TreeSet;
 /**
  * The Raft algorithm for one server, as a deterministic, single-threaded state machine (after etcd-io/raft).
  * It has no clock, threads, sockets or files: time is {@link #tick()}, input is {@link #step(RaftMessage)},
- * {@link #propose(byte[])}, {@link #readIndex(long)}, {@link #changeMembership} and
+ * {@link #propose(byte[])}, {@link #forward}, {@link #readIndex(long)}, {@link #changeMembership} and
  * {@link #transferLeadership}; the output is a {@link Ready} the driver executes and acknowledges with
  * {@link #advance(Ready)}. Randomness (election timeouts) comes from the injected {@link Random}, so a seed
  * replays an execution exactly.
@@ -170,6 +172,10 @@ public final class RaftNode {
             if (forwardedReads.remove(r.requestId())) {
                 out.readStates.add(new ReadState(r.requestId(), r.readIndex(), r.success()));
             }
+        } else if (m instanceof ForwardRequest r) {
+            handleForwardRequest(r);
+        } else if (m instanceof ForwardResponse r) {
+            out.forwardResults.add(toForwardResult(r));
         } else if (m instanceof TimeoutNow) {
             handleTimeoutNow();
         } else if (m instanceof InstallSnapshotRequest r) {
@@ -227,8 +233,16 @@ public final class RaftNode {
                     log.lastIndex(), r.seq()));
         } else if (m instanceof VoteRequest r) {
             send(new VoteResponse(id, r.from(), currentTerm, false, r.preVote()));
+        } else if (m instanceof ForwardRequest r) {
+            // §5.1: the sender learns our term from the rejection; nothing was appended, so it may send again.
+            send(ForwardResponse.rejected(id, r.from(), currentTerm, r.batchId(),
+                    "stale term " + r.term() + " (current term " + currentTerm + ")"));
+        } else if (m instanceof ForwardResponse r) {
+            // Where a leader of an earlier term appended a batch stays true: whatever this server applies at those
+            // indexes decides the batch by its term (Log Matching, §5.3), so a late answer is still worth having.
+            out.forwardResults.add(toForwardResult(r));
         }
-        // Stale responses are dropped.
+        // Other stale responses are dropped.
     }
 
     /**
@@ -240,6 +254,30 @@ public final class RaftNode {
      */
     public Proposal propose(byte[] command) {
         return requireLeader().append(EntryType.COMMAND, command);
+    }
+
+    /**
+     * Hands client commands that reached this server to the leader, as one {@link ForwardRequest} for the whole
+     * batch (the follower side of etcd-io/raft's {@code MsgProp}). The answer arrives in a later Ready's
+     * {@link Ready#forwardResults()} under {@code batchId}: where the leader appended the commands, or why it did
+     * not. The leader itself appends them at once and answers in the next Ready. No answer may ever come (the
+     * leader crashed, the message was lost): the driver gives up after a deadline, and then the outcome is
+     * unknown.
+     *
+     * @param batchId  unique among this server's forwards (the leader appends a repeated id only once)
+     * @throws NotLeaderException if this server knows no leader (nothing was sent)
+     */
+    public void forward(long batchId, List<byte[]> commands) {
+        if (leader != null) {
+            out.forwardResults.add(toForwardResult(leader.acceptForward(
+                    new ForwardRequest(id, id, currentTerm, batchId, commands))));
+            return;
+        }
+        if (leaderId == null || leaderId.equals(id)) {
+            throw new NotLeaderException(null);
+        }
+        // Early: where the leader puts the commands does not depend on anything this Ready persists.
+        out.early.add(new ForwardRequest(id, leaderId, currentTerm, batchId, commands));
     }
 
     /**
@@ -380,7 +418,7 @@ public final class RaftNode {
         late.addAll(out.late);
         Ready ready = new Ready(ss.equals(lastSoftState) ? null : ss, hardStateChanged ? hs : null,
                 log.unstableEntries(), early, late, log.entriesToApply(options.maxApplyBytes()), out.readStates,
-                out.snapshotToInstall, out.snapshotsToSend);
+                out.forwardResults, out.snapshotToInstall, out.snapshotsToSend);
         out.clear();
         return ready;
     }
@@ -613,6 +651,24 @@ public final class RaftNode {
         log.commitTo(Math.min(r.leaderCommit(), lastNew));
         // The success reply goes to Ready.messages: it leaves only after the entries are durable.
         send(new AppendEntriesResponse(id, r.from(), currentTerm, true, lastNew, 0, 0, 0, log.lastIndex(), r.seq()));
+    }
+
+    // ------------------------------------------------------------------------------------------------ forwarding
+
+    /** A follower's batch of client commands: the leader appends it once; anyone else refuses it whole. */
+    private void handleForwardRequest(ForwardRequest r) {
+        if (leader == null) {
+            send(ForwardResponse.rejected(id, r.from(), currentTerm, r.batchId(),
+                    leaderId == null ? "not leader; no leader known" : "not leader; leader is " + leaderId));
+            return;
+        }
+        // Early: the answer says where the commands went, not that they are durable (§10.2.1 applies as for any
+        // entry: the leader counts itself towards commitment only after its own fsync).
+        out.early.add(leader.acceptForward(r));
+    }
+
+    private static ForwardResult toForwardResult(ForwardResponse r) {
+        return new ForwardResult(r.batchId(), r.firstIndex(), r.isAccepted() ? r.term() : 0, r.count(), r.rejection());
     }
 
     // ------------------------------------------------------------------------------------------------ configuration

@@ -130,6 +130,13 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
         /** Grant votes without checking that the candidate's log is at least as up-to-date (§5.4.1). */
         SKIP_VOTE_LOG_UP_TO_DATE_CHECK,
         /** Grant more than one vote per term (§5.2). */
-        VOTE_TWICE_PER_TERM
+        VOTE_TWICE_PER_TERM,
+        /** Append a forwarded batch again when it is delivered twice (a client's command applied twice). */
+        APPEND_DUPLICATE_FORWARDS,
+        /**
+         * Answer a follower's ReadIndex request at once with the commit index, without the heartbeat round that
+         * proves this server still leads (thesis §6.4): a deposed leader hands out stale read indexes.
+         */
+        CONFIRM_FOLLOWER_READS_WITHOUT_QUORUM
     }
 }

@@ -21,7 +21,9 @@ import java.util.List;
  *       the log from there first (a conflicting suffix, §5.3); then append, then sync once (group commit);</li>
  *   <li>send {@link #messages()} — they may acknowledge the entries and votes just persisted;</li>
  *   <li>apply {@link #committedEntries()} in order (they are committed and already durable locally);</li>
- *   <li>serve the reads in {@link #readStates()} once the state machine has applied their read index;</li>
+ *   <li>serve the reads in {@link #readStates()} once the state machine has applied their read index, and match
+ *       each accepted {@link #forwardResults() forwarded batch} with the entries this server will apply at its
+ *       indexes (register them before handing out this Ready's committed entries);</li>
  *   <li>start sending the latest snapshot to each peer in {@link #snapshotsToSend()} (InstallSnapshot,
  *       chunked, outside the core) and report the outcome with {@link RaftNode#reportSnapshot}.</li>
  * </ol>
@@ -36,13 +38,16 @@ import java.util.List;
  * @param messages   messages to send only after persisting
  * @param committedEntries entries to apply, in index order
  * @param readStates answers to ReadIndex requests
+ * @param forwardResults where the leader appended batches this server forwarded ({@link RaftNode#forward}), or why
+ *                   it did not
  * @param snapshotToInstall a snapshot received from the leader to restore, or null
  * @param snapshotsToSend peers that need the latest snapshot because the entries they lack were compacted
  */
 public record Ready(SoftState softState, HardState hardState, List<LogEntry> entries,
                     List<RaftMessage> earlyMessages, List<RaftMessage> messages,
                     List<LogEntry> committedEntries, List<ReadState> readStates,
-                    SnapshotInstall snapshotToInstall, List<String> snapshotsToSend) {
+                    List<ForwardResult> forwardResults, SnapshotInstall snapshotToInstall,
+                    List<String> snapshotsToSend) {
 
     public Ready {
         entries = List.copyOf(entries);
@@ -50,6 +55,7 @@ public record Ready(SoftState softState, HardState hardState, List<LogEntry> ent
         messages = List.copyOf(messages);
         committedEntries = List.copyOf(committedEntries);
         readStates = List.copyOf(readStates);
+        forwardResults = List.copyOf(forwardResults);
         snapshotsToSend = List.copyOf(snapshotsToSend);
     }
 
@@ -71,6 +77,6 @@ public record Ready(SoftState softState, HardState hardState, List<LogEntry> ent
     public boolean isEmpty() {
         return softState == null && hardState == null && entries.isEmpty() && earlyMessages.isEmpty()
                 && messages.isEmpty() && committedEntries.isEmpty() && readStates.isEmpty()
-                && snapshotToInstall == null && snapshotsToSend.isEmpty();
+                && forwardResults.isEmpty() && snapshotToInstall == null && snapshotsToSend.isEmpty();
     }
 }

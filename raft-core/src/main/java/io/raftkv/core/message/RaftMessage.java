@@ -10,7 +10,7 @@ package io.raftkv.core.message;
 public sealed interface RaftMessage
         permits VoteRequest, VoteResponse, AppendEntriesRequest, AppendEntriesResponse,
                 InstallSnapshotRequest, InstallSnapshotResponse, TimeoutNow,
-                ReadIndexRequest, ReadIndexResponse {
+                ReadIndexRequest, ReadIndexResponse, ForwardRequest, ForwardResponse {
 
     /** Node id of the sender. */
     String from();

@@ -40,6 +40,10 @@ final class ApplyLoop implements Runnable {
     private record AwaitRead(long readIndex, PendingRead read) implements Task {
     }
 
+    /** Reads that share one read index (one ReadIndex round for a whole loop turn). */
+    private record AwaitReads(long readIndex, List<PendingRead> reads) implements Task {
+    }
+
     private record Restore(SnapshotMeta meta) implements Task {
     }
 
@@ -120,6 +124,11 @@ final class ApplyLoop implements Runnable {
         tasks.add(new AwaitRead(readIndex, read));
     }
 
+    /** Raft thread: answer every read of {@code reads} once {@code readIndex} is applied (one hand-off for all). */
+    void awaitReads(long readIndex, List<PendingRead> reads) {
+        tasks.add(new AwaitReads(readIndex, reads));
+    }
+
     /**
      * Raft thread: replace the state with the snapshot {@code meta} from the leader (§7), after everything
      * submitted before. The snapshot is already durable in the snapshot store.
@@ -145,7 +154,7 @@ final class ApplyLoop implements Runnable {
     void failQueuedRequests() {
         List<Task> left = new ArrayList<>();
         tasks.removeIf(t -> {
-            if (t instanceof TakeSnapshot || t instanceof AwaitRead) {
+            if (t instanceof TakeSnapshot || t instanceof AwaitRead || t instanceof AwaitReads) {
                 left.add(t);
                 return true;
             }
@@ -161,6 +170,11 @@ final class ApplyLoop implements Runnable {
             } else if (t instanceof AwaitRead r) {
                 r.read().future().completeExceptionally(
                         new ShutdownException(id + ": server stopped before the read was served", null));
+            } else if (t instanceof AwaitReads rs) {
+                for (PendingRead read : rs.reads()) {
+                    read.future().completeExceptionally(
+                            new ShutdownException(id + ": server stopped before the read was served", null));
+                }
             }
         }
     }
@@ -203,6 +217,10 @@ final class ApplyLoop implements Runnable {
                         restoreFrom(r.meta());
                     } else if (t instanceof AwaitRead r) {
                         waiting.add(r);
+                    } else if (t instanceof AwaitReads rs) {
+                        for (PendingRead read : rs.reads()) {
+                            waiting.add(new AwaitRead(rs.readIndex(), read));
+                        }
                     } else if (t instanceof TakeSnapshot ts) {
                         snapshotNow(ts.future());
                     } else {

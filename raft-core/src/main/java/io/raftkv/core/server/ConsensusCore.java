@@ -34,6 +34,14 @@ interface ConsensusCore {
      *  @throws io.raftkv.core.ProposalRejectedException if a transfer is already running or the target is invalid */
     void transferLeadership(String target);
 
+    /**
+     * Hands client commands to the leader as one batch (the leader itself appends them at once); the answer comes
+     * in a later Ready's {@code forwardResults}.
+     *
+     * @throws io.raftkv.core.NotLeaderException if no leader is known
+     */
+    void forward(long batchId, java.util.List<byte[]> commands);
+
     void readIndex(long requestId);
 
     /** A durable snapshot covers the log up to {@code meta.lastIncludedIndex()}. */

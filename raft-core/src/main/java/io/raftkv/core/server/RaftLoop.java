@@ -21,8 +21,6 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
@@ -72,15 +70,14 @@ final class RaftLoop implements Runnable {
     private final Consumer<RaftStatus> statusSink;
     private final Consumer<Throwable> onFatal;
 
-    /** Linearizable reads waiting for their ReadState, by request id. Raft thread only. */
-    private final Map<Long, PendingRead> readsById = new HashMap<>();
-    /**
-     * Starts at a random point, not at 1: a ReadIndexResponse to a request of this server's previous run can still
-     * arrive after a quick restart in the same term, and matched by id it would answer a new read with an older
-     * read index (a stale read, thesis §6.4). The core matches answers by id and term only.
-     */
-    private long nextReadId = java.util.concurrent.ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE / 2);
+    /** Where client proposals go: proposed here, forwarded to the leader, or held for the next one. */
+    private final ProposalRouter router;
+    /** Linearizable reads: one read index per loop turn, held while no leader can answer. */
+    private final ReadIndexBatcher reads;
     private final List<RaftEvent> batch = new ArrayList<>();
+    /** This turn's proposals and ReadIndex reads, routed together after the turn's messages were stepped. */
+    private final List<RaftEvent.Propose> turnProposals = new ArrayList<>();
+    private final List<PendingRead> turnReads = new ArrayList<>();
     /** When the core's next tick is due (System.nanoTime); a due time in the past means its clock lags. */
     private long nextTick;
     /** Ticks fired so far; timeouts are checked in the turns that tick. */
@@ -119,6 +116,12 @@ final class RaftLoop implements Runnable {
         this.term = core.currentTerm();
         this.leaderId = core.leaderId();
         metrics.role(role, term);
+        // A proposal or read may wait this long for a leader: two maximal election timeouts ([T, 2T) each, §5.2),
+        // enough for a failed leader to be detected and replaced.
+        long leaderWaitNanos = 4L * core.electionTimeoutTicks() * options.tickInterval().toNanos();
+        long tickNanos = options.tickInterval().toNanos();
+        this.router = new ProposalRouter(id, core, transport, proposals, metrics, leaderWaitNanos, tickNanos);
+        this.reads = new ReadIndexBatcher(id, core, transport, apply, tickNanos);
     }
 
     /** Asks the loop to stop after the turn in progress (which finishes its fsync). Any thread. */
@@ -153,15 +156,22 @@ final class RaftLoop implements Runnable {
                     }
                     batch.clear();
                 }
+                // After the turn's messages: proposals and reads go where the core now says the leader is, as one
+                // batch each (one ForwardRequest, one ReadIndex round for the whole turn).
+                routeTurn();
                 if (ticksFired != ticksBefore) {
                     // After the queued events: an answer that arrived during a stall must count before its request
                     // is declared timed out (a read failed for nothing, a snapshot chunk sent twice).
                     long now = System.nanoTime();
-                    expireReads(now);
+                    reads.expire(now);
+                    router.expire(now);
                     transfers.expire(now);
                 }
                 if (core.hasReady()) {
                     processReady(core.ready());
+                    // A leader learned in this Ready takes what was held for it now, not at the next tick.
+                    router.flush();
+                    reads.flush();
                 }
                 updatePeersIfChanged();
                 publishStatus();
@@ -210,16 +220,21 @@ final class RaftLoop implements Runnable {
         if (p.future().isDone()) {
             return; // the caller gave up (cancelled, timed out) before it was proposed: nothing to do
         }
-        try {
-            Proposal at = core.propose(p.command());
-            proposals.register(at, p.future(), p.startNanos());
-            metrics.proposalsAccepted.increment();
-        } catch (NotLeaderException ex) {
-            metrics.proposalsNotLeader.increment();
-            p.future().completeExceptionally(ex);
-        } catch (ProposalRejectedException ex) {
-            metrics.proposalsRejected.increment();
-            p.future().completeExceptionally(ex);
+        turnProposals.add(p);
+    }
+
+    private void routeTurn() {
+        if (!turnProposals.isEmpty()) {
+            router.route(turnProposals);
+            turnProposals.clear();
+        } else {
+            router.flush();
+        }
+        if (!turnReads.isEmpty()) {
+            reads.route(turnReads);
+            turnReads.clear();
+        } else {
+            reads.flush();
         }
     }
 
@@ -286,9 +301,7 @@ final class RaftLoop implements Runnable {
                 return;
             }
         }
-        long requestId = nextReadId++;
-        readsById.put(requestId, r.read());
-        core.readIndex(requestId);
+        turnReads.add(r.read());
     }
 
     /**
@@ -342,31 +355,13 @@ final class RaftLoop implements Runnable {
         return due;
     }
 
-    /** Reads whose ReadState never came (leader lost, message dropped) fail; reads are safe to retry. */
-    private void expireReads(long now) {
-        if (readsById.isEmpty()) {
-            return;
-        }
-        Iterator<PendingRead> it = readsById.values().iterator();
-        while (it.hasNext()) {
-            PendingRead read = it.next();
-            if (read.future().isDone()) {
-                it.remove();
-            } else if (now - read.deadlineNanos() >= 0) {
-                it.remove();
-                read.future().completeExceptionally(new NotLeaderException(otherLeader()));
-            }
-        }
-    }
-
-    /** The leader to send a client to: null when unknown, or when it is us and we could not confirm it. */
-    private String otherLeader() {
-        String leader = core.leaderId();
-        return id.equals(leader) ? null : leader;
-    }
-
     /** One Ready, in the order {@link Ready}'s javadoc prescribes. */
     private void processReady(Ready rd) throws IOException {
+        // Where the leader put our forwarded batches: registered before this Ready's committed entries reach the
+        // apply thread, which completes each proposal when it applies the entry at its index.
+        if (!rd.forwardResults().isEmpty()) {
+            router.onResults(rd.forwardResults());
+        }
         // 1. Thesis §10.2.1: the leader's AppendEntries leave before its own fsync, so the followers' disks and
         //    the leader's work in parallel; the core counts the leader in a quorum only after its sync (advance).
         if (!rd.earlyMessages().isEmpty()) {
@@ -433,7 +428,7 @@ final class RaftLoop implements Runnable {
         }
         // 6. Reads whose read index is now known wait on the apply thread for the state machine to catch up.
         for (ReadState rs : rd.readStates()) {
-            resolveRead(rs);
+            reads.resolve(rs);
         }
     }
 
@@ -450,18 +445,6 @@ final class RaftLoop implements Runnable {
         }
         metrics.recordNanos(metrics.logSyncLatency, t0);
         metrics.syncBatchEntries.record(entries.size());
-    }
-
-    private void resolveRead(ReadState rs) {
-        PendingRead read = readsById.remove(rs.requestId());
-        if (read == null || read.future().isDone()) {
-            return; // expired, or not ours
-        }
-        if (rs.success()) {
-            apply.awaitRead(rs.readIndex(), read);
-        } else {
-            read.future().completeExceptionally(new NotLeaderException(otherLeader()));
-        }
     }
 
     private void onSoftState(SoftState ss) {
@@ -485,6 +468,9 @@ final class RaftLoop implements Runnable {
         if (role == Role.LEADER && (ss.role() != Role.LEADER || ss.term() != term)) {
             failUncommittedProposals(ss);
             transfers.abortSending();
+        }
+        if (ss.term() != term || !java.util.Objects.equals(ss.leaderId(), leaderId)) {
+            router.onLeaderChange(ss.leaderId(), ss.term());
         }
         role = ss.role();
         term = ss.term();
@@ -550,11 +536,22 @@ final class RaftLoop implements Runnable {
         transfers.close();
     }
 
-    /** After the thread stopped: fail the reads still waiting for a read index. */
-    void failWaitingReads(Throwable cause) {
-        for (PendingRead read : readsById.values()) {
-            read.future().completeExceptionally(new ShutdownException("server stopped before the read index was known", cause));
+    /**
+     * After the thread stopped: fail the reads still waiting for a read index, and the proposals held for a leader
+     * or forwarded without an answer.
+     */
+    void failWaiting(Throwable cause) {
+        reads.failAll(cause);
+        router.failAll(cause);
+        for (RaftEvent.Propose p : turnProposals) {
+            p.future().completeExceptionally(new ShutdownException("server stopped before the proposal was routed",
+                    cause));
         }
-        readsById.clear();
+        turnProposals.clear();
+        for (PendingRead read : turnReads) {
+            read.future().completeExceptionally(new ShutdownException("server stopped before the read was routed",
+                    cause));
+        }
+        turnReads.clear();
     }
 }

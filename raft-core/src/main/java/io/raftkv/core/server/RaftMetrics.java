@@ -22,8 +22,9 @@ import java.util.function.Supplier;
  *
  * <table>
  *   <caption>meters</caption>
- *   <tr><td>raft.proposals{result}</td><td>counter</td><td>proposals by result: accepted, not_leader, rejected,
- *       overloaded</td></tr>
+ *   <tr><td>raft.proposals{result}</td><td>counter</td><td>proposals by result: accepted (appended here as
+ *       leader), forwarded (handed to the leader from this follower), not_leader (no leader took it in time),
+ *       rejected, overloaded</td></tr>
  *   <tr><td>raft.commits</td><td>counter</td><td>committed entries handed to the apply thread</td></tr>
  *   <tr><td>raft.apply.latency</td><td>timer</td><td>time in {@code StateMachine.apply}, per command</td></tr>
  *   <tr><td>raft.proposal.latency</td><td>timer</td><td>propose to result, on the leader</td></tr>
@@ -54,6 +55,7 @@ final class RaftMetrics {
     final Counter proposalsNotLeader;
     final Counter proposalsRejected;
     final Counter proposalsOverloaded;
+    final Counter proposalsForwarded;
     final Counter commits;
     final Timer applyLatency;
     final Timer proposalLatency;
@@ -82,6 +84,7 @@ final class RaftMetrics {
         proposalsNotLeader = proposalCounter("not_leader");
         proposalsRejected = proposalCounter("rejected");
         proposalsOverloaded = proposalCounter("overloaded");
+        proposalsForwarded = proposalCounter("forwarded");
         commits = Counter.builder("raft.commits").tags(tags).description("committed entries handed to the apply thread").register(registry);
         applyLatency = Timer.builder("raft.apply.latency").tags(tags).description("StateMachine.apply time per command").register(registry);
         proposalLatency = Timer.builder("raft.proposal.latency").tags(tags).description("propose to result").register(registry);

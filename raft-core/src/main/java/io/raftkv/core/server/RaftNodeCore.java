@@ -45,6 +45,11 @@ final class RaftNodeCore implements ConsensusCore {
     }
 
     @Override
+    public void forward(long batchId, java.util.List<byte[]> commands) {
+        node.forward(batchId, commands);
+    }
+
+    @Override
     public void readIndex(long requestId) {
         node.readIndex(requestId);
     }

@@ -481,7 +481,7 @@ public final class RaftServer implements AutoCloseable {
 
         Throwable cause = failure.get();
         failQueued();
-        raftLoop.failWaitingReads(cause);
+        raftLoop.failWaiting(cause);
         // Reads the raft thread handed over after the apply thread had stopped (or died on an apply error).
         applyLoop.failQueuedRequests();
         proposals.failAll(p -> new OutcomeUnknownException(p.index(), p.term(),

@@ -40,10 +40,15 @@ public final class LocalNetwork {
         handlers.remove(nodeId, handler);
     }
 
+    /** True if a message from {@code from} to {@code to} would be delivered now. */
+    boolean canDeliver(String from, String to) {
+        return handlers.containsKey(to) && !disconnected.contains(from) && !disconnected.contains(to)
+                && !cutLinks.contains(link(from, to));
+    }
+
     void deliver(RaftMessage message) {
         MessageHandler target = handlers.get(message.to());
-        if (target == null || disconnected.contains(message.from()) || disconnected.contains(message.to())
-                || cutLinks.contains(link(message.from(), message.to()))) {
+        if (target == null || !canDeliver(message.from(), message.to())) {
             dropped.incrementAndGet();
             return;
         }

@@ -52,6 +52,12 @@ public final class LocalTransport implements Transport {
         network.deliver(message);
     }
 
+    /** Reachable unless the network isolates either end or cuts the link to it. */
+    @Override
+    public boolean isReachable(String peerId) {
+        return !closed && network.canDeliver(nodeId, peerId);
+    }
+
     /** Leaves the network; later sends are dropped. A new transport for the same id may then join (restart). */
     @Override
     public void close() {

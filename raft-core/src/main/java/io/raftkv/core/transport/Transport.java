@@ -32,6 +32,16 @@ public interface Transport extends AutoCloseable {
         }
     }
 
+    /**
+     * Whether a message to {@code peerId} would leave now, as far as the transport knows (for the Netty transport:
+     * its connection to that peer is up). The driver holds client proposals for a leader it cannot reach instead
+     * of sending them into the void, so a follower whose leader crashed hands them to the next leader. A hint,
+     * not a promise: a message sent while this says true may still be lost.
+     */
+    default boolean isReachable(String peerId) {
+        return true;
+    }
+
     @Override
     void close();
 }

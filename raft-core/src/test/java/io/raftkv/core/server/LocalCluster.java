@@ -244,6 +244,11 @@ final class LocalCluster implements AutoCloseable {
         }
 
         @Override
+        public boolean isReachable(String peerId) {
+            return delegate.isReachable(peerId);
+        }
+
+        @Override
         public void close() {
             delegate.close();
         }

@@ -31,6 +31,15 @@ class RaftServerClusterTest {
         return f.get(10, TimeUnit.SECONDS);
     }
 
+    private static Throwable causeWithin(CompletableFuture<?> f, int seconds) throws Exception {
+        try {
+            f.get(seconds, TimeUnit.SECONDS);
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
     @Test
     void electsALeader_proposalsCompleteWithResults_everyReplicaAppliesTheSameSequence() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 1).startAll()) {
@@ -51,13 +60,72 @@ class RaftServerClusterTest {
     }
 
     @Test
-    void followersRejectProposalsWithTheLeadersId() throws Exception {
+    void followersForwardProposalsToTheLeader_andAnswerWithTheirOwnApplyResult() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 2).startAll()) {
             RaftServer leader = c.awaitLeader();
+            await(leader.propose(bytes("first")));
+            List<CompletableFuture<byte[]>> results = new ArrayList<>();
             for (RaftServer follower : c.followersOf(leader)) {
-                NotLeaderException e = assertInstanceOf(NotLeaderException.class, cause(follower.propose(bytes("x"))));
-                assertEquals(leader.id(), e.leaderId());
+                for (int i = 0; i < 20; i++) {
+                    results.add(follower.propose(bytes(follower.id() + "-" + i)));
+                }
             }
+            for (CompletableFuture<byte[]> f : results) {
+                await(f); // "<index>:<size>" from the follower's own state machine
+            }
+            c.awaitConverged(41, c.ids);
+            List<String> values = c.stateMachines.get(leader.id()).values();
+            for (RaftServer follower : c.followersOf(leader)) {
+                for (int i = 0; i < 20; i++) {
+                    String v = follower.id() + "-" + i;
+                    assertEquals(1, values.stream().filter(v::equals).count(), v + " applied exactly once: " + values);
+                }
+            }
+            // The result names the index the command was applied at, the same on every replica (§5.4.3).
+            String r = string(await(c.followersOf(leader).get(0).propose(bytes("last"))));
+            long index = Long.parseLong(r.split(":")[0]);
+            c.awaitConverged(42, c.ids);
+            assertEquals(42, Integer.parseInt(r.split(":")[1]));
+            assertTrue(c.stateMachines.get(leader.id()).appliedIndexes().contains(index), r);
+            assertTrue(c.registry.get("raft.proposals").tag("result", "forwarded").tag("node",
+                    c.followersOf(leader).get(0).id()).counter().count() >= 21);
+        }
+    }
+
+    @Test
+    void aFollowerCutOffFromItsLeader_holdsProposals_andHandsThemToTheNextLeader() throws Exception {
+        try (LocalCluster c = new LocalCluster(3, 9).startAll()) {
+            RaftServer old = c.awaitLeader();
+            await(old.propose(bytes("before")));
+            RaftServer follower = c.followersOf(old).get(0);
+            c.network.disconnect(old.id()); // what a crashed leader looks like: its connections are gone
+            // The follower still believes in the old leader for an election timeout, but cannot reach it: the write
+            // waits for the next leader instead of going into the void or failing at once.
+            CompletableFuture<byte[]> during = follower.propose(bytes("during"));
+            RaftServer next = c.awaitLeader(10_000, c.idsExcept(old.id()));
+            assertNotEquals(old.id(), next.id());
+            await(during);
+            c.network.heal();
+            c.awaitConverged(2, c.ids);
+            assertEquals(List.of("before", "during"), c.stateMachines.get(old.id()).values());
+        }
+    }
+
+    @Test
+    void aForwardedBatchWhoseAnswerIsLost_endsAsOutcomeUnknown_andIsAppliedAtMostOnce() throws Exception {
+        try (LocalCluster c = new LocalCluster(3, 10).startAll()) {
+            RaftServer leader = c.awaitLeader();
+            await(leader.propose(bytes("before")));
+            RaftServer follower = c.followersOf(leader).get(0);
+            c.dropIf = m -> m instanceof io.raftkv.core.message.ForwardResponse;
+            // The leader appends and commits it, but the follower never learns where: after the leader wait
+            // (4 election timeouts of 10 ticks of 50 ms) the outcome is unknown, never "not applied".
+            Throwable t = causeWithin(follower.propose(bytes("lost-answer")), 10);
+            assertInstanceOf(OutcomeUnknownException.class, t, String.valueOf(t));
+            c.dropIf = m -> false;
+            await(follower.propose(bytes("after")));
+            c.awaitConverged(3, c.ids);
+            assertEquals(List.of("before", "lost-answer", "after"), c.stateMachines.get(follower.id()).values());
         }
     }
 

@@ -156,28 +156,42 @@ class RaftServerDriverTest {
     }
 
     @Test
-    void leadershipLost_uncommittedProposalsFailWithOutcomeUnknown_committedOnesStillComplete() throws Exception {
+    void leadershipLost_committedProposalsStillComplete_proposalsQueuedBehindTheStepDownAreNeverAppendedHere()
+            throws Exception {
         start(fastTicks());
         log.holdSyncs();
         CompletableFuture<byte[]> committed = server.propose(bytes("c"));
         assertTrue(log.awaitSyncEntered(5000));
-        List<CompletableFuture<byte[]>> appended = List.of(server.propose(bytes("x")), server.propose(bytes("y")));
-        // Queued behind the proposals: a leader of term 5 appears, so x and y are appended in term 1 and then
-        // leadership is lost in the same loop turn, before they are durable.
+        List<CompletableFuture<byte[]>> queued = List.of(server.propose(bytes("x")), server.propose(bytes("y")));
+        // Queued behind the proposals: a leader of term 5 appears. A loop turn steps every message before it routes
+        // the turn's proposals, so x and y find a follower: they are not appended in term 1 (to be lost with the
+        // leadership, outcome unknown) but offered to the new leader. This scripted one refuses everything, so they
+        // end, after the leader wait, as "not leader": certainly not applied. (The "appended, then leadership lost"
+        // path is RaftServerClusterTest's leader isolation test.)
         net.inject(new AppendEntriesRequest("n2", "n1", 5, 0, 0, List.of(), 0, 1));
         log.releaseSyncs();
         assertEquals("1:1", string(committed.get(5, TimeUnit.SECONDS)));
-        for (CompletableFuture<byte[]> f : appended) {
-            Throwable t = cause(f);
-            OutcomeUnknownException unknown = assertInstanceOf(OutcomeUnknownException.class, t);
-            assertEquals(1, unknown.term());
-            assertFalse(unknown.safeToRetry());
+        for (CompletableFuture<byte[]> f : queued) {
+            NotLeaderException nl = assertInstanceOf(NotLeaderException.class, cause(f));
+            assertEquals("n2", nl.leaderId());
         }
+        assertEquals(1, core.lastLogIndex(), "x and y were never appended here");
+        assertTrue(core.forwarded.size() >= 1, "offered to the new leader");
         ServerTestSupport.await(() -> server.status().role() == Role.FOLLOWER, 5000, "status shows the step-down");
         assertEquals(null, registry.find("raft.replication.lag").gauge(), "no lag gauge without leadership");
         assertEquals(1.0, registry.get("raft.role").tag("role", "follower").gauge().value());
+        // A follower forwards to the leader it knows; this scripted leader refuses every batch, so the proposal is
+        // held and offered again (once a tick, not in a tight loop) until the leader wait (4 election timeouts of
+        // 10 ticks of 5 ms = 200 ms) runs out: then it was certainly never appended.
+        int forwardsBefore = core.forwarded.size();
+        long t0 = System.nanoTime();
         NotLeaderException nl = assertInstanceOf(NotLeaderException.class, cause(server.propose(bytes("z"))));
+        long waitedMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals("n2", nl.leaderId());
+        assertTrue(waitedMs >= 190, "held for the leader wait, not failed at once: " + waitedMs + " ms");
+        int forwards = core.forwarded.size() - forwardsBefore;
+        assertTrue(forwards >= 2 && forwards <= 60,
+                "offered again about once a tick: " + forwards + " forwards in " + waitedMs + " ms");
     }
 
     @Test
@@ -217,12 +231,15 @@ class RaftServerDriverTest {
     }
 
     @Test
-    void reads_failWithNotLeaderWhenTheReadIndexIsRefused() throws Exception {
-        start(fastTicks());
+    void reads_whoseReadIndexIsRefused_areAskedAgainUntilTheirDeadline_thenFailWithNotLeader() throws Exception {
+        start(fastTicks().withReadTimeout(Duration.ofMillis(300)));
         net.inject(new AppendEntriesRequest("n2", "n1", 3, 0, 0, List.of(), 0, 1));
         ServerTestSupport.await(() -> server.status().role() == Role.FOLLOWER, 5000, "stepped down");
+        long t0 = System.nanoTime();
         NotLeaderException e = assertInstanceOf(NotLeaderException.class, cause(server.read(bytes("q"))));
+        long waitedMs = (System.nanoTime() - t0) / 1_000_000;
         assertEquals("n2", e.leaderId());
+        assertTrue(waitedMs >= 290, "a refused read index is asked for again until the deadline: " + waitedMs + " ms");
     }
 
     @Test

@@ -120,6 +120,19 @@ final class ScriptedCore implements ConsensusCore {
         return 0;
     }
 
+    /** Batches the driver forwarded, for tests; the scripted core refuses them all (no leader takes them). */
+    final List<Long> forwarded = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<io.raftkv.core.ForwardResult> forwardResults = new ArrayList<>();
+
+    @Override
+    public void forward(long batchId, List<byte[]> commands) {
+        if (role == Role.LEADER || leader == null) {
+            throw new NotLeaderException(null);
+        }
+        forwarded.add(batchId);
+        forwardResults.add(new io.raftkv.core.ForwardResult(batchId, 0, 0, 0, "scripted core: not leader"));
+    }
+
     @Override
     public void readIndex(long requestId) {
         readStates.add(new ReadState(requestId, stableIndex, role == Role.LEADER));
@@ -127,7 +140,8 @@ final class ScriptedCore implements ConsensusCore {
 
     @Override
     public boolean hasReady() {
-        return softChanged || hardChanged || !unstable.isEmpty() || appliedIndex < stableIndex || !readStates.isEmpty();
+        return softChanged || hardChanged || !unstable.isEmpty() || appliedIndex < stableIndex || !readStates.isEmpty()
+                || !forwardResults.isEmpty();
     }
 
     @Override
@@ -145,7 +159,7 @@ final class ScriptedCore implements ConsensusCore {
         List<LogEntry> committed = new ArrayList<>(log.subList((int) appliedIndex, (int) stableIndex));
         return new Ready(softChanged ? new SoftState(role, term, leader) : null,
                 hardChanged ? new HardState(term, leader) : null, unstable, early, late, committed, readStates,
-                null, List.of());
+                List.copyOf(forwardResults), null, List.of());
     }
 
     @Override
@@ -166,6 +180,7 @@ final class ScriptedCore implements ConsensusCore {
             appliedIndex = ready.committedEntries().get(ready.committedEntries().size() - 1).index();
         }
         readStates.clear();
+        forwardResults.clear();
     }
 
     @Override

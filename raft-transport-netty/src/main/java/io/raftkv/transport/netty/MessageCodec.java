@@ -7,6 +7,8 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.ForwardRequest;
+import io.raftkv.core.message.ForwardResponse;
 import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
@@ -101,6 +103,8 @@ public final class MessageCodec {
                 case WireFormat.READ_INDEX_REQUEST -> new ReadIndexRequest(readString(payload), readString(payload),
                         readVarLong(payload), readVarLong(payload));
                 case WireFormat.READ_INDEX_RESPONSE -> readReadIndexResponse(payload);
+                case WireFormat.FORWARD_REQUEST -> readForwardRequest(payload);
+                case WireFormat.FORWARD_RESPONSE -> readForwardResponse(payload);
                 default -> throw new MalformedFrameException(UNKNOWN_TYPE,
                         "unknown frame type 0x" + Integer.toHexString(type & 0xFF));
             };
@@ -139,6 +143,10 @@ public final class MessageCodec {
             return WireFormat.READ_INDEX_REQUEST;
         } else if (message instanceof ReadIndexResponse) {
             return WireFormat.READ_INDEX_RESPONSE;
+        } else if (message instanceof ForwardRequest) {
+            return WireFormat.FORWARD_REQUEST;
+        } else if (message instanceof ForwardResponse) {
+            return WireFormat.FORWARD_RESPONSE;
         }
         throw new IllegalArgumentException("no wire type for " + message.getClass());
     }
@@ -164,6 +172,12 @@ public final class MessageCodec {
             for (LogEntry e : ae.entries()) {
                 size += e.data().length + 25;
             }
+        } else if (message instanceof ForwardRequest fr) {
+            for (byte[] c : fr.commands()) {
+                size += c.length + 5;
+            }
+        } else if (message instanceof ForwardResponse r && r.rejection() != null) {
+            size += 3 * r.rejection().length();
         } else if (message instanceof InstallSnapshotRequest is) {
             size += is.data().length + 16;
             for (Member m : is.configuration().members()) {
@@ -233,9 +247,35 @@ public final class MessageCodec {
             writeVarLong(out, m.requestId());
             writeVarLong(out, m.readIndex());
             out.writeByte(flag(m.success(), 0));
+        } else if (message instanceof ForwardRequest m) {
+            writeVarLong(out, m.batchId());
+            writeVarLong(out, m.commands().size());
+            for (byte[] command : m.commands()) {
+                writeBytes(out, command);
+            }
+        } else if (message instanceof ForwardResponse m) {
+            writeVarLong(out, m.batchId());
+            writeVarLong(out, m.firstIndex());
+            writeVarLong(out, m.count());
+            out.writeByte(flag(m.isAccepted(), 0));
+            if (!m.isAccepted()) {
+                writeString(out, truncateUtf8(m.rejection(), WireFormat.MAX_STRING_BYTES));
+            }
         } else {
             throw new IllegalArgumentException("no wire type for " + message.getClass());
         }
+    }
+
+    /** The longest prefix of {@code s} whose UTF-8 form fits {@code maxBytes} (a reason text, cut, not refused). */
+    private static String truncateUtf8(String s, int maxBytes) {
+        if (io.netty.buffer.ByteBufUtil.utf8Bytes(s) <= maxBytes) {
+            return s;
+        }
+        int end = Math.min(s.length(), maxBytes / 3);
+        if (end > 0 && Character.isHighSurrogate(s.charAt(end - 1))) {
+            end--;
+        }
+        return s.substring(0, end);
     }
 
     private static int flag(boolean set, int bit) {
@@ -336,6 +376,43 @@ public final class MessageCodec {
         long answeredOffset = readVarLong(in);
         boolean done = bit(readFlags(in, 0b1), 0);
         return new InstallSnapshotResponse(from, to, term, lastIncludedIndex, nextOffset, answeredOffset, done);
+    }
+
+    /** Smallest possible encoded command: its length, one byte. */
+    private static final int MIN_COMMAND_BYTES = 1;
+
+    private static ForwardRequest readForwardRequest(ByteBuf in) {
+        String from = readString(in);
+        String to = readString(in);
+        long term = readVarLong(in);
+        long batchId = readVarLong(in);
+        int count = readBoundedCount(in, Integer.MAX_VALUE, MIN_COMMAND_BYTES, "command count");
+        List<byte[]> commands = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            commands.add(readBytes(in));
+        }
+        return new ForwardRequest(from, to, term, batchId, commands);
+    }
+
+    private static ForwardResponse readForwardResponse(ByteBuf in) {
+        String from = readString(in);
+        String to = readString(in);
+        long term = readVarLong(in);
+        long batchId = readVarLong(in);
+        long firstIndex = readVarLong(in);
+        int count = readBoundedCount(in, Integer.MAX_VALUE, 0, "appended count");
+        boolean accepted = bit(readFlags(in, 0b1), 0);
+        if (accepted) {
+            if (firstIndex < 1 || count < 1) {
+                throw new MalformedFrameException(MALFORMED, "accepted forward with first index " + firstIndex
+                        + " and count " + count);
+            }
+            return ForwardResponse.accepted(from, to, term, batchId, firstIndex, count);
+        }
+        if (firstIndex != 0 || count != 0) {
+            throw new MalformedFrameException(MALFORMED, "rejected forward with a placement");
+        }
+        return ForwardResponse.rejected(from, to, term, batchId, readString(in));
     }
 
     private static ReadIndexResponse readReadIndexResponse(ByteBuf in) {

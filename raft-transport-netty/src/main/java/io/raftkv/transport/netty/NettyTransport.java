@@ -274,6 +274,26 @@ public final class NettyTransport implements Transport {
         return peer != null && peer.active() != null;
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>A configured peer is reachable while its outbound connection is up: a peer whose process died loses it at
+     * once (the kernel closes the socket) and stays unreachable while re-dials are refused. Any other node is
+     * reachable while its inbound connection to us is open (answers go back over it).
+     */
+    @Override
+    public boolean isReachable(String peerId) {
+        if (closed) {
+            return false;
+        }
+        PeerConnection peer = peers.get(peerId);
+        if (peer != null) {
+            return peer.active() != null;
+        }
+        Channel inbound = inboundByPeer.get(peerId);
+        return inbound != null && inbound.isActive();
+    }
+
     @Override
     public synchronized void close() {
         if (closed) {

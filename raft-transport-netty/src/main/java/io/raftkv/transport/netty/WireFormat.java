@@ -16,9 +16,10 @@ public final class WireFormat {
     /**
      * The only protocol version this code speaks; a frame or handshake with another one is rejected, so nodes of
      * different versions refuse each other with a clear log line instead of misreading frames. Version 2 added
-     * {@code answeredOffset} to InstallSnapshotResponse (several snapshot chunks in flight).
+     * {@code answeredOffset} to InstallSnapshotResponse (several snapshot chunks in flight); version 3 added
+     * ForwardRequest and ForwardResponse (followers hand client commands to the leader over this transport).
      */
-    public static final int PROTOCOL_VERSION = 2;
+    public static final int PROTOCOL_VERSION = 3;
 
     /** Bytes of the length prefix. */
     public static final int LENGTH_FIELD_BYTES = 4;
@@ -42,4 +43,6 @@ public final class WireFormat {
     public static final byte TIMEOUT_NOW = 0x16;
     public static final byte READ_INDEX_REQUEST = 0x17;
     public static final byte READ_INDEX_RESPONSE = 0x18;
+    public static final byte FORWARD_REQUEST = 0x19;
+    public static final byte FORWARD_RESPONSE = 0x1A;
 }

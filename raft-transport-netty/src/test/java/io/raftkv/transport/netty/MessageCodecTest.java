@@ -154,7 +154,7 @@ class MessageCodecTest {
         try {
             // 4 length + 1 version + 1 type + (1+1 "a") + (1+1 "b") + 3 one-byte varints + 1 flags
             assertEquals(14, frame.readableBytes());
-            assertArrayEquals(new byte[]{0, 0, 0, 10, 2, 0x10, 1, 'a', 1, 'b', 5, 100, 4, 1},
+            assertArrayEquals(new byte[]{0, 0, 0, 10, WireFormat.PROTOCOL_VERSION, 0x10, 1, 'a', 1, 'b', 5, 100, 4, 1},
                     toArray(frame), "the byte layout documented in the README");
         } finally {
             frame.release();
@@ -250,6 +250,49 @@ class MessageCodecTest {
         overlong.writeBytes(new byte[]{(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff,
                 (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0x7f});
         assertThrows(MalformedFrameException.class, () -> MessageCodec.decode(WireFormat.TIMEOUT_NOW, overlong));
+    }
+
+    @Test
+    void forwardMessagesWithImpossibleFieldsAreMalformed() {
+        // Accepted without a placement, rejected with one, and a command count beyond the frame.
+        long[][] placements = {{0, 1, 1}, {1, 0, 1}, {5, 2, 0}};
+        for (long[] p : placements) {
+            ByteBuf r = Unpooled.buffer();
+            Varints.writeString(r, "a");
+            Varints.writeString(r, "b");
+            Varints.writeVarLong(r, 1); // term
+            Varints.writeVarLong(r, 7); // batch id
+            Varints.writeVarLong(r, p[0]); // first index
+            Varints.writeVarLong(r, p[1]); // count
+            r.writeByte((int) p[2]); // accepted?
+            if (p[2] == 0) {
+                Varints.writeString(r, "why");
+            }
+            assertThrows(MalformedFrameException.class, () -> MessageCodec.decode(WireFormat.FORWARD_RESPONSE, r),
+                    java.util.Arrays.toString(p));
+        }
+        ByteBuf req = Unpooled.buffer();
+        Varints.writeString(req, "a");
+        Varints.writeString(req, "b");
+        Varints.writeVarLong(req, 1);
+        Varints.writeVarLong(req, 7);
+        Varints.writeVarLong(req, 1_000_000); // a million commands in a few bytes
+        req.writeByte(0);
+        MalformedFrameException e = assertThrows(MalformedFrameException.class,
+                () -> MessageCodec.decode(WireFormat.FORWARD_REQUEST, req));
+        assertTrue(e.getMessage().contains("command count"), e.getMessage());
+    }
+
+    @Test
+    void aLongRejectionReasonIsCutToTheStringLimitNotDropped() {
+        io.raftkv.core.message.ForwardResponse r = io.raftkv.core.message.ForwardResponse.rejected("a", "b", 3, 9,
+                "\u00e9".repeat(WireFormat.MAX_STRING_BYTES));
+        ByteBuf frame = MessageCodec.encode(ALLOC, r);
+        ByteBuf payload = frame.slice(6, frame.readableBytes() - 6);
+        io.raftkv.core.message.ForwardResponse back =
+                (io.raftkv.core.message.ForwardResponse) MessageCodec.decode(WireFormat.FORWARD_RESPONSE, payload);
+        frame.release();
+        assertTrue(back.rejection().length() > 100 && r.rejection().startsWith(back.rejection()), back.rejection());
     }
 
     @Test

@@ -5,6 +5,8 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.ForwardRequest;
+import io.raftkv.core.message.ForwardResponse;
 import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
@@ -25,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Seeded generators of every message type, with edge values mixed in, plus a deep equality check. */
 final class RandomMessages {
-    static final int TYPE_COUNT = 9;
+    static final int TYPE_COUNT = 11;
 
     private final SplittableRandom random;
 
@@ -37,7 +39,7 @@ final class RandomMessages {
         return random;
     }
 
-    /** A message of type {@code kind} (0..8), from and to random node ids. */
+    /** A message of type {@code kind} (0..10), from and to random node ids. */
     RaftMessage message(int kind) {
         return message(kind, id(), id());
     }
@@ -58,6 +60,12 @@ final class RandomMessages {
             case 6 -> new TimeoutNow(from, to, anyLong());
             case 7 -> new ReadIndexRequest(from, to, anyLong(), anyLong());
             case 8 -> new ReadIndexResponse(from, to, anyLong(), anyLong(), anyLong(), random.nextBoolean());
+            case 9 -> new ForwardRequest(from, to, anyLong(), anyLong(), commands());
+            case 10 -> random.nextBoolean()
+                    ? ForwardResponse.accepted(from, to, anyLong(), anyLong(), random.nextLong(1, Long.MAX_VALUE),
+                            random.nextInt(1, 5000))
+                    : ForwardResponse.rejected(from, to, anyLong(), anyLong(), random.nextBoolean()
+                            ? "not leader; leader is " + id() : "x".repeat(random.nextInt(0, 200)));
             default -> throw new IllegalArgumentException("kind " + kind);
         };
     }
@@ -110,6 +118,19 @@ final class RandomMessages {
         return entries;
     }
 
+    List<byte[]> commands() {
+        int count = switch (random.nextInt(4)) {
+            case 0 -> 1;
+            case 1 -> random.nextInt(1, 300);
+            default -> random.nextInt(1, 10);
+        };
+        List<byte[]> commands = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            commands.add(count > 50 ? smallPayload() : payload());
+        }
+        return commands;
+    }
+
     private byte[] smallPayload() {
         byte[] data = new byte[random.nextInt(0, 100)];
         random.nextBytes(data);
@@ -138,6 +159,15 @@ final class RandomMessages {
             assertEquals(e.offset(), a.offset(), context);
             assertArrayEquals(e.data(), a.data(), context);
             assertEquals(e.done(), a.done(), context);
+        } else if (expected instanceof ForwardRequest e && actual instanceof ForwardRequest a) {
+            assertEquals(e.from(), a.from(), context);
+            assertEquals(e.to(), a.to(), context);
+            assertEquals(e.term(), a.term(), context);
+            assertEquals(e.batchId(), a.batchId(), context);
+            assertEquals(e.commands().size(), a.commands().size(), context);
+            for (int i = 0; i < e.commands().size(); i++) {
+                assertArrayEquals(e.commands().get(i), a.commands().get(i), context + " command " + i);
+            }
         } else {
             assertEquals(expected, actual, context);
         }
