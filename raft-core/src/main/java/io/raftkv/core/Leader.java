@@ -456,8 +456,7 @@ final class Leader {
             reads.waitForCommit(requestId, from);
             return;
         }
-        if (soleVoter() || (from != null
-                && options.mutation() == RaftOptions.UnsafeMutation.CONFIRM_FOLLOWER_READS_WITHOUT_QUORUM)) {
+        if (soleVoter() || options.mutation() == RaftOptions.UnsafeMutation.CONFIRM_READS_WITHOUT_QUORUM) {
             answerRead(new ReadIndexTracker.PendingRead(requestId, from, log.commitIndex(), seq));
             return;
         }

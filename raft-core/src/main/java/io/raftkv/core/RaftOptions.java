@@ -134,9 +134,10 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
         /** Append a forwarded batch again when it is delivered twice (a client's command applied twice). */
         APPEND_DUPLICATE_FORWARDS,
         /**
-         * Answer a follower's ReadIndex request at once with the commit index, without the heartbeat round that
-         * proves this server still leads (thesis §6.4): a deposed leader hands out stale read indexes.
+         * Answer a ReadIndex request (a follower's or a local one) at once with the commit index, without the
+         * heartbeat round that proves this server still leads (thesis §6.4): a deposed leader hands out stale read
+         * indexes.
          */
-        CONFIRM_FOLLOWER_READS_WITHOUT_QUORUM
+        CONFIRM_READS_WITHOUT_QUORUM
     }
 }

@@ -29,6 +29,8 @@ final class TestCluster {
     final Map<String, InMemoryStableStore> stables = new LinkedHashMap<>();
     final Map<String, List<LogEntry>> applied = new LinkedHashMap<>();
     final Map<String, List<ReadState>> reads = new LinkedHashMap<>();
+    /** Answers to each node's forwarded batches, in order. */
+    final Map<String, List<ForwardResult>> forwards = new LinkedHashMap<>();
     final ArrayDeque<RaftMessage> inFlight = new ArrayDeque<>();
     final Set<String> isolated = new HashSet<>();
     /** Every message delivered by {@link #stabilize()}, in order. */
@@ -47,6 +49,7 @@ final class TestCluster {
             stables.put(id, stable);
             applied.put(id, new ArrayList<>());
             reads.put(id, new ArrayList<>());
+            forwards.put(id, new ArrayList<>());
             nodes.put(id, new RaftNode(id, options, log, stable.load(), SnapshotMeta.NONE, configuration,
                     new Random(seed++)));
         }
@@ -64,6 +67,7 @@ final class TestCluster {
         stables.put(id, stable);
         applied.put(id, new ArrayList<>());
         reads.put(id, new ArrayList<>());
+        forwards.put(id, new ArrayList<>());
         RaftNode n = new RaftNode(id, options, log, stable.load(), SnapshotMeta.NONE, Configuration.EMPTY,
                 new Random(id.hashCode()));
         nodes.put(id, n);
@@ -110,6 +114,7 @@ final class TestCluster {
         logs.get(id).sync();
         applied.get(id).addAll(rd.committedEntries());
         reads.get(id).addAll(rd.readStates());
+        forwards.get(id).addAll(rd.forwardResults());
     }
 
     void processReadiesExcept(String skipped) {

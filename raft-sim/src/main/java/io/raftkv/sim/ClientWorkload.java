@@ -13,7 +13,9 @@ import java.util.SplittableRandom;
 
 /**
  * The simulated client. During the fault phase it proposes commands at random times, mostly to the leader and
- * sometimes, on purpose, to a node that is not leader (which must refuse with NotLeaderException). After the heal
+ * sometimes to a node that is not leader, which hands them to the leader it knows as one batch
+ * ({@code RaftNode.forward}) or, knowing none, refuses them. Every command is unique, so the checker can tell
+ * that none took effect twice. After the heal
  * it checks liveness: a leader that has committed an entry of its own term must appear within
  * {@link SimConfig#leaderBoundTicks()}; then it submits {@link SimConfig#postHealProposals()} proposals, and each
  * must be applied on every node within {@link SimConfig#commitBoundTicks()}.
@@ -40,11 +42,16 @@ final class ClientWorkload {
     /** The stable leader's configuration after the heal: its members must apply every post-heal proposal. */
     private Configuration members;
 
-    ClientWorkload(Simulation sim, List<SimNode> nodes, SimConfig config, SplittableRandom random) {
+    /** Sizes of forwarded batches: a stream of its own (see {@link #forward}). */
+    private final SplittableRandom batchSizes;
+
+    ClientWorkload(Simulation sim, List<SimNode> nodes, SimConfig config, SplittableRandom random,
+                   SplittableRandom batchSizes) {
         this.sim = sim;
         this.nodes = nodes;
         this.config = config;
         this.random = random;
+        this.batchSizes = batchSizes;
     }
 
     long accepted() {
@@ -132,8 +139,12 @@ final class ClientWorkload {
 
     /** Submits one command; returns true if a leader accepted it. */
     private boolean submit(SimNode node, boolean mustCommitIt) {
-        String command = "c" + (++commandSeq);
         boolean leader = node.role() == Role.LEADER;
+        if (!leader && !mustCommitIt) {
+            return forward(node);
+        }
+        String command = "c" + (++commandSeq);
+        sim.checker().onSubmittedUnique(command.getBytes(StandardCharsets.US_ASCII));
         try {
             Proposal p = node.propose(command.getBytes(StandardCharsets.US_ASCII));
             if (!leader) {
@@ -153,6 +164,30 @@ final class ClientWorkload {
             return false;
         } catch (ProposalRejectedException e) {
             trace(command + " rejected by " + node.id + ": " + e.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * A client whose commands reach a follower: the follower hands them to the leader it knows as one batch of 1-3
+     * (sizes from a stream of their own, so that the schedule's other draws do not move). Without a known leader
+     * it refuses them.
+     */
+    private boolean forward(SimNode node) {
+        int size = 1 + batchSizes.nextInt(3);
+        List<byte[]> commands = new ArrayList<>();
+        for (int k = 0; k < size; k++) {
+            byte[] command = ("c" + (++commandSeq)).getBytes(StandardCharsets.US_ASCII);
+            sim.checker().onSubmittedUnique(command);
+            commands.add(command);
+        }
+        try {
+            node.forward(commands);
+            accepted += size;
+            return true;
+        } catch (NotLeaderException e) {
+            trace("c" + (commandSeq - size + 1) + ".." + "c" + commandSeq + " refused by " + node.id + ": "
+                    + e.getMessage());
             return false;
         }
     }

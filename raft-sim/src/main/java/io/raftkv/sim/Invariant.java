@@ -18,6 +18,13 @@ public enum Invariant {
      * configurations overlap; and a node only becomes leader while it is a voter of its own configuration.
      */
     CONFIGURATION_CHANGE,
+    /**
+     * Client commands handed from a follower to the leader ({@code RaftNode.forward}) take effect at most once, and
+     * where the leader said it appended a batch is where those commands apply (Log Matching, §5.3): no command
+     * of the client is ever applied at two indexes, and the entry applied at an announced (index, term) is the
+     * announced command.
+     */
+    FORWARDING,
     /** After faults stop: a leader within a bounded time, and every later proposal commits everywhere. */
     LIVENESS,
     /** RaftNode broke its own API contract (or the state machine threw): an exception, a term or commit index going back, applying out of

@@ -57,6 +57,8 @@ public final class InvariantChecker {
     private final List<LogEntry> applied = new ArrayList<>();
     private final List<byte[]> results = new ArrayList<>();
     private final List<String> appliedBy = new ArrayList<>();
+    /** Commands the client generated as unique, with the index they were first applied at (0: not yet). */
+    private final Map<String, Long> uniqueCommands = new HashMap<>();
 
     private long time;
 
@@ -240,8 +242,25 @@ public final class InvariantChecker {
 
     // ------------------------------------------------------------------------------------------------- apply
 
+    /** The client submitted {@code command}, which it never submits again: it may apply at one index at most. */
+    public void onSubmittedUnique(byte[] command) {
+        uniqueCommands.putIfAbsent(new String(command, java.nio.charset.StandardCharsets.ISO_8859_1), 0L);
+    }
+
     /** {@code node} applied {@code entry}; {@code result} is the state machine's answer (null for a no-op). */
     public void onApplied(String node, LogEntry entry, byte[] result) {
+        if (entry.type() == io.raftkv.core.message.EntryType.COMMAND && !uniqueCommands.isEmpty()) {
+            String command = new String(entry.data(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            Long at = uniqueCommands.get(command);
+            if (at != null && at != 0 && at != entry.index()) {
+                // A client command the client sent once must take effect once, however it travelled.
+                throw violation(Invariant.FORWARDING, node + " applied " + MessageFormat.entry(entry) + " holding "
+                        + MessageFormat.data(entry.data()) + ", already applied at index " + at);
+            }
+            if (at != null && at == 0) {
+                uniqueCommands.put(command, entry.index());
+            }
+        }
         int pos = (int) (entry.index() - 1);
         if (pos < applied.size() && applied.get(pos) != null) {
             LogEntry known = applied.get(pos);

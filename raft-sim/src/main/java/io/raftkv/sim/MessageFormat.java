@@ -3,6 +3,8 @@ package io.raftkv.sim;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
 import io.raftkv.core.message.EntryType;
+import io.raftkv.core.message.ForwardRequest;
+import io.raftkv.core.message.ForwardResponse;
 import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
@@ -62,6 +64,21 @@ public final class MessageFormat {
         if (m instanceof ReadIndexResponse r) {
             return "ReadIndexResp(t" + r.term() + " req " + r.requestId() + " index " + r.readIndex()
                     + (r.success() ? " ok" : " failed") + ")";
+        }
+        if (m instanceof ForwardRequest f) {
+            StringBuilder sb = new StringBuilder();
+            int n = Math.min(f.commands().size(), MAX_ENTRIES_SHOWN);
+            for (int i = 0; i < n; i++) {
+                sb.append(i == 0 ? "" : ", ").append(data(f.commands().get(i)));
+            }
+            if (f.commands().size() > n) {
+                sb.append(", ... (").append(f.commands().size()).append(" commands)");
+            }
+            return "Forward(t" + f.term() + " batch " + f.batchId() + " [" + sb + "])";
+        }
+        if (m instanceof ForwardResponse f) {
+            return "ForwardResp(t" + f.term() + " batch " + f.batchId() + (f.isAccepted()
+                    ? " at " + f.firstIndex() + " (" + f.count() + ")" : " refused: " + f.rejection()) + ")";
         }
         throw new IllegalArgumentException("unknown message " + m.getClass());
     }

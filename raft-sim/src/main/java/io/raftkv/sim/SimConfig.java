@@ -19,7 +19,8 @@ import java.util.function.Supplier;
  * @param commitBoundTicks  after the post-heal proposals, each must be applied on every node within this
  * @param postHealProposals proposals the client submits after the heal (each must commit everywhere)
  * @param proposalsPerTick  mean client proposals per tick during the fault phase
- * @param nonLeaderRatio    share of proposals sent to a non-leader on purpose (which must refuse them)
+ * @param nonLeaderRatio    share of proposals sent to a non-leader, which forwards them to the leader it knows
+ *                          (or refuses them, knowing none)
  */
 public record SimConfig(int nodes, RaftOptions raftOptions, Supplier<? extends StateMachine> stateMachines,
                         int minFaultTicks, int maxFaultTicks, int leaderBoundTicks, int commitBoundTicks,
@@ -45,7 +46,7 @@ public record SimConfig(int nodes, RaftOptions raftOptions, Supplier<? extends S
     /**
      * Defaults: 150–250 ticks of faults with the default RaftOptions (election timeout 10 ticks), then a leader
      * within 10 election timeouts and three proposals committed everywhere within 10 more; the client proposes
-     * every other tick on average, one in ten to a non-leader. The state machine is {@link RecordingStateMachine}.
+     * every other tick on average, one in ten through a non-leader. The state machine is {@link RecordingStateMachine}.
      */
     public static SimConfig defaults(int nodes) {
         RaftOptions options = RaftOptions.defaults();

@@ -1,5 +1,6 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.ForwardResult;
 import io.raftkv.core.Proposal;
 import io.raftkv.core.RaftNode;
 import io.raftkv.core.Ready;
@@ -74,6 +75,15 @@ final class SimNode implements LogView {
     private Receiving receiving;
     /** Follower side: InstallSnapshot answers to send once the Ready that persists the snapshot is done. */
     private final List<RaftMessage> snapshotReplies = new ArrayList<>();
+
+    /** Batches this incarnation forwarded to the leader and not yet answered, by batch id. */
+    private final TreeMap<Long, List<byte[]>> forwarded = new TreeMap<>();
+    /** Where the leader said forwarded commands went: index to (term, command), until applied here. */
+    private final TreeMap<Long, Placed> placed = new TreeMap<>();
+    private long forwardSeq;
+
+    private record Placed(long term, byte[] command, long batchId) {
+    }
 
     /** One InstallSnapshot transfer from this leader to {@code peer}, in {@code term}. */
     private static final class Transfer {
@@ -170,6 +180,8 @@ final class SimNode implements LogView {
         stateMachine = null;
         armedCrash = null;
         waitingReads.clear();
+        forwarded.clear();
+        placed.clear();
         transfers.clear();
         receiving = null;
         snapshotReplies.clear();
@@ -217,6 +229,25 @@ final class SimNode implements LogView {
         }
         drive();
         return p;
+    }
+
+    /**
+     * Hands client commands to the leader as one batch (a follower's client proposals, etcd's MsgProp); throws
+     * NotLeaderException if this node knows no leader. Batch ids are unique across restarts, as the driver's are
+     * (it starts them at a random point): an answer meant for an earlier incarnation must not match a new batch.
+     */
+    void forward(List<byte[]> commands) {
+        long batchId = (long) incarnation << 32 | ++forwardSeq;
+        raft.forward(batchId, commands);
+        forwarded.put(batchId, commands);
+        if (sim.tracer().on()) {
+            StringBuilder sb = new StringBuilder();
+            for (byte[] c : commands) {
+                sb.append(sb.length() == 0 ? "" : " ").append(MessageFormat.data(c));
+            }
+            trace("forward batch " + batchId + " [" + sb + "] to " + raft.leaderId());
+        }
+        drive();
     }
 
     /** Leader: proposes a membership change; throws what RaftNode throws. */
@@ -313,6 +344,10 @@ final class SimNode implements LogView {
         }
         // 4. Messages that may acknowledge what was just persisted.
         send(rd.messages());
+        // Where the leader put our forwarded batches: known before the entries at those indexes are applied.
+        for (ForwardResult r : rd.forwardResults()) {
+            onForwardResult(r);
+        }
         // 5. Apply committed entries in order.
         for (LogEntry e : rd.committedEntries()) {
             apply(e);
@@ -604,7 +639,35 @@ final class SimNode implements LogView {
         }
     }
 
+    /** The leader answered a forwarded batch: remember where each command went (or that none was appended). */
+    private void onForwardResult(ForwardResult r) {
+        List<byte[]> commands = forwarded.remove(r.batchId());
+        if (sim.tracer().on()) {
+            trace("forwarded batch " + r.batchId() + (r.isAccepted() ? " appended at " + r.firstIndex() + "@"
+                    + r.term() + " (" + r.count() + ")" : " refused: " + r.rejection()) + (commands == null
+                    ? " (late or duplicate answer)" : ""));
+        }
+        if (commands == null || !r.isAccepted()) {
+            return;
+        }
+        if (r.count() != commands.size()) {
+            throw sim.violation(Invariant.FORWARDING, id + " forwarded " + commands.size() + " commands in batch "
+                    + r.batchId() + " but the leader says it appended " + r.count());
+        }
+        for (int k = 0; k < commands.size(); k++) {
+            placed.put(r.firstIndex() + k, new Placed(r.term(), commands.get(k), r.batchId()));
+        }
+    }
+
     private void apply(LogEntry e) {
+        Placed expected = placed.remove(e.index());
+        if (expected != null && expected.term() == e.term() && !java.util.Arrays.equals(expected.command(), e.data())) {
+            // Log Matching (§5.3): the entry at the (index, term) the leader announced is the command it announced.
+            throw sim.violation(Invariant.FORWARDING, id + " applies " + MessageFormat.entry(e) + " holding "
+                    + MessageFormat.data(e.data()) + ", but the leader said batch " + expected.batchId()
+                    + " put " + MessageFormat.data(expected.command()) + " there");
+        }
+        placed.headMap(e.index()).clear(); // placements below the applied index can no longer be checked here
         if (e.index() != lastApplied + 1) {
             throw sim.violation(Invariant.CORE_CONTRACT, id + " was handed " + MessageFormat.entry(e) + " to apply after "
                     + lastApplied + ": committed entries must be applied in order, each once");

@@ -62,10 +62,12 @@ public final class Simulation {
         this.random = root.split();
         int servers = config.nodes() + schedule.spares();
         this.network = new SimNetwork(ids(servers), schedule.initialNetwork(), root.split());
-        this.client = new ClientWorkload(this, nodes, config, root.split());
+        SplittableRandom clientRandom = root.split();
         this.reads = new ReadChecker(this);
         this.nodeSeedBase = root.nextLong();
         this.crashRandom = new Random(root.nextLong());
+        // Drawn last, so that every stream drawn before keeps the values it had before forwarding existed.
+        this.client = new ClientWorkload(this, nodes, config, clientRandom, new SplittableRandom(root.nextLong()));
         this.bootstrap = Configuration.ofVoterIds(ids(config.nodes()).toArray(new String[0]));
         for (int i = 0; i < servers; i++) {
             // Spares start with no configuration: they know no peers and never campaign until a leader adds them.

@@ -29,7 +29,13 @@ class MutationTest {
                 Arguments.of(UnsafeMutation.SKIP_VOTE_LOG_UP_TO_DATE_CHECK, 5, completeness()),
                 // §5.4.2, Figure 8: an entry of an earlier term "committed" by counting is overwritten later.
                 Arguments.of(UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING, 3, completeness()),
-                Arguments.of(UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING, 5, completeness()));
+                Arguments.of(UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING, 5, completeness()),
+                // A follower's batch delivered twice and appended twice: a client's command takes effect twice.
+                Arguments.of(UnsafeMutation.APPEND_DUPLICATE_FORWARDS, 3, Set.of(Invariant.FORWARDING)),
+                Arguments.of(UnsafeMutation.APPEND_DUPLICATE_FORWARDS, 5, Set.of(Invariant.FORWARDING)),
+                // Thesis §6.4: a read index handed out without a heartbeat round, by a leader that may be deposed.
+                Arguments.of(UnsafeMutation.CONFIRM_READS_WITHOUT_QUORUM, 3, Set.of(Invariant.LINEARIZABLE_READ)),
+                Arguments.of(UnsafeMutation.CONFIRM_READS_WITHOUT_QUORUM, 5, Set.of(Invariant.LINEARIZABLE_READ)));
     }
 
     private static Set<Invariant> completeness() {
