@@ -1,5 +1,6 @@
 package io.raftkv.server.http;
 
+import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.ProposalRejectedException;
 import io.raftkv.core.server.NotCommittedException;
 import io.raftkv.core.server.OutcomeUnknownException;
@@ -23,13 +24,18 @@ final class ErrorReplies {
     }
 
     static Reply of(Throwable cause, boolean isWrite) {
+        if (cause instanceof NotLeaderException e) {
+            // The server held the request for a leader that never came within its leader wait: not proposed.
+            return Reply.error(503, "no leader took the request in time (" + e.getMessage() + "); retry");
+        }
         if (cause instanceof OutcomeUnknownException) {
             return Reply.error(504, cause.getMessage());
         }
         if (cause instanceof TimeoutException) {
             return isWrite
                     ? Reply.error(504, "timed out waiting for the write to be applied; it may or may not take effect")
-                    : Reply.error(503, "timed out waiting for a read index; retry");
+                    : Reply.error(503, "timed out waiting for a read index, or for this server to apply up to it;"
+                    + " retry");
         }
         if (cause instanceof OverloadedException || cause instanceof NotCommittedException
                 || cause instanceof ShutdownException || cause instanceof ProposalRejectedException) {

@@ -35,13 +35,18 @@ import java.util.function.Supplier;
  * a {@link Reply}. Routing lives in {@link Routes}; the status codes a client can rely on live in
  * {@link ErrorReplies}.
  *
- * <p><b>Life of a write.</b> Parse and validate (400, 413 without touching the log) → if this server knows another
- * server leads, forward there → else propose to the local {@link RaftServer} → the state machine's result
- * becomes 204 / 200 / 409 / 413; a failure becomes 503 (not applied) or 504 (outcome unknown).
+ * <p><b>Life of a write.</b> Parse and validate (400, 413 without touching the log) → propose to the local
+ * {@link RaftServer}, on any server: a follower hands the command to the leader over the Raft transport and
+ * completes it from its own apply → the state machine's result becomes 204 / 200 / 409 / 413; a failure becomes
+ * 503 (not applied) or 504 (outcome unknown).
  *
- * <p><b>Reads.</b> {@code stale} reads are answered from the local state machine on any server.
- * {@code linearizable} (ReadIndex, thesis §6.4) and {@code lease} (§6.4.1) reads are forwarded to the leader like
- * writes, so the leader serves them with one heartbeat round (or none, with a lease).
+ * <p><b>Reads.</b> Every level is served by the server that received the request. {@code stale}: from the local
+ * state machine at once. {@code linearizable} (ReadIndex, thesis §6.4): the read index comes from the leader (one
+ * request for all reads of a loop turn), then this server answers once it has applied up to it. {@code lease}
+ * (§6.4.1): the leader answers at once while its lease holds; a follower takes the ReadIndex path.
+ *
+ * <p>Only the membership routes still pass a follower's request on to the leader's HTTP API
+ * ({@link LeaderForwarder}).
  */
 public final class KvApi {
     private final RaftServer raft;
@@ -303,13 +308,9 @@ public final class KvApi {
                 }
             }
         }
-        Optional<CompletableFuture<Reply>> forwarded = forwardIfFollower(req, true);
-        if (forwarded.isPresent()) {
-            return forwarded.get();
-        }
-        CompletableFuture<byte[]> proposal = raft.propose(KvCodec.encodeCommand(command));
-        return local(req, proposal, true, this::resultReply)
-                .thenCompose(reply -> reply == RETRY_AT_LEADER ? forwardOrUnavailable(req, true) : done(reply));
+        // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
+        // everything that arrived in a loop turn) and answers from its own apply of the entry.
+        return local(req, raft.propose(KvCodec.encodeCommand(command)), true, this::resultReply);
     }
 
     /**
@@ -324,18 +325,11 @@ public final class KvApi {
                                           Function<KvResult, Reply> onResult) {
         ReadLevel level = UNSAFE_LOCAL_LINEARIZABLE_READS && requested == ReadLevel.LINEARIZABLE
                 ? ReadLevel.STALE : requested;
-        if (level != ReadLevel.STALE) {
-            Optional<CompletableFuture<Reply>> forwarded = forwardIfFollower(req, false);
-            if (forwarded.isPresent()) {
-                return forwarded.get();
-            }
-        }
-        return local(req, raft.read(KvCodec.encodeQuery(query), level), false, onResult)
-                .thenCompose(reply -> reply == RETRY_AT_LEADER ? forwardOrUnavailable(req, false) : done(reply));
+        // Served here at every level: a linearizable read on a follower asks the leader for a read index (thesis
+        // §6.4), waits until this server has applied it and answers from its own state; a lease read on a
+        // follower does the same (only a leader can hold a lease, §6.4.1).
+        return local(req, raft.read(KvCodec.encodeQuery(query), level), false, onResult);
     }
-
-    /** Marker: the local server turned out not to be the leader; try the leader it named. */
-    private static final Reply RETRY_AT_LEADER = Reply.error(503, "not leader");
 
     /**
      * Turns the raft server's answer into a reply, on the request's own event loop when it has one (the raft and
@@ -347,9 +341,6 @@ public final class KvApi {
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
-                if (cause instanceof NotLeaderException) {
-                    return RETRY_AT_LEADER;
-                }
                 return ErrorReplies.of(cause, isWrite);
             }
             KvResult result;
