@@ -3,13 +3,16 @@
 #   writes (100 B values, 100k keys) at 1, 16 and 64 closed-loop clients, then 90% linearizable reads at 64.
 # Starts a 3-node etcd (Debian's etcd-server, installed if missing) and a 3-node raftkv (bin/raftkv serve x3),
 # both on loopback with fsync on and default settings, one system at a time; stops everything it started;
-# prints one Markdown table with both systems and the throughput ratio.
+# prints one Markdown table with both systems: ops/s, p50/p99, server CPU microseconds per operation (the three
+# nodes summed) and the load generator's CPU microseconds per operation, and the raftkv/etcd ratios.
 #
-#   benchmarks/compare-etcd.sh [--duration 20s] [--warmup 5s] [--prime 10s] [--only raftkv|etcd] [--keep DIR]
+#   benchmarks/compare-etcd.sh [--duration 20s] [--warmup 5s] [--prime 40s] [--tmpfs] [--only raftkv|etcd] [--keep DIR]
 #
 # Each run has its own unmeasured warm-up (--warmup); before the first run each fresh cluster also gets --prime
-# of unmeasured 16-client writes, the same for both systems, so the first numbers of the JVM-based raftkv are not
-# those of its JIT compiler (etcd is compiled ahead of time and needs no such thing).
+# of unmeasured 64-client writes, the same for both systems, so that the numbers of the JVM-based raftkv are those
+# of its steady state, not of its JIT compiler (etcd is compiled ahead of time and needs no such thing; a fresh
+# raftkv node settles after about 30 s of this load, see docs/benchmarks.md).
+# --tmpfs puts both systems' data under /dev/shm: no disk, so the CPU figures are not the disk's weather.
 #
 # Environment: RAFTKV_JAVA_OPTS  extra JVM flags for the raftkv nodes (e.g. a JFR recording; see docs/benchmarks.md)
 #              KVBENCH_JAVA_OPTS extra JVM flags for the load generator
@@ -22,17 +25,19 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 duration=20s
 warmup=5s
-prime=10s
+prime=40s
 only=""
 keep=""
+tmpfs=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --prime) prime="$2"; shift 2 ;;
+    --tmpfs) tmpfs=1; shift ;;
     --only) only="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "compare-etcd: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -40,7 +45,12 @@ done
 base="${COMPARE_BASE_PORT:-17100}"
 etcd="${ETCD:-etcd}"
 etcdctl="${ETCDCTL:-etcdctl}"
-work="$(mktemp -d -t compare-etcd.XXXXXX)"
+if [[ -n "$tmpfs" ]]; then
+  [[ -d /dev/shm && -w /dev/shm ]] || { echo "compare-etcd: --tmpfs needs a writable /dev/shm" >&2; exit 2; }
+  work="$(mktemp -d /dev/shm/compare-etcd.XXXXXX)"
+else
+  work="$(mktemp -d -t compare-etcd.XXXXXX)"
+fi
 results="${keep:-$work/results}"
 mkdir -p "$results"
 pids=()
@@ -105,8 +115,8 @@ workloads=("w1:--clients 1 --read-ratio 0.0"
 
 run_matrix() { # system endpoints server-pids
   local system="$1" endpoints="$2" cpu_pids="$3" w name args
-  log "$system: priming with 16-client writes for $prime (not measured)"
-  java ${KVBENCH_JAVA_OPTS:-} -jar "$kvbench_jar" --driver "$system" --endpoints "$endpoints" --clients 16 \
+  log "$system: priming with 64-client writes for $prime (not measured)"
+  java ${KVBENCH_JAVA_OPTS:-} -jar "$kvbench_jar" --driver "$system" --endpoints "$endpoints" --clients 64 \
     --duration 1s --warmup "$prime" --quiet >"$results/$system-prime.log" 2>&1 || log "$system priming failed"
   for w in "${workloads[@]}"; do
     name="${w%%:*}"; args="${w#*:}"
@@ -206,19 +216,22 @@ run_raftkv() {
   stop_all
 }
 
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 [[ "$only" == "etcd" ]] || run_raftkv
 [[ -n "$etcd_missing" ]] || run_etcd
 
 # --- report --------------------------------------------------------------------------------------------------
 echo
-echo "raftkv vs etcd: 3 nodes each on loopback, fsync on, 100 B values, 100k keys, closed loop, measured $duration after $warmup warm-up"
-echo "machine: $(nproc) cores, $(uname -sr), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "raftkv vs etcd: 3 nodes each on loopback, fsync on, 100 B values, 100k keys, closed loop, measured $duration after $warmup warm-up (each cluster primed $prime)"
+echo "data: $([[ -n "$tmpfs" ]] && echo "tmpfs (/dev/shm): no disk, CPU figures" || echo "$(df -P "$work" | awk 'NR==2 {print $1}') (the real disk)")"
+echo "machine: $(nproc) cores, $(uname -sr)"
 [[ -z "$etcd_missing" ]] && echo "etcd: $("$etcd" --version | head -n 1)"
 echo
 java -cp "$kvbench_jar" io.raftkv.bench.load.CompareTable "$results" \
   "w1=put, 1 client" "w16=put, 16 clients" "w64=put, 64 clients" "r64=90% linearizable get, 64 clients"
 echo
-echo "p50/p99: put latency for the write runs, get latency for the read mix. cpu: CPU seconds of the three servers / of the load generator in the measured interval."
+echo "p50/p99: put latency for the write runs, get latency for the read mix. srv µs/op: CPU of the three servers in the measured interval per operation; gen µs/op: the load generator's."
+echo "load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in w64 r64; do
   if [[ -s "$results/raftkv-$name.metrics.before" && -s "$results/raftkv-$name.metrics.after" ]]; then
     secs="$(awk '{ printf "%.1f", $1 - t0 } END { }' t0="$(cat "$results/raftkv-$name.t0")" "$results/raftkv-$name.t1")"

@@ -2,20 +2,22 @@ package io.raftkv.bench.etcd;
 
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KV;
-import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.options.GetOption;
 import io.grpc.Status;
 import io.raftkv.bench.load.KvDriver;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Drives etcd's v3 KV API through jetcd: {@code Put} (acknowledged once committed by a majority and applied,
- * each member having fsynced its WAL) and {@code Range} at the configured consistency. Blocks on each call, so
- * the load generator's client threads stay closed-loop exactly as with the raftkv driver.
+ * each member having fsynced its WAL) and {@code Range} at the configured consistency, asynchronously: the load
+ * generator starts a client's next call from the previous one's completion, exactly as with the raftkv driver.
  */
 final class EtcdDriver implements KvDriver {
     private final KV kv;
@@ -29,22 +31,27 @@ final class EtcdDriver implements KvDriver {
     }
 
     @Override
-    public void put(String key, byte[] value) throws Exception {
-        await(kv.put(bytes(key), ByteSequence.from(value)));
+    public CompletionStage<Void> put(String key, byte[] value) {
+        return classified(kv.put(bytes(key), ByteSequence.from(value)).thenApply(r -> null));
     }
 
     @Override
-    public byte[] get(String key) throws Exception {
-        GetResponse r = await(kv.get(bytes(key), getOption));
-        return r.getKvs().isEmpty() ? null : r.getKvs().get(0).getValue().getBytes();
+    public CompletionStage<byte[]> get(String key) {
+        return classified(kv.get(bytes(key), getOption).thenApply(
+                r -> r.getKvs().isEmpty() ? null : r.getKvs().get(0).getValue().getBytes()));
     }
 
-    private <T> T await(java.util.concurrent.CompletableFuture<T> f) throws Exception {
-        try {
-            return f.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw classify(e.getCause());
-        }
+    private <T> CompletableFuture<T> classified(CompletableFuture<T> call) {
+        CompletableFuture<T> out = new CompletableFuture<>();
+        call.orTimeout(timeoutMillis, TimeUnit.MILLISECONDS).whenComplete((r, e) -> {
+            if (e == null) {
+                out.complete(r);
+            } else {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                out.completeExceptionally(cause instanceof TimeoutException ? cause : classify(cause));
+            }
+        });
+        return out;
     }
 
     /** Maps a failed call to an error kind (the gRPC status code when there is one) for the result's error counts. */

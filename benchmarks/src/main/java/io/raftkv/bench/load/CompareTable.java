@@ -25,8 +25,9 @@ public final class CompareTable {
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[]{"workload", "raftkv ops/s", "p50 ms", "p99 ms", "err", "cpu srv/gen s",
-                "etcd ops/s", "p50 ms", "p99 ms", "err", "cpu srv/gen s", "raftkv/etcd"});
+        rows.add(new String[]{"workload", "raftkv ops/s", "p50 ms", "p99 ms", "err", "srv µs/op", "gen µs/op",
+                "etcd ops/s", "p50 ms", "p99 ms", "err", "srv µs/op", "gen µs/op", "ops raftkv/etcd",
+                "srv µs/op raftkv/etcd"});
         for (int i = 1; i < args.length; i++) {
             String[] wl = args[i].split("=", 2);
             JsonNode r = read(dir.resolve("raftkv-" + wl[0] + ".json"));
@@ -35,12 +36,18 @@ public final class CompareTable {
             row.add(wl.length > 1 ? wl[1] : wl[0]);
             cells(r, row);
             cells(e, row);
-            row.add(r != null && e != null && e.path("opsPerSecond").asDouble() > 0
-                    ? String.format(Locale.ROOT, "%.2fx", r.path("opsPerSecond").asDouble() / e.path("opsPerSecond").asDouble())
-                    : "-");
+            row.add(ratio(r, e, "opsPerSecond"));
+            row.add(ratio(r == null ? null : r.path("cpu"), e == null ? null : e.path("cpu"), "serversCpuMicrosPerOp"));
             rows.add(row.toArray(new String[0]));
         }
         print(rows);
+    }
+
+    private static String ratio(JsonNode a, JsonNode b, String field) {
+        if (a == null || b == null || !a.path(field).isNumber() || !(b.path(field).asDouble() > 0)) {
+            return "-";
+        }
+        return String.format(Locale.ROOT, "%.2fx", a.path(field).asDouble() / b.path(field).asDouble());
     }
 
     private static JsonNode read(Path p) throws IOException {
@@ -49,11 +56,12 @@ public final class CompareTable {
 
     /**
      * ops/s of the run; p50/p99 of its main operation (put for write-only runs, get when reads dominate); errors of
-     * both operations; servers' and generator's CPU seconds in the measured interval.
+     * both operations; servers' (all nodes summed) and generator's CPU microseconds per operation in the measured
+     * interval.
      */
     private static void cells(JsonNode r, List<String> row) {
         if (r == null) {
-            row.addAll(List.of("-", "-", "-", "-", "-"));
+            row.addAll(List.of("-", "-", "-", "-", "-", "-"));
             return;
         }
         JsonNode ops = r.path("operations");
@@ -69,10 +77,10 @@ public final class CompareTable {
         row.add(String.format(Locale.ROOT, "%.1f", main.path("p99Ms").asDouble()));
         row.add(Long.toString(errors));
         JsonNode cpu = r.path("cpu");
-        row.add(cpu.path("serversCpuSeconds").isNumber()
-                ? String.format(Locale.ROOT, "%.0f/%.0f", cpu.path("serversCpuSeconds").asDouble(),
-                cpu.path("generatorCpuSeconds").asDouble())
-                : "-");
+        row.add(cpu.path("serversCpuMicrosPerOp").isNumber()
+                ? String.format(Locale.ROOT, "%.0f", cpu.path("serversCpuMicrosPerOp").asDouble()) : "-");
+        row.add(cpu.path("generatorCpuMicrosPerOp").isNumber()
+                ? String.format(Locale.ROOT, "%.0f", cpu.path("generatorCpuMicrosPerOp").asDouble()) : "-");
     }
 
     /** A Markdown table, columns padded so it also reads well in a terminal. */

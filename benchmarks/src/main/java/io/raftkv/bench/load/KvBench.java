@@ -16,6 +16,9 @@ import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -118,19 +121,23 @@ public final class KvBench implements Callable<Integer> {
 
     private int run(KvDriverFactory factory) throws Exception {
         AtomicBoolean running = new AtomicBoolean(true);
-        List<Thread> threads = new ArrayList<>();
+        List<ClientLoop> loops = new ArrayList<>();
         List<KvDriver> drivers = new ArrayList<>();
+        ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kvbench-timer");
+            t.setDaemon(true);
+            return t;
+        });
         long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
             KvDriver driver = factory.connect(endpoints.get(c % endpoints.size()), readLevel, timeout);
             drivers.add(driver);
-            SplittableRandom random = new SplittableRandom(seed * 1_000_003L + c);
             long periodNanos = rate > 0 ? (long) (1e9 * clients / rate) : 0;
-            Thread t = new Thread(() -> clientLoop(driver, random, running, start, periodNanos), "kvbench-client-" + c);
-            t.setDaemon(true);
-            threads.add(t);
-            t.start();
+            ClientLoop loop = new ClientLoop(driver, new SplittableRandom(seed * 1_000_003L + c), running, start,
+                    periodNanos, timer);
+            loops.add(loop);
         }
+        loops.forEach(ClientLoop::start);
         sleepWithProgress(warmup, "warmup");
         puts.reset();
         gets.reset();
@@ -141,12 +148,17 @@ public final class KvBench implements Callable<Integer> {
         double seconds = (System.nanoTime() - measuredStart) / 1e9;
         selfCpu = CpuClock.selfSeconds() - selfCpu0;
         serversCpu = CpuClock.processesSeconds(cpuPids) - serversCpu0;
+        Histogram measuredPuts = puts.total().copy();
+        Histogram measuredGets = gets.total().copy();
+        Map<String, Long> putErrors = puts.errors();
+        Map<String, Long> getErrors = gets.errors();
         running.set(false);
-        for (Thread t : threads) {
-            t.join(timeout.toMillis() + 1000);
+        for (ClientLoop loop : loops) {
+            loop.awaitStopped(timeout.toMillis() + 1000);
         }
+        timer.shutdownNow();
         drivers.forEach(KvDriver::close);
-        Map<String, Object> result = result(seconds);
+        Map<String, Object> result = result(seconds, measuredPuts, putErrors, measuredGets, getErrors);
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         System.out.println(json.writeValueAsString(result));
         if (out != null) {
@@ -155,55 +167,130 @@ public final class KvBench implements Callable<Integer> {
         return 0;
     }
 
-    private void clientLoop(KvDriver driver, SplittableRandom random, AtomicBoolean running, long start,
-                            long periodNanos) {
-        byte[] value = new byte[valueSize];
-        long due = start + (periodNanos > 0 ? random.nextLong(periodNanos) : 0);
-        while (running.get()) {
+    /**
+     * One client: a closed loop of asynchronous calls. The next call starts from the previous call's completion,
+     * on the thread that completed it (no thread per client); in open-loop mode a call that is not due yet is
+     * started by the timer at its due time, and its latency counts from that due time.
+     */
+    private final class ClientLoop {
+        private final KvDriver driver;
+        private final SplittableRandom random;
+        private final AtomicBoolean running;
+        private final long periodNanos;
+        private final ScheduledExecutorService timer;
+        private final byte[] value = new byte[valueSize];
+        private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+        private long due;
+
+        ClientLoop(KvDriver driver, SplittableRandom random, AtomicBoolean running, long start, long periodNanos,
+                   ScheduledExecutorService timer) {
+            this.driver = driver;
+            this.random = random;
+            this.running = running;
+            this.periodNanos = periodNanos;
+            this.timer = timer;
+            this.due = start + (periodNanos > 0 ? random.nextLong(periodNanos) : 0);
+        }
+
+        void start() {
+            next();
+        }
+
+        private void next() {
+            if (!running.get()) {
+                stopped.countDown();
+                return;
+            }
             if (periodNanos > 0) {
                 long wait = due - System.nanoTime();
                 if (wait > 0) {
-                    sleepNanos(wait);
+                    timer.schedule(this::issue, wait, TimeUnit.NANOSECONDS);
+                    return;
                 }
             }
+            issue();
+        }
+
+        private void issue() {
             long begin = periodNanos > 0 ? due : System.nanoTime();
+            due += periodNanos;
             String key = "k" + random.nextInt(keys);
             boolean read = random.nextDouble() < readRatio;
             OperationStats stats = read ? gets : puts;
+            CompletionStage<?> call;
             try {
                 if (read) {
-                    driver.get(key);
+                    call = driver.get(key);
                 } else {
                     random.nextBytes(value);
-                    driver.put(key, value);
+                    call = driver.put(key, value.clone());
                 }
-                stats.recordOk(System.nanoTime() - begin);
-            } catch (KvDriver.KvError e) {
-                stats.recordError(e.kind());
-            } catch (java.net.http.HttpTimeoutException | java.util.concurrent.TimeoutException e) {
-                stats.recordError("timeout");
-            } catch (java.io.IOException e) {
-                stats.recordError("io");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception e) {
-                stats.recordError(e.getClass().getSimpleName());
+            } catch (RuntimeException e) {
+                call = java.util.concurrent.CompletableFuture.failedFuture(e);
             }
-            due += periodNanos;
+            ISSUING.set(Boolean.TRUE);
+            try {
+                call.whenComplete((r, e) -> {
+                    if (e == null) {
+                        stats.recordOk(System.nanoTime() - begin);
+                    } else {
+                        stats.recordError(errorKind(e));
+                    }
+                    if (ISSUING.get()) {
+                        // Completed inline (a failed connect, a driver that answered at once): go round through the
+                        // timer rather than recurse without bound on this stack.
+                        timer.execute(this::next);
+                    } else {
+                        next();
+                    }
+                });
+            } finally {
+                ISSUING.set(Boolean.FALSE);
+            }
         }
+
+        void awaitStopped(long millis) throws InterruptedException {
+            stopped.await(millis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** True on a thread while it is inside {@link ClientLoop#issue}. */
+    private static final ThreadLocal<Boolean> ISSUING = ThreadLocal.withInitial(() -> Boolean.FALSE);
+
+    private static String errorKind(Throwable e) {
+        Throwable t = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;
+        if (t instanceof KvDriver.KvError k) {
+            return k.kind();
+        }
+        if (t instanceof java.util.concurrent.TimeoutException) {
+            return "timeout";
+        }
+        if (t instanceof java.io.IOException) {
+            return "io";
+        }
+        return t.getClass().getSimpleName();
     }
 
     private void sleepWithProgress(Duration d, String phase) throws InterruptedException {
         long end = System.nanoTime() + d.toNanos();
+        double serversCpuBefore = cpuPids.isEmpty() ? Double.NaN : CpuClock.processesSeconds(cpuPids);
+        double selfCpuBefore = CpuClock.selfSeconds();
         while (System.nanoTime() < end) {
             Thread.sleep(Math.min(1000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
             if (!quiet) {
                 Histogram p = puts.interval();
                 Histogram g = gets.interval();
-                System.err.printf("[%s] put %,d ops p99 %.1f ms | get %,d ops p99 %.1f ms | errors %s%n", phase,
+                long ops = p.getTotalCount() + g.getTotalCount();
+                // CPU per operation in this interval: how a fresh JVM settles (JIT) shows here second by second.
+                double serversCpu = cpuPids.isEmpty() ? Double.NaN : CpuClock.processesSeconds(cpuPids);
+                double selfCpu = CpuClock.selfSeconds();
+                String cpu = ops == 0 ? "" : String.format(java.util.Locale.ROOT, " | cpu µs/op srv %.0f gen %.0f",
+                        1e6 * (serversCpu - serversCpuBefore) / ops, 1e6 * (selfCpu - selfCpuBefore) / ops);
+                serversCpuBefore = serversCpu;
+                selfCpuBefore = selfCpu;
+                System.err.printf("[%s] put %,d ops p99 %.1f ms | get %,d ops p99 %.1f ms | errors %s%s%n", phase,
                         p.getTotalCount(), p.getValueAtPercentile(99) / 1000.0, g.getTotalCount(),
-                        g.getValueAtPercentile(99) / 1000.0, errorsSummary());
+                        g.getValueAtPercentile(99) / 1000.0, errorsSummary(), cpu);
             }
         }
     }
@@ -215,7 +302,8 @@ public final class KvBench implements Callable<Integer> {
         return all.isEmpty() ? "none" : all.toString();
     }
 
-    private Map<String, Object> result(double seconds) {
+    private Map<String, Object> result(double seconds, Histogram p, Map<String, Long> putErrors, Histogram g,
+                                       Map<String, Long> getErrors) {
         Map<String, Object> r = new LinkedHashMap<>();
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("driver", driverName);
@@ -228,24 +316,25 @@ public final class KvBench implements Callable<Integer> {
         config.put("readLevel", readLevel);
         config.put("mode", rate > 0 ? "open-loop " + rate + "/s" : "closed-loop");
         r.put("config", config);
-        Histogram p = puts.total();
-        Histogram g = gets.total();
-        r.put("opsPerSecond", Math.round((p.getTotalCount() + g.getTotalCount()) / seconds));
-        Map<String, Object> ops = new LinkedHashMap<>();
-        ops.put("put", summary(p, puts, seconds));
-        ops.put("get", summary(g, gets, seconds));
-        r.put("operations", ops);
+        long ops = p.getTotalCount() + g.getTotalCount();
+        r.put("opsPerSecond", Math.round(ops / seconds));
+        Map<String, Object> operations = new LinkedHashMap<>();
+        operations.put("put", summary(p, putErrors, seconds));
+        operations.put("get", summary(g, getErrors, seconds));
+        r.put("operations", operations);
         Map<String, Object> cpu = new LinkedHashMap<>();
         cpu.put("wallSeconds", round(seconds));
         cpu.put("generatorCpuSeconds", round(selfCpu));
+        cpu.put("generatorCpuMicrosPerOp", ops == 0 ? null : round(1e6 * selfCpu / ops));
         if (!cpuPids.isEmpty()) {
             cpu.put("serversCpuSeconds", round(serversCpu));
+            cpu.put("serversCpuMicrosPerOp", ops == 0 ? null : round(1e6 * serversCpu / ops));
         }
         r.put("cpu", cpu);
         return r;
     }
 
-    private static Map<String, Object> summary(Histogram h, OperationStats stats, double seconds) {
+    private static Map<String, Object> summary(Histogram h, Map<String, Long> errors, double seconds) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("count", h.getTotalCount());
         s.put("opsPerSecond", Math.round(h.getTotalCount() / seconds));
@@ -254,7 +343,7 @@ public final class KvBench implements Callable<Integer> {
         s.put("p99Ms", h.getValueAtPercentile(99) / 1000.0);
         s.put("p999Ms", h.getValueAtPercentile(99.9) / 1000.0);
         s.put("maxMs", h.getMaxValue() / 1000.0);
-        s.put("errors", stats.errors());
+        s.put("errors", errors);
         return s;
     }
 
@@ -263,13 +352,6 @@ public final class KvBench implements Callable<Integer> {
         return Double.isNaN(v) ? null : Math.round(v * 100) / 100.0;
     }
 
-    private static void sleepNanos(long nanos) {
-        try {
-            TimeUnit.NANOSECONDS.sleep(nanos);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     /** Parses 30s, 500ms, 2m, 1h. */
     static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {

@@ -1,62 +1,205 @@
 package io.raftkv.bench.load;
 
-import java.net.URI;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * Drives raftkv's HTTP API ({@code PUT /key/{k}}, {@code GET /key/{k}?level=...}). Followers forward to the
- * leader, so a client may talk to any node; each driver sticks to one endpoint, as a real client pinned to a
- * node would.
+ * One client of raftkv's HTTP API ({@code PUT /key/{k}}, {@code GET /key/{k}?level=...}) on one keep-alive
+ * connection, pinned to one node as a real client would be (any node serves writes and reads). The connection is
+ * opened on the first call and again after it broke. One request at a time; the answer completes the stage on the
+ * connection's event loop.
  */
-public final class RaftkvHttpDriver implements KvDriver {
+final class RaftkvHttpDriver implements KvDriver {
+    private static final int MAX_RESPONSE_BYTES = 8 << 20;
 
-    private final HttpClient http;
-    private final String base;
-    private final String level;
-    private final Duration timeout;
+    private final Bootstrap bootstrap;
+    private final InetSocketAddress address;
+    private final String host;
+    private final String readSuffix;
+    private final long timeoutMillis;
+    private volatile Channel channel;
+    /** The request in flight: touched on the connection's event loop only (and set before the write). */
+    private Pending pending;
 
-    public RaftkvHttpDriver(HttpClient http, String endpoint, String level, Duration timeout) {
-        this.http = http;
-        this.base = "http://" + endpoint + "/key/";
-        this.level = level;
-        this.timeout = timeout;
+    private record Pending(CompletableFuture<FullHttpResponse> answer, ScheduledFuture<?> timer) {
+    }
+
+    RaftkvHttpDriver(Bootstrap bootstrap, String endpoint, String readLevel, Duration timeout) {
+        int colon = endpoint.lastIndexOf(':');
+        this.host = endpoint;
+        this.address = new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
+        this.bootstrap = bootstrap.clone();
+        this.readSuffix = "?level=" + readLevel;
+        this.timeoutMillis = timeout.toMillis();
     }
 
     @Override
-    public void put(String key, byte[] value) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(uri(key, false)).timeout(timeout)
-                .PUT(HttpRequest.BodyPublishers.ofByteArray(value)).build();
-        HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-        if (resp.statusCode() != 204 && resp.statusCode() != 200) {
-            throw new KvError("http_" + resp.statusCode(), new String(resp.body(), StandardCharsets.UTF_8));
-        }
+    public CompletionStage<Void> put(String key, byte[] value) {
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.PUT, path(key),
+                Unpooled.wrappedBuffer(value));
+        HttpUtil.setContentLength(req, value.length);
+        return exchange(req).thenCompose(r -> {
+            int code = r.status().code();
+            try {
+                return code == 204 || code == 200 ? CompletableFuture.completedFuture(null)
+                        : CompletableFuture.failedFuture(error(r));
+            } finally {
+                r.release();
+            }
+        });
     }
 
     @Override
-    public byte[] get(String key) throws Exception {
-        HttpRequest req = HttpRequest.newBuilder(uri(key, true)).timeout(timeout).GET().build();
-        HttpResponse<byte[]> resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
-        if (resp.statusCode() == 404) {
-            return null;
-        }
-        if (resp.statusCode() != 200) {
-            throw new KvError("http_" + resp.statusCode(), new String(resp.body(), StandardCharsets.UTF_8));
-        }
-        return resp.body();
+    public CompletionStage<byte[]> get(String key) {
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, path(key) + readSuffix,
+                Unpooled.EMPTY_BUFFER);
+        HttpUtil.setContentLength(req, 0);
+        return exchange(req).thenCompose(r -> {
+            int code = r.status().code();
+            try {
+                if (code == 404) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                return code == 200 ? CompletableFuture.completedFuture(ByteBufUtil.getBytes(r.content()))
+                        : CompletableFuture.failedFuture(error(r));
+            } finally {
+                r.release();
+            }
+        });
     }
 
-    private URI uri(String key, boolean read) {
-        String k = URLEncoder.encode(key, StandardCharsets.UTF_8);
-        return URI.create(base + k + (read ? "?level=" + level : ""));
+    private static KvError error(FullHttpResponse r) {
+        return new KvError("http_" + r.status().code(), r.content().toString(StandardCharsets.UTF_8));
+    }
+
+    private static String path(String key) {
+        return "/key/" + URLEncoder.encode(key, StandardCharsets.UTF_8);
+    }
+
+    private CompletableFuture<FullHttpResponse> exchange(FullHttpRequest req) {
+        req.headers().set(HttpHeaderNames.HOST, host);
+        req.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        CompletableFuture<FullHttpResponse> answer = new CompletableFuture<>();
+        Channel ch = channel;
+        if (ch != null && ch.isActive()) {
+            send(ch, req, answer);
+            return answer;
+        }
+        ChannelFuture connect = bootstrap.handler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel c) {
+                c.pipeline().addLast(new HttpClientCodec(), new HttpObjectAggregator(MAX_RESPONSE_BYTES),
+                        new AnswerHandler());
+            }
+        }).connect(address);
+        connect.addListener(f -> {
+            if (!f.isSuccess()) {
+                req.release();
+                answer.completeExceptionally(new IOException("connect to " + address + ": " + f.cause(), f.cause()));
+                return;
+            }
+            channel = connect.channel();
+            send(connect.channel(), req, answer);
+        });
+        return answer;
+    }
+
+    private void send(Channel ch, FullHttpRequest req, CompletableFuture<FullHttpResponse> answer) {
+        if (!ch.eventLoop().inEventLoop()) {
+            ch.eventLoop().execute(() -> send(ch, req, answer));
+            return;
+        }
+        ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
+            if (pending != null && pending.answer() == answer) {
+                pending = null;
+                ch.close(); // the answer may still come: this connection is out of step now
+                answer.completeExceptionally(new TimeoutException("no answer within " + timeoutMillis + " ms"));
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        pending = new Pending(answer, timer);
+        ch.writeAndFlush(req).addListener(w -> {
+            if (!w.isSuccess()) {
+                fail(new IOException("write to " + address + " failed: " + w.cause(), w.cause()));
+                ch.close();
+            }
+        });
+    }
+
+    /** Event loop: completes the request in flight with an error. */
+    private void fail(Throwable t) {
+        Pending p = pending;
+        pending = null;
+        if (p != null) {
+            p.timer().cancel(false);
+            p.answer().completeExceptionally(t);
+        }
+    }
+
+    private final class AnswerHandler extends SimpleChannelInboundHandler<FullHttpResponse> {
+        AnswerHandler() {
+            super(false); // the stage's continuation releases it
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpResponse response) {
+            Pending p = pending;
+            pending = null;
+            if (p == null) {
+                response.release(); // an answer nobody waits for (after a timeout)
+                return;
+            }
+            p.timer().cancel(false);
+            if (!HttpUtil.isKeepAlive(response)) {
+                ctx.close();
+            }
+            p.answer().complete(response);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            fail(new ClosedChannelException());
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            fail(cause instanceof IOException io ? io : new IOException(cause));
+            ctx.close();
+        }
     }
 
     @Override
     public void close() {
-        // the HttpClient is shared by all drivers and closed with the JVM
+        Channel ch = channel;
+        if (ch != null) {
+            ch.close();
+        }
     }
 }
