@@ -81,7 +81,8 @@ final class ScenarioServer {
 
     /**
      * The randomized election timeout (§5.2) without the surprise: this server always draws {@code timeoutOffset},
-     * so its timeout is {@code electionTimeoutTicks + timeoutOffset} every time it is reset.
+     * so its timeout is {@code electionTimeoutTicks + timeoutOffset} every time it is reset. Any other use of
+     * randomness by the core fails loudly rather than make the scenarios' output depend on the clock.
      */
     private static final class FixedDraw extends Random {
         private final int offset;
@@ -93,6 +94,11 @@ final class ScenarioServer {
         @Override
         public int nextInt(int bound) {
             return Math.min(offset, bound - 1);
+        }
+
+        @Override
+        protected int next(int bits) {
+            throw new UnsupportedOperationException("RaftNode drew randomness the scenario harness does not script");
         }
     }
 
