@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * Shared settings for the JMH suites. Every JVM that may open a Chronicle Queue needs the flags below (see
- * ../shared/CHRONICLE.md); benchmarks pass them with {@code @Fork(jvmArgsAppend = ...)}.
+ * raft-log/README.md); benchmarks pass them with {@code @Fork(jvmArgsAppend = ...)}.
  */
 public final class BenchmarkSupport {
     private BenchmarkSupport() {

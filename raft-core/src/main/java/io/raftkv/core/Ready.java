@@ -8,7 +8,9 @@ import java.util.List;
 
 /**
  * The work {@link RaftNode} hands to its driver after some inputs. The driver must do it <em>in this order</em>,
- * then call {@link RaftNode#advance(Ready)}:
+ * then call {@link RaftNode#advance(Ready)}; no input (a tick, a message, a proposal, a report) may reach the node
+ * between {@link RaftNode#ready()} and {@code advance}. This list is the one statement of the order: the READMEs,
+ * {@code RaftLoop}, raft-sim's {@code SimNode} and its scenario harness refer to its steps by number.
  * <ol>
  *   <li>send {@link #earlyMessages()} — the leader's AppendEntries, which may leave before the leader's own
  *       fsync (thesis §10.2.1: the leader counts itself towards a quorum only after its fsync);</li>
@@ -25,7 +27,9 @@ import java.util.List;
  *       each accepted {@link #forwardResults() forwarded batch} with the entries this server will apply at its
  *       indexes (register them before handing out this Ready's committed entries);</li>
  *   <li>start sending the latest snapshot to each peer in {@link #snapshotsToSend()} (InstallSnapshot,
- *       chunked, outside the core) and report the outcome with {@link RaftNode#reportSnapshot}.</li>
+ *       chunked, outside the core) and report the outcome with {@link RaftNode#reportSnapshot} — an input, so
+ *       never before {@code advance}. A driver whose transfer may report at once (no snapshot to send, say)
+ *       starts the transfers after {@code advance}, as {@code RaftLoop} does.</li>
  * </ol>
  * One relaxation: when there is no {@link #snapshotToInstall()}, steps 6 and 7 may start before step 4 (and run
  * while it syncs). Committed entries are only ever handed out once they are durable locally, and a read index

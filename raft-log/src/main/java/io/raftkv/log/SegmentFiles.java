@@ -86,7 +86,7 @@ final class SegmentFiles {
     }
 
     /**
-     * Removes a last segment whose creation was interrupted (CHRONICLE.md crash scenario 3); an incomplete
+     * Removes a last segment whose creation was interrupted (raft-log/README.md, "Recovery at open", step 3); an incomplete
      * header anywhere else is corruption.
      */
     static void removeOrphanedLastSegment(Path dir) throws IOException {

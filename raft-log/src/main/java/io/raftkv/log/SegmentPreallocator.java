@@ -32,9 +32,9 @@ import java.util.concurrent.TimeUnit;
  * <p><b>Crash safety.</b> The file holds only zeros, and a zero region reads exactly like the hole of a sparse
  * file, which is what Chronicle and {@link LogRecovery} see in a fresh segment anyway; whether the zeros reached
  * the disk does not matter for correctness. A crash after the rename but before Chronicle wrote the header leaves
- * a last segment with a zero header, which recovery already removes (CHRONICLE.md scenario 3). The rename is made
- * durable by the directory fsync that {@code sync()} does after every roll, as a file creation was. A prepared
- * file left by a crash is deleted at open.
+ * a last segment with a zero header, which recovery already removes (raft-log/README.md, "Recovery at open",
+ * step 3). The rename is made durable by the directory fsync that {@code sync()} does after every roll, as a file
+ * creation was. A prepared file left by a crash is deleted at open.
  *
  * <p>If the writer rolls faster than a file can be prepared, the roll does not wait: Chronicle creates a sparse
  * file as before, and the file being prepared serves the roll after it.

@@ -194,7 +194,7 @@ class CorruptionTest {
     @Test
     void chronicleLocksLeftByAProcessWithOurPidAreCleared() throws IOException {
         writeLog(10);
-        // CHRONICLE.md scenario 2: the dead writer had the PID this process has now, so Chronicle believes it
+        // README "Recovery at open", step 2: the dead writer had the PID this process has now, so Chronicle believes it
         // still holds its write and append locks and would block 15 s, then fail, on the first append.
         long pid = ProcessHandle.current().pid();
         try (SingleChronicleQueue q = SingleChronicleQueueBuilder.binary(dir.toFile())

@@ -271,7 +271,7 @@ final class SimNode implements LogView {
 
     // ------------------------------------------------------------------------------------------ the driver
 
-    /** Carries out every pending Ready, in the order {@link Ready} prescribes, then reports to the checker. */
+    /** Carries out every pending Ready, in the order {@link Ready}'s javadoc states, then reports to the checker. */
     private void drive() {
         int rounds = 0;
         while (raft != null && raft.hasReady()) {
@@ -288,28 +288,28 @@ final class SimNode implements LogView {
         observe();
     }
 
-    /** Returns false if an armed crash struck. */
+    /** Returns false if an armed crash struck. The step numbers are those of {@link Ready}'s javadoc. */
     private boolean handle(Ready rd) {
         if (rd.softState() != null && sim.tracer().on()) {
             trace("state " + rd.softState().role().lowerName() + " term " + rd.softState().term() + " leader "
                     + rd.softState().leaderId());
         }
-        // 1. The leader's AppendEntries may leave before its own fsync (thesis §10.2.1).
+        // Step 1. The leader's AppendEntries may leave before its own fsync (thesis §10.2.1).
         send(rd.earlyMessages());
-        // 2. Term and vote are durable before any message of that term leaves (§5.2).
+        // Step 2. Term and vote are durable before any message of that term leaves (§5.2).
         if (rd.hardState() != null) {
             stable.save(rd.hardState());
             if (sim.tracer().on()) {
                 trace("persist term " + rd.hardState().currentTerm() + " vote " + rd.hardState().votedFor());
             }
         }
-        // 3. A snapshot from the leader (§7): reset the log if told to, restore the state machine.
+        // Step 3. A snapshot from the leader (§7): reset the log if told to, restore the state machine.
         boolean persistLog = false;
         if (rd.snapshotToInstall() != null) {
             installFromReady(rd.snapshotToInstall());
             persistLog = rd.snapshotToInstall().discardLog();
         }
-        // 4. Entries: cut a conflicting suffix (§5.3), append, one sync for the batch.
+        // Step 4. Entries: cut a conflicting suffix (§5.3), append, one sync for the batch.
         if (!rd.entries().isEmpty()) {
             persistLog = true;
             List<LogEntry> entries = rd.entries();
@@ -342,17 +342,18 @@ final class SimNode implements LogView {
             crashNow("crash after sync, before send");
             return false;
         }
-        // 4. Messages that may acknowledge what was just persisted.
+        // Step 5. Messages that may acknowledge what was just persisted.
         send(rd.messages());
-        // Where the leader put our forwarded batches: known before the entries at those indexes are applied.
+        // Step 7 (in part). Where the leader put our forwarded batches: known before the entries at those indexes
+        // are applied.
         for (ForwardResult r : rd.forwardResults()) {
             onForwardResult(r);
         }
-        // 5. Apply committed entries in order.
+        // Step 6. Apply committed entries in order.
         for (LogEntry e : rd.committedEntries()) {
             apply(e);
         }
-        // 6. Reads: checked at once, served once the state machine has applied their read index.
+        // Step 7. Reads: checked at once, served once the state machine has applied their read index.
         for (ReadState r : rd.readStates()) {
             if (sim.tracer().on()) {
                 trace("read " + r.requestId() + (r.success() ? " index " + r.readIndex() : " failed"));
@@ -363,7 +364,7 @@ final class SimNode implements LogView {
             }
         }
         serveReads();
-        // 8. Followers whose entries were compacted away get the snapshot (§7).
+        // Step 8. Followers whose entries were compacted away get the snapshot (§7).
         for (String peer : rd.snapshotsToSend()) {
             startTransfer(peer);
         }

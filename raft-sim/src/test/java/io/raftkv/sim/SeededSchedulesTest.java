@@ -36,7 +36,7 @@ class SeededSchedulesTest {
 
     private static void check(Simulator sim, long seed) {
         if (KnownFailures.isKnown(sim.config().nodes(), seed)) {
-            return; // see KnownFailures: a RaftNode bug reported in raft-sim/BUGS.md, kept out until fixed
+            return; // see KnownFailures: a known RaftNode bug, kept out until fixed
         }
         SimResult r = sim.run(seed);
         if (r.failed()) {

@@ -10,7 +10,7 @@ import io.raftkv.core.server.ShutdownException;
 import java.util.concurrent.TimeoutException;
 
 /**
- * How a failed proposal or read becomes a status code. The codes say what a client may conclude (DESIGN.md §7):
+ * How a failed proposal or read becomes a status code. The codes say what a client may conclude (docs/design.md §7):
  * <ul>
  *   <li><b>503 not applied</b>: the command certainly did not take effect (no leader, overloaded, overwritten by
  *       another leader's entry, shutting down). Retrying is safe.</li>

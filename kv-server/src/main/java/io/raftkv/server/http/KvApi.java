@@ -31,7 +31,7 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The KV store's HTTP API (DESIGN.md §7), free of Netty: each method takes a {@link Request} and completes with
+ * The KV store's HTTP API (docs/design.md §7), free of Netty: each method takes a {@link Request} and completes with
  * a {@link Reply}. Routing lives in {@link Routes}; the status codes a client can rely on live in
  * {@link ErrorReplies}.
  *

@@ -42,7 +42,7 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Sends a client's request on to the leader's HTTP API and hands back the leader's answer unchanged, so a client
- * may talk to any server and never hunts for the leader (DESIGN.md §7).
+ * may talk to any server and never hunts for the leader (docs/design.md §7).
  *
  * <p><b>How.</b> A Netty HTTP/1.1 client on the HTTP server's own event loops, with a bounded pool of keep-alive
  * connections per leader address and event loop. A request that arrived on loop L ({@link Request#loop()}) is

@@ -4,8 +4,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The route table of DESIGN.md §7. A route is matched on the path first: a known path with a method it does not
- * serve is 405 (with Allow), an unknown path is 404.
+ * The routes of docs/design.md §7 (each with its answers in kv-server/README.md). A route is matched on the path
+ * first: a known path with a method it does not serve is 405 (with Allow), an unknown path is 404.
  *
  * <pre>
  * GET    /key/{key}?level=...   KvApi.get          PUT  /key/{key}   KvApi.put

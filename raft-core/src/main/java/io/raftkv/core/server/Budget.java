@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A bound on work in flight, by count and by bytes, shared by the threads that submit work and the threads that
- * finish it. {@link #tryAcquire} never blocks: over the bound the caller is refused at once (DESIGN.md §3
+ * finish it. {@link #tryAcquire} never blocks: over the bound the caller is refused at once (docs/design.md §3
  * backpressure). The bound is never exceeded, even under races: acquisition adds first and rolls back on
  * overshoot.
  */

@@ -34,9 +34,9 @@ import java.util.function.Consumer;
  *   <li>wait for an event, but no longer than until the next tick is due;</li>
  *   <li>fire the ticks that are due (first, so that the core's clock is current when it judges a lease read);</li>
  *   <li>drain <em>every</em> queued event (proposals, peer messages, reads) and feed them to the core;</li>
- *   <li>process one {@link Ready} in the order its javadoc prescribes — early messages, hard state, entries with a
- *       single append and a single sync, messages, committed entries to the apply thread, a snapshot to install —
- *       then advance, then start snapshot transfers;</li>
+ *   <li>process one {@link Ready} in the order its javadoc states (using the relaxation it allows: committed
+ *       entries go to the apply thread while the turn's fsync runs), then advance, then start snapshot
+ *       transfers;</li>
  *   <li>publish a {@link RaftStatus}.</li>
  * </ol>
  * Because everything that queued up during one turn's fsync goes into the next turn's single append and sync,
@@ -355,26 +355,26 @@ final class RaftLoop implements Runnable {
         return due;
     }
 
-    /** One Ready, in the order {@link Ready}'s javadoc prescribes. */
+    /** One Ready, in the order {@link Ready}'s javadoc states; the step numbers below are its. */
     private void processReady(Ready rd) throws IOException {
-        // Where the leader put our forwarded batches: registered before this Ready's committed entries reach the
-        // apply thread, which completes each proposal when it applies the entry at its index.
+        // Step 7 (in part). Where the leader put our forwarded batches: registered before this Ready's committed
+        // entries reach the apply thread, which completes each proposal when it applies the entry at its index.
         if (!rd.forwardResults().isEmpty()) {
             router.onResults(rd.forwardResults());
         }
-        // 1. Thesis §10.2.1: the leader's AppendEntries leave before its own fsync, so the followers' disks and
+        // Step 1. Thesis §10.2.1: the leader's AppendEntries leave before its own fsync, so the followers' disks and
         //    the leader's work in parallel; the core counts the leader in a quorum only after its sync (advance).
         if (!rd.earlyMessages().isEmpty()) {
             transport.sendAll(rd.earlyMessages());
         }
-        // 2. Term and vote are durable before any message of this term leaves (Election Safety, §5.2).
+        // Step 2. Term and vote are durable before any message of this term leaves (Election Safety, §5.2).
         if (rd.hardState() != null) {
             long t0 = System.nanoTime();
             stable.save(rd.hardState());
             metrics.recordNanos(metrics.hardStateSaveLatency, t0);
         }
-        // A snapshot from the leader that conflicts with our log replaces it (§7). The reset comes before this
-        // Ready's entries, which may already continue after the snapshot's last index.
+        // Step 3. A snapshot from the leader that conflicts with our log replaces it (§7). The reset comes before
+        // this Ready's entries, which may already continue after the snapshot's last index.
         Ready.SnapshotInstall install = rd.snapshotToInstall();
         if (install != null) {
             if (install.discardLog()) {
@@ -383,26 +383,26 @@ final class RaftLoop implements Runnable {
                     log.sync();
                 }
             }
-            // 3 (cont.). The state machine's restore is queued after the entries handed out before and before this
-            // Ready's committed entries, which may continue after the snapshot (the apply thread skips any at or
-            // below it as already applied).
+            // The state machine's restore is queued after the entries handed out before and before this Ready's
+            // committed entries, which may continue after the snapshot (the apply thread skips any at or below it
+            // as already applied).
             apply.restore(install.meta());
             lastSnapshotIndex = Math.max(lastSnapshotIndex, install.meta().lastIncludedIndex());
         }
-        // 5 and 6 before 3 (see Ready): committed entries are already durable here (the core hands out only
-        // entries at or below the locally synced index) and a read index does not depend on this node's log, so
-        // the apply thread answers them while this turn's fsync runs. Otherwise an answer would wait for the
-        // fsync of the entries proposed after it: one more fsync of latency per request under load. A turn that
-        // installs a snapshot keeps the strict order.
+        // Steps 6 and 7 before step 4 (the relaxation in Ready's javadoc): committed entries are already durable
+        // here (the core hands out only entries at or below the locally synced index) and a read index does not
+        // depend on this node's log, so the apply thread answers them while this turn's fsync runs. Otherwise an
+        // answer would wait for the fsync of the entries proposed after it: one more fsync of latency per request
+        // under load. A turn that installs a snapshot keeps the strict order.
         boolean applyDuringSync = install == null;
         if (applyDuringSync) {
             handOut(rd);
         }
-        // 3. Entries are durable before a follower acknowledges them (§5.3), with one append and one sync.
+        // Step 4. Entries are durable before a follower acknowledges them (§5.3), with one append and one sync.
         if (!rd.entries().isEmpty()) {
             persist(rd.entries());
         }
-        // 4. Messages that acknowledge what was just persisted (votes, AppendEntries responses).
+        // Step 5. Messages that acknowledge what was just persisted (votes, AppendEntries responses).
         if (!rd.messages().isEmpty()) {
             transport.sendAll(rd.messages());
         }
@@ -413,20 +413,20 @@ final class RaftLoop implements Runnable {
             onSoftState(rd.softState());
         }
         core.advance(rd);
-        // 8. Followers whose next entries were compacted get the snapshot. After advance: starting a transfer may
-        //    report back to the core at once, and nothing may touch the core between ready() and advance().
+        // Step 8. Followers whose next entries were compacted get the snapshot. After advance: starting a transfer
+        //    may report back to the core at once, and nothing may touch the core between ready() and advance().
         if (!rd.snapshotsToSend().isEmpty()) {
             transfers.send(rd.snapshotsToSend());
         }
     }
 
     private void handOut(Ready rd) {
-        // 5. Committed entries go to the apply thread; the raft thread never waits for the state machine.
+        // Step 6. Committed entries go to the apply thread; the raft thread never waits for the state machine.
         if (!rd.committedEntries().isEmpty()) {
             apply.submit(rd.committedEntries());
             metrics.commits.increment(rd.committedEntries().size());
         }
-        // 6. Reads whose read index is now known wait on the apply thread for the state machine to catch up.
+        // Step 7. Reads whose read index is now known wait on the apply thread for the state machine to catch up.
         for (ReadState rs : rd.readStates()) {
             reads.resolve(rs);
         }

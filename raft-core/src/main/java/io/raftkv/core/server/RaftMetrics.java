@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * The driver's Micrometer meters (DESIGN.md §10). Names are {@code raft.*}; the server is the {@code node} tag and
- * a follower is the {@code peer} tag — never part of a name. Updated from the raft and apply threads; gauges read
- * atomics.
+ * The driver's Micrometer meters (docs/design.md §10). Names are {@code raft.*}; the server is the {@code node} tag
+ * and a follower is the {@code peer} tag — never part of a name. Updated from the raft and apply threads; gauges
+ * read atomics.
  *
  * <table>
  *   <caption>meters</caption>

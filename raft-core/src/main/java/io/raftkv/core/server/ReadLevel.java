@@ -1,6 +1,6 @@
 package io.raftkv.core.server;
 
-/** How fresh a read must be (DESIGN.md §6). From strongest and slowest to weakest and fastest. */
+/** How fresh a read must be (docs/design.md §6). From strongest and slowest to weakest and fastest. */
 public enum ReadLevel {
     /**
      * ReadIndex (thesis §6.4): the leader records its commit index, confirms with a round of heartbeats that it is

@@ -23,7 +23,7 @@
  *   <li><b>Transport threads</b> hand inbound messages to the same queue (dropping beyond a bound: Raft retries).</li>
  *   <li><b>The raft thread</b> is the only one that touches the {@code RaftNode}, the {@code LogStore} and the
  *       {@code StableStore}, so none of them needs a lock. Each loop turn it waits for an event or the next tick,
- *       drains <em>every</em> queued event into the node, fires due ticks, and executes one
+ *       fires the ticks that are due, drains <em>every</em> queued event into the node, and executes one
  *       {@link io.raftkv.core.Ready}. It never waits for the state machine.</li>
  *   <li><b>The apply thread</b> applies committed entries in index order, exactly once each, completes the
  *       proposers' futures, and serves linearizable reads once their read index is applied. The state machine's
@@ -37,18 +37,12 @@
  *   <li>The raft thread drains it with everything else that arrived during its previous turn and calls
  *       {@code RaftNode.propose}. A follower throws {@link io.raftkv.core.NotLeaderException}, which fails the future
  *       with the leader's id. The leader answers with the entry's (index, term), under which the future is filed.</li>
- *   <li>The turn ends with one {@code Ready}, executed in this order:
- *     <ol type="a">
- *       <li><em>early messages</em>: AppendEntries carrying the new entries leave before the leader's own disk
- *           write (thesis §10.2.1), so followers write in parallel with the leader;</li>
- *       <li><em>hard state</em>: a new term or vote is saved before any message of that term (§5.2);</li>
- *       <li><em>entries</em>: a conflicting suffix is truncated (§5.3), then all new entries of the turn are appended
- *           in one call and made durable with one {@code sync} — group commit: the more load, the bigger the batch,
- *           with no timer;</li>
- *       <li><em>messages</em>: votes and AppendEntries acknowledgements, which promise durability, leave only now;</li>
- *       <li><em>committed entries</em> go to the apply queue; <em>read states</em> go to the apply thread too;</li>
- *       <li>{@code advance}: the node learns the entries are durable; a leader now counts itself in the quorum.</li>
- *     </ol></li>
+ *   <li>The turn ends with one {@link io.raftkv.core.Ready}, carried out in the order its javadoc states. For the
+ *       write that means: the AppendEntries carrying the new entries leave before the leader's own disk write
+ *       (thesis §10.2.1), so followers write in parallel with the leader; all the new entries of the turn are
+ *       appended in one call and made durable with one {@code sync} (group commit: the more load, the bigger the
+ *       batch, with no timer); messages that promise durability leave only after it; then {@code advance} tells
+ *       the node the entries are durable, and a leader counts itself in the quorum from then on.</li>
  *   <li>Followers do the same with the AppendEntries: persist, then acknowledge. When a majority holds an entry of
  *       the leader's term, the leader's commit index moves (§5.3, §5.4.2) and the next Ready lists the entry as
  *       committed.</li>
@@ -69,14 +63,16 @@
  *
  * <h2>Snapshots (§7)</h2>
  * <ul>
- *   <li><b>Taking.</b> Every {@code snapshotThreshold} applied entries the apply thread captures
+ *   <li><b>Taking.</b> Once {@code snapshotThreshold} entries or {@code snapshotBytesThreshold} bytes of commands
+ *       were applied since the last snapshot (or on demand, {@code takeSnapshot}), the apply thread captures
  *       {@code StateMachine.snapshot()} (cheap by contract) with the term of the last applied entry and the
  *       configuration as of it, and hands it to a <b>snapshot thread</b> that streams it into the
  *       {@code SnapshotStore} while applies continue. Once it is durable the raft thread calls
  *       {@code RaftNode.compact} and {@code LogStore.compactPrefix}, keeping {@code snapshotTrailingEntries}.</li>
  *   <li><b>Sending.</b> When the leader names followers in {@code Ready.snapshotsToSend} (their next entries were
- *       compacted), the raft thread streams the newest snapshot to each, one chunk in flight, resuming from the
- *       offset the follower confirms; {@code RaftNode.reportSnapshot} tells the core how it ended.</li>
+ *       compacted), the raft thread streams the newest snapshot to each, up to {@code snapshotChunksInFlight}
+ *       chunks ahead of the follower's answers, resuming from the offset the follower confirms;
+ *       {@code RaftNode.reportSnapshot} tells the core how it ended.</li>
  *   <li><b>Receiving.</b> Chunks from the leader are written into a snapshot sink; after the last one it is committed
  *       (durable) and only then {@code RaftNode.installSnapshot} is called and the leader told. The next Ready's
  *       {@code snapshotToInstall} makes the raft thread reset the log (if the snapshot conflicts with it) before

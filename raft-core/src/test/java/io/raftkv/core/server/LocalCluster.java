@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * An in-process cluster of {@link RaftServer}s (hashicorp's {@code MakeCluster} in spirit): in-memory stores that
  * survive a server restart, a {@link LocalNetwork}, and a {@link RegisterStateMachine} per server. Every message a
  * server sends passes a contract check: an AppendEntries acknowledgement only for entries already synced, a vote
- * only once it is saved (DESIGN.md §3, durability contract). {@link #close()} fails the test on any violation and
+ * only once it is saved (docs/design.md §3, durability contract). {@link #close()} fails the test on any violation and
  * checks that no thread was left behind.
  */
 final class LocalCluster implements AutoCloseable {
@@ -203,7 +203,7 @@ final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Checks, as each message leaves, what must already be durable (DESIGN.md §3): a successful AppendEntries
+     * Checks, as each message leaves, what must already be durable (docs/design.md §3): a successful AppendEntries
      * response only for entries the sender has synced (§5.3), a granted vote only once term and vote are saved
      * (§5.2).
      */
