@@ -143,7 +143,7 @@ export function apply(c, e) {
       mark(c, e, 'violation', e.text);
       break;
     case 'drop':
-      note(c, e, `drop ${e.from}->${e.to} ${e.msg} t${e.term}${e.count ? ' x' + e.count : ''}${e.reason ? ' (' + e.reason + ')' : ''}`, 'drop');
+      note(c, e, `${e.from}->${e.to} ${e.msg} t${e.term}${e.count ? ' x' + e.count : ''}${e.reason ? ' (' + e.reason + ')' : ''}`, 'drop');
       break;
     default:
       break; // send/recv are drawn, not folded; meta and unknown types change nothing
@@ -158,7 +158,7 @@ function appendRange(n, from, to, term) {
 }
 
 function note(c, e, text, cls) {
-  c.recent.push({t: e.t, node: e.node || e.type, text, cls});
+  c.recent.push({t: e.t, node: e.node || (e.type === 'drop' ? 'net' : 'fault'), text, cls});
   if (c.recent.length > RECENT) c.recent.splice(0, c.recent.length - RECENT);
 }
 

@@ -149,7 +149,7 @@ export class Replay {
     ui.slider.value = String(this.time - this.t0);
     const at = this.pos > 0 ? this.events[this.pos - 1] : null;
     ui.position.textContent = `${this.fmt(this.time)} · event ${this.pos}/${this.events.length}` +
-      (at ? ` · last: ${at.node ?? at.type} ${at.type}` + (at.msg ? ' ' + describeMessage(at) : '') : '');
+      (at ? ` · last: ${at.node ?? 'net'} ${at.type}` + (at.msg ? ' ' + describeMessage(at) : '') : '');
     renderRing(ui.ring, this.cluster, this.flights());
     renderCards(ui.cards, this.cluster, null);
     renderRecent(ui.recent, this.cluster, this.fmt);
