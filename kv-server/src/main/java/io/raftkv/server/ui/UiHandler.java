@@ -128,14 +128,15 @@ final class UiHandler extends ChannelDuplexHandler {
 
     private void answer(ChannelHandlerContext ctx, FullHttpRequest req) {
         QueryStringDecoder q;
+        String path;
         try {
             q = new QueryStringDecoder(req.uri());
+            path = q.path();
             q.parameters(); // decodes now: a bad escape is a 400 here, not an exception later
         } catch (IllegalArgumentException e) {
             send(ctx, req, Reply.error(400, "malformed URI: " + e.getMessage()), null);
             return;
         }
-        String path = q.path();
         boolean get = req.method().name().equals("GET");
         if (path.equals("/ui")) {
             FullHttpResponse moved = response(HttpResponseStatus.MOVED_PERMANENTLY, null, new byte[0]);
