@@ -61,15 +61,22 @@ class RaftServerTraceTest {
         }
     }
 
+    /** Gives every server of {@code c} its own sink, starts them all, and returns the sinks by server id. */
+    private static <S extends TraceSink> java.util.Map<String, S> startWatched(LocalCluster c,
+            java.util.function.Supplier<S> sink) throws Exception {
+        java.util.Map<String, S> sinks = new java.util.HashMap<>();
+        for (String id : c.ids) {
+            sinks.put(id, sink.get());
+            c.traceSinks.put(id, sinks.get(id));
+        }
+        c.startAll();
+        return sinks;
+    }
+
     @Test
     void withNobodyListeningNoEventIsBuilt() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 11)) {
-            java.util.Map<String, Unwatched> sinks = new java.util.HashMap<>();
-            for (String id : c.ids) {
-                sinks.put(id, new Unwatched());
-                c.traceSinks.put(id, sinks.get(id));
-            }
-            c.startAll();
+            java.util.Map<String, Unwatched> sinks = startWatched(c, Unwatched::new);
             RaftServer leader = c.awaitLeader();
             for (int i = 0; i < 50; i++) {
                 leader.propose(("v" + i).getBytes(StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
@@ -84,12 +91,7 @@ class RaftServerTraceTest {
     @Test
     void aWatchedServerReportsItsElectionReplicationAndView() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 12)) {
-            java.util.Map<String, Watched> sinks = new java.util.HashMap<>();
-            for (String id : c.ids) {
-                sinks.put(id, new Watched());
-                c.traceSinks.put(id, sinks.get(id));
-            }
-            c.startAll();
+            java.util.Map<String, Watched> sinks = startWatched(c, Watched::new);
             RaftServer leader = c.awaitLeader();
             byte[] result = leader.propose("x".getBytes(StandardCharsets.UTF_8)).get(5, TimeUnit.SECONDS);
             assertTrue(result != null);
