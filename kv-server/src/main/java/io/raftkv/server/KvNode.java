@@ -19,6 +19,8 @@ import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
 import io.raftkv.server.http.LeaderForwarder;
 import io.raftkv.server.storage.NodeStorage;
+import io.raftkv.server.ui.EventHub;
+import io.raftkv.server.ui.UiService;
 import io.raftkv.transport.netty.NettyTransport;
 import io.raftkv.transport.netty.NettyTransportConfig;
 import org.slf4j.Logger;
@@ -113,6 +115,8 @@ public final class KvNode implements AutoCloseable {
                 voters.add(Member.voter(p.getKey(), p.getValue()));
             }
             RaftOptions raftOptions = RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks());
+            // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
+            EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
             RaftServer raft = RaftServer.builder(config.id())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
@@ -128,6 +132,7 @@ public final class KvNode implements AutoCloseable {
                     // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
                     .bootstrap(Configuration.ofVoters(voters))
                     .meterRegistry(registry)
+                    .traceSink(events)
                     .build();
             opened.add(raft); // closes the stores and the transport too
             try {
@@ -145,6 +150,7 @@ public final class KvNode implements AutoCloseable {
             KvApi api = new KvApi(raft, sm, forwarder, directory::httpAddressOf, config.requestTimeout(),
                     registry::scrape, http.executor(), directory::learn, config.transferWait(),
                     raftOptions.promoteLagEntries());
+            http.frontDoor(new UiService(events, () -> memberHttpAddresses(raft, directory))::newHandler);
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {
                 // Netty rethrows the bind failure (a checked BindException) without declaring it.
@@ -168,6 +174,19 @@ public final class KvNode implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Event streams one server serves at once (each costs its subscriber's queue and a drain every 100 ms). */
+    private static final int MAX_EVENT_STREAMS = 16;
+
+    /** The HTTP address of every member this server knows of (for the cluster view's cross-origin reads). */
+    private static List<String> memberHttpAddresses(RaftServer raft, HttpDirectory directory) {
+        List<String> out = new ArrayList<>();
+        out.add(directory.httpAddressOf(raft.id()).orElse(""));
+        for (RaftStatus.MemberStatus m : raft.status().members()) {
+            directory.httpAddressOf(m.id()).ifPresent(out::add);
+        }
+        return out;
     }
 
     private static void bindHttp(KvHttpServer http, InetSocketAddress bind, KvApi api,

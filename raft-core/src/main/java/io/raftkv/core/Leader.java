@@ -610,6 +610,12 @@ final class Leader {
         return m;
     }
 
+    Map<String, Long> nextIndexes() {
+        Map<String, Long> m = new TreeMap<>();
+        progress.forEach((peer, pr) -> m.put(peer, pr.nextIndex()));
+        return m;
+    }
+
     Map<String, String> progressDescription() {
         Map<String, String> m = new TreeMap<>();
         progress.forEach((peer, pr) -> m.put(peer, pr.toString()));

@@ -19,6 +19,8 @@ import io.raftkv.core.message.VoteResponse;
 import io.raftkv.core.storage.HardState;
 import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.trace.TraceEvent;
+import io.raftkv.core.trace.TraceSink;
 
 import java.util.HashSet;
 import java.util.List;
@@ -80,6 +82,8 @@ public final class RaftNode {
 
     private HardState lastHardState;
     private SoftState lastSoftState;
+    /** Told why each vote was granted or refused; nobody by default (see {@link #traceTo}). */
+    private TraceSink trace = TraceSink.NONE;
 
     /**
      * Creates (or restarts) a node from what its stable storage holds.
@@ -105,6 +109,14 @@ public final class RaftNode {
         reloadConfiguration(this.log.lastIndex());
         resetElectionTimeout();
         this.lastSoftState = softState();
+    }
+
+    /**
+     * Reports each vote decision, with its reason, to {@code sink} (the driver reports everything else it sees in
+     * the Readys). Observation only: the algorithm behaves the same whatever the sink.
+     */
+    public void traceTo(TraceSink sink) {
+        this.trace = sink == null ? TraceSink.NONE : sink;
     }
 
     // ------------------------------------------------------------------------------------------------ inputs
@@ -210,6 +222,7 @@ public final class RaftNode {
             if (inLease() && !r.transfer()) {
                 // Leader stickiness (thesis §4.2.3): we heard from a leader within the minimum election timeout,
                 // so this candidate is disruptive (e.g. partitioned away and back); ignore it entirely.
+                traceVote(r, false, TraceEvent.VoteReason.IN_LEASE);
                 return false;
             }
             if (r.preVote()) {
@@ -232,6 +245,7 @@ public final class RaftNode {
             send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), 0, 0,
                     log.lastIndex(), r.seq()));
         } else if (m instanceof VoteRequest r) {
+            traceVote(r, false, TraceEvent.VoteReason.STALE_TERM);
             send(new VoteResponse(id, r.from(), currentTerm, false, r.preVote()));
         } else if (m instanceof ForwardRequest r) {
             // §5.1: the sender learns our term from the rejection; nothing was appended, so it may send again.
@@ -601,7 +615,32 @@ public final class RaftNode {
             electionElapsed = 0;
         }
         long replyTerm = (grant && r.preVote()) ? r.term() : currentTerm;
+        if (trace.enabled()) {
+            traceVote(r, grant, grant ? TraceEvent.VoteReason.GRANTED : !canVote
+                    ? (votedFor != null && !votedFor.equals(r.from()) ? TraceEvent.VoteReason.ALREADY_VOTED
+                    : TraceEvent.VoteReason.LEADER_KNOWN) : TraceEvent.VoteReason.LOG_BEHIND);
+        }
         send(new VoteResponse(id, r.from(), replyTerm, grant, r.preVote()));
+    }
+
+    /** Tells the trace sink what became of a vote request, and why (observation only). */
+    private void traceVote(VoteRequest r, boolean granted, TraceEvent.VoteReason reason) {
+        if (!trace.enabled()) {
+            return;
+        }
+        String candidateLog = r.lastLogIndex() + "@" + r.lastLogTerm();
+        String ours = log.lastIndex() + "@" + log.lastTerm();
+        String detail = switch (reason) {
+            case GRANTED -> "candidate's log " + candidateLog + " is at least as up to date as ours " + ours;
+            case ALREADY_VOTED -> "already voted for " + votedFor + " in term " + currentTerm;
+            case LEADER_KNOWN -> "follows leader " + leaderId + " in term " + currentTerm;
+            case LOG_BEHIND -> "candidate's log " + candidateLog + " is behind ours " + ours;
+            case STALE_TERM -> "request's term " + r.term() + " is older than ours " + currentTerm;
+            case IN_LEASE -> (leader != null ? "leads with a live lease"
+                    : leaderId != null ? "heard from leader " + leaderId + " within the election timeout"
+                    : "restarted less than an election timeout ago") + "; request ignored";
+        };
+        trace.emit(new TraceEvent.Vote(r.from(), r.term(), r.preVote(), granted, reason, detail));
     }
 
     private void handleVoteResponse(VoteResponse r) {
@@ -797,6 +836,11 @@ public final class RaftNode {
     /** Leader only: each follower's match index (empty map on non-leaders). */
     public Map<String, Long> matchIndexes() {
         return leader == null ? Map.of() : leader.matchIndexes();
+    }
+
+    /** Leader only: each follower's next index (§5.3 nextIndex; empty map on non-leaders). */
+    public Map<String, Long> nextIndexes() {
+        return leader == null ? Map.of() : leader.nextIndexes();
     }
 
     /** Leader only: a readable description of each follower's replication state. */

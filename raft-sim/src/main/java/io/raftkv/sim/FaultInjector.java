@@ -37,6 +37,9 @@ final class FaultInjector {
         if (sim.tracer().on()) {
             sim.tracer().system(sim.now(), "fault", scheduled + (effect == null ? " (no effect)" : effect.isEmpty() ? "" : " -> " + effect));
         }
+        if (sim.events().on()) {
+            sim.events().fault(scheduled + (effect == null ? " (no effect)" : effect.isEmpty() ? "" : " -> " + effect), network);
+        }
     }
 
     /** The fault phase is over: armed faults never fire. */

@@ -62,6 +62,19 @@ final class SimNetwork {
         }
     }
 
+    /** The blocked links, each as [from, to], in node order (for the events file). */
+    List<List<String>> blockedLinks() {
+        List<List<String>> out = new java.util.ArrayList<>();
+        for (int a = 0; a < ids.size(); a++) {
+            for (int b = 0; b < ids.size(); b++) {
+                if (blocked[a][b]) {
+                    out.add(List.of(ids.get(a), ids.get(b)));
+                }
+            }
+        }
+        return out;
+    }
+
     void heal() {
         for (boolean[] row : blocked) {
             java.util.Arrays.fill(row, false);

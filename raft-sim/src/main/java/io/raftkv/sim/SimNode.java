@@ -17,6 +17,8 @@ import io.raftkv.core.statemachine.StateMachine;
 import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemoryStableStore;
 import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.trace.TraceEmitter;
+import io.raftkv.core.trace.TraceEvent;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -51,6 +53,10 @@ final class SimNode implements LogView {
 
     // What the checker has already been told about this incarnation.
     private Role lastRole;
+    /** The configuration last reported to the events file. */
+    private Configuration lastConfiguration;
+    /** This node's part of the run's events file ({@link SimEvents}); off unless recording. */
+    private final TraceEmitter events;
     private long lastTerm;
     private long lastCommit;
     private long lastApplied;
@@ -112,6 +118,7 @@ final class SimNode implements LogView {
         this.id = id;
         this.index = index;
         this.bootstrap = bootstrap;
+        this.events = sim.events().emitter(id);
     }
 
     // ------------------------------------------------------------------------------------------- lifecycle
@@ -139,6 +146,12 @@ final class SimNode implements LogView {
         armedCrash = null;
         trace(incarnation == 0 ? "start" : "restart #" + incarnation + " with log [" + log.firstIndex() + ".." + log.lastIndex()
                 + "] term " + stable.load().currentTerm() + " vote " + stable.load().votedFor());
+        if (events.on()) {
+            raft.traceTo(events.sink());
+            lastConfiguration = raft.configuration();
+            events.view(raft.role(), raft.currentTerm(), stable.load().votedFor(), raft.leaderId(), raft.commitIndex(),
+                    lastApplied, raft.lastLogIndex(), raft.snapshotIndex(), this::termOrUnknown, raft.configuration());
+        }
         drive();
     }
 
@@ -175,6 +188,7 @@ final class SimNode implements LogView {
         InMemoryLogStore survivor = log.crash(sim.crashRandom());
         trace(why + ": log [" + log.firstIndex() + ".." + log.lastIndex() + "] -> survives [" + survivor.firstIndex()
                 + ".." + survivor.lastIndex() + "]" + (pending > 0 ? " (" + pending + " unsynced writes at risk)" : ""));
+        events.emit(new TraceEvent.Down(why, survivor.lastIndex()));
         log = survivor;
         raft = null;
         stateMachine = null;
@@ -206,6 +220,7 @@ final class SimNode implements LogView {
         if (sim.tracer().on()) {
             trace("recv " + MessageFormat.route(m) + " " + MessageFormat.message(m));
         }
+        sim.events().received(id, m);
         raft.step(m);
         if (m instanceof InstallSnapshotRequest r) {
             onSnapshotChunk(r);
@@ -266,6 +281,7 @@ final class SimNode implements LogView {
         if (sim.tracer().on()) {
             trace("transfer leadership to " + raft.transferTarget());
         }
+        events.transfer(raft.transferTarget());
         drive();
     }
 
@@ -294,6 +310,9 @@ final class SimNode implements LogView {
             trace("state " + rd.softState().role().lowerName() + " term " + rd.softState().term() + " leader "
                     + rd.softState().leaderId());
         }
+        if (rd.softState() != null) {
+            events.state(rd.softState());
+        }
         // Step 1. The leader's AppendEntries may leave before its own fsync (thesis §10.2.1).
         send(rd.earlyMessages());
         // Step 2. Term and vote are durable before any message of that term leaves (§5.2).
@@ -302,11 +321,14 @@ final class SimNode implements LogView {
             if (sim.tracer().on()) {
                 trace("persist term " + rd.hardState().currentTerm() + " vote " + rd.hardState().votedFor());
             }
+            events.persisted(rd.hardState());
         }
         // Step 3. A snapshot from the leader (§7): reset the log if told to, restore the state machine.
         boolean persistLog = false;
         if (rd.snapshotToInstall() != null) {
             installFromReady(rd.snapshotToInstall());
+            events.snapshot(TraceEvent.SnapshotOrigin.INSTALLED, rd.snapshotToInstall().meta().lastIncludedIndex(),
+                    rd.snapshotToInstall().meta().lastIncludedTerm(), snapshot.data().length);
             persistLog = rd.snapshotToInstall().discardLog();
         }
         // Step 4. Entries: cut a conflicting suffix (§5.3), append, one sync for the batch.
@@ -314,6 +336,7 @@ final class SimNode implements LogView {
             persistLog = true;
             List<LogEntry> entries = rd.entries();
             long first = entries.get(0).index();
+            events.appending(entries, log.lastIndex());
             if (first <= log.lastIndex()) {
                 if (sim.tracer().on()) {
                     trace("truncate [" + first + ".." + log.lastIndex() + "]");
@@ -352,6 +375,9 @@ final class SimNode implements LogView {
         // Step 6. Apply committed entries in order.
         for (LogEntry e : rd.committedEntries()) {
             apply(e);
+        }
+        if (!rd.committedEntries().isEmpty()) {
+            events.applied(lastApplied);
         }
         // Step 7. Reads: checked at once, served once the state machine has applied their read index.
         for (ReadState r : rd.readStates()) {
@@ -397,6 +423,7 @@ final class SimNode implements LogView {
         }
         snapshot = new StoredSnapshot(meta, bytes.toByteArray());
         raft.compact(meta);
+        events.snapshot(TraceEvent.SnapshotOrigin.TAKEN, at, meta.lastIncludedTerm(), snapshot.data().length);
         long upTo = at - snapshotRandom.nextInt(policy.maxMargin() + 1);
         if (upTo >= log.firstIndex()) {
             log.compactPrefix(upTo);
@@ -714,16 +741,26 @@ final class SimNode implements LogView {
         if (commit < lastCommit) {
             throw sim.violation(Invariant.CORE_CONTRACT, id + " commit index went back from " + lastCommit + " to " + commit);
         }
+        if (events.on() && !raft.configuration().equals(lastConfiguration)) {
+            events.configuration(lastConfiguration, raft.configuration(), raft.configurationIndex());
+            lastConfiguration = raft.configuration();
+        }
         if (commit > lastCommit) {
             if (sim.tracer().on()) {
                 trace("commit " + (lastCommit + 1) + ".." + commit);
             }
+            events.committed(commit);
             sim.checker().onCommitted(id, term, lastCommit, commit, this, sim.leaders());
             lastCommit = commit;
             if (role == Role.LEADER) {
                 sim.onLeaderCommit(this);
             }
         }
+    }
+
+    /** Term of a log entry this node holds, -1 if it holds none there (for a view in the events file). */
+    private long termOrUnknown(long index) {
+        return index < raft.firstLogIndex() || index > raft.lastLogIndex() ? -1 : raft.logTerm(index);
     }
 
     private void trace(String what) {

@@ -16,7 +16,10 @@ import java.util.concurrent.Callable;
  * <pre>
  *   java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes 5 --seeds 10000
  *   java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes 5 --seed 42 --trace
+ *   java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes 3 --seed 42 --events run.ndjson
  * </pre>
+ * {@code --events} writes the run's events in the cluster view's schema (docs/events.md) for the page at
+ * {@code /ui/} to replay.
  * Exit status 0 if every schedule passed, 1 on a violation, 2 on bad arguments.
  */
 @Command(name = "Simulate", mixinStandardHelpOptions = true,
@@ -57,6 +60,10 @@ public final class Simulate implements Callable<Integer> {
     @Option(names = "--schedule", description = "print the --seed run's fault schedule")
     boolean printSchedule;
 
+    @Option(names = "--events", paramLabel = "FILE",
+            description = "write the --seed run's events (NDJSON, docs/events.md) to FILE, for the cluster view's replay")
+    java.nio.file.Path events;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -70,6 +77,9 @@ public final class Simulate implements Callable<Integer> {
         Simulator sim = new Simulator(SimConfig.defaults(nodes).withMutation(mutation));
         if (seed != null) {
             return single(sim, out);
+        }
+        if (events != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--events needs --seed: it records one run");
         }
         Simulator.Summary s = sim.runSeeds(firstSeed, seeds);
         SimStats st = s.stats();
@@ -106,7 +116,19 @@ public final class Simulate implements Callable<Integer> {
         if (printSchedule || trace) {
             out.print(schedule);
         }
-        SimResult r = sim.run(schedule, trace);
+        SimResult r;
+        if (events != null) {
+            Simulation run = new Simulation(sim.config(), schedule, trace, true);
+            r = run.run();
+            try {
+                run.writeEvents(events, r);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot write the events file " + events, e);
+            }
+            out.println("events written to " + events + " (open it in the cluster view: /ui/, 'replay a file')");
+        } else {
+            r = sim.run(schedule, trace);
+        }
         if (trace) {
             out.print(r.trace());
         }

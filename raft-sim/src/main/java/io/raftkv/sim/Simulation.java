@@ -28,6 +28,7 @@ public final class Simulation {
     private final SimConfig config;
     private final Schedule schedule;
     private final Tracer tracer;
+    private final SimEvents events;
     private final InvariantChecker checker = new InvariantChecker();
     private final EventQueue queue = new EventQueue();
     private final List<SimNode> nodes = new ArrayList<>();
@@ -43,6 +44,11 @@ public final class Simulation {
     private boolean healed;
 
     public Simulation(SimConfig config, Schedule schedule, boolean trace) {
+        this(config, schedule, trace, false);
+    }
+
+    /** With {@code events}, also records the run's events for {@link #writeEvents} (the cluster view's replay). */
+    public Simulation(SimConfig config, Schedule schedule, boolean trace, boolean events) {
         if (config.nodes() != schedule.nodes()) {
             throw new IllegalArgumentException("config has " + config.nodes() + " nodes, schedule " + schedule.nodes());
         }
@@ -56,6 +62,7 @@ public final class Simulation {
         this.config = effective;
         this.schedule = schedule;
         this.tracer = trace ? Tracer.enabled() : Tracer.disabled();
+        this.events = new SimEvents(this, events);
         // Independent streams per concern, all from the seed: the fault schedule is generated from the seed
         // separately, so dropping a fault while shrinking does not change how the generator drew the others.
         SplittableRandom root = new SplittableRandom(schedule.seed());
@@ -97,6 +104,9 @@ public final class Simulation {
         }
         if (violation != null && tracer.on()) {
             tracer.system(now, "checker", "VIOLATION " + violation.getMessage());
+        }
+        if (violation != null) {
+            events.violation(violation.getMessage());
         }
         SimStats stats = new SimStats(checker.elections(), checker.maxCommitted(), faults.injected(),
                 network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK);
@@ -174,6 +184,7 @@ public final class Simulation {
         if (tracer.on()) {
             tracer.system(now, "fault", "end of faults: heal network, restart crashed nodes; liveness checks start");
         }
+        events.fault("end of faults: heal network, restart crashed nodes", network);
         for (SimNode n : nodes) {
             if (n.isUp()) {
                 n.strikeArmedCrash();
@@ -195,6 +206,7 @@ public final class Simulation {
             if (tracer.on()) {
                 tracer.system(now, "net", "drop " + MessageFormat.route(m) + " " + MessageFormat.message(m) + " (" + reason + ")");
             }
+            events.droppedInFlight(m, reason);
             return;
         }
         network.countDelivered();
@@ -219,6 +231,7 @@ public final class Simulation {
             tracer.node(now, from.id, from.role(), from.raft().currentTerm(), "send " + MessageFormat.route(m) + " "
                     + MessageFormat.message(m) + (reason == null ? "" : " DROPPED (" + reason + ")"));
         }
+        events.sent(from.id, m, reason);
         if (reason != null) {
             network.countDropped();
             return;
@@ -298,6 +311,18 @@ public final class Simulation {
 
     Tracer tracer() {
         return tracer;
+    }
+
+    SimEvents events() {
+        return events;
+    }
+
+    /** Writes the recorded events (see {@link SimEvents}) of this finished run to {@code file}. */
+    public void writeEvents(java.nio.file.Path file, SimResult result) throws java.io.IOException {
+        if (!events.on()) {
+            throw new IllegalStateException("this simulation did not record events");
+        }
+        events.writeTo(file, schedule, result);
     }
 
     ReadChecker reads() {

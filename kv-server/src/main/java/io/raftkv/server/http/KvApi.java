@@ -206,6 +206,9 @@ public final class KvApi {
                 mm.put("matchIndex", m.matchIndex());
                 mm.put("caughtUp", m.matchIndex() >= s.lastLogIndex() - caughtUpLag);
             }
+            if (m.nextIndex() != null) { // the leader's §5.3 nextIndex for that follower
+                mm.put("nextIndex", m.nextIndex());
+            }
             members.add(mm);
         }
         body.put("members", members);

@@ -49,6 +49,9 @@ public final class KvHttpServer implements AutoCloseable {
      */
     private final ChannelGroup connections = new DefaultChannelGroup("kv-http-connections", GlobalEventExecutor.INSTANCE);
     private volatile Channel channel;
+    /** Makes each connection's handler for the front doors that go before the KV API (e.g. the cluster view). */
+    private final java.util.List<java.util.function.Supplier<io.netty.channel.ChannelHandler>> frontDoors =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private KvHttpServer(String nodeId, int ioThreads) {
         this.nodeId = nodeId;
@@ -77,6 +80,15 @@ public final class KvHttpServer implements AutoCloseable {
         return workers;
     }
 
+    /**
+     * Before {@link #bind}: every connection gets a handler from {@code handlers} just before the KV API's. It sees
+     * each aggregated request first and handles it or passes it on.
+     */
+    public KvHttpServer frontDoor(java.util.function.Supplier<io.netty.channel.ChannelHandler> handlers) {
+        frontDoors.add(handlers);
+        return this;
+    }
+
     /** Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}. */
     public void bind(InetSocketAddress bind, KvApi api, MeterRegistry registry, int maxBodyBytes)
             throws IOException, InterruptedException {
@@ -100,8 +112,11 @@ public final class KvHttpServer implements AutoCloseable {
                                     }
                                 })
                                 .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_BYTES, 64 * 1024))
-                                .addLast(new JsonErrorAggregator(maxBodyBytes, metrics))
-                                .addLast(new KvHttpHandler(routes, metrics));
+                                .addLast(new JsonErrorAggregator(maxBodyBytes, metrics));
+                        for (java.util.function.Supplier<io.netty.channel.ChannelHandler> door : frontDoors) {
+                            ch.pipeline().addLast(door.get());
+                        }
+                        ch.pipeline().addLast(new KvHttpHandler(routes, metrics));
                     }
                 });
         channel = b.bind(new InetSocketAddress(bind.getHostString(), bind.getPort())).sync().channel();

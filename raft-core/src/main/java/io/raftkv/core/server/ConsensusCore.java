@@ -7,6 +7,7 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.trace.TraceSink;
 
 import java.util.Map;
 
@@ -89,4 +90,23 @@ interface ConsensusCore {
     int electionTimeoutTicks();
 
     Map<String, Long> matchIndexes();
+
+    /** Leader: each follower's next index (§5.3); empty elsewhere. */
+    default Map<String, Long> nextIndexes() {
+        return Map.of();
+    }
+
+    /** The candidate voted for in the current term, or null. */
+    default String votedFor() {
+        return null;
+    }
+
+    /** Index of the entry holding the configuration in effect (0 if it came from a snapshot or the bootstrap). */
+    default long configurationIndex() {
+        return 0;
+    }
+
+    /** Reports the core's own decisions (votes, with their reasons) to {@code sink}. */
+    default void traceTo(TraceSink sink) {
+    }
 }

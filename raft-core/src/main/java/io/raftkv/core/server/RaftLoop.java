@@ -15,6 +15,8 @@ import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.SnapshotMeta;
 import io.raftkv.core.storage.StableStore;
+import io.raftkv.core.trace.TraceEmitter;
+import io.raftkv.core.trace.TraceEvent;
 import io.raftkv.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,6 +86,11 @@ final class RaftLoop implements Runnable {
     private long ticksFired;
     private volatile boolean stopRequested;
     private final LogActivity logActivity;
+    /** Where this loop reports what it does (state, persists, appends, commits, ...); off unless someone watches. */
+    private TraceEmitter trace = TraceEmitter.OFF;
+    /** The commit and applied indexes last reported to {@link #trace}. */
+    private long tracedCommit = -1;
+    private long tracedApplied = -1;
 
     // The last soft state seen, to log and count changes.
     private Role role;
@@ -122,6 +129,11 @@ final class RaftLoop implements Runnable {
         long tickNanos = options.tickInterval().toNanos();
         this.router = new ProposalRouter(id, core, transport, proposals, metrics, leaderWaitNanos, tickNanos);
         this.reads = new ReadIndexBatcher(id, core, transport, apply, tickNanos);
+    }
+
+    /** Before the thread starts: report what the loop does to {@code emitter}. */
+    void traceTo(TraceEmitter emitter) {
+        this.trace = emitter;
     }
 
     /** Asks the loop to stop after the turn in progress (which finishes its fsync). Any thread. */
@@ -190,6 +202,7 @@ final class RaftLoop implements Runnable {
         if (e instanceof RaftEvent.Inbound in) {
             queuedMessages.decrementAndGet();
             if (!stopRequested) {
+                trace.received(in.message());
                 core.step(in.message());
                 // The core handles the terms of InstallSnapshot messages; the bytes are the driver's business.
                 if (in.message() instanceof InstallSnapshotRequest r) {
@@ -254,6 +267,7 @@ final class RaftLoop implements Runnable {
             return;
         }
         lastSnapshotIndex = meta.lastIncludedIndex();
+        trace.snapshot(TraceEvent.SnapshotOrigin.TAKEN, meta.lastIncludedIndex(), meta.lastIncludedTerm(), -1);
         long upTo = meta.lastIncludedIndex() - options.snapshotTrailingEntries();
         if (upTo >= log.firstIndex()) {
             log.compactPrefix(upTo);
@@ -281,6 +295,7 @@ final class RaftLoop implements Runnable {
         }
         try {
             core.transferLeadership(t.target());
+            trace.transfer(t.target());
             LOG.info("{}: transferring leadership to {} in term {}", id, t.target() == null ? "the most up-to-date voter"
                     : t.target(), core.currentTerm());
             t.future().complete(null);
@@ -372,6 +387,7 @@ final class RaftLoop implements Runnable {
             long t0 = System.nanoTime();
             stable.save(rd.hardState());
             metrics.recordNanos(metrics.hardStateSaveLatency, t0);
+            trace.persisted(rd.hardState());
         }
         // Step 3. A snapshot from the leader that conflicts with our log replaces it (§7). The reset comes before
         // this Ready's entries, which may already continue after the snapshot's last index.
@@ -388,6 +404,8 @@ final class RaftLoop implements Runnable {
             // as already applied).
             apply.restore(install.meta());
             lastSnapshotIndex = Math.max(lastSnapshotIndex, install.meta().lastIncludedIndex());
+            trace.snapshot(TraceEvent.SnapshotOrigin.INSTALLED, install.meta().lastIncludedIndex(),
+                    install.meta().lastIncludedTerm(), -1);
         }
         // Steps 6 and 7 before step 4 (the relaxation in Ready's javadoc): committed entries are already durable
         // here (the core hands out only entries at or below the locally synced index) and a read index does not
@@ -435,6 +453,7 @@ final class RaftLoop implements Runnable {
     private void persist(List<LogEntry> entries) throws IOException {
         // §5.3: an entry that conflicts with a new one is deleted with all that follow. (Raft never truncates a
         // committed entry: Leader Completeness, §5.4.)
+        trace.appending(entries, log.lastIndex());
         log.appendReplacing(entries);
         long t0 = System.nanoTime();
         logActivity.syncStarting();
@@ -448,6 +467,7 @@ final class RaftLoop implements Runnable {
     }
 
     private void onSoftState(SoftState ss) {
+        trace.state(ss);
         if (ss.term() != term) {
             LOG.info("{}: term {} -> {}", id, term, ss.term());
         }
@@ -505,6 +525,7 @@ final class RaftLoop implements Runnable {
             if (configuration != null) {
                 LOG.info("{}: configuration {} -> {}", id, configuration, now);
             }
+            trace.configuration(configuration, now, core.configurationIndex());
             configuration = now;
         }
     }
@@ -513,6 +534,7 @@ final class RaftLoop implements Runnable {
         boolean leader = core.role() == Role.LEADER;
         long lastLogIndex = core.lastLogIndex();
         Map<String, Long> match = leader ? core.matchIndexes() : Map.of();
+        Map<String, Long> next = leader ? core.nextIndexes() : Map.of();
         List<RaftStatus.MemberStatus> members = new ArrayList<>();
         if (configuration != null) {
             for (Member m : configuration.members()) {
@@ -521,14 +543,34 @@ final class RaftLoop implements Runnable {
                     matchIndex = match.containsKey(m.id()) ? match.get(m.id())
                             : m.id().equals(id) ? Long.valueOf(lastLogIndex) : null;
                 }
-                members.add(new RaftStatus.MemberStatus(m.id(), m.address(), m.voter(), matchIndex));
+                members.add(new RaftStatus.MemberStatus(m.id(), m.address(), m.voter(), matchIndex, next.get(m.id())));
             }
         }
         long commit = core.commitIndex();
+        if (trace.on()) {
+            traceProgress(commit);
+        }
         metrics.commitIndex(commit);
         metrics.replication(lastLogIndex, match, id);
         statusSink.accept(new RaftStatus(id, core.role(), core.currentTerm(), core.leaderId(), commit,
                 apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true));
+    }
+
+    /** Reports commit and apply moves since the last turn, and a whole view when the sink asks for one. */
+    private void traceProgress(long commit) {
+        if (trace.viewWanted()) {
+            trace.view(core.role(), core.currentTerm(), core.votedFor(), core.leaderId(), commit, apply.appliedIndex(),
+                    core.lastLogIndex(), core.snapshotIndex(), core::termAt, configuration);
+        }
+        if (commit != tracedCommit) {
+            trace.committed(commit);
+            tracedCommit = commit;
+        }
+        long applied = apply.appliedIndex();
+        if (applied != tracedApplied) {
+            trace.applied(applied);
+            tracedApplied = applied;
+        }
     }
 
     /** After the thread stopped: abandon snapshot transfers (an unfinished download is discarded). */

@@ -8,6 +8,7 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.storage.SnapshotMeta;
+import io.raftkv.core.trace.TraceSink;
 
 import java.util.Map;
 
@@ -148,5 +149,25 @@ final class RaftNodeCore implements ConsensusCore {
     @Override
     public Map<String, Long> matchIndexes() {
         return node.matchIndexes();
+    }
+
+    @Override
+    public Map<String, Long> nextIndexes() {
+        return node.nextIndexes();
+    }
+
+    @Override
+    public String votedFor() {
+        return node.hardState().votedFor();
+    }
+
+    @Override
+    public long configurationIndex() {
+        return node.configurationIndex();
+    }
+
+    @Override
+    public void traceTo(TraceSink sink) {
+        node.traceTo(sink);
     }
 }

@@ -13,6 +13,8 @@ import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.SnapshotMeta;
 import io.raftkv.core.storage.SnapshotStore;
 import io.raftkv.core.storage.StableStore;
+import io.raftkv.core.trace.TraceEmitter;
+import io.raftkv.core.trace.TraceSink;
 import io.raftkv.core.transport.Transport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +73,8 @@ public final class RaftServer implements AutoCloseable {
     private final Configuration bootstrap;
     private final Random random;
     private final CoreFactory coreFactory;
+    /** Where what this server does is reported (io.raftkv.core.trace); {@link TraceSink#NONE} unless set. */
+    private final TraceEmitter trace;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final LinkedBlockingQueue<RaftEvent> events = new LinkedBlockingQueue<>();
@@ -102,6 +106,7 @@ public final class RaftServer implements AutoCloseable {
         this.bootstrap = b.bootstrap;
         this.random = b.random;
         this.coreFactory = b.coreFactory;
+        this.trace = new TraceEmitter(b.traceSink);
         this.proposalBudget = new Budget(options.maxPendingProposals(), options.maxPendingBytes());
         this.readBudget = new Budget(options.maxPendingReads(), Long.MAX_VALUE);
         this.metrics = new RaftMetrics(b.meterRegistry, id, proposalBudget,
@@ -129,6 +134,9 @@ public final class RaftServer implements AutoCloseable {
         describeLoadedSnapshot(snapshot);
         ConsensusCore core = coreFactory.create(
                 new CoreInit(id, raftOptions, log, hardState, snapshot, bootstrap, random));
+        core.traceTo(trace.sink());
+        // Every message the raft thread sends (Ready messages and snapshot chunks) passes here when traced.
+        Transport sending = trace.sink() == TraceSink.NONE ? transport : new TracingTransport(transport, trace);
         LogActivity logActivity = new LogActivity();
         snapshotWriter = new SnapshotWriter(id, snapshots, metrics, options.snapshotWriteBytesPerSecond(), logActivity,
                 (meta, info) -> {
@@ -141,10 +149,11 @@ public final class RaftServer implements AutoCloseable {
         applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(), snapshot,
                 bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), options.snapshotBytesThreshold(),
                 this::onFatal);
-        raftLoop = new RaftLoop(id, core, log, stable, transport, events, queuedMessages, applyLoop, proposals,
+        raftLoop = new RaftLoop(id, core, log, stable, sending, events, queuedMessages, applyLoop, proposals,
                 metrics, logActivity, options, snapshot.lastIncludedIndex(),
-                new SnapshotTransfers(id, core, transport, snapshots, metrics, options, this::recordSnapshot),
+                new SnapshotTransfers(id, core, sending, snapshots, metrics, options, this::recordSnapshot),
                 s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal);
+        raftLoop.traceTo(trace);
         try {
             transport.start(this::onMessage);
         } catch (Exception e) {
@@ -393,6 +402,7 @@ public final class RaftServer implements AutoCloseable {
             // The raft thread is behind (slow disk?). Raft retransmits, so dropping is safe; queueing is not.
             queuedMessages.decrementAndGet();
             metrics.messagesDropped.increment();
+            trace.dropped(message, "raft thread's queue full");
             return;
         }
         events.add(new RaftEvent.Inbound(message));
@@ -559,6 +569,7 @@ public final class RaftServer implements AutoCloseable {
         private MeterRegistry meterRegistry;
         private Random random;
         private CoreFactory coreFactory = CoreFactory.RAFT_NODE;
+        private TraceSink traceSink = TraceSink.NONE;
 
         private Builder(String id) {
             this.id = Objects.requireNonNull(id, "id");
@@ -617,6 +628,16 @@ public final class RaftServer implements AutoCloseable {
         /** Randomness for election timeouts; seed it to reproduce a run. */
         public Builder random(Random r) {
             this.random = r;
+            return this;
+        }
+
+        /**
+         * Reports what the server does — role and term changes, votes with their reasons, appends, commits,
+         * messages — to {@code sink} (e.g. a live event stream). Costs one volatile read per report while the sink
+         * is not {@linkplain TraceSink#enabled() enabled}.
+         */
+        public Builder traceSink(TraceSink sink) {
+            this.traceSink = Objects.requireNonNull(sink);
             return this;
         }
 

@@ -51,7 +51,14 @@ public record RaftStatus(String id, Role role, long term, String leaderId, long 
      *
      * @param matchIndex the highest index known replicated on that member (§5.3 matchIndex); null unless the
      *                   reporting server is the leader
+     * @param nextIndex  the index of the next entry the leader will send that member (§5.3 nextIndex); null unless
+     *                   the reporting server is the leader, and for the leader itself
      */
-    public record MemberStatus(String id, String address, boolean voter, Long matchIndex) {
+    public record MemberStatus(String id, String address, boolean voter, Long matchIndex, Long nextIndex) {
+
+        /** A member without a next index (not reported by a leader, or the leader itself). */
+        public MemberStatus(String id, String address, boolean voter, Long matchIndex) {
+            this(id, address, voter, matchIndex, null);
+        }
     }
 }

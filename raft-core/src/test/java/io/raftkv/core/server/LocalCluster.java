@@ -51,6 +51,8 @@ final class LocalCluster implements AutoCloseable {
     /** Outbound messages matching this are dropped (fault injection by message type). */
     volatile java.util.function.Predicate<RaftMessage> dropIf = m -> false;
     final Journal journal = new Journal();
+    /** Trace sinks by server id, for servers (re)started from now on; none unless set. */
+    final Map<String, io.raftkv.core.trace.TraceSink> traceSinks = new java.util.concurrent.ConcurrentHashMap<>();
     private final long seed;
     private int starts;
 
@@ -112,6 +114,7 @@ final class LocalCluster implements AutoCloseable {
                 .bootstrap(bootstrap)
                 .meterRegistry(registry)
                 .random(new Random(seed * 31 + starts++))
+                .traceSink(traceSinks.getOrDefault(id, io.raftkv.core.trace.TraceSink.NONE))
                 .build();
         servers.put(id, server);
         server.start();
