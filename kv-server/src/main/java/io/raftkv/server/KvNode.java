@@ -108,7 +108,8 @@ public final class KvNode implements AutoCloseable {
             opened.add(storage.stable());
             KvStateMachine sm = new KvStateMachine();
             NettyTransport transport = new NettyTransport(
-                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls).build(),
+                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls)
+                            .ioThreads(Integer.getInteger("raftkv.transport.threads", 2)).build(),
                     registry);
             List<Member> voters = new ArrayList<>();
             for (Map.Entry<String, String> p : config.peers().entrySet()) {
@@ -140,7 +141,7 @@ public final class KvNode implements AutoCloseable {
             } catch (IOException e) {
                 throw new IOException("Raft on " + config.raftAddress() + ": " + e.getMessage(), e);
             }
-            KvHttpServer http = KvHttpServer.create(config.id(), 2);
+            KvHttpServer http = KvHttpServer.create(config.id(), Integer.getInteger("raftkv.http.threads", 2));
             opened.add(http);
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
                     config.requestTimeout().plusSeconds(1), registry, http.eventLoops());

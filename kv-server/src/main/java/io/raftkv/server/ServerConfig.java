@@ -55,7 +55,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
     /** A 1 MiB value plus JSON/escaping overhead for a batch of them. */
     public static final int DEFAULT_MAX_BODY_BYTES = 8 << 20;
-    public static final long DEFAULT_SNAPSHOT_THRESHOLD = 16_384;
+    public static final long DEFAULT_SNAPSHOT_THRESHOLD = 100_000;
     public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
     public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
     public static final long DEFAULT_SNAPSHOT_WRITE_RATE = RaftServerOptions.DEFAULT_SNAPSHOT_WRITE_RATE;

@@ -148,6 +148,8 @@ public final class ServerProcesses implements AutoCloseable {
         cmd.addAll(List.of("-jar", jar.toString(), "serve", "--id", id, "--data", dir.resolve(id).toString(),
                 "--raft", node.raft(), "--http", node.http(), "--cluster-id", "fault",
                 "--request-timeout-ms", "1500",
+                // Far below the default, so that every run takes snapshots, compacts and installs them under faults.
+                "--snapshot-threshold", "4096",
                 "--peers", nodes.values().stream().map(n -> n.id() + "=" + n.raft()).collect(Collectors.joining(",")),
                 "--http-peers", nodes.values().stream().map(n -> n.id() + "=" + n.http()).collect(Collectors.joining(",")),
                 // If the harness JVM dies, a running server follows it (a stopped one is resumed by our hook).

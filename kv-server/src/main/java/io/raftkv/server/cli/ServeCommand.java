@@ -82,7 +82,7 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Largest HTTP request body; larger gets 413 (default: ${DEFAULT-VALUE}).")
     int maxBodyBytes;
 
-    @Option(names = "--snapshot-threshold", defaultValue = "16384",
+    @Option(names = "--snapshot-threshold", defaultValue = "100000",
             description = "Snapshot after this many applied entries; 0 = no count trigger (default: ${DEFAULT-VALUE}).")
     long snapshotThreshold;
 

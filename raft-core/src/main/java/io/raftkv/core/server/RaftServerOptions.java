@@ -31,7 +31,8 @@ import java.util.Objects;
  *       {@link java.util.concurrent.TimeoutException}; reads are safe to retry.</td></tr>
  *   <tr><td>shutdownTimeout</td><td>10 s</td><td>how long {@link RaftServer#close} waits for each thread to
  *       finish its current work (an in-flight fsync, an apply) before giving up on it.</td></tr>
- *   <tr><td>snapshotThreshold</td><td>16384</td><td>take a snapshot once this many entries were applied since the
+ *   <tr><td>snapshotThreshold</td><td>100,000</td><td>(etcd's default snapshot count) take a snapshot once this many
+ *       entries were applied since the
  *       last one (§7); 0 disables this trigger (with {@code snapshotBytesThreshold} 0 as well, snapshots are taken
  *       only on demand, {@link RaftServer#takeSnapshot()}). Lower: shorter logs, faster restarts, more snapshot
  *       I/O.</td></tr>
@@ -100,7 +101,7 @@ public record RaftServerOptions(Duration tickInterval, int maxPendingProposals, 
 
     public static RaftServerOptions defaults() {
         return new RaftServerOptions(Duration.ofMillis(50), 4096, 64L << 20, 4096, 16384, 256,
-                Duration.ofSeconds(5), Duration.ofSeconds(10), 16384, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20,
+                Duration.ofSeconds(5), Duration.ofSeconds(10), 100_000, 1024, 1 << 20, Duration.ofSeconds(10), 64L << 20,
                 DEFAULT_SNAPSHOT_WRITE_RATE, 3);
     }
 
