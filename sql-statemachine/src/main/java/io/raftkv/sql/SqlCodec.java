@@ -407,7 +407,8 @@ public final class SqlCodec {
                 names.add(string("column name"));
                 types.add(string("column type"));
             }
-            int rows = count("row count", Math.max(1, columns));
+            // Each row takes at least one byte per column; a result without columns has no rows.
+            int rows = columns == 0 ? expectZero(count("row count", 1)) : count("row count", columns);
             List<List<SqlValue>> values = new ArrayList<>(rows);
             for (int r = 0; r < rows; r++) {
                 List<SqlValue> row = new ArrayList<>(columns);
@@ -417,6 +418,13 @@ public final class SqlCodec {
                 values.add(row);
             }
             return new SqlResult.Rows(names, types, values);
+        }
+
+        private static int expectZero(int rows) {
+            if (rows != 0) {
+                throw new SqlCodecException(rows + " rows without columns");
+            }
+            return 0;
         }
 
         void expectEnd() {

@@ -97,18 +97,17 @@ final class SqlGuard {
         return refusal != null ? new Refused(refusal) : parameters(statement);
     }
 
-    /** Index of the semicolon that ends the first statement (or the token count). */
+    /**
+     * Index of the semicolon that ends the first statement (or the token count). A trigger's body holds
+     * statements ending in ';': as in sqlite3_complete, a trigger ends only at "; END ;" (a CASE's END is never
+     * right after a semicolon).
+     */
     private static int statementEnd(List<Token> tokens) {
         boolean trigger = tokens.get(0).is("create") && tokens.size() > 2 && (tokens.get(1).is("trigger")
                 || (tokens.get(1).is("temp") || tokens.get(1).is("temporary")) && tokens.get(2).is("trigger"));
-        boolean inBody = false;
         for (int i = 0; i < tokens.size(); i++) {
-            Token t = tokens.get(i);
-            if (trigger && t.is("begin")) {
-                inBody = true;
-            }
-            // A trigger's body holds statements ending in ';'; the trigger ends at "END ;" (as sqlite3_complete).
-            if (t.type() == Type.SEMICOLON && (!trigger || (inBody && i > 0 && tokens.get(i - 1).is("end")))) {
+            if (tokens.get(i).type() == Type.SEMICOLON && (!trigger
+                    || (i >= 2 && tokens.get(i - 1).is("end") && tokens.get(i - 2).type() == Type.SEMICOLON))) {
                 return i;
             }
         }

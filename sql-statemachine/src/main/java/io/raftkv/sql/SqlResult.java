@@ -92,6 +92,9 @@ public sealed interface SqlResult {
             if (columns.size() != types.size()) {
                 throw new IllegalArgumentException(columns.size() + " columns but " + types.size() + " types");
             }
+            if (columns.isEmpty() && !values.isEmpty()) {
+                throw new IllegalArgumentException("rows without columns");
+            }
         }
     }
 

@@ -28,30 +28,28 @@ final class Statements {
     }
 
     /**
-     * Binds {@code statement}'s values to {@code ps} as {@code checked} numbered its parameters; returns why it
-     * cannot (a missing or unused value), or null once bound.
+     * Why {@code statement}'s values cannot bind to the parameters {@code checked} found (a missing, unused or
+     * misplaced value), or null if they can. Pure: the leader checks it before proposing.
      */
-    static String bind(PreparedStatement ps, SqlGuard.Checked checked, SqlStatement statement) throws SQLException {
+    static String bindingError(SqlGuard.Checked checked, SqlStatement statement) {
         List<SqlValue> positional = statement.positional();
         Map<String, SqlValue> named = statement.named();
         if (!positional.isEmpty() && !named.isEmpty()) {
             return "a statement takes positional or named values, not both";
         }
         if (!checked.namedByIndex().isEmpty()) {
+            if (!positional.isEmpty()) {
+                return "positional values for a statement with named parameters";
+            }
             for (String name : named.keySet()) {
                 if (!checked.namedByIndex().containsValue(name)) {
                     return "value for parameter :" + name + " which the statement does not have";
                 }
             }
-            for (Map.Entry<Integer, String> p : checked.namedByIndex().entrySet()) {
-                SqlValue v = named.get(p.getValue());
-                if (v == null) {
-                    return "no value for parameter :" + p.getValue();
+            for (String name : checked.namedByIndex().values()) {
+                if (!named.containsKey(name)) {
+                    return "no value for parameter :" + name;
                 }
-                set(ps, p.getKey(), v);
-            }
-            if (!positional.isEmpty()) {
-                return "positional values for a statement with named parameters";
             }
             return null;
         }
@@ -62,6 +60,22 @@ final class Statements {
             return "the statement has " + checked.parameters() + " parameter(s) but " + positional.size()
                     + " value(s) were given";
         }
+        return null;
+    }
+
+    /**
+     * Binds {@code statement}'s values to {@code ps} as {@code checked} numbered its parameters; returns why it
+     * cannot ({@link #bindingError}), or null once bound.
+     */
+    static String bind(PreparedStatement ps, SqlGuard.Checked checked, SqlStatement statement) throws SQLException {
+        String error = bindingError(checked, statement);
+        if (error != null) {
+            return error;
+        }
+        for (Map.Entry<Integer, String> p : checked.namedByIndex().entrySet()) {
+            set(ps, p.getKey(), statement.named().get(p.getValue()));
+        }
+        List<SqlValue> positional = statement.positional();
         for (int i = 0; i < positional.size(); i++) {
             set(ps, i + 1, positional.get(i));
         }
