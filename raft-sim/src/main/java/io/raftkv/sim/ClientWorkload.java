@@ -134,13 +134,22 @@ final class ClientWorkload {
     private boolean submit(SimNode node, boolean mustCommitIt) {
         String command = "c" + (++commandSeq);
         boolean leader = node.role() == Role.LEADER;
+        // The test's own workload, if any, draws from its own stream: the schedule stays the seed's.
+        WorkloadRun workload = sim.workload();
+        byte[] bytes = workload == null ? command.getBytes(StandardCharsets.US_ASCII) : workload.nextCommand();
+        if (workload != null) {
+            command = command + " " + workload.describe(bytes);
+        }
         try {
-            Proposal p = node.propose(command.getBytes(StandardCharsets.US_ASCII));
+            Proposal p = node.propose(bytes);
             if (!leader) {
                 throw sim.violation(Invariant.CORE_CONTRACT, node.id + " is " + node.role().lowerName()
                         + " but accepted proposal " + command + " at " + p.index() + "@" + p.term());
             }
             accepted++;
+            if (workload != null) {
+                workload.accepted();
+            }
             if (mustCommitIt) {
                 mustCommit.add(new Accepted(command, p, sim.now()));
             }

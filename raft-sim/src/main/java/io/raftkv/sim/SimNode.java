@@ -167,6 +167,7 @@ final class SimNode implements LogView {
                 + ".." + survivor.lastIndex() + "]" + (pending > 0 ? " (" + pending + " unsynced writes at risk)" : ""));
         log = survivor;
         raft = null;
+        closeStateMachine();
         stateMachine = null;
         armedCrash = null;
         waitingReads.clear();
@@ -360,6 +361,9 @@ final class SimNode implements LogView {
             throw new UncheckedIOException(e);
         }
         snapshot = new StoredSnapshot(meta, bytes.toByteArray());
+        if (sim.workload() != null) {
+            sim.workload().checkDigest(this, at, "when it snapshotted at");
+        }
         raft.compact(meta);
         long upTo = at - snapshotRandom.nextInt(policy.maxMargin() + 1);
         if (upTo >= log.firstIndex()) {
@@ -417,6 +421,9 @@ final class SimNode implements LogView {
         lastApplied = at;
         if (sim.tracer().on()) {
             trace("restore state machine from snapshot " + at + "@" + s.meta().lastIncludedTerm());
+        }
+        if (sim.workload() != null) {
+            sim.workload().checkDigest(this, at, "restored from a snapshot at");
         }
     }
 
@@ -539,6 +546,9 @@ final class SimNode implements LogView {
         while (!waitingReads.isEmpty() && waitingReads.peekFirst().readIndex() <= lastApplied) {
             ReadState r = waitingReads.pollFirst();
             sim.reads().onServed();
+            if (sim.workload() != null) {
+                sim.workload().onRead(this);
+            }
             if (sim.tracer().on()) {
                 trace("serve read " + r.requestId() + " at applied " + lastApplied);
             }
@@ -613,9 +623,17 @@ final class SimNode implements LogView {
             throw sim.violation(Invariant.CORE_CONTRACT, id + " was handed " + MessageFormat.entry(e)
                     + " to apply beyond its commit index " + raft.commitIndex());
         }
-        byte[] result = e.type() == EntryType.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
+        byte[] result = null;
+        if (e.type() == EntryType.COMMAND) {
+            result = stateMachine.apply(e.index(), e.data());
+        } else {
+            stateMachine.skip(e.index()); // as RaftServer does: the state machine's index follows the log
+        }
         sim.checker().onApplied(id, e, result);
         lastApplied = e.index();
+        if (sim.workload() != null && e.type() == EntryType.COMMAND) {
+            sim.workload().onApplied(this, e.index(), e.data(), result);
+        }
         if (sim.tracer().on()) {
             trace("apply " + MessageFormat.entry(e));
         }
@@ -667,6 +685,25 @@ final class SimNode implements LogView {
         if (t.on()) {
             t.node(sim.now(), id, raft == null ? null : raft.role(), raft == null ? stable.load().currentTerm() : raft.currentTerm(), what);
         }
+    }
+
+    /** A state machine that holds resources (files, connections) releases them when its server goes down. */
+    void closeStateMachine() {
+        if (stateMachine instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(id + ": closing the state machine failed", e);
+            }
+        }
+    }
+
+    /** End of the run: compare the digest of a live node's state where it stands, then release the state machine. */
+    void finish() {
+        if (raft != null && sim.workload() != null) {
+            sim.workload().checkDigest(this, lastApplied, "at the end of the run at");
+        }
+        closeStateMachine();
     }
 
     // ----------------------------------------------------------------------------------------- inspection
