@@ -95,9 +95,9 @@ public final class SnapshotBench {
             double[] quietP99 = new double[rounds];
             double[] busyP99 = new double[rounds];
             for (int r = 1; r <= rounds; r++) {
-                Phase quiet = writePhase(leader, keys, valueBytes, rate, phaseSeconds, false);
+                Phase quiet = writePhase(leader, rnd -> put(rnd, keys, valueBytes), rate, phaseSeconds, false);
                 System.out.println("round " + r + " no snapshot:   " + quiet);
-                Phase busy = writePhase(leader, keys, valueBytes, rate, phaseSeconds, true);
+                Phase busy = writePhase(leader, rnd -> put(rnd, keys, valueBytes), rate, phaseSeconds, true);
                 System.out.println("round " + r + " with snapshot: " + busy);
                 System.out.printf("round %d: p99 with/without snapshot = %.2fx (load %s)%n", r,
                         (double) busy.histogram.getValueAtPercentile(99) / quiet.histogram.getValueAtPercentile(99),
@@ -142,7 +142,7 @@ public final class SnapshotBench {
         }
     }
 
-    private static double median(double[] values) {
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
@@ -195,7 +195,7 @@ public final class SnapshotBench {
 
     // ------------------------------------------------------------------------------------------ write latency
 
-    private record Phase(Histogram histogram, long errors, int snapshots, long snapshotMillis, long phaseMillis) {
+    record Phase(Histogram histogram, long errors, int snapshots, long snapshotMillis, long phaseMillis) {
         @Override
         public String toString() {
             Histogram h = histogram;
@@ -209,10 +209,11 @@ public final class SnapshotBench {
 
     /**
      * Open loop: write i is due at start + i/rate and its latency counts from then. With {@code snapshots}, another
-     * thread takes snapshots back to back for the whole phase.
+     * thread takes snapshots back to back for the whole phase. {@code commands} makes each write (shared with
+     * {@link SqlSnapshotBench}).
      */
-    private static Phase writePhase(RaftServer leader, int keys, int valueBytes, int rate, int seconds,
-                                    boolean snapshots) throws Exception {
+    static Phase writePhase(RaftServer leader, java.util.function.Function<SplittableRandom, byte[]> commands,
+                            int rate, int seconds, boolean snapshots) throws Exception {
         ConcurrentHistogram h = new ConcurrentHistogram(3);
         AtomicLong errors = new AtomicLong();
         AtomicInteger outstanding = new AtomicInteger();
@@ -252,7 +253,7 @@ public final class SnapshotBench {
             while ((wait = due - System.nanoTime()) > 0) {
                 LockSupport.parkNanos(Math.min(wait, 200_000));
             }
-            byte[] command = put(rnd, keys, valueBytes);
+            byte[] command = commands.apply(rnd);
             outstanding.incrementAndGet();
             CompletableFuture<byte[]> f = leader.propose(command);
             f.whenComplete((r, e) -> {
@@ -335,7 +336,7 @@ public final class SnapshotBench {
 
     // ------------------------------------------------------------------------------------------ plumbing
 
-    private static void awaitLeader(RaftServer s) throws InterruptedException {
+    static void awaitLeader(RaftServer s) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (!s.status().isLeader()) {
             if (System.nanoTime() > deadline) {
@@ -345,13 +346,13 @@ public final class SnapshotBench {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
-    private static String loadavg() {
+    static String loadavg() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).trim();
         } catch (IOException e) {
@@ -359,11 +360,11 @@ public final class SnapshotBench {
         }
     }
 
-    private static int intArg(String[] args, String name, int dflt) {
+    static int intArg(String[] args, String name, int dflt) {
         return Integer.parseInt(stringArg(args, name, Integer.toString(dflt)));
     }
 
-    private static String stringArg(String[] args, String name, String dflt) {
+    static String stringArg(String[] args, String name, String dflt) {
         for (int i = 0; i + 1 < args.length; i++) {
             if (args[i].equals(name)) {
                 return args[i + 1];
@@ -372,7 +373,7 @@ public final class SnapshotBench {
         return dflt;
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
