@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.Member;
 import io.raftkv.core.server.RaftServer;
-import io.raftkv.core.server.SnapshotInfo;
 import io.raftkv.sql.LeaderStamp;
 import io.raftkv.sql.SqlCodec;
 import io.raftkv.sql.SqlCommand;
@@ -13,7 +12,6 @@ import io.raftkv.sql.SqlResult;
 import io.raftkv.sql.SqlStateMachine;
 import io.raftkv.sql.SqlStatement;
 import io.raftkv.sql.SqlValue;
-import org.HdrHistogram.Histogram;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,35 +65,8 @@ public final class SqlSnapshotBench {
                     (System.nanoTime() - t0) / 1e9, Files.size(file) / 1e6,
                     sizeOrZero(file.resolveSibling("state.db-wal")) / 1e6);
 
-            for (int i = 0; i < 3; i++) {
-                leader.propose(update(stamp, new SplittableRandom(i), rows)).get(30, TimeUnit.SECONDS);
-                SnapshotInfo info = leader.takeSnapshot().get(300, TimeUnit.SECONDS);
-                System.out.printf("snapshot %d: %,d bytes (%.1f MB) in %d ms (capture + backup + write + fsync) = %.0f MB/s%n",
-                        i + 1, info.bytes(), info.bytes() / 1e6, info.duration().toMillis(),
-                        info.bytes() / 1e6 / (info.duration().toNanos() / 1e9));
-            }
-
-            Histogram allQuiet = new Histogram(3);
-            Histogram allBusy = new Histogram(3);
-            double[] quietP99 = new double[rounds];
-            double[] busyP99 = new double[rounds];
-            for (int r = 1; r <= rounds; r++) {
-                SnapshotBench.Phase quiet = SnapshotBench.writePhase(leader, rnd -> update(stamp, rnd, rows), rate, phaseSeconds, false);
-                System.out.println("round " + r + " no snapshot:   " + quiet);
-                SnapshotBench.Phase busy = SnapshotBench.writePhase(leader, rnd -> update(stamp, rnd, rows), rate, phaseSeconds, true);
-                System.out.println("round " + r + " with snapshot: " + busy);
-                quietP99[r - 1] = quiet.histogram().getValueAtPercentile(99) / 1e3;
-                busyP99[r - 1] = busy.histogram().getValueAtPercentile(99) / 1e3;
-                System.out.printf("round %d: p99 with/without snapshot = %.2fx (load %s)%n", r,
-                        busyP99[r - 1] / quietP99[r - 1], SnapshotBench.loadavg());
-                allQuiet.add(quiet.histogram());
-                allBusy.add(busy.histogram());
-            }
-            System.out.printf("all rounds: p99 with/without snapshot = %.2fx%n",
-                    (double) allBusy.getValueAtPercentile(99) / allQuiet.getValueAtPercentile(99));
-            System.out.printf("median of round p99s: without %.2f ms, with %.2f ms = %.2fx%n",
-                    SnapshotBench.median(quietP99), SnapshotBench.median(busyP99),
-                    SnapshotBench.median(busyP99) / SnapshotBench.median(quietP99));
+            SnapshotBench.timeSnapshots(leader, rnd -> update(stamp, rnd, rows), "capture + backup + write + fsync");
+            SnapshotBench.compareWriteLatency(leader, rnd -> update(stamp, rnd, rows), rate, phaseSeconds, rounds);
             byte[] digest = sm.query(SqlCodec.encodeQuery(SqlQuery.Digest.INSTANCE));
             System.out.println("final " + SqlCodec.decodeResult(digest));
         } finally {
