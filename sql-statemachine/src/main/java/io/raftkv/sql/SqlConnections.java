@@ -16,12 +16,14 @@ import java.sql.SQLException;
  *       may lose the last commits but never corrupts the file — they are in the Raft log and are applied again,
  *       because the applied index is committed with them (see {@link ApplySession});</li>
  *   <li>foreign keys enforced (SQLite's default is off; rqlite's too — a production store wants them);</li>
+ *   <li>the WAL file is cut back to 64 MiB after a checkpoint once it grew larger (a bulk load, a long snapshot);</li>
  *   <li>no attached databases ({@code SQLITE_LIMIT_ATTACHED} = 0), temp tables in memory.</li>
  * </ul>
  */
 final class SqlConnections {
     /** A busy database on the apply connection would be fatal: wait this long first (only checkpoints contend). */
     private static final int BUSY_TIMEOUT_MS = 30_000;
+    private static final int JOURNAL_SIZE_LIMIT_BYTES = 64 << 20;
 
     private SqlConnections() {
     }
@@ -31,6 +33,8 @@ final class SqlConnections {
         SQLiteConfig config = base();
         config.setJournalMode(SQLiteConfig.JournalMode.WAL);
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
+        // After a checkpoint, cut a WAL that grew large (a bulk load, a long snapshot read) back to this size.
+        config.setJournalSizeLimit(JOURNAL_SIZE_LIMIT_BYTES);
         return open(file, config);
     }
 
