@@ -41,6 +41,7 @@ final class ApplySession implements AutoCloseable {
     private final PreparedStatement lastInsertRowid;
     private final PreparedStatement writeIndex;
     private final long appliedIndex;
+    private boolean checkpointsPaused;
 
     ApplySession(Path file) throws SQLException {
         this.connection = SqlConnections.openWriter(file);
@@ -66,6 +67,24 @@ final class ApplySession implements AutoCloseable {
         resetChanges = connection.prepareStatement("DELETE FROM temp." + SqlGuard.RESERVED_PREFIX + "reset WHERE rowid < 0");
         lastInsertRowid = connection.prepareStatement("SELECT last_insert_rowid()");
         writeIndex = connection.prepareStatement("UPDATE " + APPLIED_TABLE + " SET idx = ? WHERE id = 0");
+    }
+
+    /**
+     * Stops (true) or restarts (false) the checkpoints SQLite runs on this connection after a commit that finds the
+     * WAL above 1000 pages. While a snapshot's read transaction pins the WAL, frames pile up that no checkpoint may
+     * copy; the first commit after the snapshot would copy them all and fsync the file, on the apply thread. Instead
+     * the snapshot's own thread checkpoints them (see {@link SqlSnapshot}) before checkpoints resume here.
+     */
+    void pauseCheckpoints(boolean pause) {
+        if (pause == checkpointsPaused) {
+            return;
+        }
+        try (Statement s = connection.createStatement()) {
+            s.execute("PRAGMA wal_autocheckpoint = " + (pause ? 0 : SqlConnections.WAL_AUTOCHECKPOINT_PAGES));
+            checkpointsPaused = pause;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot " + (pause ? "pause" : "resume") + " WAL checkpoints", e);
+        }
     }
 
     /** The applied index the database recorded when this session opened it. */

@@ -24,6 +24,8 @@ final class SqlConnections {
     /** A busy database on the apply connection would be fatal: wait this long first (only checkpoints contend). */
     private static final int BUSY_TIMEOUT_MS = 30_000;
     private static final int JOURNAL_SIZE_LIMIT_BYTES = 64 << 20;
+    /** SQLite's default: a commit that finds the WAL above this many pages copies it back into the file. */
+    static final int WAL_AUTOCHECKPOINT_PAGES = 1000;
 
     private SqlConnections() {
     }
@@ -36,6 +38,13 @@ final class SqlConnections {
         // After a checkpoint, cut a WAL that grew large (a bulk load, a long snapshot read) back to this size.
         config.setJournalSizeLimit(JOURNAL_SIZE_LIMIT_BYTES);
         return open(file, config);
+    }
+
+    /** Copies the WAL back into the database file as far as no reader needs it (PASSIVE: never waits for anyone). */
+    static void checkpoint(Path file) throws SQLException {
+        try (SQLiteConnection c = openWriter(file); java.sql.Statement s = c.createStatement()) {
+            s.execute("PRAGMA wal_checkpoint(PASSIVE)");
+        }
     }
 
     /** A read-only connection: queries and snapshot captures. SQLite itself refuses any write on it. */

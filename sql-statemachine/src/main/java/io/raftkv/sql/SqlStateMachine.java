@@ -62,6 +62,10 @@ public final class SqlStateMachine implements StateMachine, AutoCloseable {
     private ApplySession session;
     private volatile long lastApplied;
     private volatile boolean closed;
+    /** Snapshots whose read transaction is open: while there are any, the apply connection does not checkpoint. */
+    private final java.util.concurrent.atomic.AtomicInteger pinned = new java.util.concurrent.atomic.AtomicInteger();
+    /** Set by the last snapshot to end, once it checkpointed the WAL: the apply thread resumes checkpoints. */
+    private volatile boolean resumeCheckpoints;
 
     private SqlStateMachine(Path directory) throws SQLException, IOException {
         this.directory = directory;
@@ -105,6 +109,7 @@ public final class SqlStateMachine implements StateMachine, AutoCloseable {
     @Override
     public byte[] apply(long index, byte[] command) {
         checkNext("apply", index);
+        resumeCheckpointsIfDue();
         SqlCommand decoded;
         try {
             decoded = SqlCodec.decodeCommand(command);
@@ -127,8 +132,16 @@ public final class SqlStateMachine implements StateMachine, AutoCloseable {
     @Override
     public void skip(long index) {
         checkNext("skip", index);
+        resumeCheckpointsIfDue();
         session.applyNothing(index);
         lastApplied = index;
+    }
+
+    private void resumeCheckpointsIfDue() {
+        if (resumeCheckpoints && pinned.get() == 0) {
+            resumeCheckpoints = false;
+            session.pauseCheckpoints(false);
+        }
     }
 
     private void checkNext(String what, long index) {
@@ -269,6 +282,9 @@ public final class SqlStateMachine implements StateMachine, AutoCloseable {
         SQLiteConnection c = null;
         try {
             c = borrowReader();
+            pinned.incrementAndGet();
+            resumeCheckpoints = false;
+            session.pauseCheckpoints(true);
             try (Statement s = c.createStatement()) {
                 s.execute("BEGIN");
             }
@@ -280,19 +296,36 @@ public final class SqlStateMachine implements StateMachine, AutoCloseable {
             return new SqlSnapshot(this, c, index, stamp);
         } catch (SQLException | RuntimeException e) {
             discard(c);
+            if (c != null && pinned.decrementAndGet() == 0) {
+                resumeCheckpoints = true;
+            }
             files.unlockRead(stamp);
             throw e instanceof SQLException s ? new UncheckedIOException(new IOException("snapshot capture failed: "
                     + s.getMessage(), s)) : (RuntimeException) e;
         }
     }
 
-    /** Called once per snapshot, on whichever thread ends it: ends its read transaction, frees its lock. */
+    /**
+     * Called once per snapshot, on whichever thread ends it (the writer's, normally): ends its read transaction;
+     * the last snapshot to end copies the WAL that piled up meanwhile back into the file — here, not on the apply
+     * thread — and lets the apply thread resume its checkpoints. Then frees its lock.
+     */
     void releaseSnapshot(SQLiteConnection reader, long stamp) {
-        try (Statement s = reader.createStatement()) {
-            s.execute("ROLLBACK");
-            giveBack(reader);
-        } catch (SQLException e) {
-            discard(reader);
+        try {
+            try (Statement s = reader.createStatement()) {
+                s.execute("ROLLBACK");
+                giveBack(reader);
+            } catch (SQLException e) {
+                discard(reader);
+            }
+            if (pinned.decrementAndGet() == 0) {
+                try {
+                    SqlConnections.checkpoint(database);
+                } catch (SQLException e) {
+                    LOG.warn("checkpoint after a snapshot failed; the apply connection's next one will do it", e);
+                }
+                resumeCheckpoints = true;
+            }
         } finally {
             files.unlockRead(stamp);
         }

@@ -175,7 +175,9 @@ class SqlClusterTest {
         stop(down);
         servers.remove(down);
         insert(30, 100);
-        assertTrue(snapshots.get(leader.id()).latest().orElseThrow().lastIncludedIndex() > downAt + 5);
+        // Snapshots are written in the background: wait for one well past the stopped server's position.
+        await(() -> snapshots.get(leader.id()).latest().map(m -> m.lastIncludedIndex() > downAt + 30).orElse(false),
+                "a snapshot on " + leader.id() + " past index " + (downAt + 30));
         start(down); // its database is where it stopped; the leader's log no longer reaches back there
         assertTrue(databases.get(down).lastAppliedIndex() >= downAt, "the database kept its index across the restart");
         awaitSameDigest();
