@@ -42,6 +42,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class SqlClusterTest {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Answers are built off the raft and apply threads, as the server will. */
+    private static final java.util.concurrent.Executor COMPLETIONS = java.util.concurrent.ForkJoinPool.commonPool();
 
     @TempDir
     Path dir;
@@ -123,7 +125,7 @@ class SqlClusterTest {
     }
 
     private static SqlHttpApi api(RaftServer server) {
-        return new SqlHttpApi(SqlNode.of(server), new LeaderStamp(), Duration.ofSeconds(10));
+        return new SqlHttpApi(SqlNode.of(server), new LeaderStamp(), Duration.ofSeconds(10), COMPLETIONS);
     }
 
     private void insert(int from, int to) throws Exception {

@@ -28,6 +28,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -63,16 +64,21 @@ public final class SqlHttpApi {
     private final SqlNode node;
     private final LeaderStamp stamp;
     private final Duration timeout;
+    private final Executor completions;
 
     /**
-     * @param node    propose and read through the node's Raft server
-     * @param stamp   the leader-side check and stamp of writes ({@code new LeaderStamp()} in production)
-     * @param timeout how long a request may wait for its write to apply or its read to be served
+     * @param node        propose and read through the node's Raft server
+     * @param stamp       the leader-side check and stamp of writes ({@code new LeaderStamp()} in production)
+     * @param timeout     how long a request may wait for its write to apply or its read to be served
+     * @param completions where answers are decoded and turned into JSON: RaftServer completes its futures on its
+     *                    raft and apply threads, which must not spend their time on that (the server's HTTP
+     *                    executor; {@code Runnable::run} in tests)
      */
-    public SqlHttpApi(SqlNode node, LeaderStamp stamp, Duration timeout) {
+    public SqlHttpApi(SqlNode node, LeaderStamp stamp, Duration timeout, Executor completions) {
         this.node = Objects.requireNonNull(node, "node");
         this.stamp = Objects.requireNonNull(stamp, "stamp");
         this.timeout = Objects.requireNonNull(timeout, "timeout");
+        this.completions = Objects.requireNonNull(completions, "completions");
     }
 
     /** True for the paths this API answers (for the server's router). */
@@ -163,7 +169,7 @@ public final class SqlHttpApi {
     }
 
     private CompletableFuture<HttpReply> answer(CompletableFuture<byte[]> pending, boolean write, Options options) {
-        return pending.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handle((bytes, failure) -> {
+        return pending.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, failure) -> {
             if (failure != null) {
                 return failed(unwrap(failure), write);
             }
@@ -187,7 +193,7 @@ public final class SqlHttpApi {
                 json.put("time", (System.nanoTime() - options.startNanos()) / 1e9);
             }
             return new HttpReply(200, HttpReply.JSON, SqlJson.write(json, options.pretty()));
-        });
+        }, completions);
     }
 
     /** How a failed proposal or read becomes a status: what the client may conclude (see the class comment). */

@@ -75,7 +75,7 @@ class SqlHttpApiTest {
         sm = SqlStateMachine.open(dir);
         node = new FakeNode(sm);
         LeaderStamp stamp = new LeaderStamp(Clock.fixed(Instant.parse("2026-12-07T10:15:30.250Z"), ZoneOffset.UTC), () -> 1);
-        api = new SqlHttpApi(node, stamp, Duration.ofSeconds(5));
+        api = new SqlHttpApi(node, stamp, Duration.ofSeconds(5), Runnable::run);
     }
 
     @AfterEach
@@ -182,7 +182,7 @@ class SqlHttpApiTest {
         node.failure = b -> CompletableFuture.completedFuture(new byte[]{9});
         assertEquals(500, call("GET", "/db/query?q=SELECT%201", "").status());
         // Never answered: a write's outcome is unknown, a read is simply retried.
-        api = new SqlHttpApi(node, new LeaderStamp(), Duration.ofMillis(50));
+        api = new SqlHttpApi(node, new LeaderStamp(), Duration.ofMillis(50), Runnable::run);
         node.failure = b -> new CompletableFuture<>();
         assertEquals(504, call("POST", "/db/execute", "[\"SELECT 1\"]").status());
         assertEquals(503, call("GET", "/db/query?q=SELECT%201", "").status());
