@@ -134,22 +134,13 @@ final class ClientWorkload {
     private boolean submit(SimNode node, boolean mustCommitIt) {
         String command = "c" + (++commandSeq);
         boolean leader = node.role() == Role.LEADER;
-        // The test's own workload, if any, draws from its own stream: the schedule stays the seed's.
-        WorkloadRun workload = sim.workload();
-        byte[] bytes = workload == null ? command.getBytes(StandardCharsets.US_ASCII) : workload.nextCommand();
-        if (workload != null) {
-            command = command + " " + workload.describe(bytes);
-        }
         try {
-            Proposal p = node.propose(bytes);
+            Proposal p = node.propose(commandBytes(command));
             if (!leader) {
                 throw sim.violation(Invariant.CORE_CONTRACT, node.id + " is " + node.role().lowerName()
                         + " but accepted proposal " + command + " at " + p.index() + "@" + p.term());
             }
             accepted++;
-            if (workload != null) {
-                workload.accepted();
-            }
             if (mustCommitIt) {
                 mustCommit.add(new Accepted(command, p, sim.now()));
             }
@@ -287,6 +278,15 @@ final class ClientWorkload {
             }
         }
         return null;
+    }
+
+    /**
+     * What command {@code label} sends: the label's bytes, or the test's workload's next command (drawn from the
+     * workload's own stream, so that the schedule stays the one the seed gives).
+     */
+    private byte[] commandBytes(String label) {
+        WorkloadRun workload = sim.workload();
+        return workload == null ? label.getBytes(StandardCharsets.US_ASCII) : workload.nextCommand();
     }
 
     private void trace(String what) {

@@ -214,7 +214,8 @@ final class SimNode implements LogView {
     Proposal propose(byte[] command) {
         Proposal p = raft.propose(command);
         if (sim.tracer().on()) {
-            trace("proposed " + MessageFormat.data(command) + " at " + p.index() + "@" + p.term());
+            trace("proposed " + (sim.workload() == null ? MessageFormat.data(command) : sim.workload().describe(command))
+                    + " at " + p.index() + "@" + p.term());
         }
         drive();
         return p;

@@ -103,6 +103,7 @@ public final class Simulation {
             violation = new InvariantViolation(Invariant.CORE_CONTRACT, now, "exception: " + e, e);
         }
         violation = finishNodes(violation);
+        tallyAccepted();
         if (violation != null && tracer.on()) {
             tracer.system(now, "checker", "VIOLATION " + violation.getMessage());
         }
@@ -134,6 +135,13 @@ public final class Simulation {
     /** What this run's workload exercised, or null without one. */
     public WorkloadTally workloadTally() {
         return workload == null ? null : workload.tally();
+    }
+
+    /** Called once at the end of the run. */
+    private void tallyAccepted() {
+        if (workload != null) {
+            workload.tally().countProposed(client.accepted());
+        }
     }
 
     private void runLoop() {

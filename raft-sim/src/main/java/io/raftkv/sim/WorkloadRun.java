@@ -43,10 +43,6 @@ final class WorkloadRun {
         return workload.command(random);
     }
 
-    void accepted() {
-        tally.countProposed();
-    }
-
     String describe(byte[] command) {
         return workload.describe(command);
     }

@@ -14,8 +14,8 @@ public final class WorkloadTally {
     private long proposed;
     private long digestsCompared;
 
-    void countProposed() {
-        proposed++;
+    void countProposed(long accepted) {
+        proposed += accepted;
     }
 
     void applied(String kind) {
