@@ -144,9 +144,10 @@ final class ClientWorkload {
             return forward(node);
         }
         String command = "c" + (++commandSeq);
-        sim.checker().onSubmittedUnique(command.getBytes(StandardCharsets.US_ASCII));
+        byte[] bytes = commandBytes(command);
+        registerUnique(bytes);
         try {
-            Proposal p = node.propose(command.getBytes(StandardCharsets.US_ASCII));
+            Proposal p = node.propose(bytes);
             if (!leader) {
                 throw sim.violation(Invariant.CORE_CONTRACT, node.id + " is " + node.role().lowerName()
                         + " but accepted proposal " + command + " at " + p.index() + "@" + p.term());
@@ -177,8 +178,8 @@ final class ClientWorkload {
         int size = 1 + batchSizes.nextInt(3);
         List<byte[]> commands = new ArrayList<>();
         for (int k = 0; k < size; k++) {
-            byte[] command = ("c" + (++commandSeq)).getBytes(StandardCharsets.US_ASCII);
-            sim.checker().onSubmittedUnique(command);
+            byte[] command = commandBytes("c" + (++commandSeq));
+            registerUnique(command);
             commands.add(command);
         }
         try {
@@ -313,6 +314,25 @@ final class ClientWorkload {
             }
         }
         return null;
+    }
+
+    /**
+     * What command {@code label} sends: the label's bytes, or the test's workload's next command (drawn from the
+     * workload's own stream, so that the schedule stays the one the seed gives).
+     */
+    private byte[] commandBytes(String label) {
+        WorkloadRun workload = sim.workload();
+        return workload == null ? label.getBytes(StandardCharsets.US_ASCII) : workload.nextCommand();
+    }
+
+    /**
+     * The built-in commands are unique, so the checker can tell one applied twice (FORWARDING). A test's workload
+     * may send the same command twice on purpose: its commands are not registered.
+     */
+    private void registerUnique(byte[] command) {
+        if (sim.workload() == null) {
+            sim.checker().onSubmittedUnique(command);
+        }
     }
 
     private void trace(String what) {

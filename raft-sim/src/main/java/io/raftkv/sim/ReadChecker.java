@@ -83,5 +83,8 @@ final class ReadChecker {
         if (sim.tracer().on()) {
             sim.tracer().node(sim.now(), node.id, node.role(), node.raft().currentTerm(), "lease read at " + commit);
         }
+        if (sim.workload() != null) {
+            sim.workload().onRead(node);
+        }
     }
 }

@@ -79,6 +79,15 @@ public record SimConfig(int nodes, RaftOptions raftOptions, Supplier<? extends S
                 postHealProposals, proposalsPerTick, nonLeaderRatio);
     }
 
+    /**
+     * Other liveness bounds: a state machine whose snapshots are large (a database file) needs longer to bring a
+     * new or lagging server up to date over the simulated network's small InstallSnapshot chunks.
+     */
+    public SimConfig withLivenessBounds(int leaderTicks, int commitTicks) {
+        return new SimConfig(nodes, raftOptions, stateMachines, minFaultTicks, maxFaultTicks, leaderTicks, commitTicks,
+                postHealProposals, proposalsPerTick, nonLeaderRatio);
+    }
+
     public SimConfig withWorkload(double perTick, double toNonLeaders) {
         return new SimConfig(nodes, raftOptions, stateMachines, minFaultTicks, maxFaultTicks, leaderBoundTicks,
                 commitBoundTicks, postHealProposals, perTick, toNonLeaders);

@@ -191,6 +191,7 @@ final class SimNode implements LogView {
         events.emit(new TraceEvent.Down(why, survivor.lastIndex()));
         log = survivor;
         raft = null;
+        closeStateMachine();
         stateMachine = null;
         armedCrash = null;
         waitingReads.clear();
@@ -240,7 +241,8 @@ final class SimNode implements LogView {
     Proposal propose(byte[] command) {
         Proposal p = raft.propose(command);
         if (sim.tracer().on()) {
-            trace("proposed " + MessageFormat.data(command) + " at " + p.index() + "@" + p.term());
+            trace("proposed " + (sim.workload() == null ? MessageFormat.data(command) : sim.workload().describe(command))
+                    + " at " + p.index() + "@" + p.term());
         }
         drive();
         return p;
@@ -422,6 +424,9 @@ final class SimNode implements LogView {
             throw new UncheckedIOException(e);
         }
         snapshot = new StoredSnapshot(meta, bytes.toByteArray());
+        if (sim.workload() != null) {
+            sim.workload().checkDigest(this, at, "when it snapshotted at");
+        }
         raft.compact(meta);
         events.snapshot(TraceEvent.SnapshotOrigin.TAKEN, at, meta.lastIncludedTerm(), snapshot.data().length);
         long upTo = at - snapshotRandom.nextInt(policy.maxMargin() + 1);
@@ -480,6 +485,9 @@ final class SimNode implements LogView {
         lastApplied = at;
         if (sim.tracer().on()) {
             trace("restore state machine from snapshot " + at + "@" + s.meta().lastIncludedTerm());
+        }
+        if (sim.workload() != null) {
+            sim.workload().checkDigest(this, at, "restored from a snapshot at");
         }
     }
 
@@ -602,6 +610,9 @@ final class SimNode implements LogView {
         while (!waitingReads.isEmpty() && waitingReads.peekFirst().readIndex() <= lastApplied) {
             ReadState r = waitingReads.pollFirst();
             sim.reads().onServed();
+            if (sim.workload() != null) {
+                sim.workload().onRead(this);
+            }
             if (sim.tracer().on()) {
                 trace("serve read " + r.requestId() + " at applied " + lastApplied);
             }
@@ -704,9 +715,17 @@ final class SimNode implements LogView {
             throw sim.violation(Invariant.CORE_CONTRACT, id + " was handed " + MessageFormat.entry(e)
                     + " to apply beyond its commit index " + raft.commitIndex());
         }
-        byte[] result = e.type() == EntryType.COMMAND ? stateMachine.apply(e.index(), e.data()) : null;
+        byte[] result = null;
+        if (e.type() == EntryType.COMMAND) {
+            result = stateMachine.apply(e.index(), e.data());
+        } else {
+            stateMachine.skip(e.index()); // as RaftServer does: the state machine's index follows the log
+        }
         sim.checker().onApplied(id, e, result);
         lastApplied = e.index();
+        if (sim.workload() != null && e.type() == EntryType.COMMAND) {
+            sim.workload().onApplied(this, e.index(), e.data(), result);
+        }
         if (sim.tracer().on()) {
             trace("apply " + MessageFormat.entry(e));
         }
@@ -768,6 +787,25 @@ final class SimNode implements LogView {
         if (t.on()) {
             t.node(sim.now(), id, raft == null ? null : raft.role(), raft == null ? stable.load().currentTerm() : raft.currentTerm(), what);
         }
+    }
+
+    /** A state machine that holds resources (files, connections) releases them when its server goes down. */
+    void closeStateMachine() {
+        if (stateMachine instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(id + ": closing the state machine failed", e);
+            }
+        }
+    }
+
+    /** End of the run: compare the digest of a live node's state where it stands, then release the state machine. */
+    void finish() {
+        if (raft != null && sim.workload() != null) {
+            sim.workload().checkDigest(this, lastApplied, "at the end of the run at");
+        }
+        closeStateMachine();
     }
 
     // ----------------------------------------------------------------------------------------- inspection

@@ -42,13 +42,25 @@ public final class Simulation {
     private final Configuration bootstrap;
     private long now;
     private boolean healed;
+    /** The test's own workload for this run, or null for the built-in {@code c1, c2, …}. */
+    private final WorkloadRun workload;
 
     public Simulation(SimConfig config, Schedule schedule, boolean trace) {
-        this(config, schedule, trace, false);
+        this(config, schedule, trace, false, null);
     }
 
     /** With {@code events}, also records the run's events for {@link #writeEvents} (the cluster view's replay). */
     public Simulation(SimConfig config, Schedule schedule, boolean trace, boolean events) {
+        this(config, schedule, trace, events, null);
+    }
+
+    /** A run whose clients send {@code workload}'s commands and queries (null: the built-in {@code c1, c2, …}). */
+    public Simulation(SimConfig config, Schedule schedule, boolean trace, Workload workload) {
+        this(config, schedule, trace, false, workload);
+    }
+
+    /** Both: a workload's run with its events recorded. */
+    public Simulation(SimConfig config, Schedule schedule, boolean trace, boolean events, Workload workload) {
         if (config.nodes() != schedule.nodes()) {
             throw new IllegalArgumentException("config has " + config.nodes() + " nodes, schedule " + schedule.nodes());
         }
@@ -81,6 +93,8 @@ public final class Simulation {
             nodes.add(new SimNode(this, "n" + (i + 1), i, i < config.nodes() ? bootstrap : Configuration.EMPTY));
         }
         this.faults = new FaultInjector(this, Collections.unmodifiableList(nodes), network);
+        // Split last: every stream above is the one the seed gives without a workload.
+        this.workload = workload == null ? null : new WorkloadRun(this, workload, root.split());
     }
 
     static List<String> ids(int n) {
@@ -102,6 +116,8 @@ public final class Simulation {
             // RaftNode (or the state machine) threw: that is a bug too, reported with where it happened.
             violation = new InvariantViolation(Invariant.CORE_CONTRACT, now, "exception: " + e, e);
         }
+        violation = finishNodes(violation);
+        tallyAccepted();
         if (violation != null && tracer.on()) {
             tracer.system(now, "checker", "VIOLATION " + violation.getMessage());
         }
@@ -111,6 +127,38 @@ public final class Simulation {
         SimStats stats = new SimStats(checker.elections(), checker.maxCommitted(), faults.injected(),
                 network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK);
         return new SimResult(schedule, violation, stats, tracer.text());
+    }
+
+    /** Compares the live nodes' digests where they stand (if the run passed so far) and closes state machines. */
+    private InvariantViolation finishNodes(InvariantViolation violation) {
+        for (SimNode n : nodes) {
+            try {
+                if (violation == null) {
+                    n.finish();
+                } else {
+                    n.closeStateMachine();
+                }
+            } catch (InvariantViolation v) {
+                violation = v;
+                n.closeStateMachine();
+            } catch (RuntimeException e) {
+                violation = violation != null ? violation
+                        : new InvariantViolation(Invariant.CORE_CONTRACT, now, "exception: " + e, e);
+            }
+        }
+        return violation;
+    }
+
+    /** What this run's workload exercised, or null without one. */
+    public WorkloadTally workloadTally() {
+        return workload == null ? null : workload.tally();
+    }
+
+    /** Called once at the end of the run. */
+    private void tallyAccepted() {
+        if (workload != null) {
+            workload.tally().countProposed(client.accepted());
+        }
     }
 
     private void runLoop() {
@@ -327,6 +375,11 @@ public final class Simulation {
 
     ReadChecker reads() {
         return reads;
+    }
+
+    /** The test's workload in this run, or null. */
+    WorkloadRun workload() {
+        return workload;
     }
 
     InvariantChecker checker() {

@@ -6,16 +6,37 @@ package io.raftkv.sim;
  * <pre>{@code
  * // In your state machine's tests: 300 seeded schedules on 3 nodes, failing with a shrunk, replayable trace.
  * new Simulator(SimConfig.defaults(3).withStateMachine(MyStateMachine::new)).verifySeeds(0, 300);
+ * // With your own commands and queries (see Workload), and a replay of one seed with its trace:
+ * Simulator sim = new Simulator(SimConfig.defaults(3).withStateMachine(MyStateMachine::new), myWorkload);
+ * sim.verifySeeds(0, 300);
+ * sim.replay("--nodes 3 --seed 17");   // the line a failure report prints
  * }</pre>
  */
 public final class Simulator {
 
     private final SimConfig config;
     private final ScheduleGenerator generator;
+    private final Workload workload;
+    /** What the workload exercised over every run of this simulator (empty without a workload). */
+    private final WorkloadTally tally = new WorkloadTally();
 
     public Simulator(SimConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * A simulator whose clients send {@code workload}'s commands and queries to the configured state machine
+     * (null: the built-in {@code c1, c2, …}). The fault schedules are the same as without a workload.
+     */
+    public Simulator(SimConfig config, Workload workload) {
         this.config = config;
         this.generator = new ScheduleGenerator(config);
+        this.workload = workload;
+    }
+
+    /** What the workload exercised in every run so far (all zero without a workload). */
+    public WorkloadTally tally() {
+        return tally;
     }
 
     public SimConfig config() {
@@ -31,7 +52,97 @@ public final class Simulator {
     }
 
     public SimResult run(Schedule schedule, boolean trace) {
-        return new Simulation(config, schedule, trace).run();
+        Simulation simulation = new Simulation(config, schedule, trace, workload);
+        SimResult result = simulation.run();
+        if (workload != null) {
+            tally.add(simulation.workloadTally());
+        }
+        return result;
+    }
+
+    /**
+     * Reruns one schedule with tracing — this simulator's state machine and workload, not the built-in ones —
+     * prints its schedule, trace, what the workload exercised and the verdict to {@code System.out}, and returns
+     * the result.
+     *
+     * @param replayArguments what a failure report prints after "replay": {@code --nodes N --seed S} and, for a
+     *                        shrunk schedule, {@code --keep-faults 1,4|none --fault-ticks T --max-ticks M}
+     */
+    public SimResult replay(String replayArguments) {
+        Schedule schedule = parseReplay(replayArguments);
+        Simulation simulation = new Simulation(config, schedule, true, workload);
+        SimResult r = simulation.run();
+        StringBuilder out = new StringBuilder().append(schedule).append(r.trace());
+        if (simulation.workloadTally() != null) {
+            out.append(simulation.workloadTally().report());
+        }
+        out.append(r.failed() ? "VIOLATION " + r.violation().getMessage() : "passed").append('\n');
+        System.out.print(out);
+        System.out.flush();
+        return r;
+    }
+
+    /** {@link #replay(String)} of a whole seed. */
+    public SimResult replay(long seed) {
+        return replay("--nodes " + config.nodes() + " --seed " + seed);
+    }
+
+    private Schedule parseReplay(String arguments) {
+        String[] a = arguments.trim().split("\\s+");
+        Long seed = null;
+        java.util.Set<Integer> keep = null;
+        Long faultTicks = null;
+        Long maxTicks = null;
+        for (int i = 0; i < a.length; i++) {
+            String value = i + 1 < a.length ? a[i + 1] : null;
+            switch (a[i]) {
+                case "--nodes" -> {
+                    if (Integer.parseInt(value) != config.nodes()) {
+                        throw new IllegalArgumentException("the schedule is for " + value + " nodes; this simulator runs "
+                                + config.nodes());
+                    }
+                    i++;
+                }
+                case "--seed" -> {
+                    seed = Long.parseLong(value);
+                    i++;
+                }
+                case "--keep-faults" -> {
+                    keep = new java.util.TreeSet<>();
+                    for (String k : value.split(",")) {
+                        if (!k.equals("none")) {
+                            keep.add(Integer.parseInt(k.trim()));
+                        }
+                    }
+                    i++;
+                }
+                case "--fault-ticks" -> {
+                    faultTicks = Long.parseLong(value);
+                    i++;
+                }
+                case "--max-ticks" -> {
+                    maxTicks = Long.parseLong(value);
+                    i++;
+                }
+                case "--trace", "" -> {
+                }
+                default -> throw new IllegalArgumentException("unknown replay argument " + a[i] + " in: " + arguments);
+            }
+        }
+        if (seed == null) {
+            throw new IllegalArgumentException("replay arguments need --seed: " + arguments);
+        }
+        Schedule schedule = schedule(seed);
+        if (keep != null) {
+            schedule = schedule.keepOnly(keep);
+        }
+        if (faultTicks != null) {
+            schedule = schedule.withFaultTicks(faultTicks);
+        }
+        if (maxTicks != null) {
+            schedule = schedule.withMaxTicks(maxTicks);
+        }
+        return schedule;
     }
 
     /** Shrinks a failing run and re-runs the shrunk schedule with tracing, for the report. */
@@ -56,9 +167,17 @@ public final class Simulator {
         return new Summary(count, total, System.nanoTime() - started, null);
     }
 
-    /** Runs {@code count} seeds and throws an AssertionError with the shrunk trace if one fails. */
+    /**
+     * Runs {@code count} seeds and throws an AssertionError with the shrunk trace if one fails. With a workload,
+     * prints what it exercised ({@link WorkloadTally#report()}) to {@code System.out}.
+     */
     public Summary verifySeeds(long first, long count) {
         Summary s = runSeeds(first, count);
+        if (workload != null) {
+            System.out.print("seeds " + first + ".." + (first + s.schedules() - 1) + ", " + config.nodes() + " nodes: "
+                    + tally.report());
+            System.out.flush();
+        }
         if (s.failure() != null) {
             throw new AssertionError(explain(s.failure(), 300).report());
         }
@@ -102,13 +221,17 @@ public final class Simulator {
             sb.append("SIMULATION FAILED: seed=").append(o.seed()).append(" nodes=").append(o.nodes()).append('\n');
             sb.append("  ").append(original.violation().getMessage()).append('\n');
             sb.append("  replay original: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes ")
-                    .append(o.nodes()).append(" --seed ").append(o.seed()).append(" --trace\n");
+                    .append(o.nodes()).append(" --seed ").append(o.seed()).append(" --trace")
+                    .append("   (built-in state machine; yours: simulator.replay(\"--nodes ").append(o.nodes())
+                    .append(" --seed ").append(o.seed()).append("\"))\n");
             if (shrunk.failed()) {
                 sb.append("shrunk in ").append(shrinkRuns).append(" runs from ").append(o.faults().size())
                         .append(" faults to ").append(shrunk.schedule().faults().size()).append(":\n");
                 sb.append("  ").append(shrunk.violation().getMessage()).append('\n');
                 sb.append("  replay shrunk: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate ")
                         .append(shrunk.schedule().replayArguments()).append(" --trace\n");
+                sb.append("  replay shrunk with your state machine and workload: simulator.replay(\"")
+                        .append(shrunk.schedule().replayArguments()).append("\")\n");
             } else {
                 sb.append("(the shrunk schedule did not fail when re-run with tracing: nondeterminism! this is a simulator bug)\n");
             }

@@ -5,7 +5,7 @@ import io.raftkv.core.RaftOptions;
 import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
-import io.raftkv.kv.KvStateMachine;
+import io.raftkv.core.statemachine.StateMachine;
 import io.raftkv.log.ChronicleLogOptions;
 import io.raftkv.log.ChronicleLogStore;
 import io.raftkv.log.FileSnapshotStore;
@@ -19,7 +19,7 @@ import java.time.Duration;
 
 /**
  * One server of the snapshot benchmark, wired like {@code kv-server}'s {@code KvNode} minus HTTP: the Chronicle
- * log, {@link FileStableStore}, {@link FileSnapshotStore}, the KV state machine and the Netty transport on loopback.
+ * log, {@link FileStableStore}, {@link FileSnapshotStore}, a state machine (KV or SQL) and the Netty transport on loopback.
  * Automatic snapshots are off: the benchmark takes them on demand, so it knows when one is in progress.
  */
 final class BenchNode {
@@ -37,7 +37,7 @@ final class BenchNode {
         return other == null ? dir.resolve("snapshots") : Path.of(other).resolve(id);
     }
 
-    static RaftServer start(String id, Path dir, String raftAddress, Configuration bootstrap, KvStateMachine sm,
+    static RaftServer start(String id, Path dir, String raftAddress, Configuration bootstrap, StateMachine sm,
                             MeterRegistry registry) throws IOException {
         RaftServer server = RaftServer.builder(id)
                 // The follower stays a learner: promoted, it would become half of a two-voter quorum that loses

@@ -79,43 +79,9 @@ public final class SnapshotBench {
             System.out.printf("loaded %,d keys (state machine holds %,d)%n", keys, sm.size());
 
             // 1. Snapshot time and size.
-            for (int i = 0; i < 3; i++) {
-                leader.propose(put(new SplittableRandom(i), keys, valueBytes)).get(30, TimeUnit.SECONDS);
-                SnapshotInfo info = leader.takeSnapshot().get(120, TimeUnit.SECONDS);
-                System.out.printf("snapshot %d: %,d bytes (%.1f MB) in %d ms (capture + write + fsync) = %.0f MB/s%n",
-                        i + 1, info.bytes(), info.bytes() / 1e6, info.duration().toMillis(),
-                        info.bytes() / 1e6 / (info.duration().toNanos() / 1e9));
-            }
-
+            timeSnapshots(leader, rnd -> put(rnd, keys, valueBytes), "capture + write + fsync");
             // 2. Write latency without / with a snapshot in progress, alternating.
-            // Per-round ratios swing with the machine (a phase without snapshots alone varies several-fold at
-            // p99 on a shared VM disk), so the comparison that counts pools every phase of each kind.
-            Histogram allQuiet = new Histogram(3);
-            Histogram allBusy = new Histogram(3);
-            double[] quietP99 = new double[rounds];
-            double[] busyP99 = new double[rounds];
-            for (int r = 1; r <= rounds; r++) {
-                Phase quiet = writePhase(leader, keys, valueBytes, rate, phaseSeconds, false);
-                System.out.println("round " + r + " no snapshot:   " + quiet);
-                Phase busy = writePhase(leader, keys, valueBytes, rate, phaseSeconds, true);
-                System.out.println("round " + r + " with snapshot: " + busy);
-                System.out.printf("round %d: p99 with/without snapshot = %.2fx (load %s)%n", r,
-                        (double) busy.histogram.getValueAtPercentile(99) / quiet.histogram.getValueAtPercentile(99),
-                        loadavg());
-                quietP99[r - 1] = quiet.histogram.getValueAtPercentile(99) / 1e3;
-                busyP99[r - 1] = busy.histogram.getValueAtPercentile(99) / 1e3;
-                allQuiet.add(quiet.histogram);
-                allBusy.add(busy.histogram);
-            }
-            System.out.println("all rounds no snapshot:   " + new Phase(allQuiet, 0, 0, 0, 1));
-            System.out.println("all rounds with snapshot: " + new Phase(allBusy, 0, 0, 0, 1));
-            System.out.printf("all rounds: p99 with/without snapshot = %.2fx, p99.9 %.2fx%n",
-                    (double) allBusy.getValueAtPercentile(99) / allQuiet.getValueAtPercentile(99),
-                    (double) allBusy.getValueAtPercentile(99.9) / allQuiet.getValueAtPercentile(99.9));
-            // The median round resists the host's stalls (tens of ms, in either kind of phase) that a pooled p99
-            // takes in whole.
-            System.out.printf("median of round p99s: without %.2f ms, with %.2f ms = %.2fx%n", median(quietP99),
-                    median(busyP99), median(busyP99) / median(quietP99));
+            compareWriteLatency(leader, rnd -> put(rnd, keys, valueBytes), rate, phaseSeconds, rounds);
 
             // 3. InstallSnapshot to a follower JVM, once per heap size.
             leader.propose(put(new SplittableRandom(7), keys, valueBytes)).get(30, TimeUnit.SECONDS);
@@ -142,7 +108,52 @@ public final class SnapshotBench {
         }
     }
 
-    private static double median(double[] values) {
+    /** Three {@code takeSnapshot()}s, each after one more write: size and time, capture to durable. */
+    static void timeSnapshots(RaftServer leader, java.util.function.Function<SplittableRandom, byte[]> commands,
+                              String what) throws Exception {
+        for (int i = 0; i < 3; i++) {
+            leader.propose(commands.apply(new SplittableRandom(i))).get(30, TimeUnit.SECONDS);
+            SnapshotInfo info = leader.takeSnapshot().get(300, TimeUnit.SECONDS);
+            System.out.printf("snapshot %d: %,d bytes (%.1f MB) in %d ms (%s) = %.0f MB/s%n",
+                    i + 1, info.bytes(), info.bytes() / 1e6, info.duration().toMillis(), what,
+                    info.bytes() / 1e6 / (info.duration().toNanos() / 1e9));
+        }
+    }
+
+    /**
+     * Write latency without / with a snapshot in progress: {@code rounds} pairs of phases, each round's ratio, the
+     * pooled ratio and the ratio of the median round p99s (the one to read: it resists the host's stalls, tens of
+     * ms in either kind of phase, that a pooled p99 takes in whole).
+     */
+    static void compareWriteLatency(RaftServer leader, java.util.function.Function<SplittableRandom, byte[]> commands,
+                                    int rate, int phaseSeconds, int rounds) throws Exception {
+        Histogram allQuiet = new Histogram(3);
+        Histogram allBusy = new Histogram(3);
+        double[] quietP99 = new double[rounds];
+        double[] busyP99 = new double[rounds];
+        for (int r = 1; r <= rounds; r++) {
+            Phase quiet = writePhase(leader, commands, rate, phaseSeconds, false);
+            System.out.println("round " + r + " no snapshot:   " + quiet);
+            Phase busy = writePhase(leader, commands, rate, phaseSeconds, true);
+            System.out.println("round " + r + " with snapshot: " + busy);
+            System.out.printf("round %d: p99 with/without snapshot = %.2fx (load %s)%n", r,
+                    (double) busy.histogram.getValueAtPercentile(99) / quiet.histogram.getValueAtPercentile(99),
+                    loadavg());
+            quietP99[r - 1] = quiet.histogram.getValueAtPercentile(99) / 1e3;
+            busyP99[r - 1] = busy.histogram.getValueAtPercentile(99) / 1e3;
+            allQuiet.add(quiet.histogram);
+            allBusy.add(busy.histogram);
+        }
+        System.out.println("all rounds no snapshot:   " + new Phase(allQuiet, 0, 0, 0, 1));
+        System.out.println("all rounds with snapshot: " + new Phase(allBusy, 0, 0, 0, 1));
+        System.out.printf("all rounds: p99 with/without snapshot = %.2fx, p99.9 %.2fx%n",
+                (double) allBusy.getValueAtPercentile(99) / allQuiet.getValueAtPercentile(99),
+                (double) allBusy.getValueAtPercentile(99.9) / allQuiet.getValueAtPercentile(99.9));
+        System.out.printf("median of round p99s: without %.2f ms, with %.2f ms = %.2fx%n", median(quietP99),
+                median(busyP99), median(busyP99) / median(quietP99));
+    }
+
+    static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
@@ -195,7 +206,7 @@ public final class SnapshotBench {
 
     // ------------------------------------------------------------------------------------------ write latency
 
-    private record Phase(Histogram histogram, long errors, int snapshots, long snapshotMillis, long phaseMillis) {
+    record Phase(Histogram histogram, long errors, int snapshots, long snapshotMillis, long phaseMillis) {
         @Override
         public String toString() {
             Histogram h = histogram;
@@ -209,10 +220,11 @@ public final class SnapshotBench {
 
     /**
      * Open loop: write i is due at start + i/rate and its latency counts from then. With {@code snapshots}, another
-     * thread takes snapshots back to back for the whole phase.
+     * thread takes snapshots back to back for the whole phase. {@code commands} makes each write (shared with
+     * {@link SqlSnapshotBench}).
      */
-    private static Phase writePhase(RaftServer leader, int keys, int valueBytes, int rate, int seconds,
-                                    boolean snapshots) throws Exception {
+    static Phase writePhase(RaftServer leader, java.util.function.Function<SplittableRandom, byte[]> commands,
+                            int rate, int seconds, boolean snapshots) throws Exception {
         ConcurrentHistogram h = new ConcurrentHistogram(3);
         AtomicLong errors = new AtomicLong();
         AtomicInteger outstanding = new AtomicInteger();
@@ -252,7 +264,7 @@ public final class SnapshotBench {
             while ((wait = due - System.nanoTime()) > 0) {
                 LockSupport.parkNanos(Math.min(wait, 200_000));
             }
-            byte[] command = put(rnd, keys, valueBytes);
+            byte[] command = commands.apply(rnd);
             outstanding.incrementAndGet();
             CompletableFuture<byte[]> f = leader.propose(command);
             f.whenComplete((r, e) -> {
@@ -335,7 +347,7 @@ public final class SnapshotBench {
 
     // ------------------------------------------------------------------------------------------ plumbing
 
-    private static void awaitLeader(RaftServer s) throws InterruptedException {
+    static void awaitLeader(RaftServer s) throws InterruptedException {
         long deadline = System.nanoTime() + 30_000_000_000L;
         while (!s.status().isLeader()) {
             if (System.nanoTime() > deadline) {
@@ -345,13 +357,13 @@ public final class SnapshotBench {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         }
     }
 
-    private static String loadavg() {
+    static String loadavg() {
         try {
             return Files.readString(Path.of("/proc/loadavg")).trim();
         } catch (IOException e) {
@@ -359,11 +371,11 @@ public final class SnapshotBench {
         }
     }
 
-    private static int intArg(String[] args, String name, int dflt) {
+    static int intArg(String[] args, String name, int dflt) {
         return Integer.parseInt(stringArg(args, name, Integer.toString(dflt)));
     }
 
-    private static String stringArg(String[] args, String name, String dflt) {
+    static String stringArg(String[] args, String name, String dflt) {
         for (int i = 0; i + 1 < args.length; i++) {
             if (args[i].equals(name)) {
                 return args[i + 1];
@@ -372,7 +384,7 @@ public final class SnapshotBench {
         return dflt;
     }
 
-    private static void deleteRecursively(Path dir) throws IOException {
+    static void deleteRecursively(Path dir) throws IOException {
         if (!Files.exists(dir)) {
             return;
         }
