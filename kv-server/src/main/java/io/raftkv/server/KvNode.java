@@ -107,10 +107,12 @@ public final class KvNode implements AutoCloseable {
             opened.add(storage.log());
             opened.add(storage.stable());
             KvStateMachine sm = new KvStateMachine();
+            // One set of event loops for the HTTP front door and the Raft transport (KvHttpServer.eventLoops).
+            KvHttpServer http = KvHttpServer.create(config.id(), config.ioThreads());
+            opened.add(http);
             NettyTransport transport = new NettyTransport(
-                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls)
-                            .ioThreads(Integer.getInteger("raftkv.transport.threads", 2)).build(),
-                    registry);
+                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls).build(),
+                    registry, http.eventLoops());
             List<Member> voters = new ArrayList<>();
             for (Map.Entry<String, String> p : config.peers().entrySet()) {
                 voters.add(Member.voter(p.getKey(), p.getValue()));
@@ -141,8 +143,6 @@ public final class KvNode implements AutoCloseable {
             } catch (IOException e) {
                 throw new IOException("Raft on " + config.raftAddress() + ": " + e.getMessage(), e);
             }
-            KvHttpServer http = KvHttpServer.create(config.id(), Integer.getInteger("raftkv.http.threads", 2));
-            opened.add(http);
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
                     config.requestTimeout().plusSeconds(1), registry, http.eventLoops());
             opened.add(forwarder);
@@ -289,8 +289,9 @@ public final class KvNode implements AutoCloseable {
         }
         closed = true;
         forwarder.close(); // its connections live on the HTTP event loops: close it first
+        http.stopServing();
+        raft.close(); // closes the Raft transport, which runs on the same event loops
         http.close();
-        raft.close();
         storage.releaseLock();
         gcMetrics.close();
         registry.close();

@@ -42,12 +42,13 @@ import java.util.Optional;
  *                                keeps the log's fsyncs from queueing behind snapshot flushes
  * @param snapshotDir             where snapshots are kept; {@code null} means {@code dataDir/snapshots}. Another
  *                                device than the log's takes snapshot flushes out of the way of the log's fsyncs
+ * @param ioThreads               event-loop threads shared by the HTTP front door and the Raft transport
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                           Path snapshotDir) {
+                           Path snapshotDir, int ioThreads) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -59,6 +60,12 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
     public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
     public static final long DEFAULT_SNAPSHOT_WRITE_RATE = RaftServerOptions.DEFAULT_SNAPSHOT_WRITE_RATE;
+    /**
+     * One I/O thread: on the 2-core machines this was measured on, one shared event loop for HTTP and the Raft
+     * transport cost ~140-170 µs of server CPU per replicated put against ~200-350 µs with two HTTP and two
+     * transport loops (docs/benchmarks.md): fewer threads to wake, fewer context switches per request.
+     */
+    public static final int DEFAULT_IO_THREADS = 1;
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");
@@ -86,6 +93,9 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
             throw new IllegalArgumentException("--snapshot-write-rate must be >= 0 (0 = unlimited), got "
                     + snapshotWriteRate);
         }
+        if (ioThreads < 1) {
+            throw new IllegalArgumentException("--io-threads must be >= 1, got " + ioThreads);
+        }
         if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
@@ -99,7 +109,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
                         long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate) {
         this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
                 requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
-                snapshotWriteRate, null);
+                snapshotWriteRate, null, DEFAULT_IO_THREADS);
     }
 
     /** The same with the default snapshot write rate ({@link #DEFAULT_SNAPSHOT_WRITE_RATE}). */
@@ -133,28 +143,35 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir);
+                snapshotWriteRate, snapshotDir, ioThreads);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate, snapshotDir);
+                snapshotWriteRate, snapshotDir, ioThreads);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond, snapshotDir);
+                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
     public ServerConfig withSnapshotDir(Path dir) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, dir);
+                snapshotBytes, snapshotWriteRate, dir, ioThreads);
+    }
+
+    /** A copy with {@code n} event-loop threads for HTTP and the Raft transport. */
+    public ServerConfig withIoThreads(int n) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, snapshotDir, n);
     }
 
     /**

@@ -103,6 +103,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + " writes stay out of the way of the log's fsyncs. One directory per server.")
     Path snapshotDir;
 
+    @Option(names = "--io-threads", defaultValue = "" + ServerConfig.DEFAULT_IO_THREADS,
+            description = "Event-loop threads shared by the HTTP API and the Raft transport (default: ${DEFAULT-VALUE}:"
+                    + " on a machine with few cores, one thread that is already awake beats several that must be"
+                    + " woken).")
+    int ioThreads;
+
     @Option(names = "--snapshot-trailing", defaultValue = "1024",
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
     long snapshotTrailing;
@@ -133,7 +139,7 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir);
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }

@@ -340,20 +340,47 @@ public final class KvApi {
      */
     private CompletableFuture<Reply> local(Request req, CompletableFuture<byte[]> future, boolean isWrite,
                                            Function<KvResult, Reply> onResult) {
-        return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, error) -> {
-            if (error != null) {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null
-                        ? error.getCause() : error;
-                return ErrorReplies.of(cause, isWrite);
+        io.netty.channel.EventLoop loop = req.loop();
+        if (loop == null) {
+            // Not from a client connection (tests, tools): time out with CompletableFuture's own scheduler.
+            return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .handleAsync((bytes, error) -> toReply(bytes, error, isWrite, onResult), completions);
+        }
+        // The request's own event loop keeps its deadline and builds its answer: no timer thread to wake and no
+        // hand-off beyond the one that brings the result back to the loop.
+        CompletableFuture<Reply> reply = new CompletableFuture<>();
+        io.netty.util.concurrent.ScheduledFuture<?> timer = loop.schedule(() -> {
+            // Completing the server's future frees the request's place in the pending bound at once.
+            future.completeExceptionally(new java.util.concurrent.TimeoutException("no answer within "
+                    + requestTimeout.toMillis() + " ms"));
+        }, requestTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        future.whenComplete((bytes, error) -> {
+            if (loop.inEventLoop()) {
+                timer.cancel(false);
+                reply.complete(toReply(bytes, error, isWrite, onResult));
+            } else {
+                loop.execute(() -> {
+                    timer.cancel(false);
+                    reply.complete(toReply(bytes, error, isWrite, onResult));
+                });
             }
-            KvResult result;
-            try {
-                result = KvCodec.decodeResult(bytes);
-            } catch (RuntimeException e) {
-                return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
-            }
-            return onResult.apply(result);
-        }, req.loop() != null ? req.loop() : completions);
+        });
+        return reply;
+    }
+
+    private static Reply toReply(byte[] bytes, Throwable error, boolean isWrite, Function<KvResult, Reply> onResult) {
+        if (error != null) {
+            Throwable cause = error instanceof CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            return ErrorReplies.of(cause, isWrite);
+        }
+        KvResult result;
+        try {
+            result = KvCodec.decodeResult(bytes);
+        } catch (RuntimeException e) {
+            return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
+        }
+        return onResult.apply(result);
     }
 
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */

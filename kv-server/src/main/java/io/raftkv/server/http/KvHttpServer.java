@@ -59,7 +59,7 @@ public final class KvHttpServer implements AutoCloseable {
                 new io.netty.util.concurrent.DefaultThreadFactory("kv-http-accept-" + nodeId, true),
                 NioIoHandler.newFactory());
         this.workers = new MultiThreadIoEventLoopGroup(ioThreads,
-                new io.netty.util.concurrent.DefaultThreadFactory("kv-http-" + nodeId, true), NioIoHandler.newFactory());
+                new io.netty.util.concurrent.DefaultThreadFactory("raftkv-io-" + nodeId, true), NioIoHandler.newFactory());
     }
 
     /** Creates the event loops; {@link #bind} starts serving. */
@@ -75,7 +75,12 @@ public final class KvHttpServer implements AutoCloseable {
         return workers;
     }
 
-    /** The same event loops, for {@link LeaderForwarder}'s client connections. */
+    /**
+     * The same event loops, for {@link LeaderForwarder}'s client connections and for the node's Raft transport: one
+     * set of I/O threads per node, so a client request and the Raft messages it causes are handled by a thread that
+     * is already awake (fewer wake-ups and context switches per request, which is most of a request's cost on a
+     * machine with few cores).
+     */
     public EventLoopGroup eventLoops() {
         return workers;
     }
@@ -129,6 +134,15 @@ public final class KvHttpServer implements AutoCloseable {
 
     @Override
     public void close() {
+        stopServing();
+        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Stops accepting and closes every connection, but leaves the event loops running for whoever else uses them
+     * (the Raft transport of the same node, see {@link #eventLoops()}); {@link #close()} then stops them too.
+     */
+    public void stopServing() {
         Channel ch = channel;
         if (ch != null) {
             ch.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
@@ -138,7 +152,6 @@ public final class KvHttpServer implements AutoCloseable {
             LOG.warn("{}: HTTP connections still closing after 2 s", nodeId);
         }
         boss.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
-        workers.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
     }
 
     /**

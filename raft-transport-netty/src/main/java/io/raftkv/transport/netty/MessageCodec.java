@@ -69,6 +69,28 @@ public final class MessageCodec {
         }
     }
 
+    /**
+     * Appends one full frame to {@code out} (several frames may share a buffer: each carries its own length), and
+     * returns the frame's size; on failure {@code out} is left as it was.
+     */
+    public static int encodeInto(ByteBuf out, RaftMessage message) {
+        int start = out.writerIndex();
+        try {
+            beginFrame(out, typeOf(message));
+            writePayload(out, message);
+            endFrame(out, start);
+            return out.writerIndex() - start;
+        } catch (RuntimeException e) {
+            out.writerIndex(start);
+            throw e;
+        }
+    }
+
+    /** A close upper estimate of a message's frame size, for sizing buffers up front. */
+    public static int estimatedFrameSize(RaftMessage message) {
+        return estimateSize(message);
+    }
+
     /** Encodes a handshake frame. */
     public static ByteBuf encode(ByteBufAllocator alloc, Handshake handshake) {
         ByteBuf out = alloc.ioBuffer(64);

@@ -76,6 +76,8 @@ public final class NettyTransport implements Transport {
     private final ChannelGroup channels = new DefaultChannelGroup("raft-transport", ImmediateEventExecutor.INSTANCE);
 
     private EventLoopGroup group;
+    /** Event loops given by the caller (shared with, e.g., an HTTP server): used, never shut down here. */
+    private final EventLoopGroup sharedGroup;
     private Channel serverChannel;
     private ConnectionContext context;
     private Bootstrap clientTemplate;
@@ -84,9 +86,20 @@ public final class NettyTransport implements Transport {
     private List<Member> pendingMembers;
 
     public NettyTransport(NettyTransportConfig config, MeterRegistry registry) {
+        this(config, registry, null);
+    }
+
+    /**
+     * A transport on event loops the caller owns ({@code config.ioThreads()} is then ignored). A server that also
+     * runs, say, an HTTP front door on the same loops wakes one thread, not two, when a client request and the Raft
+     * traffic it causes arrive together; on a machine with few cores that is most of the cost of a request. The
+     * loops are not shut down by {@link #close()}.
+     */
+    public NettyTransport(NettyTransportConfig config, MeterRegistry registry, EventLoopGroup sharedLoops) {
         this.config = Objects.requireNonNull(config, "config");
         this.metrics = new TransportMetrics(registry, config.nodeId());
         this.droppedUnknownPeer = metrics.droppedUnknownPeer();
+        this.sharedGroup = sharedLoops;
     }
 
     public NettyTransportConfig config() {
@@ -103,7 +116,7 @@ public final class NettyTransport implements Transport {
         SslContext clientSsl = config.tls() == null ? null : TlsContexts.client(config.tls());
         context = new ConnectionContext(config, metrics, log, handler, peers::containsKey, serverSsl, clientSsl,
                 channels, inboundByPeer);
-        group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
+        group = sharedGroup != null ? sharedGroup : new MultiThreadIoEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory(THREAD_PREFIX + config.nodeId(), true), NioIoHandler.newFactory());
         clientTemplate = new Bootstrap()
                 .channel(NioSocketChannel.class)
@@ -190,18 +203,60 @@ public final class NettyTransport implements Transport {
         }
     }
 
+    /**
+     * Encodes every message for one peer into one buffer and hands it to that peer's connection with a single
+     * write-and-flush: from the raft thread that is one task for the connection's event loop per peer and turn,
+     * not one per message, and one socket write.
+     */
     @Override
     public void sendAll(List<RaftMessage> messages) {
-        Map<Channel, Boolean> written = new IdentityHashMap<>();
+        if (messages.size() == 1) {
+            send(messages.get(0));
+            return;
+        }
+        Map<Channel, ByteBuf> batches = new IdentityHashMap<>();
         for (RaftMessage m : messages) {
-            Channel channel = write(m);
-            if (channel != null) {
-                written.put(channel, Boolean.TRUE);
+            PeerConnection peer = peers.get(m.to());
+            if (peer == null) {
+                Channel channel = writeOverInbound(m);
+                if (channel != null) {
+                    channel.flush();
+                }
+                continue;
             }
+            TransportMetrics.PeerMeters meters = peer.meters();
+            Channel channel = usableChannel(peer, meters);
+            if (channel == null) {
+                continue;
+            }
+            ByteBuf batch = batches.get(channel);
+            if (batch == null) {
+                batch = channel.alloc().ioBuffer(Math.max(256, MessageCodec.estimatedFrameSize(m)));
+                batches.put(channel, batch);
+            }
+            int before = batch.writerIndex();
+            int size = MessageCodec.encodeInto(batch, m);
+            if (size - WireFormat.LENGTH_FIELD_BYTES > config.maxFrameBytes()) {
+                batch.writerIndex(before);
+                dropTooLarge(peer, meters, m, size);
+                continue;
+            }
+            if (batch.readableBytes() > channel.bytesBeforeUnwritable()) {
+                // Backpressure: what this batch adds would take the connection over its high-water mark.
+                batch.writerIndex(before);
+                meters.droppedBackpressure.increment();
+                continue;
+            }
+            meters.sent.increment();
+            meters.bytesSent.increment(size);
         }
-        for (Channel channel : written.keySet()) {
-            channel.flush(); // once per peer for the whole batch
-        }
+        batches.forEach((channel, batch) -> {
+            if (batch.isReadable()) {
+                channel.writeAndFlush(batch, channel.voidPromise());
+            } else {
+                batch.release();
+            }
+        });
     }
 
     /**
@@ -231,6 +286,27 @@ public final class NettyTransport implements Transport {
             return writeOverInbound(message);
         }
         TransportMetrics.PeerMeters meters = peer.meters();
+        Channel channel = usableChannel(peer, meters);
+        if (channel == null) {
+            return null;
+        }
+        ByteBuf frame = MessageCodec.encode(channel.alloc(), message);
+        int size = frame.readableBytes();
+        if (size - WireFormat.LENGTH_FIELD_BYTES > config.maxFrameBytes()) {
+            frame.release();
+            dropTooLarge(peer, meters, message, size);
+            return null;
+        }
+        // Written from this thread, the write is queued to the event loop and counted against the water mark
+        // at once, so isWritable() above sees the bytes of earlier sends that are not yet on the wire.
+        channel.write(frame, channel.voidPromise());
+        meters.sent.increment();
+        meters.bytesSent.increment(size);
+        return channel;
+    }
+
+    /** The peer's connection if a message may be written to it now; otherwise counts why not and returns null. */
+    private Channel usableChannel(PeerConnection peer, TransportMetrics.PeerMeters meters) {
         if (closed) {
             meters.droppedClosed.increment();
             return null;
@@ -244,22 +320,13 @@ public final class NettyTransport implements Transport {
             meters.droppedBackpressure.increment();
             return null;
         }
-        ByteBuf frame = MessageCodec.encode(channel.alloc(), message);
-        int size = frame.readableBytes();
-        if (size - WireFormat.LENGTH_FIELD_BYTES > config.maxFrameBytes()) {
-            frame.release();
-            meters.droppedTooLarge.increment();
-            log.warn("too_large:" + peer.peerId(), "{}: not sending a {} of {} bytes to {}: over maxFrameBytes {}",
-                    config.nodeId(), message.getClass().getSimpleName(), size, peer.peerId(),
-                    config.maxFrameBytes());
-            return null;
-        }
-        // Written from this thread, the write is queued to the event loop and counted against the water mark
-        // at once, so isWritable() above sees the bytes of earlier sends that are not yet on the wire.
-        channel.write(frame, channel.voidPromise());
-        meters.sent.increment();
-        meters.bytesSent.increment(size);
         return channel;
+    }
+
+    private void dropTooLarge(PeerConnection peer, TransportMetrics.PeerMeters meters, RaftMessage message, int size) {
+        meters.droppedTooLarge.increment();
+        log.warn("too_large:" + peer.peerId(), "{}: not sending a {} of {} bytes to {}: over maxFrameBytes {}",
+                config.nodeId(), message.getClass().getSimpleName(), size, peer.peerId(), config.maxFrameBytes());
     }
 
     /** The handshaken outbound connection to {@code peerId}, or null (tests inspect its pipeline). */
@@ -313,7 +380,7 @@ public final class NettyTransport implements Transport {
     }
 
     private void shutdownGroup() {
-        if (group != null) {
+        if (group != null && group != sharedGroup) {
             // No quiet period: Raft does not need in-flight messages delivered; closing every channel is enough.
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
         }
