@@ -130,6 +130,8 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
         /** Grant votes without checking that the candidate's log is at least as up-to-date (§5.4.1). */
         SKIP_VOTE_LOG_UP_TO_DATE_CHECK,
         /** Grant more than one vote per term (§5.2). */
-        VOTE_TWICE_PER_TERM
+        VOTE_TWICE_PER_TERM,
+        /** While joint, commit with a majority of C_new alone, ignoring C_old's (§6 needs both). */
+        COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT
     }
 }

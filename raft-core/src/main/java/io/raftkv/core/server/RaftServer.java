@@ -246,8 +246,8 @@ public final class RaftServer implements AutoCloseable {
         long size = command.length;
         if (size > proposalBudget.maxBytes()) {
             metrics.proposalsRejected.increment();
-            future.completeExceptionally(new ProposalRejectedException("command of " + size
-                    + " bytes exceeds maxPendingBytes " + proposalBudget.maxBytes()));
+            future.completeExceptionally(new ProposalRejectedException(ProposalRejectedException.Reason.INVALID,
+                    "command of " + size + " bytes exceeds maxPendingBytes " + proposalBudget.maxBytes()));
             return future;
         }
         if (!proposalBudget.tryAcquire(size)) {
