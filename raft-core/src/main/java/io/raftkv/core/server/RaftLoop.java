@@ -542,7 +542,8 @@ final class RaftLoop implements Runnable {
         metrics.commitIndex(commit);
         metrics.replication(lastLogIndex, match, id);
         statusSink.accept(new RaftStatus(id, core.role(), core.currentTerm(), core.leaderId(), commit,
-                apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true));
+                apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true, null,
+                RaftStatus.JointConfiguration.of(configuration)));
     }
 
     /** After the thread stopped: abandon snapshot transfers (an unfinished download is discarded). */
