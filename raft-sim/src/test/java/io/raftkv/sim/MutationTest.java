@@ -29,7 +29,16 @@ class MutationTest {
                 Arguments.of(UnsafeMutation.SKIP_VOTE_LOG_UP_TO_DATE_CHECK, 5, completeness()),
                 // §5.4.2, Figure 8: an entry of an earlier term "committed" by counting is overwritten later.
                 Arguments.of(UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING, 3, completeness()),
-                Arguments.of(UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING, 5, completeness()));
+                Arguments.of(UnsafeMutation.COMMIT_PREVIOUS_TERM_ENTRIES_BY_COUNTING, 5, completeness()),
+                // §6: C_old,new "committed" by C_new's majority alone; the rest of C_old, which never saw it, elects a
+                // leader without it (or, once both sides moved on, in the same term as C_new's leader).
+                Arguments.of(UnsafeMutation.COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT, 3, jointSplit()),
+                Arguments.of(UnsafeMutation.COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT, 5, jointSplit()));
+    }
+
+    private static Set<Invariant> jointSplit() {
+        return Set.of(Invariant.LEADER_COMPLETENESS, Invariant.STATE_MACHINE_SAFETY, Invariant.LOG_MATCHING,
+                Invariant.ELECTION_SAFETY);
     }
 
     private static Set<Invariant> completeness() {
