@@ -112,7 +112,9 @@ public final class KvNode implements AutoCloseable {
             for (Map.Entry<String, String> p : config.peers().entrySet()) {
                 voters.add(Member.voter(p.getKey(), p.getValue()));
             }
-            RaftOptions raftOptions = RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks());
+            RaftOptions defaults = RaftOptions.defaults();
+            RaftOptions raftOptions = defaults.withElectionTimeoutTicks(config.electionTicks())
+                    .withAutoPromoteLearners(config.autoPromoteLearners(), defaults.promoteLagEntries());
             RaftServer raft = RaftServer.builder(config.id())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
