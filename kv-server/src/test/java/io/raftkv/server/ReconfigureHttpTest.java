@@ -98,18 +98,24 @@ class ReconfigureHttpTest {
         assertEquals("[\"n2\",\"n3\"]", Json.MAPPER.readTree(r.body()).get("voters").toString());
 
         String any = https.get("n3");
-        assertBadRequest(any, "{}", "at least one voter");
-        assertBadRequest(any, "{\"voters\":[]}", "at least one voter");
-        assertBadRequest(any, "{\"voters\":[\"n2\",\"n2\"]}", "listed twice");
-        assertBadRequest(any, "{\"voters\":[\"n2\"],\"learners\":[\"n2\"]}", "both as a voter and as a learner");
-        assertBadRequest(any, "{\"voters\":[\"n2\",\"n9\"]}", "not members: [n9]");
-        assertBadRequest(any, "{\"voters\":[\"n2\",\"n3\"],\"learners\":[\"n1\"]}", "not members: [n1]");
-        assertBadRequest(any, "{\"voters\":[\"n2\"],\"learnrs\":[\"n3\"]}", "unknown field \\\"learnrs\\\"");
-        assertBadRequest(any, "{\"voters\":\"n2\"}", "must be an array");
-        assertBadRequest(any, "{\"voters\":[\"n2\", 3]}", "non-empty server ids");
-        assertBadRequest(any, "{\"voters\":[\" \"]}", "non-empty server ids");
-        assertBadRequest(any, "[\"n2\"]", "reconfigure needs");
-        assertBadRequest(any, "{\"voters\":", "");
+        String[][] badRequests = {
+                {"{}", "at least one voter"},
+                {"{\"voters\":[]}", "at least one voter"},
+                {"{\"voters\":[\"n2\",\"n2\"]}", "listed twice"},
+                {"{\"voters\":[\"n2\"],\"learners\":[\"n2\"]}", "both as a voter and as a learner"},
+                {"{\"voters\":[\"n2\",\"n9\"]}", "not members: [n9]"},
+                {"{\"voters\":[\"n2\",\"n3\"],\"learners\":[\"n1\"]}", "not members: [n1]"},
+                {"{\"voters\":[\"n2\"],\"learnrs\":[\"n3\"]}", "unknown field \\\"learnrs\\\""},
+                {"{\"voters\":\"n2\"}", "must be an array"},
+                {"{\"voters\":[\"n2\", 3]}", "non-empty server ids"},
+                {"{\"voters\":[\" \"]}", "non-empty server ids"},
+                {"[\"n2\"]", "reconfigure needs"},
+                {"{\"voters\":", ""}};
+        for (String[] bad : badRequests) {
+            HttpResponse<String> reply = post(any, "/reconfigure", bad[0]);
+            assertEquals(400, reply.statusCode(), bad[0] + " -> " + reply.body());
+            assertTrue(reply.body().contains(bad[1]), bad[0] + " -> " + reply.body());
+        }
         assertEquals(405, HTTP.send(HttpRequest.newBuilder(URI.create("http://" + any + "/reconfigure")).GET().build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
     }
@@ -142,12 +148,6 @@ class ReconfigureHttpTest {
         assertEquals(409, r.statusCode(), r.body());
         assertTrue(r.body().contains("not yet committed"), r.body());
         assertEquals(504, stuck.get(30, TimeUnit.SECONDS).statusCode(), "C_new never committed: outcome unknown");
-    }
-
-    private static void assertBadRequest(String http, String body, String message) throws Exception {
-        HttpResponse<String> r = post(http, "/reconfigure", body);
-        assertEquals(400, r.statusCode(), body + " -> " + r.body());
-        assertTrue(r.body().contains(message), body + " -> " + r.body());
     }
 
     private JsonNode status(String id) {

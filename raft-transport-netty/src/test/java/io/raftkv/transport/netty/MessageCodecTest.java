@@ -254,22 +254,28 @@ class MessageCodecTest {
 
     @Test
     void duplicateMemberIdsInASnapshotConfigurationAreMalformed() {
+        ByteBuf p = installSnapshotPayload(List.of("same", "same"), 1);
+        assertThrows(MalformedFrameException.class, () -> MessageCodec.decode(WireFormat.INSTALL_SNAPSHOT_REQUEST, p));
+    }
+
+    /** An InstallSnapshotRequest payload (header fields 1, empty data) whose members all carry {@code flags}. */
+    private static ByteBuf installSnapshotPayload(List<String> memberIds, int flags) {
         ByteBuf p = Unpooled.buffer();
         Varints.writeString(p, "a");
         Varints.writeString(p, "b");
         for (int i = 0; i < 3; i++) {
             Varints.writeVarLong(p, 1);
         }
-        Varints.writeVarLong(p, 2);
-        for (int i = 0; i < 2; i++) {
-            Varints.writeString(p, "same");
+        Varints.writeVarLong(p, memberIds.size());
+        for (String id : memberIds) {
+            Varints.writeString(p, id);
             Varints.writeString(p, "");
-            p.writeByte(1);
+            p.writeByte(flags);
         }
         Varints.writeVarLong(p, 0);
         p.writeByte(0);
         Varints.writeVarLong(p, 0);
-        assertThrows(MalformedFrameException.class, () -> MessageCodec.decode(WireFormat.INSTALL_SNAPSHOT_REQUEST, p));
+        return p;
     }
 
     @Test
@@ -304,19 +310,7 @@ class MessageCodecTest {
     @Test
     void contradictoryMemberFlagsAreMalformed() {
         for (int flags : new int[] {0b0100, 0b1000, 0b1011, 0b10000}) {
-            ByteBuf p = Unpooled.buffer();
-            Varints.writeString(p, "a");
-            Varints.writeString(p, "b");
-            for (int i = 0; i < 3; i++) {
-                Varints.writeVarLong(p, 1);
-            }
-            Varints.writeVarLong(p, 1);
-            Varints.writeString(p, "m");
-            Varints.writeString(p, "");
-            p.writeByte(flags);
-            Varints.writeVarLong(p, 0);
-            p.writeByte(0);
-            Varints.writeVarLong(p, 0);
+            ByteBuf p = installSnapshotPayload(List.of("m"), flags);
             assertThrows(MalformedFrameException.class,
                     () -> MessageCodec.decode(WireFormat.INSTALL_SNAPSHOT_REQUEST, p), "flags " + flags);
         }
