@@ -117,7 +117,9 @@ public final class KvNode implements AutoCloseable {
             for (Map.Entry<String, String> p : config.peers().entrySet()) {
                 voters.add(Member.voter(p.getKey(), p.getValue()));
             }
-            RaftOptions raftOptions = RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks());
+            RaftOptions defaults = RaftOptions.defaults();
+            RaftOptions raftOptions = defaults.withElectionTimeoutTicks(config.electionTicks())
+                    .withAutoPromoteLearners(config.autoPromoteLearners(), defaults.promoteLagEntries());
             // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
             EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
             RaftServer raft = RaftServer.builder(config.id())

@@ -43,12 +43,15 @@ import java.util.Optional;
  * @param snapshotDir             where snapshots are kept; {@code null} means {@code dataDir/snapshots}. Another
  *                                device than the log's takes snapshot flushes out of the way of the log's fsyncs
  * @param ioThreads               event-loop threads shared by the HTTP front door and the Raft transport
+ * @param autoPromoteLearners     the leader promotes a learner to voter once it has caught up (learner-first joins,
+ *                                thesis §4.2.1); false keeps learners (read replicas) until {@code /reconfigure}
+ *                                names them voters
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                           Path snapshotDir, int ioThreads) {
+                           Path snapshotDir, int ioThreads, boolean autoPromoteLearners) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -102,6 +105,16 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         }
     }
 
+    /** The same with auto-promotion of learners on. */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate, Path snapshotDir) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
+                snapshotWriteRate, snapshotDir, DEFAULT_IO_THREADS, true);
+    }
+
     /** The same with snapshots under {@code dataDir/snapshots}. */
     public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                         Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
@@ -109,7 +122,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
                         long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate) {
         this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
                 requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
-                snapshotWriteRate, null, DEFAULT_IO_THREADS);
+                snapshotWriteRate, null);
     }
 
     /** The same with the default snapshot write rate ({@link #DEFAULT_SNAPSHOT_WRITE_RATE}). */
@@ -143,35 +156,42 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, ioThreads);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate, snapshotDir, ioThreads);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads);
+                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads, autoPromoteLearners);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
     public ServerConfig withSnapshotDir(Path dir) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, dir, ioThreads);
+                snapshotBytes, snapshotWriteRate, dir, ioThreads, autoPromoteLearners);
     }
 
     /** A copy with {@code n} event-loop threads for HTTP and the Raft transport. */
     public ServerConfig withIoThreads(int n) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, n);
+                snapshotBytes, snapshotWriteRate, snapshotDir, n, autoPromoteLearners);
+    }
+
+    /** A copy with learner auto-promotion on or off (see {@link #autoPromoteLearners()}). */
+    public ServerConfig withAutoPromoteLearners(boolean on) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on);
     }
 
     /**

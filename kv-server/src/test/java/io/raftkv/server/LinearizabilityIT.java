@@ -107,8 +107,12 @@ class LinearizabilityIT {
         }
     }
 
-    private static void runClient(HttpClient http, HistoryRecorder.Client client, String endpoint,
-                                  SplittableRandom random, long endNanos) throws IOException {
+    /**
+     * One client: linearizable reads, writes and compare-and-sets on four keys against {@code endpoint} until
+     * {@code endNanos}, each sent once and recorded as what its answer proves (see the class comment).
+     */
+    static void runClient(HttpClient http, HistoryRecorder.Client client, String endpoint,
+                          SplittableRandom random, long endNanos) throws IOException {
         int n = 0;
         while (System.nanoTime() < endNanos && !Thread.currentThread().isInterrupted()) {
             String key = "k" + random.nextInt(4);

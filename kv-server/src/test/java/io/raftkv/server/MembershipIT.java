@@ -109,7 +109,7 @@ class MembershipIT {
     }
 
     /** Writes unique keys one at a time; records the acknowledged ones and the longest gap between two acks. */
-    private static final class Writer implements Runnable {
+    static final class Writer implements Runnable {
         final KvClient client;
         final Map<String, String> acked = new ConcurrentHashMap<>();
         final AtomicBoolean stop = new AtomicBoolean();
@@ -138,7 +138,7 @@ class MembershipIT {
         }
     }
 
-    private static void awaitAcks(Writer w, int n) {
+    static void awaitAcks(Writer w, int n) {
         TestCluster.await(Duration.ofSeconds(30), n + " acknowledged writes", () -> w.acked.size() >= n);
     }
 
@@ -175,7 +175,7 @@ class MembershipIT {
         });
     }
 
-    private static HttpResponse<String> post(String http, String path, String body) throws Exception {
+    static HttpResponse<String> post(String http, String path, String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(URI.create("http://" + http + path)).timeout(Duration.ofSeconds(15))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());

@@ -49,8 +49,12 @@ final class ProcessCluster implements AutoCloseable {
     }
 
     void start(String id) throws IOException {
-        start(id, List.of("--peers", String.join(",", raft.entrySet().stream()
-                .map(e -> e.getKey() + "=" + e.getValue()).toList())));
+        startWithPeers(id, raft.keySet());
+    }
+
+    /** Starts {@code id} with {@code --peers} naming only {@code peerIds} (the initial voters). */
+    void startWithPeers(String id, java.util.Collection<String> peerIds) throws IOException {
+        start(id, List.of("--peers", String.join(",", peerIds.stream().map(p -> p + "=" + raft.get(p)).toList())));
     }
 
     /** Starts a one-server cluster of {@code id} alone. */

@@ -14,7 +14,6 @@ import io.raftkv.core.message.TimeoutNow;
 import io.raftkv.core.progress.Progress;
 
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -118,19 +117,26 @@ final class Leader {
         }
     }
 
-    /** Why a membership change cannot be proposed now, or null if it can. */
-    String membershipChangeBlocker() {
+    /** Why a membership change cannot be proposed now (the exception to throw), or null if it can. */
+    ProposalRejectedException membershipChangeBlocker() {
         if (transferee != null) {
-            return "a leadership transfer is in progress";
+            return new ProposalRejectedException("a leadership transfer is in progress");
         }
         if (log.term(log.commitIndex()) != term) {
             // Thesis §4.1 (the 2015 correction): a leader must commit an entry of its own term before it
             // appends a configuration change, or two changes from different terms could yield disjoint majorities.
-            return "the leader has not yet committed an entry of its term; retry shortly";
+            return new ProposalRejectedException("the leader has not yet committed an entry of its term; retry shortly");
         }
         if (configIndex > log.commitIndex()) {
             // Thesis §4.1: at most one uncommitted configuration change at a time.
-            return "another configuration change is not yet committed";
+            return new ProposalRejectedException(ProposalRejectedException.Reason.CHANGE_IN_PROGRESS,
+                    "another configuration change is not yet committed");
+        }
+        if (configuration.isJoint()) {
+            // §6: a joint change ends with C_new, which the leader appends itself (see RaftNode.maybeLeaveJoint);
+            // nothing may come in between.
+            return new ProposalRejectedException(ProposalRejectedException.Reason.CHANGE_IN_PROGRESS,
+                    "the joint configuration " + configuration + " is still in effect; its C_new comes next");
         }
         return null;
     }
@@ -141,13 +147,34 @@ final class Leader {
             return null;
         }
         for (Member m : configuration.members()) {
-            Progress pr = progress.get(m.id());
-            if (!m.voter() && pr != null && pr.recentActive()
-                    && pr.matchIndex() + options.promoteLagEntries() >= log.lastIndex()) {
+            if (!m.voter() && caughtUp(m.id())) {
                 return m.id();
             }
         }
         return null;
+    }
+
+    /**
+     * Thesis §4.2.1: a server becomes a voter only once it has caught up, or a slow new voter could stall commits
+     * for as long as it takes to catch up. Why one of {@code next}'s voters that is a learner now is not ready to be
+     * promoted, or null if every such server is.
+     */
+    String promotionBlocker(Configuration next) {
+        for (String voter : next.voterIds()) {
+            if (configuration.contains(voter) && !configuration.isVoter(voter) && !caughtUp(voter)) {
+                Progress pr = progress.get(voter);
+                return voter + " has not caught up yet (it holds the log up to " + (pr == null ? 0 : pr.matchIndex())
+                        + " of " + log.lastIndex() + (pr != null && pr.recentActive() ? "" : ", and has not answered lately")
+                        + "); retry once it has";
+            }
+        }
+        return null;
+    }
+
+    /** Recently heard from and within {@code promoteLagEntries} of our last index. */
+    private boolean caughtUp(String peer) {
+        Progress pr = progress.get(peer);
+        return pr != null && pr.recentActive() && pr.matchIndex() + options.promoteLagEntries() >= log.lastIndex();
     }
 
     // ------------------------------------------------------------------------------------------------ time
@@ -193,7 +220,7 @@ final class Leader {
             }
             e.getValue().setRecentActive(false);
         }
-        return configuration.hasQuorum(active);
+        return configuration.hasQuorum(active); // while joint, a majority of C_old and one of C_new (§6)
     }
 
     // ------------------------------------------------------------------------------------------------ appending
@@ -409,24 +436,14 @@ final class Leader {
     // ------------------------------------------------------------------------------------------------ commitment
 
     /**
-     * §5.3/§5.4.2: the leader commits the highest index stored on a majority of voters, but only if that entry is
-     * from its current term; earlier entries are then committed indirectly (Log Matching).
+     * §5.3/§5.4.2: the leader commits the highest index stored on a majority of voters — while joint, on a majority
+     * of C_old and on one of C_new (§6) — but only if that entry is from its current term; earlier entries are
+     * then committed indirectly (Log Matching). A leader outside C_new does not count itself in C_new (§6).
      */
     void maybeCommit() {
-        List<Long> matches = new ArrayList<>();
-        for (String voter : configuration.voterIds()) {
-            if (voter.equals(id)) {
-                matches.add(log.stableIndex()); // thesis §10.2.1: our own entries count once durable
-            } else {
-                Progress pr = progress.get(voter);
-                matches.add(pr == null ? 0 : pr.matchIndex());
-            }
-        }
-        if (matches.isEmpty()) {
-            return;
-        }
-        Collections.sort(matches, Collections.reverseOrder());
-        long quorumIndex = matches.get(configuration.quorumSize() - 1);
+        long quorumIndex = commitQuorum().quorumValue(voter -> voter.equals(id)
+                ? log.stableIndex() // thesis §10.2.1: our own entries count once durable
+                : matchIndex(voter));
         if (quorumIndex <= log.commitIndex()) {
             return;
         }
@@ -466,26 +483,36 @@ final class Leader {
         readRoundPending = true;
     }
 
+    /** The configuration whose majorities commit: the one in effect, unless a mutation test breaks §6. */
+    private Configuration commitQuorum() {
+        if (options.mutation() == RaftOptions.UnsafeMutation.COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT) {
+            return configuration.newConfiguration();
+        }
+        return configuration;
+    }
+
+    private long matchIndex(String peer) {
+        Progress pr = progress.get(peer);
+        return pr == null ? 0 : pr.matchIndex();
+    }
+
     private boolean soleVoter() {
         return configuration.voterIds().size() == 1 && configuration.isVoter(id);
     }
 
-    /** The highest heartbeat seq acknowledged by a majority of voters (we acknowledge our own). */
+    /**
+     * The highest heartbeat seq acknowledged by a majority of voters (we acknowledge our own); while joint, by a
+     * majority of C_old and one of C_new (§6), or a leader of one half could confirm a read the other half's new
+     * leader has already overtaken.
+     */
     private long quorumAckedSeq() {
-        List<Long> acked = new ArrayList<>();
-        for (String voter : configuration.voterIds()) {
+        return configuration.quorumValue(voter -> {
             if (voter.equals(id)) {
-                acked.add(seq);
-            } else {
-                Progress pr = progress.get(voter);
-                acked.add(pr == null ? 0 : pr.ackedSeq());
+                return seq;
             }
-        }
-        if (acked.isEmpty()) {
-            return 0;
-        }
-        Collections.sort(acked, Collections.reverseOrder());
-        return acked.get(configuration.quorumSize() - 1);
+            Progress pr = progress.get(voter);
+            return pr == null ? 0 : pr.ackedSeq();
+        });
     }
 
     private void releaseConfirmedReads() {
@@ -541,14 +568,15 @@ final class Leader {
         if (target == null) {
             target = mostCaughtUpVoter();
             if (target == null) {
-                throw new ProposalRejectedException("no other voter to transfer leadership to");
+                throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID,
+                        "no other voter to transfer leadership to");
             }
         }
         if (target.equals(id)) {
             return;
         }
         if (!configuration.isVoter(target)) {
-            throw new ProposalRejectedException(target + " is not a voter");
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID, target + " is not a voter");
         }
         transferee = target;
         transferElapsed = 0;
@@ -579,11 +607,11 @@ final class Leader {
         }
     }
 
-    /** The voter (other than us) with the highest match index, or null. */
+    /** The voter (other than us) with the highest match index, or null; while joint, a voter of C_new. */
     String mostCaughtUpVoter() {
         String best = null;
         long bestMatch = -1;
-        for (String voter : configuration.voterIds()) {
+        for (String voter : configuration.newConfiguration().voterIds()) {
             Progress pr = progress.get(voter);
             if (!voter.equals(id) && pr != null && pr.matchIndex() > bestMatch) {
                 best = voter;

@@ -129,6 +129,7 @@ public final class RaftNode {
                 becomeFollower(currentTerm, null); // check-quorum failed (thesis §6.2)
                 return;
             }
+            maybeLeaveJoint(); // a transfer that held the leave back may have ended
             String learner = leader.learnerReadyForPromotion();
             if (learner != null) {
                 changeMembership(new MembershipChange.Promote(learner)); // learner-first joins (thesis §4.2.1)
@@ -172,7 +173,7 @@ public final class RaftNode {
         } else if (m instanceof AppendEntriesResponse r) {
             if (leader != null) {
                 leader.handleAppendResponse(r);
-                stepDownIfRemoved();
+                afterLeaderCommit();
             }
         } else if (m instanceof ReadIndexRequest r) {
             if (leader != null) {
@@ -295,25 +296,38 @@ public final class RaftNode {
     }
 
     /**
-     * Proposes a single-server membership change (thesis §4.1). It takes effect on each server as soon as the
-     * entry is appended to that server's log, and is complete once committed.
+     * Proposes a membership change: a single-server one (thesis §4.1), or a {@link MembershipChange.Reconfigure}
+     * by joint consensus (§6). The entry takes effect on each server as soon as it is appended to that server's
+     * log. A single-server change is complete once its entry is committed; a joint one once C_new, which the leader
+     * appends by itself after C_old,new commits, is committed.
      *
+     * @return where the entry (for a joint change, C_old,new) was appended
      * @throws NotLeaderException         if this node is not the leader
-     * @throws ProposalRejectedException if another change is pending, the leader has not committed an entry of
-     *                                    its term yet, a transfer is in progress, or the change does not apply
+     * @throws ProposalRejectedException if another change is not finished ({@code CHANGE_IN_PROGRESS}); the leader
+     *                                    has not committed an entry of its term yet, a transfer is in progress, or
+     *                                    a learner to be promoted has not caught up ({@code RETRY_LATER}); or the
+     *                                    change does not apply ({@code INVALID}) — never silently an empty entry
      */
     public Proposal changeMembership(MembershipChange change) {
         Leader l = requireLeader();
-        String blocker = l.membershipChangeBlocker();
+        ProposalRejectedException blocker = l.membershipChangeBlocker();
         if (blocker != null) {
-            throw new ProposalRejectedException(blocker);
+            throw blocker;
         }
         Configuration next;
         try {
             next = change.applyTo(configuration);
         } catch (IllegalArgumentException e) {
-            throw new ProposalRejectedException(e.getMessage());
+            throw new ProposalRejectedException(ProposalRejectedException.Reason.INVALID, e.getMessage());
         }
+        String lagging = l.promotionBlocker(next);
+        if (lagging != null) {
+            throw new ProposalRejectedException(lagging); // thesis §4.2.1: learners catch up before they vote
+        }
+        return appendConfiguration(l, next);
+    }
+
+    private Proposal appendConfiguration(Leader l, Configuration next) {
         Proposal p = l.append(EntryType.CONFIGURATION, next.encode());
         setConfiguration(next, p.index(), p.term()); // thesis §4.1: in effect once in the log, committed or not
         return p;
@@ -458,7 +472,7 @@ public final class RaftNode {
         if (leader != null && !ready.entries().isEmpty()) {
             // Thesis §10.2.1: the leader counts itself towards the commit quorum only once its own fsync is done.
             leader.maybeCommit();
-            stepDownIfRemoved();
+            afterLeaderCommit();
         }
     }
 
@@ -553,6 +567,12 @@ public final class RaftNode {
         }
     }
 
+    private Set<String> votersNotYetRefused() {
+        Set<String> voters = new HashSet<>(configuration.voterIds());
+        voters.removeAll(votersWhoSaid(false));
+        return voters;
+    }
+
     private Set<String> votersWhoSaid(boolean granted) {
         Set<String> voters = new HashSet<>();
         votes.forEach((voter, yes) -> {
@@ -571,11 +591,40 @@ public final class RaftNode {
         // §5.4.2 / thesis §6.4: a new leader appends a no-op so that it can commit (by counting) an entry of
         // its own term, which also commits everything before it and enables ReadIndex.
         leader.append(EntryType.NOOP, null);
+        maybeLeaveJoint(); // a joint change its predecessor started and committed (etcd#12136)
     }
 
-    /** Thesis §4.2.2: a leader removed from the configuration leads until the change commits, then steps down. */
+    /** The leader's commit index may have advanced. */
+    private void afterLeaderCommit() {
+        maybeLeaveJoint();
+        stepDownIfRemoved();
+    }
+
+    /**
+     * §6: once C_old,new is committed the leader appends C_new by itself — whichever leader that is: a new leader
+     * that finds a committed joint configuration in its log finishes the change its predecessor started, so no
+     * cluster stays joint after a leader change (etcd#12136). The joint configuration is the latest in the log
+     * (thesis §4.1) only until C_new is appended, so the leave entry is appended once. It needs no committed entry
+     * of this leader's term first (unlike other changes, thesis §4.1): C_new is fixed by the committed C_old,new,
+     * so every leader appends the same one, and each of its majorities is part of a majority of C_old,new.
+     * A transfer in progress holds it back (§3.10: no new entries); the tick after the transfer ends retries.
+     */
+    private void maybeLeaveJoint() {
+        if (leader != null && configuration.isJoint() && log.commitIndex() >= configIndex
+                && leader.transferee() == null) {
+            appendConfiguration(leader, configuration.newConfiguration());
+        }
+    }
+
+    /**
+     * Thesis §4.2.2 (and §6 for a joint change): a leader that is not a voter of the configuration (C_new) leads
+     * until that configuration commits, then steps down.
+     */
     private void stepDownIfRemoved() {
         if (leader != null && !configuration.isVoter(id) && log.commitIndex() >= configIndex) {
+            // Tell everyone the commit index first — the servers removed with us too: no later leader replicates
+            // to them, and until they learn their removal committed they may campaign (§4.2.2).
+            leader.flush();
             leader.handOffAfterRemoval();
             becomeFollower(currentTerm, null);
         }
@@ -649,10 +698,11 @@ public final class RaftNode {
             return;
         }
         votes.putIfAbsent(r.from(), r.granted());
+        // §5.2: votes from a majority win the election; while joint, from a majority of C_old and one of C_new (§6).
         if (configuration.hasQuorum(votersWhoSaid(true))) {
-            electionWon(r.preVote()); // §5.2: votes from a majority win the election
-        } else if (configuration.hasQuorum(votersWhoSaid(false))) {
-            becomeFollower(currentTerm, null); // lost: a majority said no
+            electionWon(r.preVote());
+        } else if (!configuration.hasQuorum(votersNotYetRefused())) {
+            becomeFollower(currentTerm, null); // lost: even if every other voter said yes, no quorum would
         }
     }
 

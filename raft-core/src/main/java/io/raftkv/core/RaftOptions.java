@@ -138,6 +138,8 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
          * heartbeat round that proves this server still leads (thesis §6.4): a deposed leader hands out stale read
          * indexes.
          */
-        CONFIRM_READS_WITHOUT_QUORUM
+        CONFIRM_READS_WITHOUT_QUORUM,
+        /** While joint, commit with a majority of C_new alone, ignoring C_old's (§6 needs both). */
+        COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT
     }
 }

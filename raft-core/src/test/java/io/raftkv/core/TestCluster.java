@@ -39,10 +39,15 @@ final class TestCluster {
     final RaftOptions options;
 
     TestCluster(RaftOptions options, String... ids) {
+        this(options, Configuration.ofVoterIds(ids));
+    }
+
+    /** A cluster bootstrapped with {@code configuration} (it may be joint): one node per member. */
+    TestCluster(RaftOptions options, Configuration configuration) {
         this.options = options;
-        this.configuration = Configuration.ofVoterIds(ids);
+        this.configuration = configuration;
         long seed = 1;
-        for (String id : ids) {
+        for (String id : configuration.allIds()) {
             InMemoryLogStore log = new InMemoryLogStore();
             InMemoryStableStore stable = new InMemoryStableStore();
             logs.put(id, log);
@@ -76,6 +81,14 @@ final class TestCluster {
 
     RaftNode node(String id) {
         return nodes.get(id);
+    }
+
+    /** Crashes and restarts {@code id} from what its stores hold (a clean crash: everything was synced). */
+    RaftNode restart(String id) {
+        RaftNode n = new RaftNode(id, options, logs.get(id), stables.get(id).load(), SnapshotMeta.NONE, configuration,
+                new Random(id.hashCode() + 7));
+        nodes.put(id, n);
+        return n;
     }
 
     /** Processes every node's Ready (persist, queue messages, record applied entries). */

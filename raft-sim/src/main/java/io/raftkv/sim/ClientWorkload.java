@@ -270,9 +270,10 @@ final class ClientWorkload {
         if (commit == 0 || leader.raft().logTerm(commit) != term) {
             return null;
         }
-        // A leader that removed itself leads only until the change commits (thesis §4.2.2): not the final one.
+        // A leader that removed itself leads only until the change commits (thesis §4.2.2): not the final one. A
+        // joint configuration is not final either: the leader moves on to its C_new (§6).
         Configuration configuration = leader.raft().configuration();
-        if (!configuration.isVoter(leader.id)) {
+        if (!configuration.isVoter(leader.id) || configuration.isJoint()) {
             return null;
         }
         for (SimNode n : nodes) {

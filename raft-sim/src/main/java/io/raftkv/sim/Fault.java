@@ -224,6 +224,46 @@ public sealed interface Fault {
         }
     }
 
+    /**
+     * The current leader moves the cluster by joint consensus (§6) to the servers of {@code voters} that are members
+     * when it fires — without the leader itself if {@code removeLeader} — keeping its learners learners and removing
+     * its other voters. A change RaftNode refuses (another pending, a learner not caught up, nothing to change, no
+     * voter left) does nothing.
+     */
+    record Reconfigure(SortedSet<String> voters, boolean removeLeader) implements Fault {
+        public Reconfigure {
+            voters = new TreeSet<>(voters);
+        }
+
+        @Override
+        public FaultKind kind() {
+            return FaultKind.MEMBERSHIP;
+        }
+
+        @Override
+        public String toString() {
+            return "reconfigure to voters " + voters + (removeLeader ? " without the leader" : "");
+        }
+    }
+
+    /**
+     * Cuts the current leader off together with a majority of its joint configuration's C_new, picked to hold as few
+     * of C_old's voters as possible: the other side may then hold a majority of C_old that never hears of C_old,new
+     * — the split where only §6's "majorities of both" keeps the two sides from committing and electing
+     * independently. No effect unless the leader's configuration is joint.
+     */
+    record IsolateLeaderWithNewMajority() implements Fault {
+        @Override
+        public FaultKind kind() {
+            return FaultKind.ISOLATE_LEADER;
+        }
+
+        @Override
+        public String toString() {
+            return "isolate leader with a majority of its C_new";
+        }
+    }
+
     /** The current leader hands leadership to {@code target}, or to the most caught-up voter if null (§3.10). */
     record TransferLeadership(String target) implements Fault {
         @Override

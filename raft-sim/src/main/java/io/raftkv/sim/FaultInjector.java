@@ -2,10 +2,13 @@ package io.raftkv.sim;
 
 import io.raftkv.core.Proposal;
 import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.Member;
 import io.raftkv.core.cluster.MembershipChange;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeSet;
 
 /** Turns a {@link Fault} into actions on the simulated nodes and network. */
 final class FaultInjector {
@@ -152,6 +155,12 @@ final class FaultInjector {
         if (fault instanceof Fault.ChangeMembership c) {
             return changeMembership(c);
         }
+        if (fault instanceof Fault.Reconfigure r) {
+            return reconfigure(r);
+        }
+        if (fault instanceof Fault.IsolateLeaderWithNewMajority) {
+            return isolateLeaderWithNewMajority();
+        }
         if (fault instanceof Fault.TransferLeadership t) {
             SimNode leader = sim.leader();
             if (leader == null) {
@@ -179,12 +188,61 @@ final class FaultInjector {
             case PROMOTE -> new MembershipChange.Promote(target.id);
             case REMOVE -> new MembershipChange.Remove(target.id);
         };
+        return propose(leader, change);
+    }
+
+    private String propose(SimNode leader, MembershipChange change) {
         try {
             Proposal p = leader.changeMembership(change); // the leader may crash right after (an armed crash)
             return leader.id + " proposed it at " + p.index() + "@" + p.term();
         } catch (ProposalRejectedException e) {
             return rejected(leader, e);
         }
+    }
+
+    /** The leader proposes the joint change (§6), resolved against its configuration now. */
+    private String reconfigure(Fault.Reconfigure r) {
+        SimNode leader = sim.leader();
+        if (leader == null) {
+            return null;
+        }
+        Configuration current = leader.raft().configuration();
+        TreeSet<String> voters = new TreeSet<>(r.voters());
+        voters.retainAll(current.allIds());
+        if (r.removeLeader()) {
+            voters.remove(leader.id);
+        }
+        TreeSet<String> learners = new TreeSet<>();
+        for (Member m : current.members()) {
+            if (!m.voter() && !voters.contains(m.id())) {
+                learners.add(m.id());
+            }
+        }
+        if (voters.isEmpty()) {
+            return null;
+        }
+        return propose(leader, new MembershipChange.Reconfigure(voters, learners));
+    }
+
+    private String isolateLeaderWithNewMajority() {
+        SimNode leader = sim.leader();
+        if (leader == null || !leader.raft().configuration().isJoint()) {
+            return null;
+        }
+        Configuration oldHalf = leader.raft().configuration().oldConfiguration();
+        Configuration newHalf = leader.raft().configuration().newConfiguration();
+        // C_new's voters: the leader first (it is on this side anyway), then those C_old lacks, then the rest.
+        List<String> voters = new ArrayList<>(newHalf.voterIds());
+        voters.sort(java.util.Comparator.comparing((String v) -> !v.equals(leader.id))
+                .thenComparing(oldHalf::isVoter));
+        TreeSet<String> side = new TreeSet<>(voters.subList(0, newHalf.quorumSize()));
+        side.add(leader.id);
+        boolean[] cut = new boolean[nodes.size()];
+        for (String id : side) {
+            cut[network.indexOf(id)] = true;
+        }
+        network.partition(cut);
+        return String.join(",", side);
     }
 
     private String rejected(SimNode leader, ProposalRejectedException e) {

@@ -22,7 +22,10 @@ public enum FaultKind {
     HEAL_NETWORK,
     /** The network's loss, duplication and reordering rates change. */
     LINK_QUALITY,
-    /** The leader proposes a single-server membership change (thesis §4.1): add a learner, promote, remove. */
+    /**
+     * The leader proposes a membership change: a single-server one (thesis §4.1: add a learner, promote, remove) or
+     * a joint-consensus one (§6: any voters at once).
+     */
     MEMBERSHIP,
     /** The leader hands leadership to a voter (thesis §3.10). */
     TRANSFER_LEADERSHIP

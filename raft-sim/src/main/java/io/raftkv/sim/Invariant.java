@@ -13,9 +13,10 @@ public enum Invariant {
     /** A successful ReadIndex answer is at least every index committed before the read started (thesis §6.4). */
     LINEARIZABLE_READ,
     /**
-     * Membership changes stay single-server (thesis §4.1): every configuration entry differs from the
-     * configuration before it in the same log by at most one voter, so any two majorities of consecutive
-     * configurations overlap; and a node only becomes leader while it is a voter of its own configuration.
+     * Consecutive configurations keep overlapping majorities: every configuration entry differs from the one
+     * before it in the same log by at most one voter (thesis §4.1), or enters the joint configuration C_old,new
+     * from exactly C_old, or leaves it for exactly its C_new (§6); and a node only becomes leader while it is a
+     * voter of its own configuration.
      */
     CONFIGURATION_CHANGE,
     /**

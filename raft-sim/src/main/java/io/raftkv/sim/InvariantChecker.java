@@ -38,6 +38,8 @@ public final class InvariantChecker {
 
     /** Term → leader. Sorted so a report can list leaders in term order. */
     private final TreeMap<Long, String> leaderOfTerm = new TreeMap<>();
+    /** Joint configurations (C_old,new) committed, for the statistics. */
+    private int jointCommitted;
 
     private record IndexTerm(long index, long term) {
     }
@@ -90,6 +92,11 @@ public final class InvariantChecker {
         return leaderOfTerm.size();
     }
 
+    /** Number of joint configurations (C_old,new, §6) committed. */
+    public int jointCommitted() {
+        return jointCommitted;
+    }
+
     // ------------------------------------------------------------------------------------------ log matching
 
     /**
@@ -121,22 +128,42 @@ public final class InvariantChecker {
     /**
      * {@code node} appended the configuration entry {@code entry} holding {@code next}, and the configuration
      * before it in that log (the previous configuration entry, else the snapshot's, else the bootstrap) is
-     * {@code previous}. Thesis §4.1: the voter sets may differ by at most one server, so that every majority of
-     * {@code previous} and every majority of {@code next} share a server — two disjoint majorities could
-     * otherwise elect two leaders in one term or commit different entries at one index. (Learners count towards
-     * no majority, so adding or removing one is unrestricted.)
+     * {@code previous}. Every majority of {@code previous} must share a server with every majority of
+     * {@code next} — two disjoint majorities could otherwise elect two leaders in one term or commit different
+     * entries at one index. A majority of a simple configuration is a majority of its voters; one of a joint
+     * configuration C_old,new is a majority of C_old together with one of C_new (§6). So the step is safe if some
+     * half of {@code previous} and some half of {@code next} (a simple configuration is its own only half) have
+     * voter sets that differ by at most one server (thesis §4.1: then any majorities of the two overlap). That
+     * covers single-server changes, entering C_old,new from C_old and leaving it for C_new; a step to a wholly
+     * different set of voters is reported. (Learners count towards no majority, so they are unrestricted.)
      */
     public void onConfigurationAppended(String node, LogEntry entry, Configuration previous, Configuration next) {
-        TreeSet<String> changed = new TreeSet<>(previous.voterIds());
-        changed.addAll(next.voterIds());
-        TreeSet<String> both = new TreeSet<>(previous.voterIds());
-        both.retainAll(next.voterIds());
-        changed.removeAll(both);
-        if (changed.size() > 1) {
-            throw violation(Invariant.CONFIGURATION_CHANGE, node + " appended configuration " + next + " at "
-                    + entry.index() + "@" + entry.term() + " after " + previous + ": voters " + changed
-                    + " changed at once (single-server changes only, thesis §4.1)");
+        for (Configuration before : halves(previous)) {
+            for (Configuration after : halves(next)) {
+                if (votersChanged(before, after).size() <= 1) {
+                    return;
+                }
+            }
         }
+        String what = previous.isJoint() || next.isJoint()
+                ? "no half of it is within one voter of a half of the configuration before it (§6)"
+                : "voters " + votersChanged(previous, next) + " changed at once (single-server changes only, thesis §4.1)";
+        throw violation(Invariant.CONFIGURATION_CHANGE, node + " appended configuration " + next + " at "
+                + entry.index() + "@" + entry.term() + " after " + previous + ": " + what);
+    }
+
+    private static List<Configuration> halves(Configuration c) {
+        return c.isJoint() ? List.of(c.oldConfiguration(), c.newConfiguration()) : List.of(c);
+    }
+
+    /** Voters of one configuration but not of the other. */
+    private static TreeSet<String> votersChanged(Configuration a, Configuration b) {
+        TreeSet<String> changed = new TreeSet<>(a.voterIds());
+        changed.addAll(b.voterIds());
+        TreeSet<String> both = new TreeSet<>(a.voterIds());
+        both.retainAll(b.voterIds());
+        changed.removeAll(both);
+        return changed;
     }
 
     // ------------------------------------------------------------------------------------ commit, completeness
@@ -176,6 +203,9 @@ public final class InvariantChecker {
                 }
                 committed.set(pos, e);
                 committedBy.set(pos, node);
+                if (e.type() == io.raftkv.core.message.EntryType.CONFIGURATION && Configuration.decode(e.data()).isJoint()) {
+                    jointCommitted++;
+                }
                 if (pos >= committedInTerm.length) {
                     committedInTerm = Arrays.copyOf(committedInTerm, Math.max(pos + 1, committedInTerm.length * 2));
                 }

@@ -185,7 +185,13 @@ public final class ScheduleGenerator {
         long t = 10 + m.nextInt(20);
         while (t < faultTicks - 2) {
             Fault.Target any = new Fault.Target.Node(all.get(m.nextInt(all.size())));
-            Fault f = switch (m.nextInt(9)) {
+            int kind = m.nextInt(12);
+            if (kind >= 9) {
+                jointChange(m, out, t, all);
+                t += 5 + m.nextInt(30);
+                continue;
+            }
+            Fault f = switch (kind) {
                 // Mostly a spare (never a member yet); else anyone, e.g. a server removed earlier.
                 case 0, 1, 2 -> new Fault.ChangeMembership(Fault.Change.ADD_LEARNER, m.nextInt(3) == 0 ? any
                         : new Fault.Target.Node(all.get(all.size() - spares + m.nextInt(spares))));
@@ -201,6 +207,39 @@ public final class ScheduleGenerator {
                 out.add(new Pending(t + 5 + m.nextInt(30), new Fault.ChangeMembership(Fault.Change.PROMOTE, c.target())));
             }
             t += 5 + m.nextInt(30);
+        }
+    }
+
+    /**
+     * A joint-consensus change (§6) to a random set of voters — often without the current leader — alone or
+     * interrupted: right away the leader is cut off with a majority of C_new holding as little of C_old as possible
+     * (the split only "majorities of both" makes safe), or it crashes right after its next commit (before or after it appended C_new), or it is
+     * isolated; the network heals and the crashed leader restarts later.
+     */
+    private static void jointChange(SplittableRandom m, List<Pending> out, long t, List<String> all) {
+        TreeSet<String> voters = new TreeSet<>();
+        int size = 1 + m.nextInt(Math.min(5, all.size()));
+        while (voters.size() < size) {
+            voters.add(all.get(m.nextInt(all.size())));
+        }
+        Fault change = new Fault.Reconfigure(voters, m.nextInt(3) == 0);
+        switch (m.nextInt(5)) {
+            case 0 -> out.add(new Pending(t, change));
+            case 1, 2 -> {
+                out.add(new Pending(t, new Fault.Steps(List.of(change, new Fault.IsolateLeaderWithNewMajority()))));
+                out.add(new Pending(t + 20 + m.nextInt(40), new Fault.HealNetwork()));
+            }
+            case 3 -> {
+                Fault.CrashPoint point = Fault.CrashPoint.values()[m.nextInt(Fault.CrashPoint.values().length)];
+                out.add(new Pending(t, new Fault.Steps(List.of(change, new Fault.AfterNextCommit(
+                        m.nextInt(2 * Simulation.TICK), new Fault.Crash(new Fault.Target.Leader(), point))))));
+                out.add(new Pending(t + 5 + m.nextInt(30), new Fault.Restart()));
+            }
+            default -> {
+                out.add(new Pending(t, change));
+                out.add(new Pending(t + m.nextInt(3), new Fault.IsolateLeader()));
+                out.add(new Pending(t + 10 + m.nextInt(30), new Fault.HealNetwork()));
+            }
         }
     }
 

@@ -349,7 +349,7 @@ final class SimNode implements LogView {
             for (LogEntry e : entries) {
                 sim.checker().onAppended(id, e, prevTerm(e.index()));
                 if (e.type() == EntryType.CONFIGURATION) {
-                    checkSingleServerChange(e);
+                    checkConfigurationChange(e);
                 }
             }
             if (sim.tracer().on()) {
@@ -629,12 +629,12 @@ final class SimNode implements LogView {
     }
 
     /**
-     * Thesis §4.1: a configuration entry may differ from the configuration before it (the previous configuration
-     * entry of this log, else the snapshot's, else the cluster's bootstrap) by at most one voter; then any
-     * majority of the old and any majority of the new configuration share a server, and no two disjoint
-     * majorities can ever elect two leaders or commit two different entries.
+     * Thesis §4.1 and §6: a configuration entry may differ from the configuration before it (the previous
+     * configuration entry of this log, else the snapshot's, else the cluster's bootstrap) by at most one voter, or
+     * enter or leave a joint configuration; then any majority of the old and any majority of the new configuration
+     * share a server (see {@link InvariantChecker#onConfigurationAppended}).
      */
-    private void checkSingleServerChange(LogEntry e) {
+    private void checkConfigurationChange(LogEntry e) {
         Configuration next = Configuration.decode(e.data());
         Configuration previous = null;
         for (long i = e.index() - 1; i >= log.firstIndex() && i >= 1; i--) {

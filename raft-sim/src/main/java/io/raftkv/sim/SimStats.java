@@ -11,14 +11,15 @@ package io.raftkv.sim;
  * @param proposals proposals accepted by a leader
  * @param reads     linearizable reads served (ReadIndex, thesis §6.4)
  * @param ticks     simulated ticks
+ * @param joint     joint configurations C_old,new (§6) committed
  */
 public record SimStats(long elections, long commits, long faults, long delivered, long dropped, long proposals,
-                       long reads, long ticks) {
-    public static final SimStats ZERO = new SimStats(0, 0, 0, 0, 0, 0, 0, 0);
+                       long reads, long ticks, long joint) {
+    public static final SimStats ZERO = new SimStats(0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     public SimStats plus(SimStats o) {
         return new SimStats(elections + o.elections, commits + o.commits, faults + o.faults,
                 delivered + o.delivered, dropped + o.dropped, proposals + o.proposals, reads + o.reads,
-                ticks + o.ticks);
+                ticks + o.ticks, joint + o.joint);
     }
 }

@@ -125,7 +125,8 @@ public final class Simulation {
             events.violation(violation.getMessage());
         }
         SimStats stats = new SimStats(checker.elections(), checker.maxCommitted(), faults.injected(),
-                network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK);
+                network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK,
+                checker.jointCommitted());
         return new SimResult(schedule, violation, stats, tracer.text());
     }
 

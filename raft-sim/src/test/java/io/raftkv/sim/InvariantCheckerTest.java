@@ -196,6 +196,42 @@ class InvariantCheckerTest {
     }
 
     @Test
+    void aJointChangeEntersFromCOldAndLeavesForItsCNew() {
+        InvariantChecker c = new InvariantChecker();
+        Configuration old = Configuration.ofVoterIds("n1", "n2", "n3").with(Member.learner("n4", ""));
+        Configuration next = Configuration.ofVoterIds("n3", "n4", "n5");
+        Configuration joint = Configuration.joint(old, next);
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(5, joint), old, joint));
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(6, next), joint, next));
+    }
+
+    @Test
+    void aJointChangeFromAnotherConfigurationOrToAnotherIsCaught() {
+        InvariantChecker c = new InvariantChecker();
+        Configuration old = Configuration.ofVoterIds("n1", "n2", "n3");
+        Configuration next = Configuration.ofVoterIds("n3", "n4", "n5");
+        Configuration joint = Configuration.joint(old, next);
+        // Entered from {n1,n2,n4}: its majority {n2,n4} misses C_old,new's majority {n1,n3} + {n3,n5}.
+        Configuration elsewhere = Configuration.ofVoterIds("n1", "n2", "n4");
+        assertCaught(() -> c.onConfigurationAppended("n1", config(5, joint), elsewhere, joint), "no half of it");
+        // Left for a configuration other than its halves: {n4,n6} misses {n1,n2} + {n3,n5}.
+        Configuration other = Configuration.ofVoterIds("n4", "n5", "n6");
+        assertCaught(() -> c.onConfigurationAppended("n1", config(6, other), joint, other), "no half of it");
+        // A joint configuration straight after another one with nothing in common.
+        Configuration unrelated = Configuration.joint(Configuration.ofVoterIds("n6", "n7", "n8"),
+                Configuration.ofVoterIds("n9"));
+        assertCaught(() -> c.onConfigurationAppended("n1", config(7, unrelated), joint, unrelated), "no half of it");
+        // Falling back to C_old is safe (C_old,new's majorities include C_old's), if not what RaftNode does.
+        assertDoesNotThrow(() -> c.onConfigurationAppended("n1", config(6, old), joint, old));
+    }
+
+    private static void assertCaught(org.junit.jupiter.api.function.Executable step, String message) {
+        InvariantViolation v = assertThrows(InvariantViolation.class, step);
+        assertEquals(Invariant.CONFIGURATION_CHANGE, v.invariant());
+        assertTrue(v.getMessage().contains(message), v.getMessage());
+    }
+
+    @Test
     void restoredSnapshotMustHoldExactlyTheAppliedCommands() {
         InvariantChecker c = new InvariantChecker();
         c.onApplied("n1", entry(1, 1), null);

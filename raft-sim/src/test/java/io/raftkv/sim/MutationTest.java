@@ -35,7 +35,16 @@ class MutationTest {
                 Arguments.of(UnsafeMutation.APPEND_DUPLICATE_FORWARDS, 5, Set.of(Invariant.FORWARDING)),
                 // Thesis §6.4: a read index handed out without a heartbeat round, by a leader that may be deposed.
                 Arguments.of(UnsafeMutation.CONFIRM_READS_WITHOUT_QUORUM, 3, Set.of(Invariant.LINEARIZABLE_READ)),
-                Arguments.of(UnsafeMutation.CONFIRM_READS_WITHOUT_QUORUM, 5, Set.of(Invariant.LINEARIZABLE_READ)));
+                Arguments.of(UnsafeMutation.CONFIRM_READS_WITHOUT_QUORUM, 5, Set.of(Invariant.LINEARIZABLE_READ)),
+                // §6: C_old,new "committed" by C_new's majority alone; the rest of C_old, which never saw it, elects a
+                // leader without it (or, once both sides moved on, in the same term as C_new's leader).
+                Arguments.of(UnsafeMutation.COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT, 3, jointSplit()),
+                Arguments.of(UnsafeMutation.COUNT_ONLY_NEW_MAJORITY_WHILE_JOINT, 5, jointSplit()));
+    }
+
+    private static Set<Invariant> jointSplit() {
+        return Set.of(Invariant.LEADER_COMPLETENESS, Invariant.STATE_MACHINE_SAFETY, Invariant.LOG_MATCHING,
+                Invariant.ELECTION_SAFETY);
     }
 
     private static Set<Invariant> completeness() {

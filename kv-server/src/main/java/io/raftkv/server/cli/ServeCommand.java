@@ -113,6 +113,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
     long snapshotTrailing;
 
+    @Option(names = "--auto-promote", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "The leader promotes a learner (a server that joined) to voter once it has caught up;"
+                    + " --no-auto-promote keeps learners as read replicas until POST /reconfigure names them voters."
+                    + " Give every server the same setting: whichever leads applies it (default: ${DEFAULT-VALUE}).")
+    boolean autoPromote;
+
     @Option(names = "--tls-cert", paramLabel = "PEM",
             description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
                     + "mutual TLS; all servers of a cluster must use it.")
@@ -139,7 +145,7 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads);
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }

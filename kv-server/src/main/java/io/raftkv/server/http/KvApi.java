@@ -212,6 +212,12 @@ public final class KvApi {
             members.add(mm);
         }
         body.put("members", members);
+        if (s.joint() != null) { // a joint-consensus change (Raft §6) is under way: majorities of both count
+            Map<String, Object> joint = new LinkedHashMap<>();
+            joint.put("old", s.joint().oldVoters());
+            joint.put("new", s.joint().newVoters());
+            body.put("joint", joint);
+        }
         body.put("snapshot", snapshotStatus(s));
         body.put("running", s.running());
         body.put("keys", stateMachine.size());

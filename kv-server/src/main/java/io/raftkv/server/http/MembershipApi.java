@@ -3,15 +3,20 @@ package io.raftkv.server.http;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.server.ServerConfig;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -20,8 +25,9 @@ import java.util.function.BiConsumer;
 
 /**
  * {@code POST /join}, {@code /remove}, {@code /transfer-leader}: single-server membership changes (thesis §4.1)
- * and leadership transfer (§3.10). Like writes, they are forwarded to the leader; the leader validates them against
- * the configuration in effect and proposes them through {@link RaftServer}.
+ * and leadership transfer (§3.10); {@code POST /reconfigure}: any number of changes at once by joint consensus
+ * (Raft §6). Like writes, they are forwarded to the leader; the leader validates them against the configuration
+ * in effect and proposes them through {@link RaftServer}.
  *
  * <p>A joining server is added as a <b>learner</b> (§4.2.1): it receives the log without counting for quorums, so
  * a new, empty server cannot cost availability while it catches up; the leader promotes it to voter once its match
@@ -136,6 +142,122 @@ public final class MembershipApi {
     }
 
     /**
+     * {@code POST /reconfigure {"voters":["n1","n3","n4"],"learners":["n5"]}} ({@code learners} optional): moves the
+     * cluster to exactly these voters and learners in one step by joint consensus (Raft §6) — e.g. swap two servers
+     * for two others without passing through a smaller configuration. Every named server must already be a member
+     * (a new one joins as a learner with {@code /join} first and catches up; naming it a voter here promotes it);
+     * members not named are removed, the leader included (it steps down once C_new is committed). 200
+     * {"voters","learners","members","index"} once C_new is committed and applied here, or at once if the
+     * configuration already is the one asked for (so a retry after a timeout is safe); 400 bad input, no voter, a
+     * server named twice or not a member; 409 another membership change is still in progress; 503 the leader cannot
+     * take it right now (no entry of its term committed yet, a transfer, a learner to promote still catching up),
+     * retry; 504 outcome unknown (leadership lost, or C_new not applied within the request timeout).
+     */
+    public CompletableFuture<Reply> reconfigure(Request req) {
+        Set<String> voters = new TreeSet<>();
+        Set<String> learners = new TreeSet<>();
+        try {
+            JsonNode body = KvApi.parseJson(req.body());
+            if (!body.isObject()) {
+                throw new IllegalArgumentException("reconfigure needs {\"voters\": [id, ...], \"learners\": [id, ...]}");
+            }
+            body.fieldNames().forEachRemaining(f -> {
+                if (!f.equals("voters") && !f.equals("learners")) {
+                    // Members not named are removed: a misspelt field must not silently drop servers.
+                    throw new IllegalArgumentException("unknown field \"" + f + "\"; expected voters and learners");
+                }
+            });
+            readIds(body, "voters", voters);
+            readIds(body, "learners", learners);
+        } catch (IllegalArgumentException e) {
+            return done(Reply.error(400, e.getMessage()));
+        }
+        if (voters.isEmpty()) {
+            return done(Reply.error(400, "the new configuration needs at least one voter"));
+        }
+        for (String id : voters) {
+            if (learners.contains(id)) {
+                return done(Reply.error(400, id + " is named both as a voter and as a learner"));
+            }
+        }
+        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        if (forwarded.isPresent()) {
+            return forwarded.get();
+        }
+        RaftStatus s = raft.status();
+        if (s.isLeader()) {
+            Set<String> unknown = new TreeSet<>(voters);
+            unknown.addAll(learners);
+            s.members().forEach(m -> unknown.remove(m.id()));
+            if (!unknown.isEmpty()) {
+                return done(Reply.error(400, "not members: " + unknown + "; add them with /join first (they join as"
+                        + " learners and catch up, then /reconfigure can make them voters)"));
+            }
+            if (s.joint() == null && configurationIs(s, voters, learners)) {
+                return done(reconfigured(s.members(), s.appliedIndex()));
+            }
+        }
+        return raft.reconfigure(voters, learners)
+                .orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                .handleAsync((configuration, error) -> {
+                    if (error == null) {
+                        return done(reconfigured(memberStatuses(configuration), raft.status().appliedIndex()));
+                    }
+                    Throwable cause = unwrap(error);
+                    if (cause instanceof NotLeaderException) {
+                        return kv.forwardOrUnavailable(req, true);
+                    }
+                    if (cause instanceof ProposalRejectedException r) {
+                        return done(switch (r.reason()) {
+                            case CHANGE_IN_PROGRESS -> Reply.error(409, r.getMessage());
+                            case INVALID -> Reply.error(400, r.getMessage());
+                            case RETRY_LATER -> Reply.error(503, r.getMessage() + "; retry");
+                        });
+                    }
+                    return done(ErrorReplies.of(cause, true));
+                }, completions)
+                .thenCompose(f -> f);
+    }
+
+    private static void readIds(JsonNode body, String field, Set<String> into) {
+        JsonNode list = body.get(field);
+        if (list == null || list.isNull()) {
+            return;
+        }
+        if (!list.isArray()) {
+            throw new IllegalArgumentException("\"" + field + "\" must be an array of server ids");
+        }
+        for (JsonNode id : list) {
+            if (!id.isTextual() || id.textValue().isBlank()) {
+                throw new IllegalArgumentException("\"" + field + "\" must hold non-empty server ids, got " + id);
+            }
+            if (!into.add(id.textValue())) {
+                throw new IllegalArgumentException(id.textValue() + " is listed twice in \"" + field + "\"");
+            }
+        }
+    }
+
+    /** True if the members are exactly {@code voters} as voters and {@code learners} as learners. */
+    private static boolean configurationIs(RaftStatus s, Set<String> voters, Set<String> learners) {
+        return s.members().size() == voters.size() + learners.size()
+                && s.members().stream().allMatch(m -> m.voter() ? voters.contains(m.id()) : learners.contains(m.id()));
+    }
+
+    private static List<RaftStatus.MemberStatus> memberStatuses(Configuration configuration) {
+        return configuration.members().stream()
+                .map(m -> new RaftStatus.MemberStatus(m.id(), m.address(), m.voter(), null)).toList();
+    }
+
+    private static Reply reconfigured(List<RaftStatus.MemberStatus> members, long index) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("voters", members.stream().filter(RaftStatus.MemberStatus::voter).map(RaftStatus.MemberStatus::id).toList());
+        out.put("learners", members.stream().filter(m -> !m.voter()).map(RaftStatus.MemberStatus::id).toList());
+        out.put("members", memberList(members));
+        out.put("index", index);
+        return Reply.json(200, out);
+    }
+
+    /**
      * {@code POST /transfer-leader {"id":"n2"}} (or {@code {}} / no body: the most caught-up voter): asks the leader
      * to hand over (§3.10) and waits until another server leads. 200 {"leader","term"}; 504 if no other server took
      * over within two election timeouts (the leader abandons the transfer and keeps leading); 404 unknown target.
@@ -231,16 +353,20 @@ public final class MembershipApi {
         out.put("id", id);
         out.put("index", s.lastLogIndex());
         out.put("voter", voter);
-        java.util.List<Map<String, Object>> members = new java.util.ArrayList<>();
-        for (RaftStatus.MemberStatus m : s.members()) {
+        out.put("members", memberList(s.members()));
+        return Reply.json(200, out);
+    }
+
+    private static List<Map<String, Object>> memberList(List<RaftStatus.MemberStatus> members) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (RaftStatus.MemberStatus m : members) {
             Map<String, Object> mm = new LinkedHashMap<>();
             mm.put("id", m.id());
             mm.put("addr", m.address());
             mm.put("voter", m.voter());
-            members.add(mm);
+            out.add(mm);
         }
-        out.put("members", members);
-        return Reply.json(200, out);
+        return out;
     }
 
     private static Reply leaderReply(String leader, long term) {

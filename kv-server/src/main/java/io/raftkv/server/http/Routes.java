@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
  * <pre>
  * GET    /key/{key}?level=...   KvApi.get          PUT  /key/{key}   KvApi.put
  * DELETE /key/{key}             KvApi.delete       POST /key         KvApi.batch
- * POST   /cas/{key}             KvApi.cas          POST /join, /remove, /transfer-leader  MembershipApi
+ * POST   /cas/{key}             KvApi.cas          POST /join, /remove, /reconfigure, /transfer-leader  MembershipApi
  * GET    /status, /digest, /metrics                POST /snapshot    SnapshotApi
  * </pre>
  */
@@ -52,6 +52,8 @@ final class Routes {
                     : notAllowed("/join", Set.of("POST"));
             case "/remove" -> m.equals("POST") ? new Routed("/remove", api.membership().remove(req))
                     : notAllowed("/remove", Set.of("POST"));
+            case "/reconfigure" -> m.equals("POST") ? new Routed("/reconfigure", api.membership().reconfigure(req))
+                    : notAllowed("/reconfigure", Set.of("POST"));
             case "/snapshot" -> m.equals("POST") ? new Routed("/snapshot", api.snapshots().take(req))
                     : notAllowed("/snapshot", Set.of("POST"));
             case "/transfer-leader" -> m.equals("POST")

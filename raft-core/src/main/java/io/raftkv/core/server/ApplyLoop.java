@@ -85,6 +85,8 @@ final class ApplyLoop implements Runnable {
     private Configuration appliedConfiguration;
     /** Index of the entry (or snapshot) {@link #appliedConfiguration} came from: it only moves forward. */
     private long appliedConfigurationIndex;
+    /** Callers of {@link RaftServer#reconfigure} waiting for C_new to be applied. */
+    private final JointChangeWaiters jointChangeWaiters;
     private long lastSnapshotIndex;
     /** Last index of the newest snapshot known durable (started ones may fail); written by the writer too. */
     private final java.util.concurrent.atomic.AtomicLong durableSnapshotIndex = new java.util.concurrent.atomic.AtomicLong();
@@ -111,6 +113,7 @@ final class ApplyLoop implements Runnable {
         this.appliedTerm = appliedIndex == snapshot.lastIncludedIndex() ? snapshot.lastIncludedTerm() : -1;
         this.appliedConfiguration = snapshot.configuration().members().isEmpty() ? bootstrap : snapshot.configuration();
         this.appliedConfigurationIndex = snapshot.lastIncludedIndex();
+        this.jointChangeWaiters = new JointChangeWaiters(appliedConfiguration);
         this.onFatal = onFatal;
     }
 
@@ -161,6 +164,16 @@ final class ApplyLoop implements Runnable {
             return false;
         });
         failRequests(left);
+        jointChangeWaiters.failAll(new ShutdownException(id + ": server stopped before the joint change ended here", null));
+    }
+
+    /**
+     * Any thread, once this caller's C_old,new entry was applied: completes with C_new once it is applied here
+     * (§6: the leader appends it by itself after C_old,new commits), with {@link ShutdownException} if the server
+     * stops first.
+     */
+    CompletableFuture<Configuration> awaitJointChangeEnd() {
+        return jointChangeWaiters.awaitSimple();
     }
 
     private void failRequests(List<Task> left) {
@@ -259,6 +272,7 @@ final class ApplyLoop implements Runnable {
             if (e.type() == EntryType.CONFIGURATION && e.index() > appliedConfigurationIndex) {
                 appliedConfiguration = Configuration.decode(e.data());
                 appliedConfigurationIndex = e.index();
+                jointChangeWaiters.applied(appliedConfiguration);
             }
             if (e.index() <= applied) {
                 // Already in the state machine: restored from a snapshot, or a persistent state machine that
@@ -379,6 +393,7 @@ final class ApplyLoop implements Runnable {
         appliedTerm = newest.lastIncludedTerm();
         appliedConfiguration = newest.configuration();
         appliedConfigurationIndex = newest.lastIncludedIndex();
+        jointChangeWaiters.applied(appliedConfiguration);
         lastSnapshotIndex = newest.lastIncludedIndex();
         durableSnapshotIndex.accumulateAndGet(newest.lastIncludedIndex(), Math::max);
         bytesSinceSnapshot = 0;

@@ -15,7 +15,10 @@ sealed interface RaftEvent {
     record Propose(byte[] command, CompletableFuture<byte[]> future, long startNanos) implements RaftEvent {
     }
 
-    /** A single-server membership change (thesis §4.1); completes like a proposal, with an empty result. */
+    /**
+     * A membership change (thesis §4.1, or joint consensus, §6); completes like a proposal of its entry (for a joint
+     * change, C_old,new), with an empty result.
+     */
     record ChangeMembership(MembershipChange change, CompletableFuture<byte[]> future, long startNanos)
             implements RaftEvent {
     }

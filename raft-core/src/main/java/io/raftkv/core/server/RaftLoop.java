@@ -553,7 +553,8 @@ final class RaftLoop implements Runnable {
         metrics.commitIndex(commit);
         metrics.replication(lastLogIndex, match, id);
         statusSink.accept(new RaftStatus(id, core.role(), core.currentTerm(), core.leaderId(), commit,
-                apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true));
+                apply.appliedIndex(), lastLogIndex, members, lastSnapshotIndex, true, null,
+                RaftStatus.JointConfiguration.of(configuration)));
     }
 
     /** Reports commit and apply moves since the last turn, and a whole view when the sink asks for one. */

@@ -6,6 +6,7 @@ import io.raftkv.core.ProposalRejectedException;
 import io.raftkv.core.RaftNode;
 import io.raftkv.core.RaftOptions;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.statemachine.StateMachine;
 import io.raftkv.core.storage.HardState;
@@ -26,6 +27,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -255,8 +257,8 @@ public final class RaftServer implements AutoCloseable {
         long size = command.length;
         if (size > proposalBudget.maxBytes()) {
             metrics.proposalsRejected.increment();
-            future.completeExceptionally(new ProposalRejectedException("command of " + size
-                    + " bytes exceeds maxPendingBytes " + proposalBudget.maxBytes()));
+            future.completeExceptionally(new ProposalRejectedException(ProposalRejectedException.Reason.INVALID,
+                    "command of " + size + " bytes exceeds maxPendingBytes " + proposalBudget.maxBytes()));
             return future;
         }
         if (!proposalBudget.tryAcquire(size)) {
@@ -272,14 +274,32 @@ public final class RaftServer implements AutoCloseable {
     }
 
     /**
-     * Proposes a single-server membership change (thesis §4.1): add a voter or a learner, promote a learner,
-     * remove a member. Completes once the configuration entry is committed and applied here; fails like
-     * {@link #propose} (not leader, overloaded, outcome unknown), or with {@link ProposalRejectedException} if another
-     * change is still pending, the leader has not yet committed an entry of its term, or the change does not apply.
-     * A new server should be started with an empty bootstrap configuration and added as a learner: the leader
-     * promotes it once it has caught up.
+     * Proposes a membership change: a single-server one (thesis §4.1: add a voter or a learner, promote a learner,
+     * remove a member), or a {@link MembershipChange.Reconfigure} (see {@link #reconfigure}). Completes once the
+     * change is complete here: its configuration entry (for a joint change, C_new) committed and applied. Fails like
+     * {@link #propose} (not leader, overloaded, outcome unknown), or with {@link ProposalRejectedException} whose
+     * {@link ProposalRejectedException#reason() reason} says whether another change is still pending, the request
+     * may succeed a little later (the leader has not yet committed an entry of its term, a learner has not caught
+     * up) or the change does not apply. A new server should be started with an empty bootstrap configuration and
+     * added as a learner: the leader promotes it once it has caught up (or a reconfiguration names it a voter).
      */
-    public CompletableFuture<Void> changeMembership(io.raftkv.core.cluster.MembershipChange change) {
+    public CompletableFuture<Void> changeMembership(MembershipChange change) {
+        return proposeChange(change).thenApply(c -> null);
+    }
+
+    /**
+     * Moves the cluster to exactly {@code voters} and {@code learners} in one step, by joint consensus (Raft §6,
+     * thesis §4.3): the leader appends C_old,new, whose elections and commits need a majority of C_old and one of
+     * C_new, and once that is committed appends C_new by itself (a new leader finishes a change its predecessor
+     * started). Every named server must already be a member; members not named are removed, the leader included
+     * (it steps down once C_new is committed). Completes with C_new once it is committed and applied here; fails
+     * like {@link #changeMembership}.
+     */
+    public CompletableFuture<Configuration> reconfigure(Set<String> voters, Set<String> learners) {
+        return proposeChange(new MembershipChange.Reconfigure(voters, learners));
+    }
+
+    private CompletableFuture<Configuration> proposeChange(MembershipChange change) {
         Objects.requireNonNull(change, "change");
         CompletableFuture<byte[]> future = new CompletableFuture<>();
         if (state.get() != State.RUNNING) {
@@ -290,7 +310,10 @@ public final class RaftServer implements AutoCloseable {
             future.whenComplete((r, e) -> proposalBudget.release(0));
             enqueue(new RaftEvent.ChangeMembership(change, future, System.nanoTime()));
         }
-        return future.thenApply(r -> null);
+        // A joint change is complete once C_new is: wait for it after C_old,new was applied here (§6).
+        return change instanceof MembershipChange.Reconfigure
+                ? future.thenCompose(r -> applyLoop.awaitJointChangeEnd())
+                : future.thenApply(r -> null);
     }
 
     /**
@@ -509,7 +532,7 @@ public final class RaftServer implements AutoCloseable {
         RaftStatus last = status;
         status = new RaftStatus(last.id(), last.role(), last.term(), last.leaderId(), last.commitIndex(),
                 applyLoop.appliedIndex(), last.lastLogIndex(), last.members(), last.lastSnapshotIndex(), false,
-                lastSnapshot.get());
+                lastSnapshot.get(), last.joint());
         state.set(State.STOPPED);
         if (cause == null) {
             LOG.info("{}: stopped", id);

@@ -2,6 +2,8 @@ package io.raftkv.core.server;
 
 import io.raftkv.core.Role;
 
+import io.raftkv.core.cluster.Configuration;
+
 import java.util.List;
 
 /**
@@ -19,10 +21,12 @@ import java.util.List;
  * @param lastSnapshotIndex last index covered by the newest snapshot the log was compacted to (0 if none)
  * @param running           false once the server stopped (normally or on a fatal error)
  * @param lastSnapshot      the newest snapshot this server holds: index, size, when and how it got it; null if none
+ * @param joint             while the configuration in effect is a joint one (C_old,new, Raft §6), its two halves;
+ *                          null otherwise ({@code members} then lists the union of both)
  */
 public record RaftStatus(String id, Role role, long term, String leaderId, long commitIndex, long appliedIndex,
                          long lastLogIndex, List<MemberStatus> members, long lastSnapshotIndex, boolean running,
-                         SnapshotInfo lastSnapshot) {
+                         SnapshotInfo lastSnapshot, JointConfiguration joint) {
 
     public RaftStatus {
         members = List.copyOf(members);
@@ -32,13 +36,13 @@ public record RaftStatus(String id, Role role, long term, String leaderId, long 
     public RaftStatus(String id, Role role, long term, String leaderId, long commitIndex, long appliedIndex,
                       long lastLogIndex, List<MemberStatus> members, long lastSnapshotIndex, boolean running) {
         this(id, role, term, leaderId, commitIndex, appliedIndex, lastLogIndex, members, lastSnapshotIndex, running,
-                null);
+                null, null);
     }
 
     /** This status with {@code snapshot} as {@link #lastSnapshot()}. */
     public RaftStatus withLastSnapshot(SnapshotInfo snapshot) {
         return new RaftStatus(id, role, term, leaderId, commitIndex, appliedIndex, lastLogIndex, members,
-                lastSnapshotIndex, running, snapshot);
+                lastSnapshotIndex, running, snapshot, joint);
     }
 
     /** True if this server believes it is the leader. */
@@ -59,6 +63,24 @@ public record RaftStatus(String id, Role role, long term, String leaderId, long 
         /** A member without a next index (not reported by a leader, or the leader itself). */
         public MemberStatus(String id, String address, boolean voter, Long matchIndex) {
             this(id, address, voter, matchIndex, null);
+        }
+    }
+
+    /**
+     * The two halves of a joint configuration C_old,new (Raft §6): its elections and commits need a majority of
+     * {@code oldVoters} and one of {@code newVoters}. Ids sorted.
+     */
+    public record JointConfiguration(List<String> oldVoters, List<String> newVoters) {
+        public JointConfiguration {
+            oldVoters = List.copyOf(oldVoters);
+            newVoters = List.copyOf(newVoters);
+        }
+
+        /** The halves of {@code configuration}, or null if it is not joint. */
+        public static JointConfiguration of(Configuration configuration) {
+            return configuration == null || !configuration.isJoint() ? null
+                    : new JointConfiguration(List.copyOf(configuration.oldConfiguration().voterIds()),
+                            List.copyOf(configuration.newConfiguration().voterIds()));
         }
     }
 }

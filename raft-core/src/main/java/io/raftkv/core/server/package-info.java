@@ -85,7 +85,9 @@
  *
  * <h2>Membership and leadership transfer</h2>
  * {@code changeMembership} proposes a single-server change (thesis §4.1) and completes when the configuration
- * entry is applied; {@code transferLeadership} starts a transfer (thesis §3.10). The raft thread tells the
+ * entry is applied; {@code reconfigure} moves to any set of voters and learners by joint consensus (Raft §6) and
+ * completes when C_new, which the leader appends after C_old,new commits, is applied here;
+ * {@code transferLeadership} starts a transfer (thesis §3.10). The raft thread tells the
  * transport the new peer set whenever the configuration changes.
  *
  * <h2>Shutdown and failure</h2>

@@ -2,11 +2,13 @@ package io.raftkv.core.server;
 
 import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.MembershipChange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -14,6 +16,7 @@ import static io.raftkv.core.server.RaftServerDriverTest.cause;
 import static io.raftkv.core.server.RegisterStateMachine.bytes;
 import static io.raftkv.core.server.RegisterStateMachine.string;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,6 +64,54 @@ class RaftServerMembershipTest {
             List<String> remaining = leader.status().members().stream().map(RaftStatus.MemberStatus::id).toList();
             c.awaitConverged(3, remaining);
         }
+    }
+
+    @Test
+    void reconfigure_replacesTheLeaderAndAnotherVoterInOneStep_andCompletesOnceCNewIsCommitted() throws Exception {
+        try (LocalCluster c = new LocalCluster(3, 14).startAll()) {
+            RaftServer leader = c.awaitLeader();
+            await(leader.propose(bytes("a")));
+            for (String id : List.of("n4", "n5")) {
+                c.addServer(id);
+                untilAccepted(() -> leader.changeMembership(new MembershipChange.AddLearner(id, "")), "add " + id);
+            }
+            c.awaitConverged(1, List.of("n1", "n2", "n3", "n4", "n5"));
+            String kept = c.followersOf(leader).stream().map(RaftServer::id).filter(id -> !id.equals("n4")
+                    && !id.equals("n5")).findFirst().orElseThrow();
+            Set<String> target = Set.of(kept, "n4", "n5");
+            // Auto-promotion of n4/n5 may still be pending: the change is refused (CHANGE_IN_PROGRESS) until it ends.
+            Configuration[] result = new Configuration[1];
+            untilAccepted(() -> leader.reconfigure(target, Set.of()).thenAccept(cNew -> result[0] = cNew),
+                    "reconfigure to " + target);
+            assertEquals(target, result[0].voterIds(), "completes with C_new");
+            assertFalse(result[0].isJoint());
+            assertTrue(result[0].allIds().equals(target), "the removed servers are gone: " + result[0]);
+            // A leader outside C_new steps down once C_new commits (§6); one of C_new takes over.
+            RaftServer next = c.awaitLeader(10_000, target);
+            assertTrue(target.contains(next.id()));
+            assertEquals("a,b", string(await(next.propose(bytes("b")).thenCompose(r -> next.read(bytes("q"))))));
+            for (String id : target) {
+                ServerTestSupport.await(() -> c.server(id).status().joint() == null
+                        && c.server(id).status().members().size() == 3, 5000, id + " left the joint configuration");
+            }
+            assertFalse(leader.status().isLeader(), "the old leader stepped down");
+        }
+    }
+
+    /** Retries {@code change} while the leader refuses it for now (another change pending, a learner catching up). */
+    private static void untilAccepted(java.util.function.Supplier<CompletableFuture<?>> change, String what)
+            throws Exception {
+        ServerTestSupport.await(() -> {
+            try {
+                await(change.get());
+                return true;
+            } catch (Exception e) {
+                ProposalRejectedException r = assertInstanceOf(ProposalRejectedException.class, e.getCause(),
+                        String.valueOf(e.getCause()));
+                assertNotEquals(ProposalRejectedException.Reason.INVALID, r.reason(), r.getMessage());
+                return false;
+            }
+        }, 10_000, what + " accepted");
     }
 
     @Test

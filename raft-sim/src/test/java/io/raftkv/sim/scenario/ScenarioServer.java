@@ -192,15 +192,32 @@ final class ScenarioServer {
     }
 
     void changeMembership(String name, MembershipChange change) {
+        String target = target(change);
         try {
             Proposal p = raft.changeMembership(change);
-            say("proposed " + name + " " + change.id() + " -> " + raft.configuration() + " at " + p.index() + "@" + p.term());
+            say("proposed " + name + " " + target + " -> " + raft.configuration() + " at " + p.index() + "@" + p.term());
         } catch (NotLeaderException e) {
-            say(name + " " + change.id() + " refused: not leader" + (e.leaderId() == null ? "" : " (leader " + e.leaderId() + ")"));
+            say(name + " " + target + " refused: not leader" + (e.leaderId() == null ? "" : " (leader " + e.leaderId() + ")"));
         } catch (ProposalRejectedException e) {
-            say(name + " " + change.id() + " refused: " + e.getMessage());
+            say(name + " " + target + " refused: " + e.getMessage());
         }
         drive();
+    }
+
+    /** The server a single-server change names, or the whole new configuration of a joint one. */
+    private static String target(MembershipChange change) {
+        if (change instanceof MembershipChange.AddVoter c) {
+            return c.id();
+        } else if (change instanceof MembershipChange.AddLearner c) {
+            return c.id();
+        } else if (change instanceof MembershipChange.Promote c) {
+            return c.id();
+        } else if (change instanceof MembershipChange.Remove c) {
+            return c.id();
+        } else if (change instanceof MembershipChange.Reconfigure c) {
+            return "voters " + c.voters() + " learners " + c.learners();
+        }
+        return change.toString();
     }
 
     void transferLeadership(String target) {

@@ -246,13 +246,7 @@ public final class MessageCodec {
         } else if (message instanceof InstallSnapshotRequest m) {
             writeVarLong(out, m.lastIncludedIndex());
             writeVarLong(out, m.lastIncludedTerm());
-            List<Member> members = m.configuration().members();
-            writeVarLong(out, members.size());
-            for (Member member : members) {
-                writeString(out, member.id());
-                writeString(out, member.address());
-                out.writeByte(flag(member.voter(), 0));
-            }
+            writeConfiguration(out, m.configuration());
             writeVarLong(out, m.offset());
             out.writeByte(flag(m.done(), 0));
             writeBytes(out, m.data());
@@ -369,24 +363,68 @@ public final class MessageCodec {
         long term = readVarLong(in);
         long lastIncludedIndex = readVarLong(in);
         long lastIncludedTerm = readVarLong(in);
-        int count = readBoundedCount(in, Integer.MAX_VALUE, MIN_MEMBER_BYTES, "member count");
-        List<Member> members = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            String id = readString(in);
-            String address = readString(in);
-            members.add(new Member(id, address, bit(readFlags(in, 0b1), 0)));
-        }
-        Configuration configuration = new Configuration(members);
-        if (configuration.members().size() != count) {
-            // Configuration silently merges members with equal ids (it sorts them into a set); on the wire that
-            // would change the cluster a snapshot describes, so it is an error here.
-            throw new MalformedFrameException(MALFORMED, "duplicate member ids in snapshot configuration");
-        }
+        Configuration configuration = readConfiguration(in);
         long offset = readVarLong(in);
         boolean done = bit(readFlags(in, 0b1), 0);
         byte[] data = readBytes(in);
         return new InstallSnapshotRequest(from, to, term, lastIncludedIndex, lastIncludedTerm, configuration,
                 offset, data, done);
+    }
+
+    // Member flags. A simple configuration sets only VOTER, exactly as before joint consensus; the other bits
+    // describe a joint configuration C_old,new (§6), and a decoder that predates them rejects them as unknown flag
+    // bits instead of misreading the cluster.
+    private static final int VOTER = 0;             // votes in C_new (or in the only configuration)
+    private static final int IN_OLD = 1;            // a member of C_old
+    private static final int OLD_VOTER = 2;         // votes in C_old
+    private static final int NOT_IN_NEW = 3;        // C_new removes it (it is in C_old only)
+    private static final int MEMBER_FLAGS = 0b1111;
+
+    /** {@code memberCount:varlong | memberCount × (id:string | address:string | flags)}; see the README. */
+    private static void writeConfiguration(ByteBuf out, Configuration configuration) {
+        Configuration oldHalf = configuration.oldConfiguration();
+        Configuration newHalf = configuration.newConfiguration();
+        boolean joint = configuration.isJoint();
+        List<Member> members = configuration.members();
+        writeVarLong(out, members.size());
+        for (Member member : members) {
+            String id = member.id();
+            writeString(out, id);
+            writeString(out, member.address());
+            out.writeByte(flag(newHalf.isVoter(id), VOTER) | flag(joint && oldHalf.contains(id), IN_OLD)
+                    | flag(joint && oldHalf.isVoter(id), OLD_VOTER) | flag(!newHalf.contains(id), NOT_IN_NEW));
+        }
+    }
+
+    private static Configuration readConfiguration(ByteBuf in) {
+        int count = readBoundedCount(in, Integer.MAX_VALUE, MIN_MEMBER_BYTES, "member count");
+        List<Member> newMembers = new ArrayList<>(count);
+        List<Member> oldMembers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String id = readString(in);
+            String address = readString(in);
+            byte flags = readFlags(in, MEMBER_FLAGS);
+            boolean inOld = bit(flags, IN_OLD);
+            boolean inNew = !bit(flags, NOT_IN_NEW);
+            if ((!inOld && (bit(flags, OLD_VOTER) || !inNew)) || (!inNew && bit(flags, VOTER))) {
+                throw new MalformedFrameException(MALFORMED, "contradictory flags 0x" + Integer.toHexString(flags)
+                        + " for member " + id + " of the snapshot configuration");
+            }
+            if (inNew) {
+                newMembers.add(new Member(id, address, bit(flags, VOTER)));
+            }
+            if (inOld) {
+                oldMembers.add(new Member(id, address, bit(flags, OLD_VOTER)));
+            }
+        }
+        try {
+            Configuration newHalf = new Configuration(newMembers);
+            return oldMembers.isEmpty() ? newHalf : Configuration.joint(new Configuration(oldMembers), newHalf);
+        } catch (IllegalArgumentException e) {
+            // Duplicate ids (Configuration would not merge them silently, but on the wire they mean a damaged
+            // frame), or a joint configuration with a half that has no voter.
+            throw new MalformedFrameException(MALFORMED, "bad snapshot configuration: " + e.getMessage());
+        }
     }
 
     private static InstallSnapshotResponse readInstallSnapshotResponse(ByteBuf in) {

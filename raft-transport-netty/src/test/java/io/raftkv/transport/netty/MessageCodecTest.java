@@ -297,22 +297,66 @@ class MessageCodecTest {
 
     @Test
     void duplicateMemberIdsInASnapshotConfigurationAreMalformed() {
+        ByteBuf p = installSnapshotPayload(List.of("same", "same"), 1);
+        assertThrows(MalformedFrameException.class, () -> MessageCodec.decode(WireFormat.INSTALL_SNAPSHOT_REQUEST, p));
+    }
+
+    /** An InstallSnapshotRequest payload (header fields 1, empty data) whose members all carry {@code flags}. */
+    private static ByteBuf installSnapshotPayload(List<String> memberIds, int flags) {
         ByteBuf p = Unpooled.buffer();
         Varints.writeString(p, "a");
         Varints.writeString(p, "b");
         for (int i = 0; i < 3; i++) {
             Varints.writeVarLong(p, 1);
         }
-        Varints.writeVarLong(p, 2);
-        for (int i = 0; i < 2; i++) {
-            Varints.writeString(p, "same");
+        Varints.writeVarLong(p, memberIds.size());
+        for (String id : memberIds) {
+            Varints.writeString(p, id);
             Varints.writeString(p, "");
-            p.writeByte(1);
+            p.writeByte(flags);
         }
         Varints.writeVarLong(p, 0);
         p.writeByte(0);
         Varints.writeVarLong(p, 0);
-        assertThrows(MalformedFrameException.class, () -> MessageCodec.decode(WireFormat.INSTALL_SNAPSHOT_REQUEST, p));
+        return p;
+    }
+
+    @Test
+    void aSimpleConfigurationKeepsItsBytesAndAJointOneRoundTrips() {
+        Configuration simple = Configuration.ofVoters(List.of(Member.voter("a", "h:1"), Member.learner("b", "h:2")));
+        byte[] expected = {
+                1, 'a', 1, 'b', 1, 10, 2, // from, to, term, lastIncludedIndex, lastIncludedTerm
+                2, 1, 'a', 3, 'h', ':', '1', 1, 1, 'b', 3, 'h', ':', '2', 0, // members: flags 1 = voter, 0 = learner
+                0, 1, 0}; // offset, done, data
+        ByteBuf frame = MessageCodec.encode(ALLOC, new InstallSnapshotRequest("a", "b", 1, 10, 2, simple, 0, new byte[0], true));
+        try {
+            byte[] bytes = toArray(frame);
+            assertArrayEquals(expected, java.util.Arrays.copyOfRange(bytes, 6, bytes.length),
+                    "the layout documented in the README, unchanged by joint consensus");
+        } finally {
+            frame.release();
+        }
+        Configuration joint = Configuration.joint(simple, Configuration.ofVoters(List.of(Member.voter("b", "h:2"),
+                Member.voter("c", "h:3"))));
+        InstallSnapshotRequest is = new InstallSnapshotRequest("a", "b", 1, 10, 2, joint, 0, new byte[] {7}, true);
+        ByteBuf frame2 = MessageCodec.encode(ALLOC, is);
+        try {
+            byte[] bytes = toArray(frame2);
+            // a: old voter, not in C_new (0b1110); b: old learner, new voter (0b0011); c: new voter only (0b0001).
+            assertArrayEquals(new byte[] {3, 1, 'a', 3, 'h', ':', '1', 0b1110}, java.util.Arrays.copyOfRange(bytes, 13, 21));
+            RandomMessages.assertSameMessage(is, (RaftMessage) decodeFrame(frame2), "joint configuration");
+        } finally {
+            frame2.release();
+        }
+    }
+
+    @Test
+    void contradictoryMemberFlagsAreMalformed() {
+        for (int flags : new int[] {0b0100, 0b1000, 0b1011, 0b10000}) {
+            ByteBuf p = installSnapshotPayload(List.of("m"), flags);
+            assertThrows(MalformedFrameException.class,
+                    () -> MessageCodec.decode(WireFormat.INSTALL_SNAPSHOT_REQUEST, p), "flags " + flags);
+        }
     }
 
     private static byte[] toArray(ByteBuf buf) {

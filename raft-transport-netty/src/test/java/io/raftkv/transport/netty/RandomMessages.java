@@ -144,7 +144,25 @@ final class RandomMessages {
             String address = random.nextInt(4) == 0 ? "" : "127.0.0." + random.nextInt(256) + ":" + random.nextInt(65536);
             members.add(new Member("m" + i + "-" + random.nextInt(1000), address, random.nextBoolean()));
         }
-        return new Configuration(members);
+        Configuration simple = new Configuration(members);
+        if (random.nextInt(3) != 0) {
+            return simple;
+        }
+        // A joint configuration (§6): C_old from some of these servers, C_new from others, overlapping or not.
+        List<Member> old = new ArrayList<>();
+        List<Member> next = new ArrayList<>();
+        for (Member m : members) {
+            if (random.nextBoolean()) {
+                old.add(new Member(m.id(), m.address(), random.nextBoolean()));
+            }
+            if (random.nextBoolean()) {
+                next.add(m);
+            }
+        }
+        Configuration oldHalf = new Configuration(old);
+        Configuration newHalf = new Configuration(next);
+        boolean voters = !oldHalf.voterIds().isEmpty() && !newHalf.voterIds().isEmpty();
+        return voters ? Configuration.joint(oldHalf, newHalf) : simple;
     }
 
     /** Records compare arrays by identity; this compares every field by value. */
