@@ -1,5 +1,6 @@
 package io.raftkv.server;
 
+import io.raftkv.core.server.DiskOptions;
 import io.raftkv.core.server.RaftServerOptions;
 
 import java.net.InetSocketAddress;
@@ -42,12 +43,16 @@ import java.util.Optional;
  *                                keeps the log's fsyncs from queueing behind snapshot flushes
  * @param snapshotDir             where snapshots are kept; {@code null} means {@code dataDir/snapshots}. Another
  *                                device than the log's takes snapshot flushes out of the way of the log's fsyncs
+ * @param diskReserveBytes        free space below which (in the log's, the hard state's or the snapshots' directory)
+ *                                the node refuses writes (507), see {@link io.raftkv.core.server.DiskOptions}
+ * @param diskStallTimeout        a disk operation running longer counts as a stalled disk (the node falls silent
+ *                                and refuses requests with 503); {@code null} = one election timeout
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                           Path snapshotDir) {
+                           Path snapshotDir, long diskReserveBytes, Duration diskStallTimeout) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -59,6 +64,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public static final long DEFAULT_SNAPSHOT_TRAILING = 1_024;
     public static final long DEFAULT_SNAPSHOT_BYTES = 64L << 20;
     public static final long DEFAULT_SNAPSHOT_WRITE_RATE = RaftServerOptions.DEFAULT_SNAPSHOT_WRITE_RATE;
+    public static final long DEFAULT_DISK_RESERVE_BYTES = DiskOptions.DEFAULT_RESERVE_BYTES;
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");
@@ -86,10 +92,26 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
             throw new IllegalArgumentException("--snapshot-write-rate must be >= 0 (0 = unlimited), got "
                     + snapshotWriteRate);
         }
+        if (diskReserveBytes < 0) {
+            throw new IllegalArgumentException("--disk-reserve-bytes must be >= 0, got " + diskReserveBytes);
+        }
+        if (diskStallTimeout != null && diskStallTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("--disk-stall-ms must be >= 1 ms (0 = one election timeout)");
+        }
         if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
         }
+    }
+
+    /** The same with the default disk reserve and stall timeout. */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate, Path snapshotDir) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
+                snapshotWriteRate, snapshotDir, DEFAULT_DISK_RESERVE_BYTES, null);
     }
 
     /** The same with snapshots under {@code dataDir/snapshots}. */
@@ -133,28 +155,42 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir);
+                snapshotWriteRate, snapshotDir, diskReserveBytes, diskStallTimeout);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate, snapshotDir);
+                snapshotWriteRate, snapshotDir, diskReserveBytes, diskStallTimeout);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond, snapshotDir);
+                snapshotBytes, bytesPerSecond, snapshotDir, diskReserveBytes, diskStallTimeout);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
     public ServerConfig withSnapshotDir(Path dir) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, dir);
+                snapshotBytes, snapshotWriteRate, dir, diskReserveBytes, diskStallTimeout);
+    }
+
+    /** A copy with another disk reserve and stall timeout ({@code null}: one election timeout). */
+    public ServerConfig withDisk(long reserveBytes, Duration stallTimeout) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, snapshotDir, reserveBytes, stallTimeout);
+    }
+
+    /** The disks a node of this config watches: the log, the hard state and the snapshots, with the reserve. */
+    public DiskOptions diskOptions() {
+        return DiskOptions.watching(Map.of(DiskOptions.LOG, dataDir.resolve("log"), DiskOptions.HARD_STATE, dataDir,
+                DiskOptions.SNAPSHOTS, snapshotDir)).withReserveBytes(diskReserveBytes)
+                .withStallTimeout(diskStallTimeout);
     }
 
     /**
