@@ -166,18 +166,23 @@ final class DiskGuard implements AutoCloseable {
         return w != null ? w : reserveAlarm;
     }
 
-    /** The stall alarm, or null: computed now from the start of the operation in progress. */
+    /**
+     * The stall alarm, or null: computed now from the start of the operation in progress. An operation waiting
+     * for disk space is stalled at once: it cannot return before an operator frees space.
+     */
     DiskAlarm.Stalled stalled() {
         long started = opStart;
         if (started == 0) {
             return null;
         }
         long elapsed = System.nanoTime() - started;
-        if (elapsed < stallTimeoutNanos) {
+        boolean waitingForSpace = writeAlarm != null;
+        if (elapsed < stallTimeoutNanos && !waitingForSpace) {
             return null;
         }
         String store = opStore;
-        return new DiskAlarm.Stalled(store, options.directories().get(store), opName, Duration.ofNanos(elapsed));
+        return new DiskAlarm.Stalled(store, options.directories().get(store),
+                waitingForSpace ? opName + " (waiting for disk space)" : opName, Duration.ofNanos(elapsed));
     }
 
     /** Both alarms, stalled first (it is the more urgent). */
@@ -194,8 +199,16 @@ final class DiskGuard implements AutoCloseable {
         return out;
     }
 
-    /** Why a write must be refused now, or null: the stalled server cannot commit, the full one must not grow. */
+    /**
+     * Why a write must be refused now, or null: the stalled server cannot commit, the full one must not grow. A
+     * write that found no space is reported as the full disk it is, although it also stalls the server.
+     */
     RaftException refuseWrite() {
+        DiskAlarm.NoSpace failed = writeAlarm;
+        if (failed != null) {
+            refusedWrites.increment();
+            return new DiskFullException(id, failed);
+        }
         DiskAlarm.Stalled s = stalled();
         if (s != null) {
             refusedWrites.increment();

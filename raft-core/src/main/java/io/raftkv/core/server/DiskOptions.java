@@ -27,7 +27,8 @@ import java.util.Objects;
  * (the lower bound of the randomized range), the time after which followers start an election anyway.
  *
  * @param directories  the directories the server writes, by what they hold (e.g. {@link #LOG} → the log's
- *                     directory); may be empty (then only stalls are watched)
+ *                     directory), most telling first (an alarm names the first of equally full ones); may be empty
+ *                     (then only stalls are watched)
  * @param reserveBytes free space below which writes are refused
  * @param pollInterval how often free space is read
  * @param stallTimeout how long a disk operation may take before the server counts its disk as stalled; null =
@@ -49,7 +50,9 @@ public record DiskOptions(Map<String, Path> directories, long reserveBytes, Dura
     public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofMillis(100);
 
     public DiskOptions {
-        directories = Map.copyOf(new LinkedHashMap<>(Objects.requireNonNull(directories, "directories")));
+        // In the caller's order: when several directories share a file system, the alarm names the first.
+        directories = java.util.Collections.unmodifiableMap(
+                new LinkedHashMap<>(Objects.requireNonNull(directories, "directories")));
         Objects.requireNonNull(pollInterval, "pollInterval");
         Objects.requireNonNull(probe, "probe");
         if (reserveBytes < 0) {

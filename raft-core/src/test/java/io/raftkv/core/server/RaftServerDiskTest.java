@@ -141,13 +141,18 @@ class RaftServerDiskTest {
     void writeFindsNoSpaceMidBatch_raftThreadWaitsAndRetriesTheRest_nothingIsLostOrDoubled() throws Exception {
         try (LocalCluster c = new LocalCluster(1, 13).startAll()) {
             RaftServer s = c.awaitLeader();
-            get(s.propose(bytes("first")));
             DiskFaults disk = c.disks.get(s.id());
-            disk.failWritesForSpace(2);
+            // Hold the raft thread in the sync of "first" so that the six queue up and form one batch.
+            disk.stallSyncs();
+            CompletableFuture<byte[]> first = s.propose(bytes("first"));
+            assertTrue(disk.awaitStallEntered(5000));
             List<CompletableFuture<byte[]>> pending = new ArrayList<>();
             for (int i = 0; i < 6; i++) {
                 pending.add(s.propose(bytes("v" + i)));
             }
+            disk.failWritesForSpace(2);
+            disk.releaseStall();
+            get(first);
             await(() -> disk.noSpaceThrown.get() >= 2, 5000, "the raft thread retried the write");
             DiskAlarm.NoSpace alarm = (DiskAlarm.NoSpace) s.diskAlarms().stream()
                     .filter(a -> a instanceof DiskAlarm.NoSpace).findFirst().orElseThrow();
