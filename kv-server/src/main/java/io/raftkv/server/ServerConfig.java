@@ -188,9 +188,11 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
 
     /** The disks a node of this config watches: the log, the hard state and the snapshots, with the reserve. */
     public DiskOptions diskOptions() {
-        return DiskOptions.watching(Map.of(DiskOptions.LOG, dataDir.resolve("log"), DiskOptions.HARD_STATE, dataDir,
-                DiskOptions.SNAPSHOTS, snapshotDir)).withReserveBytes(diskReserveBytes)
-                .withStallTimeout(diskStallTimeout);
+        Map<String, Path> dirs = new LinkedHashMap<>(); // the log first: it is what fills a disk
+        dirs.put(DiskOptions.LOG, dataDir.resolve("log"));
+        dirs.put(DiskOptions.SNAPSHOTS, snapshotDir);
+        dirs.put(DiskOptions.HARD_STATE, dataDir);
+        return DiskOptions.watching(dirs).withReserveBytes(diskReserveBytes).withStallTimeout(diskStallTimeout);
     }
 
     /**
