@@ -4,14 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.raftkv.core.cluster.Configuration;
-import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.server.DiskOptions;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.core.storage.ForwardingLogStore;
 import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemorySnapshotStore;
 import io.raftkv.core.storage.InMemoryStableStore;
-import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.transport.LocalNetwork;
 import io.raftkv.kv.KvStateMachine;
 import org.junit.jupiter.api.AfterEach;
@@ -196,10 +195,13 @@ class DiskTroubleHttpTest {
     }
 
     /** An in-memory log whose syncs can fail (EIO) or hang until released. */
-    private static final class TroubledLog implements LogStore {
-        private final InMemoryLogStore delegate = new InMemoryLogStore();
+    private static final class TroubledLog extends ForwardingLogStore {
         private volatile IOException syncFailure;
         private volatile CountDownLatch stall;
+
+        TroubledLog() {
+            super(new InMemoryLogStore());
+        }
 
         void failSyncsWith(IOException e) {
             syncFailure = e;
@@ -218,36 +220,6 @@ class DiskTroubleHttpTest {
         }
 
         @Override
-        public long firstIndex() {
-            return delegate.firstIndex();
-        }
-
-        @Override
-        public long lastIndex() {
-            return delegate.lastIndex();
-        }
-
-        @Override
-        public long term(long index) {
-            return delegate.term(index);
-        }
-
-        @Override
-        public LogEntry entry(long index) {
-            return delegate.entry(index);
-        }
-
-        @Override
-        public List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
-            return delegate.entries(from, toExclusive, maxBytes);
-        }
-
-        @Override
-        public void append(List<LogEntry> entries) {
-            delegate.append(entries);
-        }
-
-        @Override
         public void sync() throws IOException {
             IOException failure = syncFailure;
             if (failure != null) {
@@ -262,22 +234,7 @@ class DiskTroubleHttpTest {
                     throw new IOException("interrupted", e);
                 }
             }
-            delegate.sync();
-        }
-
-        @Override
-        public void truncateSuffix(long fromIndex) {
-            delegate.truncateSuffix(fromIndex);
-        }
-
-        @Override
-        public void compactPrefix(long upToIndex) {
-            delegate.compactPrefix(upToIndex);
-        }
-
-        @Override
-        public void reset(long index, long term) {
-            delegate.reset(index, term);
+            super.sync();
         }
     }
 }

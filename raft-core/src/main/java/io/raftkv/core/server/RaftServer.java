@@ -50,9 +50,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p><b>Futures.</b> Every future returned completes exactly once: with the result, or with
  * {@link io.raftkv.core.NotLeaderException} (leader id attached), {@link OverloadedException},
- * {@link NotCommittedException}, {@link OutcomeUnknownException}, {@link ShutdownException}, or
- * {@link ProposalRejectedException}. They complete on the raft or apply thread: use the {@code *Async} variants
- * for heavy continuations. A caller may time a future out itself ({@code orTimeout}); that frees its slot in the
+ * {@link NotCommittedException}, {@link OutcomeUnknownException}, {@link ShutdownException},
+ * {@link ProposalRejectedException}, or, when a disk is full or stalled, {@link DiskFullException} or
+ * {@link DiskStalledException} (see {@link DiskOptions}). They complete on the raft or apply thread: use the
+ * {@code *Async} variants for heavy continuations. A caller may time a future out itself ({@code orTimeout}); that frees its slot in the
  * pending bound, and a proposal already appended then has an unknown outcome.
  *
  * <p>Thread-safe: every public method may be called from any thread.

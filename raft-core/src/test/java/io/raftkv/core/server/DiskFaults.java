@@ -1,6 +1,7 @@
 package io.raftkv.core.server;
 
 import io.raftkv.core.message.LogEntry;
+import io.raftkv.core.storage.ForwardingLogStore;
 import io.raftkv.core.storage.HardState;
 import io.raftkv.core.storage.LogStore;
 import io.raftkv.core.storage.NoSpaceException;
@@ -110,36 +111,9 @@ final class DiskFaults {
         return new FaultyStable(delegate);
     }
 
-    private final class FaultyLog implements LogStore {
-        private final LogStore delegate;
-
+    private final class FaultyLog extends ForwardingLogStore {
         FaultyLog(LogStore delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public long firstIndex() {
-            return delegate.firstIndex();
-        }
-
-        @Override
-        public long lastIndex() {
-            return delegate.lastIndex();
-        }
-
-        @Override
-        public long term(long index) {
-            return delegate.term(index);
-        }
-
-        @Override
-        public LogEntry entry(long index) {
-            return delegate.entry(index);
-        }
-
-        @Override
-        public List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
-            return delegate.entries(from, toExclusive, maxBytes);
+            super(delegate);
         }
 
         @Override
@@ -148,11 +122,11 @@ final class DiskFaults {
                 int keep = Math.min(entriesBeforeNoSpace, entries.size());
                 entriesBeforeNoSpace = 0; // only the first failing batch is written in part
                 if (keep > 0) {
-                    delegate.append(entries.subList(0, keep));
+                    super.append(entries.subList(0, keep));
                 }
                 throw noSpaceException("append of " + entries.size() + " entries (" + keep + " written)");
             }
-            delegate.append(entries);
+            super.append(entries);
         }
 
         @Override
@@ -163,7 +137,7 @@ final class DiskFaults {
                 throw failure;
             }
             maybeStall();
-            delegate.sync();
+            super.sync();
         }
 
         @Override
@@ -171,12 +145,7 @@ final class DiskFaults {
             if (noSpace) {
                 throw noSpaceException("truncation from " + fromIndex);
             }
-            delegate.truncateSuffix(fromIndex);
-        }
-
-        @Override
-        public void compactPrefix(long upToIndex) throws IOException {
-            delegate.compactPrefix(upToIndex);
+            super.truncateSuffix(fromIndex);
         }
 
         @Override
@@ -184,12 +153,7 @@ final class DiskFaults {
             if (noSpace) {
                 throw noSpaceException("reset to " + index);
             }
-            delegate.reset(index, term);
-        }
-
-        @Override
-        public void close() throws IOException {
-            delegate.close();
+            super.reset(index, term);
         }
     }
 
