@@ -131,6 +131,7 @@ public final class KvNode implements AutoCloseable {
                     .logStore(storage.log())
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())
+                    .disk(config.diskOptions())
                     .stateMachine(sm)
                     .transport(transport)
                     // Only used for a brand-new data directory; a restart takes the configuration from the log

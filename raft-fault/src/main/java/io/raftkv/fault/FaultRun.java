@@ -47,12 +47,16 @@ public final class FaultRun {
     /** Successive runs in one JVM use fresh addresses, so a dying run's sockets cannot meet the next run's. */
     private static final AtomicInteger NEXT_OCTET = new AtomicInteger(10);
     private static final Duration HEAL_PERIOD = Duration.ofSeconds(2);
+    /** Each node's own file system for the disk faults, and the free-space reserve the servers keep on it. */
+    private static final int DISK_MIB = 256;
+    static final long DISK_RESERVE_BYTES = 24L << 20;
 
     private final RunConfig config;
     private final Path dir;
     private final List<String> problems = new ArrayList<>();
     private final List<String> observations = new ArrayList<>();
     private final StringBuilder summary = new StringBuilder();
+    private Optional<NodeDisks> disks = Optional.empty();
 
     public FaultRun(RunConfig config) {
         this.config = config;
@@ -75,8 +79,14 @@ public final class FaultRun {
                 + config.clientsPerNode() + " clients per node, " + config.keys() + " keys, nemesis "
                 + config.duration().toSeconds() + " s " + config.faults()
                 + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : ""));
-        List<String> jvmArgs = config.unsafeLocalReads()
-                ? List.of("-Draftkv.unsafe.localLinearizableReads=true") : List.of();
+        boolean diskFaults = config.faults().contains(FaultKind.DISK_FULL) || config.faults().contains(FaultKind.DISK_STALL);
+        List<String> jvmArgs = new ArrayList<>();
+        if (config.unsafeLocalReads()) {
+            jvmArgs.add("-Draftkv.unsafe.localLinearizableReads=true");
+        }
+        if (diskFaults) {
+            jvmArgs.add(NodeDisks.syncStallJvmArg(dir.resolve("data")));
+        }
         int octet = NEXT_OCTET.getAndUpdate(o -> o + config.nodes() > 240 ? 10 : o + config.nodes());
         HistoryRecorder recorder = new HistoryRecorder();
         Workload workload = null;
@@ -84,8 +94,13 @@ public final class FaultRun {
         long electionMillis = -1;
         Optional<IptablesPartitioner> partitioner = config.faults().contains(FaultKind.PARTITION)
                 ? IptablesPartitioner.create(this::note) : Optional.empty();
+        List<String> serveArgs = diskFaults
+                ? List.of("--disk-reserve-bytes", Long.toString(DISK_RESERVE_BYTES)) : List.of();
         try (ServerProcesses servers = new ServerProcesses(config.jar(), dir.resolve("data"), config.nodes(), octet,
-                jvmArgs)) {
+                jvmArgs, serveArgs)) {
+            if (diskFaults) {
+                disks = NodeDisks.create(dir.resolve("data"), dir.resolve("disks"), servers.ids(), DISK_MIB, this::note);
+            }
             ClusterProbe probe = new ClusterProbe(servers);
             for (String id : servers.ids()) {
                 servers.start(id);
@@ -96,7 +111,8 @@ public final class FaultRun {
             }
             workload = new Workload(recorder, servers, config.keys(), config.clientTimeout());
             long origin = System.nanoTime();
-            nemesis = new Nemesis(servers, partitioner, probe, config.seed(), config.faults(), origin, this::log);
+            nemesis = new Nemesis(servers, partitioner, disks, DISK_RESERVE_BYTES, probe, config.seed(), config.faults(),
+                    origin, this::log);
             List<Thread> clients = new ArrayList<>();
             int processes = config.nodes() * config.clientsPerNode();
             for (int p = 0; p < processes; p++) {
@@ -155,6 +171,7 @@ public final class FaultRun {
             if (workload != null) {
                 workload.stop(); // an exception above must not leave client threads spinning in this JVM
             }
+            disks.ifPresent(NodeDisks::close); // after the servers are gone (try-with-resources closed them)
             if (partitioner.isPresent()) {
                 partitioner.get().close();
             }
@@ -203,6 +220,10 @@ public final class FaultRun {
     private RunResult finish(History history, Set<Long> leaseReads, Nemesis nemesis, long electionMillis,
                              ServerProcesses servers) throws IOException {
         servers.close(); // before checking: the checker wants the CPU
+        disks.ifPresent(NodeDisks::close); // the data directories are mount points until here
+        if (nemesis != null) {
+            problems.addAll(nemesis.findings());
+        }
         Map<String, Long> byOutcome = new TreeMap<>(history.operations().stream().collect(
                 Collectors.groupingBy(o -> o.kind() + "/" + o.outcome(), Collectors.counting())));
         note(history.size() + " operations: " + byOutcome + ", " + leaseReads.size() + " lease reads");

@@ -119,6 +119,19 @@ public final class ServeCommand implements Callable<Integer> {
                     + " Give every server the same setting: whichever leads applies it (default: ${DEFAULT-VALUE}).")
     boolean autoPromote;
 
+    @Option(names = "--disk-reserve-bytes", defaultValue = "" + ServerConfig.DEFAULT_DISK_RESERVE_BYTES,
+            paramLabel = "BYTES",
+            description = "Below this much free space in the log's, hard state's or snapshots' directory the node"
+                    + " refuses writes (507) and hands leadership away until space returns; 0 = only when a write"
+                    + " finds no space (default: ${DEFAULT-VALUE}).")
+    long diskReserveBytes;
+
+    @Option(names = "--disk-stall-ms", defaultValue = "0", paramLabel = "MS",
+            description = "A log or hard-state write that has not returned after this long counts as a stalled disk:"
+                    + " the node falls silent so that another one leads, and answers 503; 0 = one election timeout"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long diskStallMs;
+
     @Option(names = "--tls-cert", paramLabel = "PEM",
             description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
                     + "mutual TLS; all servers of a cluster must use it.")
@@ -145,7 +158,8 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote);
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote,
+                    diskReserveBytes, diskStallMs == 0 ? null : Duration.ofMillis(diskStallMs));
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }

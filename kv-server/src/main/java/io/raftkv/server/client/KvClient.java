@@ -26,10 +26,10 @@ import java.util.concurrent.TimeUnit;
  * A small blocking Java client for the KV HTTP API with leader-aware retries.
  *
  * <p>Any server accepts any request (followers forward to the leader), so the client only has to survive
- * servers that are down or have no leader: on a 503 ("not applied": no leader yet, overloaded) or a refused
- * connection it moves on to the next endpoint, with a short backoff, up to {@code maxAttempts} tries in all. It
- * sticks to the endpoint that answered last. {@link #preferLeader()} points it at the leader (from
- * {@code /status}), which saves the forwarding hop.
+ * servers that are down or have no leader: on a 503 ("not applied": no leader yet, overloaded), a 507 (that
+ * server's disk is full) or a refused connection it moves on to the next endpoint, with a short backoff, up to
+ * {@code maxAttempts} tries in all. It sticks to the endpoint that answered last. {@link #preferLeader()} points
+ * it at the leader (from {@code /status}), which saves the forwarding hop.
  *
  * <p>Retries never repeat a write whose outcome is unknown: a 504, or a connection that broke after the request
  * was sent, is reported as {@link KvClientException#outcomeUnknown()} — except for idempotent writes (put, delete,
@@ -198,10 +198,10 @@ public final class KvClient implements AutoCloseable {
                 backoff(attempt);
                 continue;
             }
-            if (r.status == 503) {
-                last = new KvClientException(503, endpoint + ": " + errorText(r), false, null);
+            if (r.status == 503 || r.status == 507) {
+                last = new KvClientException(r.status, endpoint + ": " + errorText(r), false, null);
                 backoff(attempt);
-                continue; // not applied: safe to retry anywhere
+                continue; // not applied (507: that node's disk is full): safe to retry anywhere
             }
             if (r.status == 504 && resendIfUnknown) {
                 last = new KvClientException(504, endpoint + ": " + errorText(r), true, null);

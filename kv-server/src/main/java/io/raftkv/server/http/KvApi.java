@@ -3,6 +3,8 @@ package io.raftkv.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.core.NotLeaderException;
+import io.raftkv.core.server.DiskAlarm;
+import io.raftkv.core.server.DiskFullException;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
@@ -182,12 +184,28 @@ public final class KvApi {
 
     // ------------------------------------------------------------------------------------------- cluster
 
-    /** {@code GET /status}: this server's view of the cluster. */
+    /**
+     * {@code GET /status}: this server's view of the cluster. 200, or 503 while the server cannot serve at all
+     * (stopped after a fatal error, or stuck on a stalled disk), with the same body and an {@code error}: a health
+     * check on {@code /status} then fails for the right reason.
+     */
     public Reply status() {
         RaftStatus s = raft.status();
+        List<DiskAlarm> alarms = raft.diskAlarms();
+        boolean stalled = alarms.stream().anyMatch(a -> a instanceof DiskAlarm.Stalled);
+        String reason = !s.running() ? raft.failure().map(t -> "stopped after a fatal error: "
+                + (t.getMessage() == null ? t.toString() : t.getMessage()))
+                .orElse("stopped") : stalled ? alarms.get(0).message() : null;
         Map<String, Object> body = new LinkedHashMap<>();
+        if (reason != null) {
+            body.put("error", reason);
+        }
         body.put("id", s.id());
-        body.put("role", roleName(s));
+        // A stalled server's last published role is stale: it is silent and another server may lead already.
+        body.put("role", stalled ? "stalled" : roleName(s));
+        if (stalled) {
+            body.put("lastRole", roleName(s));
+        }
         body.put("term", s.term());
         body.put("leader", s.leaderId());
         body.put("leaderHttp", s.leaderId() == null ? null : httpAddressOf.apply(s.leaderId()).orElse(null));
@@ -220,8 +238,9 @@ public final class KvApi {
         }
         body.put("snapshot", snapshotStatus(s));
         body.put("running", s.running());
+        body.put("alarms", alarms.stream().map(ErrorReplies::alarmJson).toList());
         body.put("keys", stateMachine.size());
-        return Reply.json(200, body);
+        return Reply.json(reason == null ? 200 : 503, body);
     }
 
     /**
@@ -317,6 +336,12 @@ public final class KvApi {
                 }
             }
         }
+        Optional<DiskAlarm.NoSpace> full = raft.diskAlarms().stream()
+                .filter(a -> a instanceof DiskAlarm.NoSpace)
+                .map(a -> (DiskAlarm.NoSpace) a).findFirst();
+        if (full.isPresent()) { // this server takes no writes, not even to forward: the client tries another
+            return done(ErrorReplies.of(new DiskFullException(raft.id(), full.get()), true));
+        }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
         return local(req, raft.propose(KvCodec.encodeCommand(command)), true, this::resultReply);
@@ -392,6 +417,9 @@ public final class KvApi {
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */
     Optional<CompletableFuture<Reply>> forwardIfFollower(Request req, boolean isWrite) {
         RaftStatus s = raft.status();
+        if (!s.running()) {
+            return Optional.empty(); // a stopped server forwards nothing: it answers 503 with why it stopped
+        }
         if (s.isLeader() || s.leaderId() == null || s.leaderId().equals(raft.id()) || req.isForwarded()) {
             return Optional.empty(); // leader, or no better idea: let the local server decide
         }
