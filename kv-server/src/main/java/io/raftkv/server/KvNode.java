@@ -14,6 +14,8 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.core.session.SessionMetrics;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
@@ -44,7 +46,8 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  *  HTTP (Netty) ── KvApi ──┬── RaftServer ── NettyTransport (peers)
  *                          │        └─ ChronicleLogStore + FileStableStore (DIR)
- *                          └── KvStateMachine (in memory, rebuilt from the log at start)
+ *                          └── SessionStateMachine (client sessions, thesis §6.3)
+ *                                └── KvStateMachine (in memory, rebuilt from the log at start)
  * </pre>
  */
 public final class KvNode implements AutoCloseable {
@@ -107,6 +110,9 @@ public final class KvNode implements AutoCloseable {
             opened.add(storage.log());
             opened.add(storage.stable());
             KvStateMachine sm = new KvStateMachine();
+            // Thesis §6.3: the client sessions' table lives in the replicated state, around the KV store.
+            SessionStateMachine sessions = new SessionStateMachine(sm, config.sessions());
+            SessionMetrics.bind(sessions, registry);
             NettyTransport transport = new NettyTransport(
                     NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls).build(),
                     registry);
@@ -126,7 +132,7 @@ public final class KvNode implements AutoCloseable {
                     .logStore(storage.log())
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())
-                    .stateMachine(sm)
+                    .stateMachine(sessions)
                     .transport(transport)
                     // Only used for a brand-new data directory; a restart takes the configuration from the log
                     // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
@@ -149,7 +155,7 @@ public final class KvNode implements AutoCloseable {
             directory.membersFrom(() -> raft.status().members());
             KvApi api = new KvApi(raft, sm, forwarder, directory::httpAddressOf, config.requestTimeout(),
                     registry::scrape, http.executor(), directory::learn, config.transferWait(),
-                    raftOptions.promoteLagEntries());
+                    raftOptions.promoteLagEntries(), sessions);
             http.frontDoor(new UiService(events, () -> memberHttpAddresses(raft, directory))::newHandler);
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {

@@ -1,6 +1,7 @@
 package io.raftkv.server.cli;
 
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.core.session.SessionOptions;
 import io.raftkv.server.KvNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
@@ -107,6 +108,26 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
     long snapshotTrailing;
 
+    @Option(names = "--session-timeout-ms", defaultValue = "3600000",
+            description = "Client sessions (POST /session) expire after this long without activity, in the time"
+                    + " carried by the log (default: ${DEFAULT-VALUE} = 1 h).")
+    long sessionTimeoutMs;
+
+    @Option(names = "--max-sessions", defaultValue = "10000",
+            description = "Most client sessions at once; one more evicts the least recently active. Must be equal"
+                    + " on all servers (default: ${DEFAULT-VALUE}).")
+    int maxSessions;
+
+    @Option(names = "--max-session-answers", defaultValue = "256",
+            description = "Most answers kept per session for retries. Must be equal on all servers"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int maxSessionAnswers;
+
+    @Option(names = "--max-session-answer-bytes", defaultValue = "67108864",
+            description = "Most bytes of answers kept in all sessions together. Must be equal on all servers"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long maxSessionAnswerBytes;
+
     @Option(names = "--tls-cert", paramLabel = "PEM",
             description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
                     + "mutual TLS; all servers of a cluster must use it.")
@@ -133,7 +154,9 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir);
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir,
+                    new SessionOptions(Duration.ofMillis(sessionTimeoutMs), maxSessions, maxSessionAnswers,
+                            maxSessionAnswerBytes, SessionOptions.UnsafeMutation.NONE));
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }

@@ -6,6 +6,7 @@ import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvCodec;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvQuery;
@@ -59,6 +60,7 @@ public final class KvApi {
     private final long caughtUpLag;
     private final MembershipApi membership;
     private final SnapshotApi snapshots;
+    private final SessionApi sessions;
 
     /**
      * @param completions where answers are built: RaftServer completes its futures on the raft and apply
@@ -67,12 +69,14 @@ public final class KvApi {
      * @param transferWait how long {@code /transfer-leader} waits for another leader
      * @param caughtUpLag  a member is reported {@code caughtUp} when its match index is within this many entries
      *                     of the leader's last index (the core's {@code promoteLagEntries})
+     * @param sessions     the client sessions' table around {@code stateMachine} (what the raft server applies to)
      */
     public KvApi(RaftServer raft, KvStateMachine stateMachine, LeaderForwarder forwarder,
                  Function<String, Optional<String>> httpAddressOf, Duration requestTimeout,
                  Supplier<String> metricsScrape, Executor completions, BiConsumer<String, String> learnHttp,
-                 Duration transferWait, long caughtUpLag) {
+                 Duration transferWait, long caughtUpLag, SessionStateMachine sessions) {
         this.caughtUpLag = caughtUpLag;
+        this.sessions = new SessionApi(raft, sessions, requestTimeout, completions, java.time.Clock.systemUTC());
         this.membership = new MembershipApi(raft, this, learnHttp, requestTimeout, transferWait, completions);
         this.snapshots = new SnapshotApi(raft, completions);
         this.completions = completions;
@@ -215,6 +219,7 @@ public final class KvApi {
         body.put("snapshot", snapshotStatus(s));
         body.put("running", s.running());
         body.put("keys", stateMachine.size());
+        body.put("sessions", sessions.sessionCount());
         return Reply.json(200, body);
     }
 
@@ -276,6 +281,11 @@ public final class KvApi {
         return snapshots;
     }
 
+    /** {@code POST /session}, keep-alive, close: see {@link SessionApi}. */
+    public SessionApi sessions() {
+        return sessions;
+    }
+
     /** Join, remove, transfer-leader: see {@link MembershipApi}. */
     public MembershipApi membership() {
         return membership;
@@ -311,9 +321,16 @@ public final class KvApi {
                 }
             }
         }
+        // With the session headers the command travels in a session frame (thesis §6.3): a retry of the same
+        // (session, seq) gets the first answer, and is applied once.
+        SessionApi.Envelope envelope = sessions.envelope(req, KvCodec.encodeCommand(command));
+        if (envelope.rejected() != null) {
+            return done(envelope.rejected());
+        }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
-        return local(req, raft.propose(KvCodec.encodeCommand(command)), true, this::resultReply);
+        return answerOn(req, raft.propose(envelope.proposal()), true,
+                bytes -> sessions.answer(bytes, envelope.inSession(), inner -> decoded(inner, this::resultReply)));
     }
 
     /**
@@ -340,20 +357,30 @@ public final class KvApi {
      */
     private CompletableFuture<Reply> local(Request req, CompletableFuture<byte[]> future, boolean isWrite,
                                            Function<KvResult, Reply> onResult) {
+        return answerOn(req, future, isWrite, bytes -> decoded(bytes, onResult));
+    }
+
+    /** {@link #local} for the raw result bytes (a write's may be a session reply around the KV result). */
+    private CompletableFuture<Reply> answerOn(Request req, CompletableFuture<byte[]> future, boolean isWrite,
+                                              Function<byte[], Reply> onResult) {
         return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, error) -> {
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 return ErrorReplies.of(cause, isWrite);
             }
-            KvResult result;
-            try {
-                result = KvCodec.decodeResult(bytes);
-            } catch (RuntimeException e) {
-                return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
-            }
-            return onResult.apply(result);
+            return onResult.apply(bytes);
         }, req.loop() != null ? req.loop() : completions);
+    }
+
+    private static Reply decoded(byte[] bytes, Function<KvResult, Reply> onResult) {
+        KvResult result;
+        try {
+            result = KvCodec.decodeResult(bytes);
+        } catch (RuntimeException e) {
+            return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
+        }
+        return onResult.apply(result);
     }
 
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */
