@@ -1,5 +1,8 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.RaftOptions;
+import io.raftkv.core.session.SessionOptions;
+
 /**
  * The simulator's entry point for tests and tools.
  *
@@ -39,7 +42,28 @@ public final class Simulator {
         Shrinker shrinker = new Shrinker(s -> run(s, false), shrinkBudget);
         SimResult shrunk = shrinker.shrink(failing);
         SimResult traced = run(shrunk.schedule(), true);
-        return new Failure(failing, traced, shrinker.runs());
+        return new Failure(failing, traced, shrinker.runs(), replayOptions());
+    }
+
+    /** The Simulate options that give this config's runs (beyond the schedule's own). */
+    private String replayOptions() {
+        StringBuilder sb = new StringBuilder();
+        if (config.raftOptions().mutation() != RaftOptions.UnsafeMutation.NONE) {
+            sb.append(" --mutation ").append(config.raftOptions().mutation());
+        }
+        if (config.sessions() != null) {
+            sb.append(" --sessions");
+            SessionOptions o = config.sessions().options();
+            if (o.mutation() != SessionOptions.UnsafeMutation.NONE) {
+                sb.append(" --session-mutation ").append(o.mutation());
+            }
+            SimConfig.Sessions cli = SimConfig.Sessions.defaults()
+                    .withOptions(SessionOptions.defaults().withUnsafeMutation(o.mutation()));
+            if (!config.sessions().equals(cli)) {
+                sb.append(" (this run's session workload differs from --sessions: ").append(config.sessions()).append(')');
+            }
+        }
+        return sb.toString();
     }
 
     /** Runs {@code count} seeds from {@code first}; stops at the first failure. */
@@ -90,8 +114,14 @@ public final class Simulator {
 
     /**
      * A failure, explained: the original failing run and the shrunk one (with its trace).
+     *
+     * @param replayOptions Simulate options the config needs beyond the schedule's (sessions, mutations), or ""
      */
-    public record Failure(SimResult original, SimResult shrunk, int shrinkRuns) {
+    public record Failure(SimResult original, SimResult shrunk, int shrinkRuns, String replayOptions) {
+
+        public Failure(SimResult original, SimResult shrunk, int shrinkRuns) {
+            this(original, shrunk, shrinkRuns, "");
+        }
 
         /** Lines of trace printed in a report; the full trace is one replay away. */
         public static final int TRACE_TAIL_LINES = 400;
@@ -102,13 +132,13 @@ public final class Simulator {
             sb.append("SIMULATION FAILED: seed=").append(o.seed()).append(" nodes=").append(o.nodes()).append('\n');
             sb.append("  ").append(original.violation().getMessage()).append('\n');
             sb.append("  replay original: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes ")
-                    .append(o.nodes()).append(" --seed ").append(o.seed()).append(" --trace\n");
+                    .append(o.nodes()).append(" --seed ").append(o.seed()).append(replayOptions).append(" --trace\n");
             if (shrunk.failed()) {
                 sb.append("shrunk in ").append(shrinkRuns).append(" runs from ").append(o.faults().size())
                         .append(" faults to ").append(shrunk.schedule().faults().size()).append(":\n");
                 sb.append("  ").append(shrunk.violation().getMessage()).append('\n');
                 sb.append("  replay shrunk: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate ")
-                        .append(shrunk.schedule().replayArguments()).append(" --trace\n");
+                        .append(shrunk.schedule().replayArguments()).append(replayOptions).append(" --trace\n");
             } else {
                 sb.append("(the shrunk schedule did not fail when re-run with tracing: nondeterminism! this is a simulator bug)\n");
             }
