@@ -5,22 +5,24 @@
 # prints one Markdown table per round: ops/s, put p50/p99, server CPU µs per put (three nodes summed), generator
 # CPU µs per put, and the sessions/plain ratios.
 #
-#   benchmarks/session-cost.sh [--duration 15s] [--warmup 5s] [--prime 30s] [--rounds 2] [--tmpfs] [--keep DIR]
+#   benchmarks/session-cost.sh [--duration 15s] [--warmup 5s] [--prime 30s] [--rounds 2] [--clients "1 16 64"]
+#                              [--tmpfs] [--keep DIR]
 #
 # Environment: RAFTKV_JAVA_OPTS, KVBENCH_JAVA_OPTS (extra JVM flags), SESSION_COST_BASE_PORT (default 17300).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-duration=15s; warmup=5s; prime=30s; rounds=2; keep=""; tmpfs=""
+duration=15s; warmup=5s; prime=30s; rounds=2; keep=""; tmpfs=""; client_counts="1 16 64"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
     --prime) prime="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
+    --clients) client_counts="$2"; shift 2 ;;
     --tmpfs) tmpfs=1; shift ;;
     --keep) keep="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "session-cost: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -79,7 +81,7 @@ bench "$results/prime.json" --clients 64 --duration 1s --warmup "$prime"
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$rounds"); do
   order=(plain sessions); (( r % 2 == 0 )) && order=(sessions plain)
-  for c in 1 16 64; do
+  for c in $client_counts; do
     for mode in "${order[@]}"; do
       log "round $r, $c client(s), $mode (load average $(cut -d' ' -f1-3 /proc/loadavg))"
       bench "$results/$mode-w${c}r$r.json" --clients "$c" --duration "$duration" --warmup "$warmup" \
@@ -94,7 +96,7 @@ echo "measured $duration after $warmup warm-up per run, cluster primed $prime; $
 echo "data: $([[ -n "$tmpfs" ]] && echo "tmpfs (/dev/shm)" || echo "$(df -P "$work" | awk 'NR==2 {print $1}')")"
 args=()
 for r in $(seq "$rounds"); do
-  for c in 1 16 64; do args+=("w${c}r$r=put, $c client(s), round $r"); done
+  for c in $client_counts; do args+=("w${c}r$r=put, $c client(s), round $r"); done
 done
 java -cp "$kvbench_jar" io.raftkv.bench.load.CompareTable "$results" --systems=sessions,plain "${args[@]}"
 echo "load average at the start $load_start, at the end $(cut -d' ' -f1-3 /proc/loadavg)"

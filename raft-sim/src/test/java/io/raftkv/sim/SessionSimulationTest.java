@@ -27,7 +27,7 @@ class SessionSimulationTest {
     static SimConfig.Sessions tight() {
         return SimConfig.Sessions.defaults().withOptions(SessionOptions.defaults()
                 .withSessionTimeout(Duration.ofMillis(30L * Simulation.TICK)).withMaxSessions(2)
-                .withMaxAnswersPerSession(1).withMaxAnswerBytes(24));
+                .withMaxAnswersPerSession(1).withMaxAnswerBytes(2 * 90));
     }
 
     @ParameterizedTest(name = "{0} nodes")

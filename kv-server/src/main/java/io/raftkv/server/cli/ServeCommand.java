@@ -124,7 +124,7 @@ public final class ServeCommand implements Callable<Integer> {
     int maxSessionAnswers;
 
     @Option(names = "--max-session-answer-bytes", defaultValue = "67108864",
-            description = "Most bytes of answers kept in all sessions together. Must be equal on all servers"
+            description = "Most memory of answers kept in all sessions together (each: its bytes + 80). Must be equal on all servers"
                     + " (default: ${DEFAULT-VALUE}).")
     long maxSessionAnswerBytes;
 

@@ -17,9 +17,9 @@ import java.util.Objects;
  *                             (the least recently active) (default 10,000)
  * @param maxAnswersPerSession most answers kept for one session; storing one more forgets its lowest sequence
  *                             number's answer (default 256: far more than a client has outstanding)
- * @param maxAnswerBytes       most bytes of answers kept in the whole table; beyond it the answers of the least
- *                             recently active sessions are forgotten first, lowest sequence number first (default
- *                             64 MiB)
+ * @param maxAnswerBytes       most memory of answers kept in the whole table, each counted as its length plus 80
+ *                             bytes of bookkeeping; beyond it the answers of the least recently active sessions
+ *                             are forgotten first, lowest sequence number first (default 64 MiB)
  * @param mutation             a deliberate bug for mutation tests only ({@link UnsafeMutation#NONE} otherwise)
  */
 public record SessionOptions(Duration sessionTimeout, int maxSessions, int maxAnswersPerSession, long maxAnswerBytes,

@@ -6,7 +6,8 @@ package io.raftkv.core.session;
  *
  * @param sessions         sessions alive
  * @param answers          answers kept for retries
- * @param answerBytes      bytes of those answers
+ * @param answerBytes      what those answers count against {@link SessionOptions#maxAnswerBytes()}: their bytes plus
+ *                         80 bytes of bookkeeping each
  * @param clusterTimeMillis the table's cluster time: the largest stamp applied (thesis §6.3)
  * @param repeatsAnswered  commands answered from the table instead of applied again (retries that hit)
  * @param unknownSession   frames for a session that does not exist (never registered, expired, evicted, closed)

@@ -70,7 +70,7 @@ class SessionSnapshotTest {
 
     private static SessionOptions smallCaps() {
         return SessionOptions.defaults().withSessionTimeout(Duration.ofSeconds(30)).withMaxSessions(6)
-                .withMaxAnswersPerSession(3).withMaxAnswerBytes(40);
+                .withMaxAnswersPerSession(3).withMaxAnswerBytes(8 * 86);
     }
 
     static byte[] snapshotBytes(StateMachine sm) throws IOException {

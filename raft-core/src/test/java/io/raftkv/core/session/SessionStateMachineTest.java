@@ -216,15 +216,15 @@ class SessionStateMachineTest {
 
     @Test
     void theByteCapTakesAnswersOfTheLeastRecentlyActiveSessionFirst() {
-        // Answers "c=1".."c=9" are 3 bytes each: a cap of 9 bytes keeps three of them.
-        Log log = new Log(options().withMaxAnswerBytes(9));
+        // Answers "c=1".."c=9" are 3 bytes each, 83 with their bookkeeping: a cap of 3 x 83 keeps three of them.
+        Log log = new Log(options().withMaxAnswerBytes(3 * (3 + SessionTable.ANSWER_OVERHEAD_BYTES)));
         long old = log.register(0);
         long young = log.register(0);
         log.invoke(1, old, 1, 0, "c");
         log.invoke(1, old, 2, 0, "c");
         log.invoke(2, young, 1, 0, "c");
-        log.invoke(3, young, 2, 0, "c"); // 12 bytes: old's seq 1 goes
-        assertEquals(9, log.sm.stats().answerBytes());
+        log.invoke(3, young, 2, 0, "c"); // four answers: old's seq 1 goes
+        assertEquals(3 * (3 + SessionTable.ANSWER_OVERHEAD_BYTES), log.sm.stats().answerBytes());
         assertEquals(new SequenceTooOld(1, 2, Reason.EVICTED), log.invoke(4, old, 1, 0, "c"));
         assertInstanceOf(Answered.class, log.invoke(5, young, 1, 0, "c"));
     }
@@ -276,7 +276,7 @@ class SessionStateMachineTest {
         SessionStats st = log.sm.stats();
         assertEquals(1, st.sessions());
         assertEquals(1, st.answers());
-        assertEquals("abc=1".length(), st.answerBytes());
+        assertEquals("abc=1".length() + SessionTable.ANSWER_OVERHEAD_BYTES, st.answerBytes());
         assertEquals(9, st.clusterTimeMillis());
         assertNull(log.sm.table().check(s, 2, 1), "seq 2 was never applied: it is to be applied now");
     }
