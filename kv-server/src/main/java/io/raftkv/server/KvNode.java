@@ -15,6 +15,7 @@ import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.session.SessionMetrics;
+import io.raftkv.core.session.SessionOptions;
 import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.server.http.KvApi;
@@ -90,6 +91,15 @@ public final class KvNode implements AutoCloseable {
      * cluster must then use TLS, with certificates signed by the trusted CA).
      */
     public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
+        return start(config, tls, SessionOptions.defaults());
+    }
+
+    /**
+     * Starts a node whose client sessions (thesis §6.3) have these options: a timeout, and caps that must be equal on
+     * all servers of the cluster.
+     */
+    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                               SessionOptions sessionOptions) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -110,9 +120,6 @@ public final class KvNode implements AutoCloseable {
             opened.add(storage.log());
             opened.add(storage.stable());
             KvStateMachine sm = new KvStateMachine();
-            // Thesis §6.3: the client sessions' table lives in the replicated state, around the KV store.
-            SessionStateMachine sessions = new SessionStateMachine(sm, config.sessions());
-            SessionMetrics.bind(sessions, registry);
             NettyTransport transport = new NettyTransport(
                     NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls).build(),
                     registry);
@@ -123,6 +130,10 @@ public final class KvNode implements AutoCloseable {
             RaftOptions raftOptions = RaftOptions.defaults().withElectionTimeoutTicks(config.electionTicks());
             // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
             EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
+
+            // Thesis §6.3: the client sessions' table lives in the replicated state, around the KV store.
+            SessionStateMachine sessions = new SessionStateMachine(sm, sessionOptions);
+            SessionMetrics.bind(sessions, registry);
             RaftServer raft = RaftServer.builder(config.id())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())

@@ -1,7 +1,6 @@
 package io.raftkv.server;
 
 import io.raftkv.core.server.RaftServerOptions;
-import io.raftkv.core.session.SessionOptions;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -43,14 +42,12 @@ import java.util.Optional;
  *                                keeps the log's fsyncs from queueing behind snapshot flushes
  * @param snapshotDir             where snapshots are kept; {@code null} means {@code dataDir/snapshots}. Another
  *                                device than the log's takes snapshot flushes out of the way of the log's fsyncs
- * @param sessions                client sessions' timeout and caps ({@code null}: {@link SessionOptions#defaults()});
- *                                the caps must be equal on all servers
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                           Path snapshotDir, SessionOptions sessions) {
+                           Path snapshotDir) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
@@ -69,9 +66,6 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         Objects.requireNonNull(dataDir, "dataDir");
         if (snapshotDir == null) {
             snapshotDir = dataDir.resolve("snapshots");
-        }
-        if (sessions == null) {
-            sessions = SessionOptions.defaults();
         }
         parseHostPort(raftAddress, "--raft");
         parseHostPort(httpAddress, "--http");
@@ -98,16 +92,6 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         }
     }
 
-    /** The same with the default session options. */
-    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
-                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
-                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
-                        long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate, Path snapshotDir) {
-        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
-                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, null);
-    }
-
     /** The same with snapshots under {@code dataDir/snapshots}. */
     public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                         Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
@@ -115,7 +99,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
                         long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate) {
         this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
                 requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
-                snapshotWriteRate, null, null);
+                snapshotWriteRate, null);
     }
 
     /** The same with the default snapshot write rate ({@link #DEFAULT_SNAPSHOT_WRITE_RATE}). */
@@ -149,35 +133,28 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, sessions);
+                snapshotWriteRate, snapshotDir);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate, snapshotDir, sessions);
+                snapshotWriteRate, snapshotDir);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond, snapshotDir, sessions);
-    }
-
-    /** A copy with other session options (timeout and caps; the caps must be equal on all servers). */
-    public ServerConfig withSessions(SessionOptions options) {
-        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
-                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, options);
+                snapshotBytes, bytesPerSecond, snapshotDir);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
     public ServerConfig withSnapshotDir(Path dir) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, dir, sessions);
+                snapshotBytes, snapshotWriteRate, dir);
     }
 
     /**

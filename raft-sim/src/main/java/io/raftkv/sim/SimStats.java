@@ -11,23 +11,14 @@ package io.raftkv.sim;
  * @param proposals proposals accepted by a leader
  * @param reads     linearizable reads served (ReadIndex, thesis §6.4)
  * @param ticks     simulated ticks
- * @param sessionWrites  session writes whose answer reached their client (runs with {@link SimConfig#sessions()})
- * @param sessionRepeats session writes applied by one entry and answered from the table for a later one (retries
- *                       of an applied write: thesis §6.3 at work)
  */
 public record SimStats(long elections, long commits, long faults, long delivered, long dropped, long proposals,
-                       long reads, long ticks, long sessionWrites, long sessionRepeats) {
-    public static final SimStats ZERO = new SimStats(0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-
-    /** Without session counts. */
-    public SimStats(long elections, long commits, long faults, long delivered, long dropped, long proposals,
-                    long reads, long ticks) {
-        this(elections, commits, faults, delivered, dropped, proposals, reads, ticks, 0, 0);
-    }
+                       long reads, long ticks) {
+    public static final SimStats ZERO = new SimStats(0, 0, 0, 0, 0, 0, 0, 0);
 
     public SimStats plus(SimStats o) {
         return new SimStats(elections + o.elections, commits + o.commits, faults + o.faults,
                 delivered + o.delivered, dropped + o.dropped, proposals + o.proposals, reads + o.reads,
-                ticks + o.ticks, sessionWrites + o.sessionWrites, sessionRepeats + o.sessionRepeats);
+                ticks + o.ticks);
     }
 }

@@ -101,10 +101,9 @@ public final class Simulate implements Callable<Integer> {
         Simulator.Summary s = sim.runSeeds(firstSeed, seeds);
         SimStats st = s.stats();
         out.printf(Locale.ROOT, "nodes=%d schedules=%d elections=%d commits=%d faults=%d messages=%d dropped=%d "
-                        + "reads=%d ticks=%d seconds=%.1f schedules/s=%.1f violations=%d%s%n",
+                        + "reads=%d ticks=%d seconds=%.1f schedules/s=%.1f violations=%d%n",
                 nodes, s.schedules(), st.elections(), st.commits(), st.faults(), st.delivered(), st.dropped(),
-                st.reads(), st.ticks(), s.nanos() / 1e9, s.schedulesPerSecond(), s.failure() == null ? 0 : 1,
-                sessions ? " session-writes=" + st.sessionWrites() + " answered-from-table=" + st.sessionRepeats() : "");
+                st.reads(), st.ticks(), s.nanos() / 1e9, s.schedulesPerSecond(), s.failure() == null ? 0 : 1);
         if (s.failure() != null) {
             out.print(noShrink ? sim.explain(s.failure(), 0).report() : sim.explain(s.failure(), 300).report());
             out.flush();

@@ -115,8 +115,7 @@ public final class Simulation {
             events.violation(violation.getMessage());
         }
         SimStats stats = new SimStats(checker.elections(), checker.maxCommitted(), faults.injected(),
-                network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK,
-                sessions == null ? 0 : sessions.answered(), sessions == null ? 0 : sessions.repeats());
+                network.delivered(), network.dropped(), client.accepted(), reads.served(), now / TICK);
         return new SimResult(schedule, violation, stats, tracer.text());
     }
 

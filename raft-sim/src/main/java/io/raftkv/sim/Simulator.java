@@ -130,15 +130,18 @@ public final class Simulator {
             StringBuilder sb = new StringBuilder();
             Schedule o = original.schedule();
             sb.append("SIMULATION FAILED: seed=").append(o.seed()).append(" nodes=").append(o.nodes()).append('\n');
+            if (!replayOptions.isEmpty()) {
+                sb.append("  the run's config: add").append(replayOptions).append(" to the Simulate lines below\n");
+            }
             sb.append("  ").append(original.violation().getMessage()).append('\n');
             sb.append("  replay original: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes ")
-                    .append(o.nodes()).append(" --seed ").append(o.seed()).append(replayOptions).append(" --trace\n");
+                    .append(o.nodes()).append(" --seed ").append(o.seed()).append(" --trace\n");
             if (shrunk.failed()) {
                 sb.append("shrunk in ").append(shrinkRuns).append(" runs from ").append(o.faults().size())
                         .append(" faults to ").append(shrunk.schedule().faults().size()).append(":\n");
                 sb.append("  ").append(shrunk.violation().getMessage()).append('\n');
                 sb.append("  replay shrunk: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate ")
-                        .append(shrunk.schedule().replayArguments()).append(replayOptions).append(" --trace\n");
+                        .append(shrunk.schedule().replayArguments()).append(" --trace\n");
             } else {
                 sb.append("(the shrunk schedule did not fail when re-run with tracing: nondeterminism! this is a simulator bug)\n");
             }

@@ -108,6 +108,17 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Log entries kept behind a snapshot for slightly lagging followers (default: ${DEFAULT-VALUE}).")
     long snapshotTrailing;
 
+    @Option(names = "--tls-cert", paramLabel = "PEM",
+            description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
+                    + "mutual TLS; all servers of a cluster must use it.")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "PEM", description = "Peer TLS: this server's private key (PKCS#8 PEM).")
+    Path tlsKey;
+
+    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Peer TLS: the CA certificate(s) peers must chain to.")
+    Path tlsCa;
+
     @Option(names = "--session-timeout-ms", defaultValue = "3600000",
             description = "Client sessions (POST /session) expire after this long without activity, in the time"
                     + " carried by the log (default: ${DEFAULT-VALUE} = 1 h).")
@@ -124,20 +135,9 @@ public final class ServeCommand implements Callable<Integer> {
     int maxSessionAnswers;
 
     @Option(names = "--max-session-answer-bytes", defaultValue = "67108864",
-            description = "Most memory of answers kept in all sessions together (each: its bytes + 80). Must be equal on all servers"
-                    + " (default: ${DEFAULT-VALUE}).")
+            description = "Most memory of answers kept in all sessions together (each: its bytes + 80). Must be"
+                    + " equal on all servers (default: ${DEFAULT-VALUE}).")
     long maxSessionAnswerBytes;
-
-    @Option(names = "--tls-cert", paramLabel = "PEM",
-            description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
-                    + "mutual TLS; all servers of a cluster must use it.")
-    Path tlsCert;
-
-    @Option(names = "--tls-key", paramLabel = "PEM", description = "Peer TLS: this server's private key (PKCS#8 PEM).")
-    Path tlsKey;
-
-    @Option(names = "--tls-ca", paramLabel = "PEM", description = "Peer TLS: the CA certificate(s) peers must chain to.")
-    Path tlsCa;
 
     @Option(names = "--parent-pid", hidden = true,
             description = "Exit (gracefully) when this process exits; used by 'raftkv demo'.")
@@ -154,16 +154,14 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir,
-                    new SessionOptions(Duration.ofMillis(sessionTimeoutMs), maxSessions, maxSessionAnswers,
-                            maxSessionAnswerBytes, SessionOptions.UnsafeMutation.NONE));
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
         io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
         KvNode node;
         try {
-            node = KvNode.start(config, tls);
+            node = KvNode.start(config, tls, sessionOptions());
         } catch (IOException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
@@ -196,6 +194,16 @@ public final class ServeCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Client sessions from the --session-* and --max-session* flags. */
+    private SessionOptions sessionOptions() {
+        try {
+            return new SessionOptions(Duration.ofMillis(sessionTimeoutMs), maxSessions, maxSessionAnswers,
+                    maxSessionAnswerBytes, SessionOptions.UnsafeMutation.NONE);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage(), e);
+        }
     }
 
     /** Peer TLS from the three --tls-* flags: all or none. */

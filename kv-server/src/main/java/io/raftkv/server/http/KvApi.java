@@ -329,8 +329,8 @@ public final class KvApi {
         }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
-        return answerOn(req, raft.propose(envelope.proposal()), true,
-                bytes -> sessions.answer(bytes, envelope.inSession(), inner -> decoded(inner, this::resultReply)));
+        return local(req, sessions.unwrap(raft.propose(envelope.proposal()), envelope.inSession()), true,
+                this::resultReply);
     }
 
     /**
@@ -357,30 +357,20 @@ public final class KvApi {
      */
     private CompletableFuture<Reply> local(Request req, CompletableFuture<byte[]> future, boolean isWrite,
                                            Function<KvResult, Reply> onResult) {
-        return answerOn(req, future, isWrite, bytes -> decoded(bytes, onResult));
-    }
-
-    /** {@link #local} for the raw result bytes (a write's may be a session reply around the KV result). */
-    private CompletableFuture<Reply> answerOn(Request req, CompletableFuture<byte[]> future, boolean isWrite,
-                                              Function<byte[], Reply> onResult) {
         return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, error) -> {
             if (error != null) {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 return ErrorReplies.of(cause, isWrite);
             }
-            return onResult.apply(bytes);
+            KvResult result;
+            try {
+                result = KvCodec.decodeResult(bytes);
+            } catch (RuntimeException e) {
+                return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
+            }
+            return onResult.apply(result);
         }, req.loop() != null ? req.loop() : completions);
-    }
-
-    private static Reply decoded(byte[] bytes, Function<KvResult, Reply> onResult) {
-        KvResult result;
-        try {
-            result = KvCodec.decodeResult(bytes);
-        } catch (RuntimeException e) {
-            return Reply.error(500, "undecodable result from the state machine: " + e.getMessage());
-        }
-        return onResult.apply(result);
     }
 
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */

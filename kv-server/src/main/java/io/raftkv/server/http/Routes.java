@@ -11,9 +11,10 @@ import java.util.concurrent.CompletableFuture;
  * GET    /key/{key}?level=...   KvApi.get          PUT  /key/{key}   KvApi.put
  * DELETE /key/{key}             KvApi.delete       POST /key         KvApi.batch
  * POST   /cas/{key}             KvApi.cas          POST /join, /remove, /transfer-leader  MembershipApi
- * POST   /session               SessionApi.open    POST /session/{id}/keepalive, DELETE /session/{id}  SessionApi
  * GET    /status, /digest, /metrics                POST /snapshot    SnapshotApi
  * </pre>
+ * Client sessions ({@link SessionApi}): {@code POST /session}, {@code POST /session/{id}/keepalive},
+ * {@code DELETE /session/{id}}.
  */
 final class Routes {
     /** What a request resolved to: the route template (the metrics tag) and the handler's answer. */

@@ -19,8 +19,8 @@ import java.util.function.Function;
 /**
  * Client sessions over HTTP (thesis §6.3; the table itself is raft-core's {@link SessionStateMachine}), for any
  * state machine's write routes: {@link #envelope} wraps a write's command in a session frame when the request
- * carries the session headers, and {@link #answer} turns the state machine's reply back into the answer the
- * route would give without a session.
+ * carries the session headers, and {@link #unwrap} turns the state machine's reply back into the result the
+ * route would get without a session (or the session layer's own answer).
  *
  * <ul>
  *   <li>{@code POST /session} → 200 {@code {"session":"<id>","timeoutMs":N}} (a log entry; the id is its index).</li>
@@ -99,21 +99,49 @@ public final class SessionApi {
     }
 
     /**
-     * The answer to a write proposed with {@link #envelope}: for a session write, the inner result of the first
-     * apply (the same for every repeat) through {@code inner}, or the session's own errors; else {@code inner}.
+     * The answer to a write proposed with {@link #envelope}, as the route would get it without a session: for a
+     * session write, the inner state machine's result of the first apply (the same for every repeat), or a failure
+     * with {@link Refused} carrying the session layer's own answer (410, 400). Completing the returned future —
+     * a caller's timeout — completes {@code proposed} too, so the proposal frees its place in the pending bound.
      */
-    public Reply answer(byte[] result, boolean inSession, Function<byte[], Reply> inner) {
+    public CompletableFuture<byte[]> unwrap(CompletableFuture<byte[]> proposed, boolean inSession) {
         if (!inSession) {
-            return inner.apply(result);
+            return proposed;
         }
-        SessionReply reply = decode(result);
-        if (reply == null) {
-            return undecodable();
+        CompletableFuture<byte[]> inner = new CompletableFuture<>();
+        proposed.whenComplete((bytes, error) -> {
+            if (error != null) {
+                inner.completeExceptionally(error);
+                return;
+            }
+            SessionReply reply = decode(bytes);
+            if (reply instanceof SessionReply.Answered a) {
+                inner.complete(a.result());
+            } else {
+                inner.completeExceptionally(new Refused(reply == null ? undecodable() : sessionError(reply)));
+            }
+        });
+        inner.whenComplete((bytes, error) -> {
+            if (error != null) {
+                proposed.completeExceptionally(error);
+            }
+        });
+        return inner;
+    }
+
+    /** A session write the session layer answered itself (unknown session, seq too old): its HTTP answer. */
+    public static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Reply reply;
+
+        Refused(Reply reply) {
+            super("refused by the session layer: " + reply.status(), null, false, false);
+            this.reply = reply;
         }
-        if (reply instanceof SessionReply.Answered a) {
-            return inner.apply(a.result());
+
+        public Reply reply() {
+            return reply;
         }
-        return sessionError(reply);
     }
 
     /** {@code POST /session}: a new session (a log entry, so every server knows it). */
