@@ -55,7 +55,7 @@ import java.util.Objects;
  * ahead of the log would skip the entries that rebuild the table. Such a machine needs to keep the table in its own
  * storage, in the same transaction as each apply (see {@code raft-core/README.md}, "Sessions").
  */
-public final class SessionStateMachine implements StateMachine {
+public final class SessionStateMachine implements StateMachine, AutoCloseable {
     private final StateMachine inner;
     private final SessionOptions options;
     /** Apply thread only. */
@@ -226,6 +226,14 @@ public final class SessionStateMachine implements StateMachine {
         table = restored;
         appliedIndex = lastIncludedIndex;
         publish(null);
+    }
+
+    /** Closes the wrapped state machine if it holds resources ({@link AutoCloseable}); the table holds none. */
+    @Override
+    public void close() throws Exception {
+        if (inner instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
     }
 
     // ------------------------------------------------------------------------------------------- inspection
