@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 public final class CounterWorkload {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** After {@link #stop()}, how long a client may still resend the increment it has in flight (the runs' value). */
+    public static final Duration RESOLVE_WINDOW = Duration.ofSeconds(30);
 
     private final ServerProcesses servers;
     private final int counters;

@@ -48,8 +48,6 @@ public final class FaultRun {
     /** Successive runs in one JVM use fresh addresses, so a dying run's sockets cannot meet the next run's. */
     private static final AtomicInteger NEXT_OCTET = new AtomicInteger(10);
     private static final Duration HEAL_PERIOD = Duration.ofSeconds(2);
-    /** After the stop, how long a counter client may still resend the increment it has in flight. */
-    private static final Duration COUNTER_RESOLVE = Duration.ofSeconds(30);
 
     private final RunConfig config;
     private final Path dir;
@@ -77,8 +75,7 @@ public final class FaultRun {
         note("run " + config.name() + ": seed " + config.seed() + ", " + config.nodes() + " nodes, "
                 + config.clientsPerNode() + " clients per node, " + config.keys() + " keys, nemesis "
                 + config.duration().toSeconds() + " s " + config.faults()
-                + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : "")
-                + (config.counters() == null ? "" : ", counters: " + config.counters()));
+                + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : ""));
         List<String> jvmArgs = config.unsafeLocalReads()
                 ? List.of("-Draftkv.unsafe.localLinearizableReads=true") : List.of();
         int octet = NEXT_OCTET.getAndUpdate(o -> o + config.nodes() > 240 ? 10 : o + config.nodes());
@@ -118,7 +115,9 @@ public final class FaultRun {
             List<Thread> counterClients = new ArrayList<>();
             if (config.counters() != null) {
                 RunConfig.Counters c = config.counters();
-                counterWorkload = new CounterWorkload(servers, c.counters(), c.sessions(), c.timeout(), COUNTER_RESOLVE);
+                note("counter workload: " + c);
+                counterWorkload = new CounterWorkload(servers, c.counters(), c.sessions(), c.timeout(),
+                        CounterWorkload.RESOLVE_WINDOW);
                 for (int p = 0; p < config.nodes() * c.clientsPerNode(); p++) {
                     int process = p;
                     String node = servers.ids().get(p % config.nodes());
@@ -168,7 +167,7 @@ public final class FaultRun {
                 }
             }
             for (Thread t : counterClients) {
-                t.join(COUNTER_RESOLVE.toMillis() + config.counters().timeout().toMillis() + 5_000);
+                t.join(CounterWorkload.RESOLVE_WINDOW.toMillis() + config.counters().timeout().toMillis() + 5_000);
                 if (t.isAlive()) {
                     problems.add("counter client " + t.getName() + " did not stop (harness bug)");
                 }
@@ -187,9 +186,9 @@ public final class FaultRun {
         } finally {
             if (workload != null) {
                 workload.stop(); // an exception above must not leave client threads spinning in this JVM
-            }
-            if (counterWorkload != null) {
-                counterWorkload.stop();
+                if (counterWorkload != null) {
+                    counterWorkload.stop(); // nor counter clients (they start after the workload)
+                }
             }
             if (partitioner.isPresent()) {
                 partitioner.get().close();

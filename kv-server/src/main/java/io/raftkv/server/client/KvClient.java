@@ -27,11 +27,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A small blocking Java client for the KV HTTP API with leader-aware retries and exactly-once writes.
  *
- * <p>Any server accepts any request (followers hand writes to the leader), so the client only has to survive
+ * <p>Any server accepts any request (followers forward to the leader), so the client only has to survive
  * servers that are down or have no leader: on a 503 ("not applied": no leader yet, overloaded) or a refused
  * connection it moves on to the next endpoint, with a short backoff, up to {@code maxAttempts} tries in all. It
  * sticks to the endpoint that answered last. {@link #preferLeader()} points it at the leader (from
- * {@code /status}), which saves a hop.
+ * {@code /status}), which saves the forwarding hop.
  *
  * <p><b>The guarantee (with sessions, the default).</b> The client opens a session ({@code POST /session}) on its
  * first write and numbers its writes. A write whose outcome is unknown — a 504, a connection that broke after the
@@ -364,8 +364,9 @@ public final class KvClient implements AutoCloseable {
                 backoff(attempt);
                 continue;
             }
-            if (r.status == 503) {
-                last = new KvClientException(503, endpoint + ": " + errorText(r), maybeApplied, null);
+            if (r.status == 503 || r.status == 507) {
+                // Not applied by this try (507: that node's disk is full and it took nothing): resend anywhere.
+                last = new KvClientException(r.status, endpoint + ": " + errorText(r), maybeApplied, null);
                 definiteFailures++;
                 backoff(attempt);
                 continue;

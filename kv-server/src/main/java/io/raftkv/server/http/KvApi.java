@@ -217,9 +217,9 @@ public final class KvApi {
         }
         body.put("members", members);
         body.put("snapshot", snapshotStatus(s));
+        body.put("sessions", sessions.sessionCount());
         body.put("running", s.running());
         body.put("keys", stateMachine.size());
-        body.put("sessions", sessions.sessionCount());
         return Reply.json(200, body);
     }
 
@@ -294,6 +294,12 @@ public final class KvApi {
     // ------------------------------------------------------------------------------------------- plumbing
 
     private CompletableFuture<Reply> write(Request req, KvCommand command) {
+        // With the session headers the command travels in a session frame (thesis §6.3): a retry of the same
+        // (session, seq) gets the first answer, and is applied once.
+        SessionApi.Envelope envelope = sessions.envelope(req, KvCodec.encodeCommand(command));
+        if (envelope.rejected() != null) {
+            return done(envelope.rejected());
+        }
         Optional<KvResult.TooLarge> tooLarge = stateMachine.validate(command);
         if (tooLarge.isPresent()) {
             return done(resultReply(tooLarge.get()));
@@ -320,12 +326,6 @@ public final class KvApi {
                     return done(bad);
                 }
             }
-        }
-        // With the session headers the command travels in a session frame (thesis §6.3): a retry of the same
-        // (session, seq) gets the first answer, and is applied once.
-        SessionApi.Envelope envelope = sessions.envelope(req, KvCodec.encodeCommand(command));
-        if (envelope.rejected() != null) {
-            return done(envelope.rejected());
         }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
