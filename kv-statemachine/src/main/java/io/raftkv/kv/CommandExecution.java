@@ -16,9 +16,6 @@ import java.util.List;
  * discards that version, so the transaction takes effect all or nothing and is published once, like a batch.
  */
 final class CommandExecution {
-    /** Longest decimal form of a signed 64-bit integer ("-9223372036854775808"). */
-    private static final int MAX_INTEGER_DIGITS = 20;
-
     private final KvLimits limits;
     private HashMap<ByteKey, byte[]> entries;
     private final List<ByteKey> touched = new ArrayList<>();
@@ -174,37 +171,9 @@ final class CommandExecution {
         return new KvResult.Int(sum);
     }
 
-    /**
-     * A decimal signed 64-bit integer in Redis's strict form (its {@code string2ll}): an optional '-', then "0" alone
-     * or a non-zero digit followed by digits; no '+', no spaces, no leading zeros, no "-0". Null if not one.
-     */
+    /** See {@link KvCommand.IncrBy}: Redis's strict decimal form, or null. */
     static Long parseInteger(byte[] b) {
-        if (b.length == 0 || b.length > MAX_INTEGER_DIGITS) {
-            return null;
-        }
-        if (b.length == 1 && b[0] == '0') {
-            return 0L;
-        }
-        boolean negative = b[0] == '-';
-        int start = negative ? 1 : 0;
-        if (start == b.length || b[start] < '1' || b[start] > '9') {
-            return null;
-        }
-        long v = 0; // accumulated as a negative number: its range reaches Long.MIN_VALUE
-        for (int k = start; k < b.length; k++) {
-            if (b[k] < '0' || b[k] > '9') {
-                return null;
-            }
-            int digit = b[k] - '0';
-            if (v < (Long.MIN_VALUE + digit) / 10) {
-                return null; // v * 10 - digit would pass Long.MIN_VALUE
-            }
-            v = v * 10 - digit;
-        }
-        if (negative) {
-            return v;
-        }
-        return v == Long.MIN_VALUE ? null : -v;
+        return RedisInteger.parse(b);
     }
 
     private void put(byte[] key, byte[] value) {
