@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -18,7 +19,6 @@ import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import io.raftkv.core.server.RaftServer;
 import io.raftkv.server.ServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,7 +50,7 @@ public final class RespServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RespServer.class);
 
     /** What every connection of this listener shares. */
-    record Context(RaftServer raft, RespCommandTable table, RespOptions options, Duration requestTimeout,
+    record Context(RespBackend raft, RespCommandTable table, RespOptions options, Duration requestTimeout,
                    Map<String, RespCommandSpec> specs, Set<String> dataCommands, IntSupplier connections, IntSupplier port,
                    String version, AtomicLong clientIds) {
         long nextClientId() {
@@ -74,28 +74,16 @@ public final class RespServer implements AutoCloseable {
      * @param requestTimeout how long a command may wait for Raft before it fails (the node's request timeout)
      * @throws IOException if the address cannot be bound
      */
-    public static RespServer start(String nodeId, RaftServer raft, RespCommandTable table, RespOptions options,
+    public static RespServer start(String nodeId, RespBackend raft, RespCommandTable table, RespOptions options,
                                    EventLoopGroup loops, MeterRegistry registry, Duration requestTimeout)
             throws IOException {
         ChannelGroup connections = new DefaultChannelGroup("kv-resp-connections", GlobalEventExecutor.INSTANCE);
         RespMetrics metrics = new RespMetrics(registry, connections::size);
-        Map<String, RespCommandSpec> specs = new TreeMap<>();
-        for (RespCommandSpec s : RespSession.connectionCommands()) {
-            specs.put(s.name(), s);
-        }
-        Set<String> data = new LinkedHashSet<>();
-        for (RespCommandSpec s : table.commands()) {
-            if (specs.put(s.name(), s) != null) {
-                throw new IllegalArgumentException("command table redefines connection command " + s.name());
-            }
-            data.add(s.name());
-        }
         InetSocketAddress bind = ServerConfig.parseHostPort(options.address(), "--resp");
         java.util.concurrent.atomic.AtomicReference<Channel> listening = new java.util.concurrent.atomic.AtomicReference<>();
-        Context context = new Context(raft, table, options, requestTimeout,
-                Collections.unmodifiableMap(new LinkedHashMap<>(specs)), Collections.unmodifiableSet(data),
-                connections::size, () -> listening.get() == null ? bind.getPort()
-                : ((InetSocketAddress) listening.get().localAddress()).getPort(), version(), new AtomicLong());
+        Context context = context(raft, table, options, requestTimeout, connections::size,
+                () -> listening.get() == null ? bind.getPort()
+                        : ((InetSocketAddress) listening.get().localAddress()).getPort());
         ServerBootstrap b = new ServerBootstrap()
                 .group(loops, loops)
                 .channel(NioServerSocketChannel.class)
@@ -112,15 +100,7 @@ public final class RespServer implements AutoCloseable {
                             return;
                         }
                         connections.add(ch);
-                        RespFraming framing = new RespFraming(options);
-                        ch.pipeline()
-                                .addLast(framing.bytesWatcher())
-                                .addLast(new RedisDecoder(options.maxInlineBytes(), FixedRedisMessagePool.INSTANCE, true))
-                                .addLast(framing.messageGuard())
-                                .addLast(new RedisBulkStringAggregator())
-                                .addLast(new RedisArrayAggregator(options.maxArrayElements(), 1))
-                                .addLast(new RedisEncoder())
-                                .addLast(new RespConnection(context, metrics, framing));
+                        initPipeline(ch.pipeline(), context, metrics);
                     }
                 });
         Channel channel;
@@ -136,6 +116,43 @@ public final class RespServer implements AutoCloseable {
         listening.set(channel);
         LOG.info("{}: RESP (Redis protocol) listening on {}", nodeId, channel.localAddress());
         return new RespServer(nodeId, channel, connections);
+    }
+
+    /** The context every connection of one listener shares. */
+    static Context context(RespBackend backend, RespCommandTable table, RespOptions options, Duration requestTimeout,
+                           IntSupplier connections, IntSupplier port) {
+        Map<String, RespCommandSpec> specs = new TreeMap<>();
+        for (RespCommandSpec s : RespSession.connectionCommands()) {
+            specs.put(s.name(), s);
+        }
+        Set<String> data = new LinkedHashSet<>();
+        for (RespCommandSpec s : table.commands()) {
+            if (specs.put(s.name(), s) != null) {
+                throw new IllegalArgumentException("command table redefines connection command " + s.name());
+            }
+            data.add(s.name());
+        }
+        return new Context(backend, table, options, requestTimeout,
+                Collections.unmodifiableMap(new LinkedHashMap<>(specs)), Collections.unmodifiableSet(data),
+                connections, port, version(), new AtomicLong());
+    }
+
+    /** One connection's handlers (see the class comment). */
+    static void initPipeline(ChannelPipeline pipeline, Context context, RespMetrics metrics) {
+        RespFraming framing = new RespFraming(context.options());
+        pipeline.addLast(framing.bytesWatcher())
+                .addLast(new RedisDecoder(context.options().maxInlineBytes(), FixedRedisMessagePool.INSTANCE, true))
+                .addLast(framing.messageGuard())
+                .addLast(new RedisBulkStringAggregator())
+                .addLast(new RedisArrayAggregator(context.options().maxArrayElements(), 1))
+                .addLast(new RedisEncoder())
+                .addLast(new RespConnection(context, metrics, framing));
+    }
+
+    /** How many commands a listener with the KV table serves (connection commands included). */
+    static int commandCount() {
+        return RespSession.connectionCommands().size()
+                + new KvCommandTable(io.raftkv.kv.KvLimits.DEFAULT, () -> 0, false).commands().size();
     }
 
     private static String version() {

@@ -1,6 +1,5 @@
 package io.raftkv.server.resp;
 
-import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
 
@@ -35,8 +34,15 @@ final class RespSession {
     private final long openedAtMillis = System.currentTimeMillis();
     private String name;
     private ReadLevel readLevel = ReadLevel.LINEARIZABLE;
-    /** Non-null between MULTI and EXEC/DISCARD: the queued data commands. */
-    private List<List<byte[]>> queued;
+    /**
+     * A command queued by MULTI: a data command ({@code immediate} null), or PING/ECHO, whose reply is known at once
+     * and takes its place in EXEC's array, as in Redis.
+     */
+    private record Queued(List<byte[]> args, RespReply immediate) {
+    }
+
+    /** Non-null between MULTI and EXEC/DISCARD: the queued commands. */
+    private List<Queued> queued;
     /** A command in the MULTI block was refused: EXEC must discard it (Redis's EXECABORT). */
     private boolean dirty;
 
@@ -84,7 +90,7 @@ final class RespSession {
             return now(RespReply.err("MULTI holds at most " + context.options().maxQueuedCommands()
                     + " commands (--resp-max-multi)"));
         }
-        queued.add(args);
+        queued.add(new Queued(args, null));
         return now(new RespReply.Simple("QUEUED"));
     }
 
@@ -95,15 +101,30 @@ final class RespSession {
     }
 
     private RespAction connectionCommand(String command, List<byte[]> args) {
-        if (queued != null && !List.of("exec", "discard", "multi", "watch", "quit", "reset").contains(command)) {
+        if (queued != null && (command.equals("ping") || command.equals("echo"))) {
+            RespReply reply = ((RespAction.Now) connectionCommand(command, args, false)).reply();
+            if (reply.isError()) {
+                dirty = true;
+                return now(reply);
+            }
+            queued.add(new Queued(args, reply));
+            return now(new RespReply.Simple("QUEUED"));
+        }
+        return connectionCommand(command, args, true);
+    }
+
+    private RespAction connectionCommand(String command, List<byte[]> args, boolean checkMulti) {
+        if (checkMulti && queued != null
+                && !List.of("exec", "discard", "multi", "watch", "quit", "reset").contains(command)) {
             dirty = true;
             return now(RespReply.err(command.toUpperCase(Locale.ROOT) + " inside MULTI is not supported by raftkv:"
                     + " a transaction holds data commands only"));
         }
         return switch (command) {
-            case "ping" -> now(args.size() == 1 ? new RespReply.Simple("PONG") : RespReply.bulk(args.get(1)));
+            case "ping" -> now(args.size() > 2 ? RespArgs.wrongArity("ping")
+                    : args.size() == 1 ? new RespReply.Simple("PONG") : RespReply.bulk(args.get(1)));
             case "echo" -> now(RespReply.bulk(args.get(1)));
-            case "quit" -> new RespAction.Now(RespReply.OK, true);
+            case "quit" -> new RespAction.Now(RespReply.OK, true); // Redis ignores QUIT's arguments too
             case "select" -> select(args.get(1));
             case "client" -> client(args);
             case "hello" -> hello(args);
@@ -117,6 +138,7 @@ final class RespSession {
             case "multi" -> multi();
             case "exec" -> exec();
             case "discard" -> discard();
+            // Inside MULTI Redis answers this error without aborting the transaction; so do we.
             case "watch" -> now(queued != null ? RespReply.err("WATCH inside MULTI is not allowed")
                     : RespReply.err("WATCH is not supported by raftkv: a MULTI/EXEC transaction is applied as one"
                     + " log entry, all or nothing, so there is nothing to watch"));
@@ -424,17 +446,43 @@ final class RespSession {
         if (queued == null) {
             return now(RespReply.err("EXEC without MULTI"));
         }
-        List<List<byte[]>> commands = queued;
+        List<Queued> commands = queued;
         boolean refused = dirty;
         queued = null;
         dirty = false;
         if (refused) {
             return now(RespReply.error("EXECABORT", "Transaction discarded because of previous errors."));
         }
-        if (commands.isEmpty()) {
-            return now(RespReply.EMPTY_ARRAY);
+        List<List<byte[]>> data = new ArrayList<>();
+        List<RespReply> immediates = new ArrayList<>();
+        for (Queued q : commands) {
+            if (q.immediate() == null) {
+                data.add(q.args());
+            } else {
+                immediates.add(q.immediate());
+            }
         }
-        return context.table().transaction(commands);
+        if (data.isEmpty()) {
+            return now(RespReply.array(immediates));
+        }
+        RespAction tx = context.table().transaction(data);
+        if (immediates.isEmpty() || !(tx instanceof RespAction.Propose p)) {
+            return tx;
+        }
+        return new RespAction.Propose(p.command(), bytes -> interleave(commands, p.onResult().apply(bytes)));
+    }
+
+    /** EXEC's array: the data commands' replies with PING's and ECHO's in their places. */
+    private static RespReply interleave(List<Queued> commands, RespReply dataReplies) {
+        if (!(dataReplies instanceof RespReply.Array a) || a.elements() == null) {
+            return dataReplies; // the transaction was aborted: its error stands for all
+        }
+        List<RespReply> out = new ArrayList<>();
+        int next = 0;
+        for (Queued q : commands) {
+            out.add(q.immediate() != null ? q.immediate() : a.elements().get(next++));
+        }
+        return RespReply.array(out);
     }
 
     private RespAction discard() {
