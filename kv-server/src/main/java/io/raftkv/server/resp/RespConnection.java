@@ -263,7 +263,9 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
                 ? context.raft().proposeAll(payloads)
                 : context.raft().readAll(payloads, s.kind.level());
         s.outstanding.set(futures.size());
-        long timeoutMs = context.requestTimeout().toMillis();
+        // Reads get a second more: RaftServer fails a read whose read index never comes (no leader) after its own read
+        // timeout (5 s, the default request timeout too), and that verdict (CLUSTERDOWN) says more than ours.
+        long timeoutMs = context.requestTimeout().toMillis() + (s.kind == Kind.WRITE ? 0 : 1000);
         // Completing the futures frees their places in RaftServer's pending bounds at once.
         s.timer = loop.schedule(() -> futures.forEach(f -> f.completeExceptionally(
                 new TimeoutException("no answer within " + timeoutMs + " ms"))), timeoutMs, TimeUnit.MILLISECONDS);

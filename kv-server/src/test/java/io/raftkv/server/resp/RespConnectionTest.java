@@ -218,13 +218,13 @@ class RespConnectionTest {
         EmbeddedChannel ch = channel();
         backend.hold();
         send(ch, cmd("SET", "a", "1"));
-        ch.advanceTimeBy(6, TimeUnit.SECONDS);
+        ch.advanceTimeBy(7, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
         ch.runPendingTasks();
         String out = received(ch);
         assertTrue(out.startsWith("-OUTCOMEUNKNOWN timed out waiting for the write to be applied"), out);
         send(ch, cmd("GET", "a"));
-        ch.advanceTimeBy(6, TimeUnit.SECONDS);
+        ch.advanceTimeBy(7, TimeUnit.SECONDS);
         ch.runScheduledPendingTasks();
         ch.runPendingTasks();
         out = received(ch);
