@@ -74,6 +74,7 @@ public final class FaultRun {
         note("run " + config.name() + ": seed " + config.seed() + ", " + config.nodes() + " nodes, "
                 + config.clientsPerNode() + " clients per node, " + config.keys() + " keys, nemesis "
                 + config.duration().toSeconds() + " s " + config.faults()
+                + ", clients over " + config.protocol()
                 + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : ""));
         List<String> jvmArgs = config.unsafeLocalReads()
                 ? List.of("-Draftkv.unsafe.localLinearizableReads=true") : List.of();
@@ -94,7 +95,7 @@ public final class FaultRun {
                 problems.add("no leader within 60 s of starting; crashed: " + servers.crashed());
                 return finish(recorder.history(), Set.of(), null, -1, servers);
             }
-            workload = new Workload(recorder, servers, config.keys(), config.clientTimeout());
+            workload = new Workload(recorder, servers, config.keys(), config.clientTimeout(), config.protocol());
             long origin = System.nanoTime();
             nemesis = new Nemesis(servers, partitioner, probe, config.seed(), config.faults(), origin, this::log);
             List<Thread> clients = new ArrayList<>();
@@ -150,10 +151,14 @@ public final class FaultRun {
             if (!crashed.isEmpty()) {
                 problems.add("processes died on their own: " + crashed);
             }
+            Workload w = workload;
+            long overResp = recorder.history().operations().stream().filter(o -> w.speaksResp(o.process())).count();
+            note(overResp + " of " + recorder.history().size() + " operations over RESP, the rest over HTTP");
             return finish(recorder.history(), workload.leaseReads(), nemesis, electionMillis, servers);
         } finally {
             if (workload != null) {
                 workload.stop(); // an exception above must not leave client threads spinning in this JVM
+                workload.closeConnections();
             }
             if (partitioner.isPresent()) {
                 partitioner.get().close();

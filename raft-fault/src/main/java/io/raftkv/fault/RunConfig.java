@@ -19,30 +19,40 @@ import java.util.List;
  * @param unsafeLocalReads  the mutation: servers answer linearizable reads locally without ReadIndex
  * @param clientTimeout     HTTP response timeout of each client request (then: outcome unknown)
  * @param leaderBound       after the last fault is healed, a leader all nodes agree on must exist within this
+ * @param protocol          what the clients speak: HTTP, RESP, or both (odd clients RESP), into one history
  */
 public record RunConfig(String name, Path jar, Path outDir, int nodes, int clientsPerNode, int keys,
                         Duration duration, long seed, List<FaultKind> faults, boolean unsafeLocalReads,
-                        Duration clientTimeout, Duration leaderBound) {
+                        Duration clientTimeout, Duration leaderBound, Workload.ClientProtocol protocol) {
     public RunConfig {
         faults = List.copyOf(faults);
+        java.util.Objects.requireNonNull(protocol, "protocol");
         if (nodes < 1 || clientsPerNode < 1 || keys < 1) {
             throw new IllegalArgumentException("nodes, clientsPerNode and keys must be positive");
         }
     }
 
-    /** The defaults of the CI run: 2 clients per node, 5 keys, every fault, 2 s client timeout, 20 s bound. */
+    /**
+     * The defaults of the CI run: 2 clients per node (one over HTTP, one over RESP), 5 keys, every fault, 2 s client
+     * timeout, 20 s bound.
+     */
     public static RunConfig of(String name, Path jar, Path outDir, int nodes, Duration duration, long seed) {
         return new RunConfig(name, jar, outDir, nodes, 2, 5, duration, seed, List.of(FaultKind.values()), false,
-                Duration.ofSeconds(2), Duration.ofSeconds(20));
+                Duration.ofSeconds(2), Duration.ofSeconds(20), Workload.ClientProtocol.MIXED);
     }
 
     public RunConfig withFaults(List<FaultKind> f) {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, f, unsafeLocalReads,
-                clientTimeout, leaderBound);
+                clientTimeout, leaderBound, protocol);
     }
 
     public RunConfig withUnsafeLocalReads() {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, true,
-                clientTimeout, leaderBound);
+                clientTimeout, leaderBound, protocol);
+    }
+
+    public RunConfig withProtocol(Workload.ClientProtocol p) {
+        return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, unsafeLocalReads,
+                clientTimeout, leaderBound, p);
     }
 }

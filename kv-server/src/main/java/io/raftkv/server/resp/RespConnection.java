@@ -107,6 +107,15 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * UNSAFE, the same deliberate bug as {@code http.KvApi}'s, for raft-fault's mutation test only (never a
+     * feature): with {@code -Draftkv.unsafe.localLinearizableReads=true} a linearizable read is served from the
+     * local state without ReadIndex, so the RESP clients' histories must show violations too. KvApi logs the
+     * warning when it is set.
+     */
+    private static final boolean UNSAFE_LOCAL_LINEARIZABLE_READS =
+            Boolean.getBoolean("raftkv.unsafe.localLinearizableReads");
+
     private final RespServer.Context context;
     private final RespMetrics metrics;
     private final RespFraming framing;
@@ -208,7 +217,9 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
         } else if (action instanceof RespAction.Query q) {
             slot.payload = q.query();
             slot.onResult = q.onResult();
-            addToSegment(Kind.read(session.readLevel()), slot);
+            ReadLevel level = session.readLevel();
+            addToSegment(Kind.read(UNSAFE_LOCAL_LINEARIZABLE_READS && level == ReadLevel.LINEARIZABLE
+                    ? ReadLevel.STALE : level), slot);
         }
     }
 
