@@ -198,7 +198,6 @@ class RedisDifferentialTest {
             scan 0 count x
             scan 0 match
             scan 0 foo 1
-            config get appendonly
             config get nothing
             flushdb now
             flushdb
