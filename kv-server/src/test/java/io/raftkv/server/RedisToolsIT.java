@@ -69,7 +69,7 @@ class RedisToolsIT {
             assertTrue(piped.contains("errors: 0, replies: 5000"), piped);
             assertEquals("v4999", run(cli, c.resp.get(ids.get(0)), "get", "mass:4999").strip());
             String scanned = run(null, cli, "-h", host(c.resp.get(ids.get(2))), "-p", port(c.resp.get(ids.get(2))),
-                    "--scan", "--pattern", "mass:*", "--count", "500");
+                    "--scan", "--pattern", "mass:*"); // no --count: Debian's redis-cli 7.0 lacks it
             assertEquals(5000, scanned.lines().filter(l -> l.startsWith("mass:")).distinct().count());
 
             String out = run(null, bench, "-h", host(c.resp.get(ids.get(0))), "-p", port(c.resp.get(ids.get(0))),

@@ -42,7 +42,8 @@ import java.util.function.Function;
  * are known, in order, with one flush; a QUIT or a protocol error closes the connection after the replies before it.
  *
  * <p><b>Bounds.</b> Each segment has the request timeout (then {@code OUTCOMEUNKNOWN} for writes, {@code TRYAGAIN}
- * for reads); the connection stops reading while {@code maxPendingReplies} commands wait for answers; a command
+ * for reads); the connection stops reading while {@code maxPendingReplies} commands wait for answers, and submits
+ * at most that many to Raft at a time (the rest of a long pipeline already read waits its turn); a command
  * begun and not finished within {@code incompleteTimeout} closes the connection ({@link RespFraming}).
  */
 final class RespConnection extends ChannelInboundHandlerAdapter {
@@ -129,6 +130,8 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
     private Segment open;
     private int inFlight;
     private Kind inFlightKind;
+    /** Commands of this connection submitted to Raft and not yet answered (at most {@code maxPendingReplies}). */
+    private int inRaft;
     private int pendingReplies;
     private boolean closing;
     private ScheduledFuture<?> incompleteTimer;
@@ -224,7 +227,9 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void addToSegment(Kind kind, Slot slot) {
-        if (open != null && open.kind != kind) {
+        // A segment is cut at the connection's bound too: one read can hold thousands of commands (redis-cli --pipe),
+        // and they must reach Raft no faster than its bound allows (see submitReady).
+        if (open != null && (open.kind != kind || open.slots.size() >= context.options().maxPendingReplies())) {
             waiting.add(open);
             open = null;
         }
@@ -258,8 +263,14 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
             if (inFlight > 0 && inFlightKind != s.kind) {
                 return; // a segment of the other kind runs: wait for it (pipeline order, see the class comment)
             }
+            if (inFlight > 0 && inRaft + s.slots.size() > context.options().maxPendingReplies()) {
+                // One connection must not fill the node's bound on pending proposals (shared by every client) and
+                // turn its own pipeline into TRYAGAIN errors: the rest waits for answers, as the socket does.
+                return;
+            }
             waiting.poll();
             inFlight++;
+            inRaft += s.slots.size();
             inFlightKind = s.kind;
             submit(s);
         }
@@ -314,6 +325,7 @@ final class RespConnection extends ChannelInboundHandlerAdapter {
             answer(slot, reply);
         }
         inFlight--;
+        inRaft -= s.slots.size();
         submitReady();
         drain();
     }

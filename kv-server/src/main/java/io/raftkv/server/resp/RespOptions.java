@@ -18,7 +18,9 @@ import java.util.Objects;
  * @param incompleteTimeout     a command begun but not complete after this long closes the connection (a client
  *                              that sends half a command and stalls); idle connections between commands are kept
  * @param maxPendingReplies     commands of one connection read but not yet answered; beyond it the connection is
- *                              not read until answers catch up (backpressure, no error)
+ *                              not read until answers catch up (backpressure, no error), and at most this many are
+ *                              in Raft at a time (default 1,024: well below the node's 4,096 pending proposals,
+ *                              which all clients share, so one pipelining client cannot overload the node)
  * @param maxQueuedCommands     most commands in one MULTI (default 10,000, the batch limit of the KV store)
  * @param maxConnections        most open connections; the next one gets {@code -ERR max number of clients reached}
  * @param allowFlushdb          whether FLUSHDB/FLUSHALL may clear the store (off by default)
@@ -32,7 +34,7 @@ public record RespOptions(String address, int maxBulkBytes, int maxArrayElements
     public static final long DEFAULT_MAX_COMMAND_BYTES = 16L << 20;
     public static final int DEFAULT_MAX_INLINE_BYTES = 64 * 1024;
     public static final Duration DEFAULT_INCOMPLETE_TIMEOUT = Duration.ofSeconds(30);
-    public static final int DEFAULT_MAX_PENDING_REPLIES = 10_000;
+    public static final int DEFAULT_MAX_PENDING_REPLIES = 1024;
     public static final int DEFAULT_MAX_QUEUED_COMMANDS = 10_000;
     public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
 

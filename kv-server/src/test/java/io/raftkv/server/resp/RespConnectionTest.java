@@ -214,6 +214,24 @@ class RespConnectionTest {
     }
 
     @Test
+    void aLongPipelineReachesRaftAtMostTheBoundAtATime() {
+        RespOptions options = new RespOptions("127.0.0.1:0", 1 << 20, 100, 1 << 20, 1024, Duration.ofSeconds(30), 4,
+                100, 100, false);
+        EmbeddedChannel ch = channel(options);
+        backend.hold();
+        send(ch, cmd("INCR", "n").repeat(10)); // one read, ten commands: already past the socket's backpressure
+        assertEquals(List.of(4), backend.proposeBatches, "4 in Raft, the other 6 wait for answers");
+        backend.release();
+        ch.runPendingTasks();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= 10; i++) {
+            expected.append(':').append(i).append("\r\n");
+        }
+        assertEquals(expected.toString(), received(ch), "in order, every one applied once");
+        assertEquals(List.of(4, 4, 2), backend.proposeBatches);
+    }
+
+    @Test
     void aCommandWithoutAnswerTimesOutWithAnErrorThatSaysWhetherItMayHaveHappened() {
         EmbeddedChannel ch = channel();
         backend.hold();
