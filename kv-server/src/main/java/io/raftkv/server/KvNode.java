@@ -14,6 +14,9 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.core.session.SessionMetrics;
+import io.raftkv.core.session.SessionOptions;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
@@ -47,7 +50,8 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  *  HTTP (Netty) ── KvApi ──┬── RaftServer ── NettyTransport (peers)
  *                          │        └─ ChronicleLogStore + FileStableStore (DIR)
- *                          └── KvStateMachine (in memory, rebuilt from the log at start)
+ *                          └── SessionStateMachine (client sessions, thesis §6.3)
+ *                                └── KvStateMachine (in memory, rebuilt from the log at start)
  * </pre>
  */
 public final class KvNode implements AutoCloseable {
@@ -92,16 +96,25 @@ public final class KvNode implements AutoCloseable {
      * cluster must then use TLS, with certificates signed by the trusted CA).
      */
     public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
-        return start(config, tls, null);
+        return start(config, tls, SessionOptions.defaults());
+    }
+
+    /**
+     * Starts a node whose client sessions (thesis §6.3) have these options: a timeout, and caps that must be equal on
+     * all servers of the cluster.
+     */
+    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                               SessionOptions sessionOptions) throws IOException {
+        return start(config, tls, sessionOptions, null);
     }
 
     /**
      * Starts a node that also speaks RESP2 (the Redis protocol) on {@code resp}'s address, on the same event loops,
      * when {@code resp} is not null (see io.raftkv.server.resp).
      */
-    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls, RespOptions resp)
-            throws IOException {
-        KvNode node = startHttp(config, tls);
+    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                               SessionOptions sessionOptions, RespOptions resp) throws IOException {
+        KvNode node = startHttp(config, tls, sessionOptions);
         if (resp != null) {
             try {
                 node.resp = RespServer.start(config.id(), io.raftkv.server.resp.RespBackend.of(node.raft), new KvCommandTable(node.stateMachine.limits(),
@@ -115,7 +128,8 @@ public final class KvNode implements AutoCloseable {
         return node;
     }
 
-    private static KvNode startHttp(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
+    private static KvNode startHttp(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                                    SessionOptions sessionOptions) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -151,6 +165,10 @@ public final class KvNode implements AutoCloseable {
                     .withAutoPromoteLearners(config.autoPromoteLearners(), defaults.promoteLagEntries());
             // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
             EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
+
+            // Thesis §6.3: the client sessions' table lives in the replicated state, around the KV store.
+            SessionStateMachine sessions = new SessionStateMachine(sm, sessionOptions);
+            SessionMetrics.bind(sessions, registry);
             RaftServer raft = RaftServer.builder(config.id())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
@@ -160,7 +178,8 @@ public final class KvNode implements AutoCloseable {
                     .logStore(storage.log())
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())
-                    .stateMachine(sm)
+                    .disk(config.diskOptions())
+                    .stateMachine(sessions)
                     .transport(transport)
                     // Only used for a brand-new data directory; a restart takes the configuration from the log
                     // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
@@ -181,7 +200,7 @@ public final class KvNode implements AutoCloseable {
             directory.membersFrom(() -> raft.status().members());
             KvApi api = new KvApi(raft, sm, forwarder, directory::httpAddressOf, config.requestTimeout(),
                     registry::scrape, http.executor(), directory::learn, config.transferWait(),
-                    raftOptions.promoteLagEntries());
+                    raftOptions.promoteLagEntries(), sessions);
             http.frontDoor(new UiService(events, () -> memberHttpAddresses(raft, directory))::newHandler);
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {

@@ -3,9 +3,12 @@ package io.raftkv.server.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.core.NotLeaderException;
+import io.raftkv.core.server.DiskAlarm;
+import io.raftkv.core.server.DiskFullException;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvCodec;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvQuery;
@@ -59,6 +62,7 @@ public final class KvApi {
     private final long caughtUpLag;
     private final MembershipApi membership;
     private final SnapshotApi snapshots;
+    private final SessionApi sessions;
 
     /**
      * @param completions where answers are built: RaftServer completes its futures on the raft and apply
@@ -67,12 +71,14 @@ public final class KvApi {
      * @param transferWait how long {@code /transfer-leader} waits for another leader
      * @param caughtUpLag  a member is reported {@code caughtUp} when its match index is within this many entries
      *                     of the leader's last index (the core's {@code promoteLagEntries})
+     * @param sessions     the client sessions' table around {@code stateMachine} (what the raft server applies to)
      */
     public KvApi(RaftServer raft, KvStateMachine stateMachine, LeaderForwarder forwarder,
                  Function<String, Optional<String>> httpAddressOf, Duration requestTimeout,
                  Supplier<String> metricsScrape, Executor completions, BiConsumer<String, String> learnHttp,
-                 Duration transferWait, long caughtUpLag) {
+                 Duration transferWait, long caughtUpLag, SessionStateMachine sessions) {
         this.caughtUpLag = caughtUpLag;
+        this.sessions = new SessionApi(raft, sessions, requestTimeout, completions, java.time.Clock.systemUTC());
         this.membership = new MembershipApi(raft, this, learnHttp, requestTimeout, transferWait, completions);
         this.snapshots = new SnapshotApi(raft, completions);
         this.completions = completions;
@@ -182,12 +188,28 @@ public final class KvApi {
 
     // ------------------------------------------------------------------------------------------- cluster
 
-    /** {@code GET /status}: this server's view of the cluster. */
+    /**
+     * {@code GET /status}: this server's view of the cluster. 200, or 503 while the server cannot serve at all
+     * (stopped after a fatal error, or stuck on a stalled disk), with the same body and an {@code error}: a health
+     * check on {@code /status} then fails for the right reason.
+     */
     public Reply status() {
         RaftStatus s = raft.status();
+        List<DiskAlarm> alarms = raft.diskAlarms();
+        boolean stalled = alarms.stream().anyMatch(a -> a instanceof DiskAlarm.Stalled);
+        String reason = !s.running() ? raft.failure().map(t -> "stopped after a fatal error: "
+                + (t.getMessage() == null ? t.toString() : t.getMessage()))
+                .orElse("stopped") : stalled ? alarms.get(0).message() : null;
         Map<String, Object> body = new LinkedHashMap<>();
+        if (reason != null) {
+            body.put("error", reason);
+        }
         body.put("id", s.id());
-        body.put("role", roleName(s));
+        // A stalled server's last published role is stale: it is silent and another server may lead already.
+        body.put("role", stalled ? "stalled" : roleName(s));
+        if (stalled) {
+            body.put("lastRole", roleName(s));
+        }
         body.put("term", s.term());
         body.put("leader", s.leaderId());
         body.put("leaderHttp", s.leaderId() == null ? null : httpAddressOf.apply(s.leaderId()).orElse(null));
@@ -219,9 +241,11 @@ public final class KvApi {
             body.put("joint", joint);
         }
         body.put("snapshot", snapshotStatus(s));
+        body.put("sessions", sessions.sessionCount());
         body.put("running", s.running());
+        body.put("alarms", alarms.stream().map(ErrorReplies::alarmJson).toList());
         body.put("keys", stateMachine.size());
-        return Reply.json(200, body);
+        return Reply.json(reason == null ? 200 : 503, body);
     }
 
     /**
@@ -282,6 +306,11 @@ public final class KvApi {
         return snapshots;
     }
 
+    /** {@code POST /session}, keep-alive, close: see {@link SessionApi}. */
+    public SessionApi sessions() {
+        return sessions;
+    }
+
     /** Join, remove, transfer-leader: see {@link MembershipApi}. */
     public MembershipApi membership() {
         return membership;
@@ -290,6 +319,12 @@ public final class KvApi {
     // ------------------------------------------------------------------------------------------- plumbing
 
     private CompletableFuture<Reply> write(Request req, KvCommand command) {
+        // With the session headers the command travels in a session frame (thesis §6.3): a retry of the same
+        // (session, seq) gets the first answer, and is applied once.
+        SessionApi.Envelope envelope = sessions.envelope(req, KvCodec.encodeCommand(command));
+        if (envelope.rejected() != null) {
+            return done(envelope.rejected());
+        }
         Optional<KvResult.TooLarge> tooLarge = stateMachine.validate(command);
         if (tooLarge.isPresent()) {
             return done(resultReply(tooLarge.get()));
@@ -317,9 +352,16 @@ public final class KvApi {
                 }
             }
         }
+        Optional<DiskAlarm.NoSpace> full = raft.diskAlarms().stream()
+                .filter(a -> a instanceof DiskAlarm.NoSpace)
+                .map(a -> (DiskAlarm.NoSpace) a).findFirst();
+        if (full.isPresent()) { // this server takes no writes, not even to forward: the client tries another
+            return done(ErrorReplies.of(new DiskFullException(raft.id(), full.get()), true));
+        }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
-        return local(req, raft.propose(KvCodec.encodeCommand(command)), true, this::resultReply);
+        return local(req, sessions.unwrap(raft.propose(envelope.proposal()), envelope.inSession()), true,
+                this::resultReply);
     }
 
     /**
@@ -392,6 +434,9 @@ public final class KvApi {
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */
     Optional<CompletableFuture<Reply>> forwardIfFollower(Request req, boolean isWrite) {
         RaftStatus s = raft.status();
+        if (!s.running()) {
+            return Optional.empty(); // a stopped server forwards nothing: it answers 503 with why it stopped
+        }
         if (s.isLeader() || s.leaderId() == null || s.leaderId().equals(raft.id()) || req.isForwarded()) {
             return Optional.empty(); // leader, or no better idea: let the local server decide
         }
