@@ -2,6 +2,8 @@ package io.raftkv.server.resp;
 
 import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.ProposalRejectedException;
+import io.raftkv.core.server.DiskFullException;
+import io.raftkv.core.server.DiskStalledException;
 import io.raftkv.core.server.NotCommittedException;
 import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
@@ -21,6 +23,9 @@ import java.util.concurrent.TimeoutException;
  *       applied</b> (reads change nothing); retry.</li>
  *   <li>{@code OUTCOMEUNKNOWN}: the write reached a leader that lost leadership or did not answer in time; it
  *       <b>may or may not</b> take effect. Read back before retrying a command that is not idempotent.</li>
+ *   <li>{@code MISCONF}: this node's disk is below its free-space reserve (HTTP's 507; Redis's word for "cannot
+ *       persist, writes refused"). <b>Not applied</b>; retry on another node or once space is freed. A node whose
+ *       disk is stalled answers {@code TRYAGAIN} (HTTP's 503): another node will soon lead.</li>
  * </ul>
  */
 public final class RespErrors {
@@ -33,12 +38,18 @@ public final class RespErrors {
     public static RespReply.Error of(Throwable failure, boolean isWrite, RaftStatus status) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
-        // Issue 24's disk-full alarm refuses writes with a dedicated RaftServer exception; when it lands, map it here
-        // with the words its HTTP mapping uses (the write was not applied).
         if (cause instanceof NotLeaderException e) {
             return RespReply.error("CLUSTERDOWN", "no leader: " + leaderView(status) + " ("
                     + (isWrite ? "no leader took the write in time: " : "no leader confirmed the read in time: ")
                     + e.getMessage() + "); " + (isWrite ? "not applied, " : "") + "retry");
+        }
+        if (cause instanceof DiskFullException) {
+            return RespReply.error("MISCONF", cause.getMessage() + "; not applied, retry on another node or once space"
+                    + " is freed");
+        }
+        if (cause instanceof DiskStalledException) {
+            return RespReply.error("TRYAGAIN", cause.getMessage() + "; " + (isWrite ? "not applied, " : "")
+                    + "retry on another node");
         }
         if (cause instanceof ShutdownException) {
             return RespReply.error("CLUSTERDOWN", "node " + status.id() + " is shutting down: " + cause.getMessage()

@@ -16,7 +16,7 @@ import java.util.function.IntSupplier;
  *   <li>{@code kv.resp.commands{command, outcome}}: a timer per command name (commands of the tables only, else
  *       {@code unknown}: a tag per name a client makes up would grow without bound) and outcome ({@code ok}, or the
  *       error code in lower case: {@code err}, {@code clusterdown}, {@code tryagain}, {@code outcomeunknown},
- *       {@code execabort}, {@code noproto}), from the command's arrival to its answer;</li>
+ *       {@code misconf}, {@code execabort}, {@code noproto}), from the command's arrival to its answer;</li>
  *   <li>{@code kv.resp.protocol.errors{reason}}: connections closed for bad input ({@code malformed},
  *       {@code bulk_too_large}, {@code array_too_large}, {@code command_too_large}, {@code incomplete},
  *       {@code too_many_connections});</li>

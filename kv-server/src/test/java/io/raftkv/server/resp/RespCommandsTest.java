@@ -302,6 +302,16 @@ class RespCommandsTest {
         assertTrue(c.run("get a").startsWith("-TRYAGAIN timed out"), c.run("get a"));
         backend.failWith(() -> new io.raftkv.core.server.OverloadedException("n2: 4096 proposals pending"));
         assertTrue(c.run("set a 1").startsWith("-TRYAGAIN overloaded"), c.run("set a 1"));
+        backend.failWith(() -> new io.raftkv.core.server.DiskFullException("n2", new io.raftkv.core.server.DiskAlarm
+                .NoSpace("log", java.nio.file.Path.of("/data/n2/log"), 1 << 20, 256L << 20, false)));
+        String full = c.run("set a 1");
+        assertTrue(full.startsWith("-MISCONF n2 refuses writes: ") && full.contains("/data/n2/log")
+                && full.endsWith("not applied, retry on another node or once space is freed"), full);
+        backend.failWith(() -> new io.raftkv.core.server.DiskStalledException("n2", new io.raftkv.core.server.DiskAlarm
+                .Stalled("log", java.nio.file.Path.of("/data/n2/log"), "sync", java.time.Duration.ofSeconds(3))));
+        String stalled = c.run("get a");
+        assertTrue(stalled.startsWith("-TRYAGAIN n2 cannot serve this now: its disk is stalled: ")
+                && stalled.endsWith("retry on another node"), stalled);
     }
 
     static List<byte[]> words(String line) {
