@@ -21,6 +21,9 @@ import io.raftkv.kv.KvStateMachine;
 import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
 import io.raftkv.server.http.LeaderForwarder;
+import io.raftkv.server.resp.KvCommandTable;
+import io.raftkv.server.resp.RespOptions;
+import io.raftkv.server.resp.RespServer;
 import io.raftkv.server.storage.NodeStorage;
 import io.raftkv.server.ui.EventHub;
 import io.raftkv.server.ui.UiService;
@@ -62,6 +65,8 @@ public final class KvNode implements AutoCloseable {
     private final LeaderForwarder forwarder;
     private final KvHttpServer http;
     private final JvmGcMetrics gcMetrics;
+    /** The Redis-protocol listener, or null without {@code --resp}. */
+    private RespServer resp;
     private boolean closed;
 
     private KvNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
@@ -100,6 +105,31 @@ public final class KvNode implements AutoCloseable {
      */
     public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
                                SessionOptions sessionOptions) throws IOException {
+        return start(config, tls, sessionOptions, null);
+    }
+
+    /**
+     * Starts a node that also speaks RESP2 (the Redis protocol) on {@code resp}'s address, on the same event loops,
+     * when {@code resp} is not null (see io.raftkv.server.resp).
+     */
+    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                               SessionOptions sessionOptions, RespOptions resp) throws IOException {
+        KvNode node = startHttp(config, tls, sessionOptions);
+        if (resp != null) {
+            try {
+                node.resp = RespServer.start(config.id(), io.raftkv.server.resp.RespBackend.of(node.raft), new KvCommandTable(node.stateMachine.limits(),
+                                node.stateMachine::size, resp.allowFlushdb()), resp, node.http.eventLoops(),
+                        node.registry, config.requestTimeout());
+            } catch (IOException | RuntimeException e) {
+                node.close();
+                throw e;
+            }
+        }
+        return node;
+    }
+
+    private static KvNode startHttp(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                                    SessionOptions sessionOptions) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -235,6 +265,11 @@ public final class KvNode implements AutoCloseable {
         return http.localAddress();
     }
 
+    /** The RESP listener's address, or null if the node has none. */
+    public InetSocketAddress respAddress() {
+        return resp == null ? null : resp.localAddress();
+    }
+
     /**
      * True if this server holds a configuration (from {@code --peers}, its log or its snapshot), false if it
      * started empty and waits to be added with {@code POST /join}. Waits briefly for the raft thread's first
@@ -308,6 +343,9 @@ public final class KvNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (resp != null) {
+            resp.close(); // its connections live on the same event loops
+        }
         forwarder.close(); // its connections live on the HTTP event loops: close it first
         http.stopServing();
         raft.close(); // closes the Raft transport, which runs on the same event loops

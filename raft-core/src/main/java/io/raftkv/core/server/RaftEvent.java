@@ -16,6 +16,17 @@ sealed interface RaftEvent {
     }
 
     /**
+     * Client commands that must reach the raft thread together (a pipelined client's batch): handled in one loop
+     * turn, so the leader appends them in one batch and a follower forwards them in one message.
+     */
+    record ProposeAll(java.util.List<Propose> proposals) implements RaftEvent {
+    }
+
+    /** Reads that must reach the raft thread together: one read index (or one lease check) for all of them. */
+    record ReadAll(java.util.List<Read> reads) implements RaftEvent {
+    }
+
+    /**
      * A membership change (thesis §4.1, or joint consensus, §6); completes like a proposal of its entry (for a joint
      * change, C_old,new), with an empty result.
      */

@@ -223,8 +223,12 @@ final class RaftLoop implements Runnable {
             onSnapshotTaken(t.meta());
         } else if (e instanceof RaftEvent.Propose p) {
             propose(p);
+        } else if (e instanceof RaftEvent.ProposeAll all) {
+            all.proposals().forEach(this::propose);
         } else if (e instanceof RaftEvent.Read r) {
             read(r);
+        } else if (e instanceof RaftEvent.ReadAll all) {
+            all.reads().forEach(this::read);
         } else if (e instanceof RaftEvent.ChangeMembership c) {
             changeMembership(c);
         } else if (e instanceof RaftEvent.TransferLeadership t) {
