@@ -5,6 +5,7 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.log.RaftLog;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
+import io.raftkv.core.message.ConflictHint;
 import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.ForwardRequest;
 import io.raftkv.core.message.ForwardResponse;
@@ -339,18 +340,19 @@ final class Leader {
 
     /** Where to resume after a rejection, from the follower's conflict hint (§5.3, fast backtracking). */
     private long nextIndexFromHint(AppendEntriesResponse r) {
-        if (r.conflictTerm() == 0) {
-            return r.conflictIndex();
+        ConflictHint hint = r.conflictHint();
+        if (hint.logTooShort()) {
+            return hint.firstIndex();
         }
-        // If we have entries of conflictTerm, resume after our last one; otherwise skip that whole term.
+        // If we have entries of the hint's term, resume after our last one; otherwise skip that whole term.
         long i = Math.min(r.rejectedIndex(), log.lastIndex());
-        while (i >= r.conflictIndex() && log.term(i) > r.conflictTerm()) {
+        while (i >= hint.firstIndex() && log.term(i) > hint.term()) {
             i--;
         }
-        if (i >= r.conflictIndex() && log.term(i) == r.conflictTerm()) {
+        if (i >= hint.firstIndex() && log.term(i) == hint.term()) {
             return i + 1;
         }
-        return r.conflictIndex();
+        return hint.firstIndex();
     }
 
     /**

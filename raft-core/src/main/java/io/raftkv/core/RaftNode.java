@@ -243,8 +243,8 @@ public final class RaftNode {
     /** §5.1: a request with a stale term is rejected, telling the sender our term so that it steps down. */
     private void handleLowerTerm(RaftMessage m) {
         if (m instanceof AppendEntriesRequest r) {
-            send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), 0, 0,
-                    log.lastIndex(), r.seq()));
+            send(AppendEntriesResponse.staleTerm(id, r.from(), currentTerm, r.prevLogIndex(), log.lastIndex(),
+                    r.seq()));
         } else if (m instanceof VoteRequest r) {
             traceVote(r, false, TraceEvent.VoteReason.STALE_TERM);
             send(new VoteResponse(id, r.from(), currentTerm, false, r.preVote()));
@@ -723,15 +723,13 @@ public final class RaftNode {
         heardFromLeader(r.from());
         if (r.prevLogIndex() < log.commitIndex()) {
             // Everything up to our commit index matches the leader's log (Leader Completeness); tell it so.
-            send(new AppendEntriesResponse(id, r.from(), currentTerm, true, log.commitIndex(), 0, 0, 0,
-                    log.lastIndex(), r.seq()));
+            send(AppendEntriesResponse.accept(id, r.from(), currentTerm, log.commitIndex(), log.lastIndex(), r.seq()));
             return;
         }
         if (!log.matchTerm(r.prevLogIndex(), r.prevLogTerm())) {
             // §5.3 consistency check failed: reply false with the conflict hint for fast backtracking.
-            long[] hint = log.conflictHint(r.prevLogIndex());
-            send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), hint[0], hint[1],
-                    log.lastIndex(), r.seq()));
+            send(AppendEntriesResponse.reject(id, r.from(), currentTerm, r.prevLogIndex(),
+                    log.conflictHint(r.prevLogIndex()), log.lastIndex(), r.seq()));
             return;
         }
         long lastNew = log.appendAfterMatch(r.prevLogIndex(), r.entries());
@@ -739,7 +737,7 @@ public final class RaftNode {
         // §5.3 receiver rule 5: commitIndex = min(leaderCommit, index of last new entry).
         log.commitTo(Math.min(r.leaderCommit(), lastNew));
         // The success reply goes to Ready.messages: it leaves only after the entries are durable.
-        send(new AppendEntriesResponse(id, r.from(), currentTerm, true, lastNew, 0, 0, 0, log.lastIndex(), r.seq()));
+        send(AppendEntriesResponse.accept(id, r.from(), currentTerm, lastNew, log.lastIndex(), r.seq()));
     }
 
     // ------------------------------------------------------------------------------------------------ forwarding
