@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Everything a leader tracks, for as long as it leads one term: a {@link Progress} per follower, heartbeats and
@@ -229,8 +230,7 @@ final class Leader {
     /** Appends an entry of this term (Leader Append-Only, §5.3); it is broadcast at the next flush. */
     Proposal append(EntryType type, byte[] data) {
         if (transferee != null && type != EntryType.NOOP) {
-            // Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up.
-            throw new ProposalRejectedException("leadership transfer to " + transferee + " in progress");
+            throw new ProposalRejectedException(transferRefusal());
         }
         long index = log.lastIndex() + 1;
         log.append(List.of(new LogEntry(index, term, type, data)));
@@ -251,9 +251,7 @@ final class Leader {
             return ForwardResponse.accepted(id, r.from(), term, r.batchId(), seen.firstIndex(), seen.count());
         }
         if (transferee != null) {
-            // Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up.
-            return ForwardResponse.rejected(id, r.from(), term, r.batchId(),
-                    "leadership transfer to " + transferee + " in progress");
+            return ForwardResponse.rejected(id, r.from(), term, r.batchId(), transferRefusal());
         }
         if (r.commands().isEmpty()) {
             return ForwardResponse.rejected(id, r.from(), term, r.batchId(), "empty batch");
@@ -593,6 +591,11 @@ final class Leader {
         return transferee;
     }
 
+    /** Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up. */
+    private String transferRefusal() {
+        return "leadership transfer to " + transferee + " in progress";
+    }
+
     private void abortTransfer() {
         transferee = null;
         transferElapsed = 0;
@@ -603,10 +606,14 @@ final class Leader {
         Progress pr = progress.get(transferee);
         if (!timeoutNowSent && pr != null && pr.matchIndex() == log.lastIndex()) {
             // The target's log is as up-to-date as ours, so it can win the election TimeoutNow triggers.
-            out.early.add(new TimeoutNow(id, transferee, term));
+            sendTimeoutNow(transferee);
             timeoutNowSent = true;
-            leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
         }
+    }
+
+    private void sendTimeoutNow(String target) {
+        out.early.add(new TimeoutNow(id, target, term));
+        leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
     }
 
     /** The voter (other than us) with the highest match index, or null; while joint, a voter of C_new. */
@@ -627,28 +634,27 @@ final class Leader {
     void handOffAfterRemoval() {
         String target = mostCaughtUpVoter();
         if (target != null && progress.get(target).matchIndex() == log.lastIndex()) {
-            out.early.add(new TimeoutNow(id, target, term));
-            leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
+            sendTimeoutNow(target);
         }
     }
 
     // ------------------------------------------------------------------------------------------------ inspection
 
     Map<String, Long> matchIndexes() {
-        Map<String, Long> m = new TreeMap<>();
-        progress.forEach((peer, pr) -> m.put(peer, pr.matchIndex()));
-        return m;
+        return eachFollower(Progress::matchIndex);
     }
 
     Map<String, Long> nextIndexes() {
-        Map<String, Long> m = new TreeMap<>();
-        progress.forEach((peer, pr) -> m.put(peer, pr.nextIndex()));
-        return m;
+        return eachFollower(Progress::nextIndex);
     }
 
     Map<String, String> progressDescription() {
-        Map<String, String> m = new TreeMap<>();
-        progress.forEach((peer, pr) -> m.put(peer, pr.toString()));
+        return eachFollower(Progress::toString);
+    }
+
+    private <T> Map<String, T> eachFollower(Function<Progress, T> view) {
+        Map<String, T> m = new TreeMap<>();
+        progress.forEach((peer, pr) -> m.put(peer, view.apply(pr)));
         return m;
     }
 }
