@@ -19,7 +19,7 @@ final class ScenarioCommands {
 
     /** Message kinds a filter may name: the names the trace gives them (see {@code MessageFormat}). */
     static final Set<String> KINDS = Set.of("App", "AppResp", "Vote", "VoteResp", "PreVote", "PreVoteResp", "Snap",
-            "SnapResp", "TimeoutNow", "ReadIndex", "ReadIndexResp");
+            "SnapResp", "TimeoutNow", "ReadIndex", "ReadIndexResp", "Forward", "ForwardResp");
 
     private ScenarioCluster cluster;
     private RaftOptions.UnsafeMutation mutation = RaftOptions.UnsafeMutation.NONE;
@@ -66,9 +66,14 @@ final class ScenarioCommands {
                 requireAtLeast(command, args, 2, "propose <server> <command>...");
                 cluster.up(args.get(0)).propose(args.subList(1, args.size()));
             }
+            case "forward" -> {
+                requireAtLeast(command, args, 2, "forward <server> <command>...");
+                cluster.up(args.get(0)).forward(args.subList(1, args.size()));
+            }
             case "deliver" -> cluster.deliver(filter(args), false);
             case "stabilize" -> cluster.deliver(filter(args), true);
             case "drop" -> cluster.drop(filter(args));
+            case "duplicate" -> cluster.duplicate(filter(args));
             case "queue" -> {
                 none(command, args);
                 cluster.printQueue();
