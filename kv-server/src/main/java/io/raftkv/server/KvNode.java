@@ -14,6 +14,9 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.core.session.SessionMetrics;
+import io.raftkv.core.session.SessionOptions;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvStateMachine;
 import io.raftkv.server.http.KvApi;
 import io.raftkv.server.http.KvHttpServer;
@@ -44,7 +47,8 @@ import java.util.concurrent.TimeoutException;
  * <pre>
  *  HTTP (Netty) ── KvApi ──┬── RaftServer ── NettyTransport (peers)
  *                          │        └─ ChronicleLogStore + FileStableStore (DIR)
- *                          └── KvStateMachine (in memory, rebuilt from the log at start)
+ *                          └── SessionStateMachine (client sessions, thesis §6.3)
+ *                                └── KvStateMachine (in memory, rebuilt from the log at start)
  * </pre>
  */
 public final class KvNode implements AutoCloseable {
@@ -87,6 +91,15 @@ public final class KvNode implements AutoCloseable {
      * cluster must then use TLS, with certificates signed by the trusted CA).
      */
     public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
+        return start(config, tls, SessionOptions.defaults());
+    }
+
+    /**
+     * Starts a node whose client sessions (thesis §6.3) have these options: a timeout, and caps that must be equal on
+     * all servers of the cluster.
+     */
+    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                               SessionOptions sessionOptions) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -122,6 +135,10 @@ public final class KvNode implements AutoCloseable {
                     .withAutoPromoteLearners(config.autoPromoteLearners(), defaults.promoteLagEntries());
             // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
             EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
+
+            // Thesis §6.3: the client sessions' table lives in the replicated state, around the KV store.
+            SessionStateMachine sessions = new SessionStateMachine(sm, sessionOptions);
+            SessionMetrics.bind(sessions, registry);
             RaftServer raft = RaftServer.builder(config.id())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
@@ -132,7 +149,7 @@ public final class KvNode implements AutoCloseable {
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())
                     .disk(config.diskOptions())
-                    .stateMachine(sm)
+                    .stateMachine(sessions)
                     .transport(transport)
                     // Only used for a brand-new data directory; a restart takes the configuration from the log
                     // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
@@ -153,7 +170,7 @@ public final class KvNode implements AutoCloseable {
             directory.membersFrom(() -> raft.status().members());
             KvApi api = new KvApi(raft, sm, forwarder, directory::httpAddressOf, config.requestTimeout(),
                     registry::scrape, http.executor(), directory::learn, config.transferWait(),
-                    raftOptions.promoteLagEntries());
+                    raftOptions.promoteLagEntries(), sessions);
             http.frontDoor(new UiService(events, () -> memberHttpAddresses(raft, directory))::newHandler);
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {

@@ -1,6 +1,7 @@
 package io.raftkv.server.cli;
 
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.core.session.SessionOptions;
 import io.raftkv.server.KvNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
@@ -143,6 +144,26 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tls-ca", paramLabel = "PEM", description = "Peer TLS: the CA certificate(s) peers must chain to.")
     Path tlsCa;
 
+    @Option(names = "--session-timeout-ms", defaultValue = "3600000",
+            description = "Client sessions (POST /session) expire after this long without activity, in the time"
+                    + " carried by the log (default: ${DEFAULT-VALUE} = 1 h).")
+    long sessionTimeoutMs;
+
+    @Option(names = "--max-sessions", defaultValue = "10000",
+            description = "Most client sessions at once; one more evicts the least recently active. Must be equal"
+                    + " on all servers (default: ${DEFAULT-VALUE}).")
+    int maxSessions;
+
+    @Option(names = "--max-session-answers", defaultValue = "256",
+            description = "Most answers kept per session for retries. Must be equal on all servers"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int maxSessionAnswers;
+
+    @Option(names = "--max-session-answer-bytes", defaultValue = "67108864",
+            description = "Most memory of answers kept in all sessions together (each: its bytes + 80). Must be"
+                    + " equal on all servers (default: ${DEFAULT-VALUE}).")
+    long maxSessionAnswerBytes;
+
     @Option(names = "--parent-pid", hidden = true,
             description = "Exit (gracefully) when this process exits; used by 'raftkv demo'.")
     Long parentPid;
@@ -166,7 +187,7 @@ public final class ServeCommand implements Callable<Integer> {
         io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
         KvNode node;
         try {
-            node = KvNode.start(config, tls);
+            node = KvNode.start(config, tls, sessionOptions());
         } catch (IOException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
@@ -199,6 +220,16 @@ public final class ServeCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Client sessions from the --session-* and --max-session* flags. */
+    private SessionOptions sessionOptions() {
+        try {
+            return new SessionOptions(Duration.ofMillis(sessionTimeoutMs), maxSessions, maxSessionAnswers,
+                    maxSessionAnswerBytes, SessionOptions.UnsafeMutation.NONE);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage(), e);
+        }
     }
 
     /** Peer TLS from the three --tls-* flags: all or none. */

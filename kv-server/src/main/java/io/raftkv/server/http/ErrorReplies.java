@@ -35,6 +35,9 @@ final class ErrorReplies {
     }
 
     static Reply of(Throwable cause, boolean isWrite) {
+        if (cause instanceof SessionApi.Refused r) {
+            return r.reply(); // the session layer's own answer: 410 unknown session, 400 seq already acknowledged
+        }
         if (cause instanceof NotLeaderException e) {
             // The server held the request for a leader that never came within its leader wait: not proposed.
             return Reply.error(503, "no leader took the request in time (" + e.getMessage() + "); retry");

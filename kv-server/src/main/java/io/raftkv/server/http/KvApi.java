@@ -8,6 +8,7 @@ import io.raftkv.core.server.DiskFullException;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvCodec;
 import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvQuery;
@@ -61,6 +62,7 @@ public final class KvApi {
     private final long caughtUpLag;
     private final MembershipApi membership;
     private final SnapshotApi snapshots;
+    private final SessionApi sessions;
 
     /**
      * @param completions where answers are built: RaftServer completes its futures on the raft and apply
@@ -69,12 +71,14 @@ public final class KvApi {
      * @param transferWait how long {@code /transfer-leader} waits for another leader
      * @param caughtUpLag  a member is reported {@code caughtUp} when its match index is within this many entries
      *                     of the leader's last index (the core's {@code promoteLagEntries})
+     * @param sessions     the client sessions' table around {@code stateMachine} (what the raft server applies to)
      */
     public KvApi(RaftServer raft, KvStateMachine stateMachine, LeaderForwarder forwarder,
                  Function<String, Optional<String>> httpAddressOf, Duration requestTimeout,
                  Supplier<String> metricsScrape, Executor completions, BiConsumer<String, String> learnHttp,
-                 Duration transferWait, long caughtUpLag) {
+                 Duration transferWait, long caughtUpLag, SessionStateMachine sessions) {
         this.caughtUpLag = caughtUpLag;
+        this.sessions = new SessionApi(raft, sessions, requestTimeout, completions, java.time.Clock.systemUTC());
         this.membership = new MembershipApi(raft, this, learnHttp, requestTimeout, transferWait, completions);
         this.snapshots = new SnapshotApi(raft, completions);
         this.completions = completions;
@@ -237,6 +241,7 @@ public final class KvApi {
             body.put("joint", joint);
         }
         body.put("snapshot", snapshotStatus(s));
+        body.put("sessions", sessions.sessionCount());
         body.put("running", s.running());
         body.put("alarms", alarms.stream().map(ErrorReplies::alarmJson).toList());
         body.put("keys", stateMachine.size());
@@ -301,6 +306,11 @@ public final class KvApi {
         return snapshots;
     }
 
+    /** {@code POST /session}, keep-alive, close: see {@link SessionApi}. */
+    public SessionApi sessions() {
+        return sessions;
+    }
+
     /** Join, remove, transfer-leader: see {@link MembershipApi}. */
     public MembershipApi membership() {
         return membership;
@@ -309,6 +319,12 @@ public final class KvApi {
     // ------------------------------------------------------------------------------------------- plumbing
 
     private CompletableFuture<Reply> write(Request req, KvCommand command) {
+        // With the session headers the command travels in a session frame (thesis §6.3): a retry of the same
+        // (session, seq) gets the first answer, and is applied once.
+        SessionApi.Envelope envelope = sessions.envelope(req, KvCodec.encodeCommand(command));
+        if (envelope.rejected() != null) {
+            return done(envelope.rejected());
+        }
         Optional<KvResult.TooLarge> tooLarge = stateMachine.validate(command);
         if (tooLarge.isPresent()) {
             return done(resultReply(tooLarge.get()));
@@ -344,7 +360,8 @@ public final class KvApi {
         }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
-        return local(req, raft.propose(KvCodec.encodeCommand(command)), true, this::resultReply);
+        return local(req, sessions.unwrap(raft.propose(envelope.proposal()), envelope.inSession()), true,
+                this::resultReply);
     }
 
     /**

@@ -13,6 +13,8 @@ import java.util.concurrent.CompletableFuture;
  * POST   /cas/{key}             KvApi.cas          POST /join, /remove, /reconfigure, /transfer-leader  MembershipApi
  * GET    /status, /digest, /metrics                POST /snapshot    SnapshotApi
  * </pre>
+ * Client sessions ({@link SessionApi}): {@code POST /session}, {@code POST /session/{id}/keepalive},
+ * {@code DELETE /session/{id}}.
  */
 final class Routes {
     /** What a request resolved to: the route template (the metrics tag) and the handler's answer. */
@@ -44,7 +46,19 @@ final class Routes {
             String key = path.substring("/cas/".length());
             return m.equals("POST") ? new Routed("/cas/{key}", api.cas(req, key)) : notAllowed("/cas/{key}", Set.of("POST"));
         }
+        if (path.startsWith("/session/")) {
+            String rest = path.substring("/session/".length());
+            if (rest.endsWith("/keepalive")) {
+                String id = rest.substring(0, rest.length() - "/keepalive".length());
+                return m.equals("POST") ? new Routed("/session/{id}/keepalive", api.sessions().keepAlive(req, id))
+                        : notAllowed("/session/{id}/keepalive", Set.of("POST"));
+            }
+            return m.equals("DELETE") ? new Routed("/session/{id}", api.sessions().close(req, rest))
+                    : notAllowed("/session/{id}", Set.of("DELETE"));
+        }
         return switch (path) {
+            case "/session" -> m.equals("POST") ? new Routed("/session", api.sessions().open(req))
+                    : notAllowed("/session", Set.of("POST"));
             case "/status" -> m.equals("GET") ? done("/status", api.status()) : notAllowed("/status", Set.of("GET"));
             case "/metrics" -> m.equals("GET") ? done("/metrics", api.metrics()) : notAllowed("/metrics", Set.of("GET"));
             case "/digest" -> m.equals("GET") ? new Routed("/digest", api.digest(req)) : notAllowed("/digest", Set.of("GET"));

@@ -12,6 +12,8 @@ import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemorySnapshotStore;
 import io.raftkv.core.storage.InMemoryStableStore;
 import io.raftkv.core.transport.LocalNetwork;
+import io.raftkv.core.session.SessionOptions;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvStateMachine;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -49,6 +51,7 @@ class DiskTroubleHttpTest {
     private final TroubledLog log = new TroubledLog();
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final KvStateMachine sm = new KvStateMachine();
+    private final SessionStateMachine sessions = new SessionStateMachine(sm, SessionOptions.defaults());
     private RaftServer raft;
     private KvHttpServer http;
     private LeaderForwarder forwarder;
@@ -59,7 +62,7 @@ class DiskTroubleHttpTest {
         raft = RaftServer.builder("n1")
                 .serverOptions(RaftServerOptions.defaults().withTickInterval(Duration.ofMillis(10)))
                 .logStore(log).stableStore(new InMemoryStableStore()).snapshotStore(new InMemorySnapshotStore())
-                .stateMachine(sm).transport(new LocalNetwork().transport("n1"))
+                .stateMachine(sessions).transport(new LocalNetwork().transport("n1"))
                 .bootstrap(Configuration.ofVoterIds("n1")).meterRegistry(registry)
                 .disk(DiskOptions.watching(Map.of(DiskOptions.LOG, LOG_DIR)).withReserveBytes(RESERVE)
                         .withPollInterval(Duration.ofMillis(10)).withStallTimeout(Duration.ofMillis(300))
@@ -69,7 +72,7 @@ class DiskTroubleHttpTest {
         http = KvHttpServer.create("n1", 1);
         forwarder = new LeaderForwarder("n1", Duration.ofSeconds(5), registry, http.eventLoops());
         api = new KvApi(raft, sm, forwarder, id -> Optional.empty(), Duration.ofSeconds(3), registry::scrape,
-                http.executor(), (id, addr) -> { }, Duration.ofSeconds(1), 100);
+                http.executor(), (id, addr) -> { }, Duration.ofSeconds(1), 100, sessions);
         await(() -> raft.status().isLeader(), "n1 leads");
     }
 
