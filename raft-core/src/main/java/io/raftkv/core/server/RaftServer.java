@@ -159,11 +159,17 @@ public final class RaftServer implements AutoCloseable {
         applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(), snapshot,
                 bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), options.snapshotBytesThreshold(),
                 this::onFatal);
-        raftLoop = new RaftLoop(id, core, log, stable, sending, events, queuedMessages, applyLoop, proposals,
-                metrics, logActivity, options, snapshot.lastIncludedIndex(),
-                new SnapshotTransfers(id, core, sending, snapshots, metrics, options, this::recordSnapshot),
-                s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal, disk);
-        raftLoop.traceTo(trace);
+        raftLoop = RaftLoop.builder(id, core)
+                .options(options)
+                .storage(log, stable, disk, logActivity)
+                .transport(sending)
+                .inbox(events, queuedMessages)
+                .handOffTo(applyLoop, proposals,
+                        new SnapshotTransfers(id, core, sending, snapshots, metrics, options, this::recordSnapshot))
+                .lastSnapshotIndex(snapshot.lastIncludedIndex())
+                .reportTo(metrics, s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal)
+                .trace(trace)
+                .build();
         try {
             transport.start(this::onMessage);
         } catch (Exception e) {
@@ -559,20 +565,10 @@ public final class RaftServer implements AutoCloseable {
         List<RaftEvent> left = new ArrayList<>();
         events.drainTo(left);
         for (RaftEvent e : left) {
-            if (e instanceof RaftEvent.Propose p) {
-                p.future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.ProposeAll all) {
-                all.proposals().forEach(p -> p.future().completeExceptionally(notRunning()));
-            } else if (e instanceof RaftEvent.Read r) {
-                r.read().future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.ReadAll all) {
-                all.reads().forEach(r -> r.read().future().completeExceptionally(notRunning()));
-            } else if (e instanceof RaftEvent.ChangeMembership c) {
-                c.future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.TransferLeadership t) {
-                t.future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.Inbound) {
+            if (e instanceof RaftEvent.Inbound) {
                 queuedMessages.decrementAndGet();
+            } else {
+                e.failWith(notRunning());
             }
         }
     }
