@@ -18,7 +18,8 @@
 #
 # Environment: RAFTKV_JAVA_OPTS  extra JVM flags for the raftkv nodes
 #              RAFTKV_JAR        the jar bin/raftkv runs (default kv-server/target/raftkv.jar)
-#              REDIS_SERVER, REDIS_BENCHMARK  the binaries (default: on PATH; Debian's redis-server/redis-tools)
+#              REDIS_SERVER, REDIS_BENCHMARK, REDIS_CLI  the binaries (default: on PATH; Debian's redis-server and
+#                                redis-tools)
 #              COMPARE_BASE_PORT first of the ports used (default 17300; uses base..base+40)
 set -euo pipefail
 
@@ -37,7 +38,7 @@ while [[ $# -gt 0 ]]; do
     --tmpfs) tmpfs=1; shift ;;
     --only) only="$2"; shift 2 ;;
     --keep) keep="$2"; shift 2 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "compare-redis: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,7 +47,9 @@ log() { echo "compare-redis: $*" >&2; }
 base="${COMPARE_BASE_PORT:-17300}"
 redis_server="${REDIS_SERVER:-redis-server}"
 redis_benchmark="${REDIS_BENCHMARK:-redis-benchmark}"
-command -v "$redis_benchmark" >/dev/null || { log "needs redis-benchmark (Debian: apt-get install redis-tools)"; exit 2; }
+redis_cli="${REDIS_CLI:-redis-cli}"
+command -v "$redis_benchmark" >/dev/null && command -v "$redis_cli" >/dev/null \
+  || { log "needs redis-benchmark and redis-cli (Debian: apt-get install redis-tools)"; exit 2; }
 if [[ -n "$tmpfs" ]]; then
   [[ -d /dev/shm && -w /dev/shm ]] || { log "--tmpfs needs a writable /dev/shm"; exit 2; }
   work="$(mktemp -d /dev/shm/compare-redis.XXXXXX)"
@@ -109,7 +112,9 @@ run_redis() { # port name extra-args...
     >"$results/redis-$name.log" 2>&1 &
   local pid=$!
   pids+=("$pid")
-  if ! wait_until "redis-server ($name)" 20 "$redis_benchmark" -p "$port" -t ping -n 1 -q; then
+  # redis-cli, not redis-benchmark: a one-request redis-benchmark (50 clients) racing the server's start was seen
+  # spinning at 100% CPU for minutes. Each probe is bounded.
+  if ! wait_until "redis-server ($name)" 20 timeout 5 "$redis_cli" -p "$port" ping; then
     log "redis-server $name did not start: $(tail -n 2 "$results/redis-$name.log")"
     stop_all
     return
