@@ -1,7 +1,7 @@
 package io.raftkv.server.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.http.Json;
+import io.raftkv.plugin.http.Json;
 
 import java.io.IOException;
 import java.net.ConnectException;

@@ -6,6 +6,7 @@ import io.raftkv.core.server.NotCommittedException;
 import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.ShutdownException;
+import io.raftkv.plugin.http.Reply;
 
 import java.util.concurrent.TimeoutException;
 

@@ -11,6 +11,9 @@ import io.raftkv.kv.KvCommand;
 import io.raftkv.kv.KvQuery;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.KvStateMachine;
+import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -346,8 +349,7 @@ public final class KvApi {
      */
     private CompletableFuture<Reply> local(Request req, CompletableFuture<byte[]> future, boolean isWrite,
                                            Function<KvResult, Reply> onResult) {
-        io.netty.channel.EventLoop loop = req.loop();
-        if (loop == null) {
+        if (!(req.loop() instanceof io.netty.channel.EventLoop loop)) {
             // Not from a client connection (tests, tools): time out with CompletableFuture's own scheduler.
             return future.orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handleAsync((bytes, error) -> toReply(bytes, error, isWrite, onResult), completions);

@@ -15,6 +15,8 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,7 +110,18 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         QueryStringDecoder q = new QueryStringDecoder(msg.uri());
         byte[] body = ByteBufUtil.getBytes(msg.content());
         String forwarded = msg.headers().get(LeaderForwarder.FORWARDED_HEADER);
-        return new Request(msg.method().name(), msg.uri(), q.path(), q.parameters(), body, forwarded, loop);
+        java.util.Map<String, String> raftkvHeaders = null;
+        for (java.util.Map.Entry<String, String> h : msg.headers()) {
+            String name = h.getKey().toLowerCase(java.util.Locale.ROOT);
+            if (name.startsWith(Request.HEADER_PREFIX)) {
+                if (raftkvHeaders == null) {
+                    raftkvHeaders = new java.util.HashMap<>();
+                }
+                raftkvHeaders.putIfAbsent(name, h.getValue());
+            }
+        }
+        return new Request(msg.method().name(), msg.uri(), q.path(), q.parameters(), raftkvHeaders, body, forwarded,
+                loop);
     }
 
     static void write(ChannelHandlerContext ctx, Reply r, boolean keepAlive) {

@@ -7,6 +7,8 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 import io.raftkv.server.ServerConfig;
 
 import java.time.Duration;

@@ -1,4 +1,6 @@
 package io.raftkv.server.http;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;

@@ -5,6 +5,7 @@ import io.raftkv.core.server.NotCommittedException;
 import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.ShutdownException;
+import io.raftkv.plugin.http.Reply;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeoutException;

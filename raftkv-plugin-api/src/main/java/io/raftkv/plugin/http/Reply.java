@@ -1,4 +1,4 @@
-package io.raftkv.server.http;
+package io.raftkv.plugin.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 
@@ -7,7 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * An HTTP answer, independent of Netty so that {@link KvApi} can be read (and tested) without the pipeline.
+ * An HTTP answer, independent of any HTTP server, so that routes (the server's and a plugin's) can be read and
+ * tested without one.
  *
  * @param status      HTTP status code
  * @param contentType value of Content-Type, or null for an empty body

@@ -1,4 +1,4 @@
-package io.raftkv.server.http;
+package io.raftkv.plugin.http;
 
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
