@@ -1,4 +1,4 @@
-package io.raftkv.server.storage;
+package io.raftkv.embedded;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
