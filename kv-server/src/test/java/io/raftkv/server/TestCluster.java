@@ -14,12 +14,12 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * N {@link KvNode}s in this JVM over the real Chronicle log and the real Netty transport on loopback, with a
+ * N {@link ServerNode}s in this JVM over the real Chronicle log and the real Netty transport on loopback, with a
  * client that knows every node. Close it to stop every node.
  */
 final class TestCluster implements AutoCloseable {
     final Map<String, ServerConfig> configs = new LinkedHashMap<>();
-    final Map<String, KvNode> nodes = new LinkedHashMap<>();
+    final Map<String, ServerNode> nodes = new LinkedHashMap<>();
     final KvClient client;
 
     TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes) throws IOException {
@@ -50,14 +50,14 @@ final class TestCluster implements AutoCloseable {
         client = new KvClient(new ArrayList<>(https.values()), Duration.ofSeconds(10), 6 * n);
     }
 
-    KvNode start(String id) throws IOException {
-        KvNode node = KvNode.start(configs.get(id));
+    ServerNode start(String id) throws IOException {
+        ServerNode node = ServerNode.start(configs.get(id));
         nodes.put(id, node);
         return node;
     }
 
     void stop(String id) {
-        KvNode node = nodes.remove(id);
+        ServerNode node = nodes.remove(id);
         if (node != null) {
             node.close();
         }
@@ -72,7 +72,7 @@ final class TestCluster implements AutoCloseable {
         String[] leader = new String[1];
         await(timeout, "a leader all running nodes agree on", () -> {
             String seen = null;
-            for (KvNode node : nodes.values()) {
+            for (ServerNode node : nodes.values()) {
                 String l = node.raft().status().leaderId();
                 if (l == null || (seen != null && !seen.equals(l)) || !nodes.containsKey(l)) {
                     return false;

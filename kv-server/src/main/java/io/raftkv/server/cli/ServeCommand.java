@@ -1,7 +1,7 @@
 package io.raftkv.server.cli;
 
 import io.raftkv.core.server.RaftServerOptions;
-import io.raftkv.server.KvNode;
+import io.raftkv.server.ServerNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
 import org.slf4j.Logger;
@@ -150,9 +150,9 @@ public final class ServeCommand implements Callable<Integer> {
             throw new Main.UsageException(e.getMessage(), e);
         }
         io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
-        KvNode node;
+        ServerNode node;
         try {
-            node = KvNode.start(config, tls);
+            node = ServerNode.start(config, tls);
         } catch (IOException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }

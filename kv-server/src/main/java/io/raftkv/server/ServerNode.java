@@ -47,8 +47,8 @@ import java.util.concurrent.TimeoutException;
  *                          └── KvStateMachine (in memory, rebuilt from the log at start)
  * </pre>
  */
-public final class KvNode implements AutoCloseable {
-    private static final Logger LOG = LoggerFactory.getLogger(KvNode.class);
+public final class ServerNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ServerNode.class);
 
     private final ServerConfig config;
     private final PrometheusMeterRegistry registry;
@@ -60,7 +60,7 @@ public final class KvNode implements AutoCloseable {
     private final JvmGcMetrics gcMetrics;
     private boolean closed;
 
-    private KvNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
+    private ServerNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
                    KvStateMachine stateMachine, RaftServer raft, LeaderForwarder forwarder, KvHttpServer http,
                    JvmGcMetrics gcMetrics) {
         this.config = config;
@@ -78,7 +78,7 @@ public final class KvNode implements AutoCloseable {
      *
      * @throws IOException if the data directory is unusable (locked, unwritable, corrupt) or a port cannot be bound
      */
-    public static KvNode start(ServerConfig config) throws IOException {
+    public static ServerNode start(ServerConfig config) throws IOException {
         return start(config, null);
     }
 
@@ -86,7 +86,7 @@ public final class KvNode implements AutoCloseable {
      * Starts a node whose peer connections use mutual TLS when {@code tls} is not null (every server of the
      * cluster must then use TLS, with certificates signed by the trusted CA).
      */
-    public static KvNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
+    public static ServerNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -166,7 +166,7 @@ public final class KvNode implements AutoCloseable {
             }
             LOG.info("{}: serving KV on http://{} (raft {}, data {})", config.id(), config.httpAddress(),
                     config.raftAddress(), config.dataDir());
-            return new KvNode(config, registry, storage, sm, raft, forwarder, http, gc);
+            return new ServerNode(config, registry, storage, sm, raft, forwarder, http, gc);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
