@@ -1,7 +1,7 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
+import io.raftkv.kv.client.KvClient;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,4 +1,4 @@
-package io.raftkv.server.client;
+package io.raftkv.kv.client;
 
 /**
  * A request that did not succeed. {@link #status()} is the HTTP status (0 if no server answered); for writes,

@@ -1,4 +1,4 @@
-package io.raftkv.server.client;
+package io.raftkv.kv.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.plugin.http.Json;
