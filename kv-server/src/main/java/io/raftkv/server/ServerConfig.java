@@ -12,7 +12,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Everything one KV server needs to start. Every knob, with its default, is in kv-server/README.md.
+ * Everything one server needs to start. Every knob, with its default, is in kv-server/README.md.
  *
  * <p><b>HTTP addresses of the peers.</b> A follower forwards writes to the leader's HTTP port, so it must know
  * every member's HTTP address. They come from {@code httpPeers} when given; otherwise a peer's HTTP address is
@@ -46,14 +46,18 @@ import java.util.Optional;
  * @param autoPromoteLearners     the leader promotes a learner to voter once it has caught up (learner-first joins,
  *                                thesis §4.2.1); false keeps learners (read replicas) until {@code /reconfigure}
  *                                names them voters
+ * @param stateMachine            the name of the state machine plugin to run ({@code --state-machine}), found with
+ *                                {@link java.util.ServiceLoader}
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                           Path snapshotDir, int ioThreads, boolean autoPromoteLearners) {
+                           Path snapshotDir, int ioThreads, boolean autoPromoteLearners, String stateMachine) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
+    /** The plugin {@code serve} runs unless told otherwise ({@code --state-machine}). */
+    public static final String DEFAULT_STATE_MACHINE = "kv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
     public static final int DEFAULT_ELECTION_TICKS = 10;
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
@@ -74,6 +78,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(clusterId, "clusterId");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(stateMachine, "stateMachine");
         if (snapshotDir == null) {
             snapshotDir = dataDir.resolve("snapshots");
         }
@@ -83,6 +88,9 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         httpPeers = Collections.unmodifiableMap(new LinkedHashMap<>(httpPeers));
         if (id.isBlank()) {
             throw new IllegalArgumentException("--id must not be blank");
+        }
+        if (stateMachine.isBlank()) {
+            throw new IllegalArgumentException("--state-machine must not be blank");
         }
         if (!peers.isEmpty() && !peers.containsKey(id)) {
             throw new IllegalArgumentException("--peers must include this server's id " + id + ", got " + peers.keySet());
@@ -103,6 +111,17 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
         }
+    }
+
+    /** The same with the default state machine ({@link #DEFAULT_STATE_MACHINE}). */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
+                        Path snapshotDir, int ioThreads, boolean autoPromoteLearners) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, DEFAULT_STATE_MACHINE);
     }
 
     /** The same with auto-promotion of learners on. */
@@ -156,42 +175,49 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, stateMachine);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, stateMachine);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads, autoPromoteLearners);
+                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads, autoPromoteLearners, stateMachine);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
     public ServerConfig withSnapshotDir(Path dir) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, dir, ioThreads, autoPromoteLearners);
+                snapshotBytes, snapshotWriteRate, dir, ioThreads, autoPromoteLearners, stateMachine);
     }
 
     /** A copy with {@code n} event-loop threads for HTTP and the Raft transport. */
     public ServerConfig withIoThreads(int n) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, n, autoPromoteLearners);
+                snapshotBytes, snapshotWriteRate, snapshotDir, n, autoPromoteLearners, stateMachine);
     }
 
     /** A copy with learner auto-promotion on or off (see {@link #autoPromoteLearners()}). */
     public ServerConfig withAutoPromoteLearners(boolean on) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on);
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on, stateMachine);
+    }
+
+    /** A copy that runs the state machine plugin named {@code name}. */
+    public ServerConfig withStateMachine(String name) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, name);
     }
 
     /**

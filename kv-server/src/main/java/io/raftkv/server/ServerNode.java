@@ -15,10 +15,16 @@ import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.embedded.NodeStorage;
-import io.raftkv.kv.KvStateMachine;
-import io.raftkv.server.http.KvApi;
+import io.raftkv.plugin.PluginContext;
+import io.raftkv.plugin.PluginInstance;
+import io.raftkv.plugin.StateMachinePlugin;
+import io.raftkv.plugin.http.HttpRoutes;
+import io.raftkv.server.http.GenericApi;
 import io.raftkv.server.http.KvHttpServer;
 import io.raftkv.server.http.LeaderForwarder;
+import io.raftkv.server.http.NodeApi;
+import io.raftkv.server.plugin.DataDirectoryOwner;
+import io.raftkv.server.plugin.Plugins;
 import io.raftkv.server.ui.EventHub;
 import io.raftkv.server.ui.UiService;
 import io.raftkv.transport.netty.NettyTransport;
@@ -38,14 +44,18 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One running KV server: storage, state machine, Raft transport, {@link RaftServer} and the HTTP API, wired
- * together and closed together. {@code bin/raftkv serve} runs exactly one; tests run several in one JVM.
+ * One running server: storage, the state machine of its plugin, Raft transport, {@link RaftServer} and the HTTP
+ * API, wired together and closed together. {@code bin/raftkv serve} runs exactly one; tests run several in one JVM.
  *
  * <pre>
- *  HTTP (Netty) ── KvApi ──┬── RaftServer ── NettyTransport (peers)
- *                          │        └─ ChronicleLogStore + FileStableStore (DIR)
- *                          └── KvStateMachine (in memory, rebuilt from the log at start)
+ *  HTTP (Netty) ── NodeApi (/status, /metrics, /digest, membership, /snapshot)
+ *               └─ the plugin's routes (KV: /key, /cas; SQL: /db/...) or the GenericApi (/command, /query)
+ *                     └── NodeHost ── RaftServer ── NettyTransport (peers)
+ *                                         ├─ ChronicleLogStore + FileStableStore + FileSnapshotStore (DIR)
+ *                                         └─ the plugin's StateMachine (--state-machine, found with ServiceLoader)
  * </pre>
+ *
+ * The server names no plugin: the KV store is found the same way as the SQL database or a user's.
  */
 public final class ServerNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerNode.class);
@@ -53,7 +63,7 @@ public final class ServerNode implements AutoCloseable {
     private final ServerConfig config;
     private final PrometheusMeterRegistry registry;
     private final NodeStorage storage;
-    private final KvStateMachine stateMachine;
+    private final PluginInstance plugin;
     private final RaftServer raft;
     private final LeaderForwarder forwarder;
     private final KvHttpServer http;
@@ -61,12 +71,12 @@ public final class ServerNode implements AutoCloseable {
     private boolean closed;
 
     private ServerNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
-                   KvStateMachine stateMachine, RaftServer raft, LeaderForwarder forwarder, KvHttpServer http,
-                   JvmGcMetrics gcMetrics) {
+                       PluginInstance plugin, RaftServer raft, LeaderForwarder forwarder, KvHttpServer http,
+                       JvmGcMetrics gcMetrics) {
         this.config = config;
         this.registry = registry;
         this.storage = storage;
-        this.stateMachine = stateMachine;
+        this.plugin = plugin;
         this.raft = raft;
         this.forwarder = forwarder;
         this.http = http;
@@ -76,7 +86,9 @@ public final class ServerNode implements AutoCloseable {
     /**
      * Opens the data directory and starts the node. On any failure everything opened so far is closed again.
      *
-     * @throws IOException if the data directory is unusable (locked, unwritable, corrupt) or a port cannot be bound
+     * @throws IOException if the data directory is unusable (locked, unwritable, corrupt, another plugin's) or a
+     *                     port cannot be bound
+     * @throws IllegalArgumentException if no plugin of {@link ServerConfig#stateMachine()}'s name is on the class path
      */
     public static ServerNode start(ServerConfig config) throws IOException {
         return start(config, null);
@@ -100,13 +112,18 @@ public final class ServerNode implements AutoCloseable {
         opened.add(gc);
         opened.add(registry::close);
         try {
+            StateMachinePlugin chosen = Plugins.named(config.stateMachine());
             NodeStorage storage = NodeStorage.open(config.dataDir(), config.snapshotDir(), registry,
                     config.id());
             opened.add(storage::releaseLock);
             // If start() fails RaftServer.close() does not close the stores (it never owned them): we do.
             opened.add(storage.log());
             opened.add(storage.stable());
-            KvStateMachine sm = new KvStateMachine();
+            DataDirectoryOwner.claim(config.dataDir(), chosen.name());
+            PluginInstance plugin = chosen.open(new PluginContext(config.id(),
+                    config.dataDir().resolve(chosen.name()), registry));
+            // Closed after Raft (below it in this list), which applies to its state machine until it stops.
+            opened.add(plugin);
             // One set of event loops for the HTTP front door and the Raft transport (KvHttpServer.eventLoops).
             KvHttpServer http = KvHttpServer.create(config.id(), config.ioThreads());
             opened.add(http);
@@ -131,7 +148,7 @@ public final class ServerNode implements AutoCloseable {
                     .logStore(storage.log())
                     .stableStore(storage.stable())
                     .snapshotStore(storage.snapshots())
-                    .stateMachine(sm)
+                    .stateMachine(plugin.stateMachine())
                     .transport(transport)
                     // Only used for a brand-new data directory; a restart takes the configuration from the log
                     // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
@@ -150,23 +167,25 @@ public final class ServerNode implements AutoCloseable {
             opened.add(forwarder);
             HttpDirectory directory = new HttpDirectory(config);
             directory.membersFrom(() -> raft.status().members());
-            KvApi api = new KvApi(raft, sm, forwarder, directory::httpAddressOf, config.requestTimeout(),
-                    registry::scrape, http.executor(), directory::learn, config.transferWait(),
-                    raftOptions.promoteLagEntries());
+            NodeApi api = new NodeApi(raft, chosen.name(), plugin, forwarder, directory::httpAddressOf,
+                    config.requestTimeout(), registry::scrape, http.executor(), directory::learn,
+                    config.transferWait(), raftOptions.promoteLagEntries());
+            HttpRoutes ownRoutes = plugin.httpRoutes(api.host());
+            HttpRoutes routes = ownRoutes != null ? ownRoutes : new GenericApi(api.host(), plugin.mediaType());
             http.frontDoor(new UiService(events, () -> memberHttpAddresses(raft, directory))::newHandler);
             InetSocketAddress httpBind = ServerConfig.parseHostPort(config.httpAddress(), "--http");
             try {
                 // Netty rethrows the bind failure (a checked BindException) without declaring it.
-                bindHttp(http, httpBind, api, registry, config.maxBodyBytes());
+                http.bind(httpBind, api, routes, registry, config.maxBodyBytes());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException("interrupted while binding HTTP " + config.httpAddress(), e);
             } catch (IOException | RuntimeException e) {
                 throw new IOException("HTTP on " + config.httpAddress() + ": " + e.getMessage(), e);
             }
-            LOG.info("{}: serving KV on http://{} (raft {}, data {})", config.id(), config.httpAddress(),
-                    config.raftAddress(), config.dataDir());
-            return new ServerNode(config, registry, storage, sm, raft, forwarder, http, gc);
+            LOG.info("{}: serving the {} state machine on http://{} (raft {}, data {})", config.id(), chosen.name(),
+                    config.httpAddress(), config.raftAddress(), config.dataDir());
+            return new ServerNode(config, registry, storage, plugin, raft, forwarder, http, gc);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -192,11 +211,6 @@ public final class ServerNode implements AutoCloseable {
         return out;
     }
 
-    private static void bindHttp(KvHttpServer http, InetSocketAddress bind, KvApi api,
-                                 PrometheusMeterRegistry registry, int maxBody) throws IOException, InterruptedException {
-        http.bind(bind, api, registry, maxBody);
-    }
-
     public ServerConfig config() {
         return config;
     }
@@ -205,8 +219,9 @@ public final class ServerNode implements AutoCloseable {
         return raft;
     }
 
-    public KvStateMachine stateMachine() {
-        return stateMachine;
+    /** The state machine plugin's instance this server runs. */
+    public PluginInstance plugin() {
+        return plugin;
     }
 
     public PrometheusMeterRegistry registry() {
@@ -293,6 +308,7 @@ public final class ServerNode implements AutoCloseable {
         forwarder.close(); // its connections live on the HTTP event loops: close it first
         http.stopServing();
         raft.close(); // closes the Raft transport, which runs on the same event loops
+        plugin.close(); // no apply or query runs any more
         http.close();
         storage.releaseLock();
         gcMetrics.close();

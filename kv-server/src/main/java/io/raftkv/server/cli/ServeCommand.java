@@ -63,6 +63,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + "host with its port shifted by this server's (http port - raft port).")
     String httpPeers;
 
+    @Option(names = "--state-machine", defaultValue = ServerConfig.DEFAULT_STATE_MACHINE, paramLabel = "NAME",
+            description = "The state machine plugin to run: kv (the key-value store), sql (a replicated SQLite"
+                    + " database), or any other plugin on the class path (default: ${DEFAULT-VALUE}). A data"
+                    + " directory keeps the plugin it was first started with.")
+    String stateMachine;
+
     @Option(names = "--cluster-id", defaultValue = ServerConfig.DEFAULT_CLUSTER_ID,
             description = "Cluster id checked in the transport handshake (default: ${DEFAULT-VALUE}).")
     String clusterId;
@@ -145,7 +151,8 @@ public final class ServeCommand implements Callable<Integer> {
             Map<String, String> httpMap = ServerConfig.parsePeers(httpPeers, "--http-peers");
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
-                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote);
+                    snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote,
+                    stateMachine);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
@@ -153,7 +160,7 @@ public final class ServeCommand implements Callable<Integer> {
         ServerNode node;
         try {
             node = ServerNode.start(config, tls);
-        } catch (IOException e) {
+        } catch (IOException | IllegalArgumentException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
