@@ -29,6 +29,18 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                 long snapshotTrailing) throws IOException {
+        this(dir, n, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing,
+                ServerConfig.DEFAULT_STATE_MACHINE);
+    }
+
+    /** {@code n} servers running the state machine plugin named {@code stateMachine}. */
+    TestCluster(Path dir, int n, String stateMachine) throws IOException {
+        this(dir, n, ServerConfig.DEFAULT_REQUEST_TIMEOUT, ServerConfig.DEFAULT_MAX_BODY_BYTES,
+                ServerConfig.DEFAULT_SNAPSHOT_THRESHOLD, ServerConfig.DEFAULT_SNAPSHOT_TRAILING, stateMachine);
+    }
+
+    TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                long snapshotTrailing, String stateMachine) throws IOException {
         Map<String, String> peers = new LinkedHashMap<>();
         Map<String, String> https = new LinkedHashMap<>();
         for (int i = 1; i <= n; i++) {
@@ -37,7 +49,8 @@ final class TestCluster implements AutoCloseable {
         }
         for (String id : peers.keySet()) {
             configs.put(id, new ServerConfig(id, "test", dir.resolve(id), peers.get(id), https.get(id), peers, https,
-                    Duration.ofMillis(50), 10, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing));
+                    Duration.ofMillis(50), 10, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing)
+                    .withStateMachine(stateMachine));
         }
         try {
             for (String id : peers.keySet()) {

@@ -38,6 +38,11 @@ public record Reply(int status, String contentType, byte[] body) {
         return json(status, body);
     }
 
+    /** The body as UTF-8 text (for logs, tests and error messages). */
+    public String bodyText() {
+        return new String(body, StandardCharsets.UTF_8);
+    }
+
     public static Reply text(int status, String contentType, String text) {
         return new Reply(status, contentType, text.getBytes(StandardCharsets.UTF_8));
     }
