@@ -1,6 +1,7 @@
 package io.raftkv.server;
 
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.embedded.Members;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -95,7 +96,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         if (!peers.isEmpty() && !peers.containsKey(id)) {
             throw new IllegalArgumentException("--peers must include this server's id " + id + ", got " + peers.keySet());
         }
-        peers.forEach((peer, addr) -> parseHostPort(addr, "--peers " + peer));
+        Members.voters(peers); // every voter must be dialable: an empty or malformed address elects nobody
         httpPeers.forEach((peer, addr) -> parseHostPort(addr, "--http-peers " + peer));
         if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytes < 0) {
             throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
@@ -262,48 +263,11 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
 
     /** Parses {@code host:port} (IPv6 as {@code [::1]:port}) without resolving the host. */
     public static InetSocketAddress parseHostPort(String s, String what) {
-        if (s == null || s.isBlank()) {
-            throw new IllegalArgumentException(what + ": missing host:port");
-        }
-        int colon = s.lastIndexOf(':');
-        if (colon <= 0 || colon == s.length() - 1) {
-            throw new IllegalArgumentException(what + ": expected host:port, got '" + s + "'");
-        }
-        String host = s.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + ": bad port in '" + s + "'");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(what + ": port out of range in '" + s + "'");
-        }
-        return InetSocketAddress.createUnresolved(host, port);
+        return Members.parseHostPort(s, what);
     }
 
     /** Parses {@code n1=host:port,n2=host:port}; ids must be unique. */
     public static Map<String, String> parsePeers(String spec, String what) {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (spec == null || spec.isBlank()) {
-            return out;
-        }
-        for (String part : spec.split(",")) {
-            String p = part.trim();
-            int eq = p.indexOf('=');
-            if (eq <= 0 || eq == p.length() - 1) {
-                throw new IllegalArgumentException(what + ": expected id=host:port, got '" + p + "'");
-            }
-            String peerId = p.substring(0, eq).trim();
-            String addr = p.substring(eq + 1).trim();
-            parseHostPort(addr, what + " " + peerId);
-            if (out.put(peerId, addr) != null) {
-                throw new IllegalArgumentException(what + ": duplicate id " + peerId);
-            }
-        }
-        return out;
+        return Members.parse(spec, what);
     }
 }

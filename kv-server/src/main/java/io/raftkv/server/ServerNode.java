@@ -9,11 +9,10 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.raftkv.core.RaftOptions;
-import io.raftkv.core.cluster.Configuration;
-import io.raftkv.core.cluster.Member;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.embedded.EmbeddedNode;
 import io.raftkv.embedded.NodeStorage;
 import io.raftkv.plugin.PluginContext;
 import io.raftkv.plugin.PluginInstance;
@@ -27,8 +26,6 @@ import io.raftkv.server.plugin.DataDirectoryOwner;
 import io.raftkv.server.plugin.Plugins;
 import io.raftkv.server.ui.EventHub;
 import io.raftkv.server.ui.UiService;
-import io.raftkv.transport.netty.NettyTransport;
-import io.raftkv.transport.netty.NettyTransportConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +33,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -62,7 +58,7 @@ public final class ServerNode implements AutoCloseable {
 
     private final ServerConfig config;
     private final PrometheusMeterRegistry registry;
-    private final NodeStorage storage;
+    private final EmbeddedNode node;
     private final PluginInstance plugin;
     private final RaftServer raft;
     private final LeaderForwarder forwarder;
@@ -70,14 +66,13 @@ public final class ServerNode implements AutoCloseable {
     private final JvmGcMetrics gcMetrics;
     private boolean closed;
 
-    private ServerNode(ServerConfig config, PrometheusMeterRegistry registry, NodeStorage storage,
-                       PluginInstance plugin, RaftServer raft, LeaderForwarder forwarder, KvHttpServer http,
-                       JvmGcMetrics gcMetrics) {
+    private ServerNode(ServerConfig config, PrometheusMeterRegistry registry, EmbeddedNode node,
+                       PluginInstance plugin, LeaderForwarder forwarder, KvHttpServer http, JvmGcMetrics gcMetrics) {
         this.config = config;
         this.registry = registry;
-        this.storage = storage;
+        this.node = node;
         this.plugin = plugin;
-        this.raft = raft;
+        this.raft = node.raft();
         this.forwarder = forwarder;
         this.http = http;
         this.gcMetrics = gcMetrics;
@@ -115,53 +110,48 @@ public final class ServerNode implements AutoCloseable {
             StateMachinePlugin chosen = Plugins.named(config.stateMachine());
             NodeStorage storage = NodeStorage.open(config.dataDir(), config.snapshotDir(), registry,
                     config.id());
-            opened.add(storage::releaseLock);
-            // If start() fails RaftServer.close() does not close the stores (it never owned them): we do.
-            opened.add(storage.log());
-            opened.add(storage.stable());
+            AutoCloseable closeStorage = () -> {
+                storage.log().close();
+                storage.stable().close();
+                storage.releaseLock();
+            };
+            opened.add(closeStorage);
+            // Under the directory's lock: the plugin may keep files in it, and its claim must not race another's.
             DataDirectoryOwner.claim(config.dataDir(), chosen.name());
             PluginInstance plugin = chosen.open(new PluginContext(config.id(),
                     config.dataDir().resolve(chosen.name()), registry));
-            // Closed after Raft (below it in this list), which applies to its state machine until it stops.
             opened.add(plugin);
             // One set of event loops for the HTTP front door and the Raft transport (KvHttpServer.eventLoops).
             KvHttpServer http = KvHttpServer.create(config.id(), config.ioThreads());
             opened.add(http);
-            NettyTransport transport = new NettyTransport(
-                    NettyTransportConfig.builder(config.id(), config.clusterId(), config.raftAddress()).tls(tls).build(),
-                    registry, http.eventLoops());
-            List<Member> voters = new ArrayList<>();
-            for (Map.Entry<String, String> p : config.peers().entrySet()) {
-                voters.add(Member.voter(p.getKey(), p.getValue()));
-            }
             RaftOptions defaults = RaftOptions.defaults();
             RaftOptions raftOptions = defaults.withElectionTimeoutTicks(config.electionTicks())
                     .withAutoPromoteLearners(config.autoPromoteLearners(), defaults.promoteLagEntries());
             // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
             EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
-            RaftServer raft = RaftServer.builder(config.id())
+            // From start() on the node owns the stores, even if it fails to start.
+            opened.remove(closeStorage);
+            EmbeddedNode node = EmbeddedNode.builder(config.id())
+                    .storage(storage)
+                    .members(config.peers()) // empty for a server that joins: it waits to be added (§4.2.1)
+                    .listenAddress(config.raftAddress())
+                    .clusterId(config.clusterId())
+                    .tls(tls)
+                    .eventLoops(http.eventLoops())
+                    .stateMachine(plugin.stateMachine())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
                             .withSnapshots(config.snapshotThreshold(), config.snapshotTrailingEntries())
                             .withSnapshotBytes(config.snapshotBytes())
                             .withSnapshotWriteRate(config.snapshotWriteRate()))
-                    .logStore(storage.log())
-                    .stableStore(storage.stable())
-                    .snapshotStore(storage.snapshots())
-                    .stateMachine(plugin.stateMachine())
-                    .transport(transport)
-                    // Only used for a brand-new data directory; a restart takes the configuration from the log
-                    // (or snapshot). Empty (no --peers) for a server that joins: it waits to be added (§4.2.1).
-                    .bootstrap(Configuration.ofVoters(voters))
                     .meterRegistry(registry)
                     .traceSink(events)
-                    .build();
-            opened.add(raft); // closes the stores and the transport too
-            try {
-                raft.start();
-            } catch (IOException e) {
-                throw new IOException("Raft on " + config.raftAddress() + ": " + e.getMessage(), e);
-            }
+                    .closeAfterStop(plugin) // after Raft stopped applying to it, before the directory is unlocked
+                    .start();
+            opened.remove(plugin);
+            // Before the event loops (http, above it in this list) stop: the transport runs on them.
+            opened.add(node);
+            RaftServer raft = node.raft();
             LeaderForwarder forwarder = new LeaderForwarder(config.id(),
                     config.requestTimeout().plusSeconds(1), registry, http.eventLoops());
             opened.add(forwarder);
@@ -185,7 +175,7 @@ public final class ServerNode implements AutoCloseable {
             }
             LOG.info("{}: serving the {} state machine on http://{} (raft {}, data {})", config.id(), chosen.name(),
                     config.httpAddress(), config.raftAddress(), config.dataDir());
-            return new ServerNode(config, registry, storage, plugin, raft, forwarder, http, gc);
+            return new ServerNode(config, registry, node, plugin, forwarder, http, gc);
         } catch (IOException | RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
                 try {
@@ -307,10 +297,9 @@ public final class ServerNode implements AutoCloseable {
         closed = true;
         forwarder.close(); // its connections live on the HTTP event loops: close it first
         http.stopServing();
-        raft.close(); // closes the Raft transport, which runs on the same event loops
-        plugin.close(); // no apply or query runs any more
+        // Raft (and the Raft transport, which runs on the same event loops), then the plugin, then the lock.
+        node.close();
         http.close();
-        storage.releaseLock();
         gcMetrics.close();
         registry.close();
     }

@@ -47,6 +47,11 @@ final class TracingTransport implements Transport {
     }
 
     @Override
+    public void checkAddress(Member member) {
+        delegate.checkAddress(member);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }
