@@ -1,5 +1,6 @@
 package io.raftkv.server;
 
+import io.raftkv.core.server.DiskOptions;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.embedded.Members;
 
@@ -47,6 +48,10 @@ import java.util.Optional;
  * @param autoPromoteLearners     the leader promotes a learner to voter once it has caught up (learner-first joins,
  *                                thesis §4.2.1); false keeps learners (read replicas) until {@code /reconfigure}
  *                                names them voters
+ * @param diskReserveBytes        free space below which (in the log's, the hard state's or the snapshots' directory)
+ *                                the node refuses writes (507), see {@link io.raftkv.core.server.DiskOptions}
+ * @param diskStallTimeout        a disk operation running longer counts as a stalled disk (the node falls silent
+ *                                and refuses requests with 503); {@code null} = one election timeout
  * @param stateMachine            the name of the state machine plugin to run ({@code --state-machine}), found with
  *                                {@link java.util.ServiceLoader}
  */
@@ -54,7 +59,8 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                           Path snapshotDir, int ioThreads, boolean autoPromoteLearners, String stateMachine) {
+                           Path snapshotDir, int ioThreads, boolean autoPromoteLearners, long diskReserveBytes,
+                           Duration diskStallTimeout, String stateMachine) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
     /** The plugin {@code serve} runs unless told otherwise ({@code --state-machine}). */
@@ -74,6 +80,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
      * transport loops (docs/benchmarks.md): fewer threads to wake, fewer context switches per request.
      */
     public static final int DEFAULT_IO_THREADS = 1;
+    public static final long DEFAULT_DISK_RESERVE_BYTES = DiskOptions.DEFAULT_RESERVE_BYTES;
 
     public ServerConfig {
         Objects.requireNonNull(id, "id");
@@ -108,6 +115,12 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         if (ioThreads < 1) {
             throw new IllegalArgumentException("--io-threads must be >= 1, got " + ioThreads);
         }
+        if (diskReserveBytes < 0) {
+            throw new IllegalArgumentException("--disk-reserve-bytes must be >= 0, got " + diskReserveBytes);
+        }
+        if (diskStallTimeout != null && diskStallTimeout.toMillis() < 1) {
+            throw new IllegalArgumentException("--disk-stall-ms must be >= 1 ms (0 = one election timeout)");
+        }
         if (tickInterval.toMillis() < 1 || electionTicks < 2 || requestTimeout.toMillis() < 1 || maxBodyBytes < 1024) {
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
@@ -119,20 +132,22 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
                         Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                         int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                         long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
-                        Path snapshotDir, int ioThreads, boolean autoPromoteLearners) {
+                        Path snapshotDir, int ioThreads, boolean autoPromoteLearners, long diskReserveBytes,
+                        Duration diskStallTimeout) {
         this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
                 requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, DEFAULT_STATE_MACHINE);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes, diskStallTimeout,
+                DEFAULT_STATE_MACHINE);
     }
 
-    /** The same with auto-promotion of learners on. */
+    /** The same with auto-promotion of learners on and the default disk reserve and stall timeout. */
     public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                         Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                         int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                         long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate, Path snapshotDir) {
         this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
                 requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, DEFAULT_IO_THREADS, true);
+                snapshotWriteRate, snapshotDir, DEFAULT_IO_THREADS, true, DEFAULT_DISK_RESERVE_BYTES, null);
     }
 
     /** The same with snapshots under {@code dataDir/snapshots}. */
@@ -176,49 +191,73 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
     public ServerConfig withSnapshots(long threshold, long trailingEntries) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
-                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, stateMachine);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
     public ServerConfig withSnapshotBytes(long bytes) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
-                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, stateMachine);
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
     public ServerConfig withSnapshotWriteRate(long bytesPerSecond) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads, autoPromoteLearners, stateMachine);
+                snapshotBytes, bytesPerSecond, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
     public ServerConfig withSnapshotDir(Path dir) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, dir, ioThreads, autoPromoteLearners, stateMachine);
+                snapshotBytes, snapshotWriteRate, dir, ioThreads, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with {@code n} event-loop threads for HTTP and the Raft transport. */
     public ServerConfig withIoThreads(int n) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, n, autoPromoteLearners, stateMachine);
+                snapshotBytes, snapshotWriteRate, snapshotDir, n, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with learner auto-promotion on or off (see {@link #autoPromoteLearners()}). */
     public ServerConfig withAutoPromoteLearners(boolean on) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on, stateMachine);
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on, diskReserveBytes, diskStallTimeout,
+                stateMachine);
     }
 
     /** A copy that runs the state machine plugin named {@code name}. */
     public ServerConfig withStateMachine(String name) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, name);
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, name);
+    }
+
+    /** A copy with another disk reserve and stall timeout ({@code null}: one election timeout). */
+    public ServerConfig withDisk(long reserveBytes, Duration stallTimeout) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, reserveBytes, stallTimeout,
+                stateMachine);
+    }
+
+    /** The disks a node of this config watches: the log, the hard state and the snapshots, with the reserve. */
+    public DiskOptions diskOptions() {
+        Map<String, Path> dirs = new LinkedHashMap<>(); // the log first: it is what fills a disk
+        dirs.put(DiskOptions.LOG, dataDir.resolve("log"));
+        dirs.put(DiskOptions.SNAPSHOTS, snapshotDir);
+        dirs.put(DiskOptions.HARD_STATE, dataDir);
+        return DiskOptions.watching(dirs).withReserveBytes(diskReserveBytes).withStallTimeout(diskStallTimeout);
     }
 
     /**

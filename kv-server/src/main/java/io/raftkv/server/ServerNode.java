@@ -12,6 +12,9 @@ import io.raftkv.core.RaftOptions;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.core.session.SessionMetrics;
+import io.raftkv.core.session.SessionOptions;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.embedded.EmbeddedNode;
 import io.raftkv.embedded.NodeStorage;
 import io.raftkv.plugin.PluginContext;
@@ -94,6 +97,15 @@ public final class ServerNode implements AutoCloseable {
      * cluster must then use TLS, with certificates signed by the trusted CA).
      */
     public static ServerNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls) throws IOException {
+        return start(config, tls, SessionOptions.defaults());
+    }
+
+    /**
+     * Starts a node whose client sessions (thesis §6.3) have these options: a timeout, and caps that must be equal on
+     * all servers of the cluster.
+     */
+    public static ServerNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                                   SessionOptions sessionOptions) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -129,6 +141,12 @@ public final class ServerNode implements AutoCloseable {
                     .withAutoPromoteLearners(config.autoPromoteLearners(), defaults.promoteLagEntries());
             // The cluster view's event stream (GET /ui/events); builds no event while nobody subscribes.
             EventHub events = new EventHub(config.id(), java.time.Clock.systemUTC(), MAX_EVENT_STREAMS);
+            // Thesis §6.3: the client sessions' table lives in the replicated state, around the plugin's machine.
+            SessionStateMachine sessions = plugin.clientSessions()
+                    ? new SessionStateMachine(plugin.stateMachine(), sessionOptions) : null;
+            if (sessions != null) {
+                SessionMetrics.bind(sessions, registry);
+            }
             // From start() on the node owns the stores, even if it fails to start.
             opened.remove(closeStorage);
             EmbeddedNode node = EmbeddedNode.builder(config.id())
@@ -138,7 +156,8 @@ public final class ServerNode implements AutoCloseable {
                     .clusterId(config.clusterId())
                     .tls(tls)
                     .eventLoops(http.eventLoops())
-                    .stateMachine(plugin.stateMachine())
+                    .stateMachine(sessions != null ? sessions : plugin.stateMachine())
+                    .disk(config.diskOptions())
                     .raftOptions(raftOptions)
                     .serverOptions(RaftServerOptions.defaults().withTickInterval(config.tickInterval())
                             .withSnapshots(config.snapshotThreshold(), config.snapshotTrailingEntries())
@@ -159,7 +178,7 @@ public final class ServerNode implements AutoCloseable {
             directory.membersFrom(() -> raft.status().members());
             NodeApi api = new NodeApi(raft, chosen.name(), plugin, forwarder, directory::httpAddressOf,
                     config.requestTimeout(), registry::scrape, http.executor(), directory::learn,
-                    config.transferWait(), raftOptions.promoteLagEntries());
+                    config.transferWait(), raftOptions.promoteLagEntries(), sessions);
             HttpRoutes ownRoutes = plugin.httpRoutes(api.host());
             HttpRoutes routes = ownRoutes != null ? ownRoutes : new GenericApi(api.host(), plugin.mediaType());
             http.frontDoor(new UiService(events, () -> memberHttpAddresses(raft, directory))::newHandler);

@@ -41,7 +41,8 @@ class DemoIT {
             try (KvClient kv = new KvClient(List.of(endpoints), Duration.ofSeconds(10), 200)) {
                 kv.put("demo", "works"); // retries (with backoff) until the cluster is up
                 for (String e : endpoints) {
-                    try (KvClient one = KvClient.of(e)) {
+                    // Retries too: the put may have been answered before this node's HTTP port opened.
+                    try (KvClient one = new KvClient(List.of(e), Duration.ofSeconds(10), 200)) {
                         assertEquals(Optional.of("works"), one.get("demo", "linearizable"), e);
                     }
                 }

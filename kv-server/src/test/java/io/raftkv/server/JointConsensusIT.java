@@ -105,8 +105,16 @@ class JointConsensusIT {
                 // One call, sent to a learner (forwarded to the leader), while another thread watches /status.
                 Thread watcher = new Thread(() -> watchForJoint(c, jointSeen, changeDone), "joint-watcher");
                 watcher.start();
+                // A learner that is still behind is refused with 503 "retry" (it must catch up before a joint step
+                // makes it a voter); under a loaded machine that can take a while, so resend as an operator would.
                 HttpResponse<String> r = post(c.http.get("n4"), "/reconfigure",
                         "{\"voters\":[\"n3\",\"n4\",\"n5\"],\"learners\":[]}");
+                long catchUpDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (r.statusCode() == 503 && r.body().contains("has not caught up")
+                        && System.nanoTime() < catchUpDeadline) {
+                    Thread.sleep(200);
+                    r = post(c.http.get("n4"), "/reconfigure", "{\"voters\":[\"n3\",\"n4\",\"n5\"],\"learners\":[]}");
+                }
                 changeDone.set(true);
                 assertEquals(200, r.statusCode(), r.body());
                 reconfigured = Json.MAPPER.readTree(r.body());

@@ -65,7 +65,13 @@ class MembershipHttpTest {
             // Idempotent: the same join again is 200, a different address for the same id is 409.
             assertEquals(200, post(c.http("n2"), "/join", "{\"id\":\"n3\",\"addr\":\"" + n3raft + "\"}").statusCode());
             assertEquals(409, post(c.http("n2"), "/join", "{\"id\":\"n3\",\"addr\":\"127.0.0.1:1\"}").statusCode());
-            assertEquals(Optional.of("1"), KvClient.of(c.http("n3")).get("before", "stale"));
+            // A stale read on the new member answers from its own state: it has "before" once it has caught up.
+            KvClient n3client = KvClient.of(c.http("n3"));
+            long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!n3client.get("before", "stale").equals(Optional.of("1")) && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertEquals(Optional.of("1"), n3client.get("before", "stale"));
 
             // Transfer to a named server, then to "the most caught-up one", through any node.
             HttpResponse<String> t = post(c.http("n1"), "/transfer-leader", "{\"id\":\"n3\"}");

@@ -31,7 +31,7 @@ class RuleMapTest {
     /** Where the classes the map names live; a simple name is looked up in each. */
     private static final List<String> PACKAGES = List.of("io.raftkv.core", "io.raftkv.core.log", "io.raftkv.core.progress",
             "io.raftkv.core.cluster", "io.raftkv.core.message", "io.raftkv.core.storage", "io.raftkv.core.server",
-            "io.raftkv.core.statemachine", "io.raftkv.core.transport");
+            "io.raftkv.core.statemachine", "io.raftkv.core.transport", "io.raftkv.core.session");
     private static final Pattern CODE = Pattern.compile("`([^`]+)`");
 
     /** One row of the map: its line in the README, the rule, and the "where" cell. */

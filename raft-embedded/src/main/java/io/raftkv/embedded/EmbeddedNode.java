@@ -6,6 +6,7 @@ import io.netty.channel.EventLoopGroup;
 import io.raftkv.core.RaftOptions;
 import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.Member;
+import io.raftkv.core.server.DiskOptions;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.server.RaftStatus;
@@ -146,6 +147,7 @@ public final class EmbeddedNode implements AutoCloseable {
         private StateMachine stateMachine;
         private RaftOptions raftOptions = RaftOptions.defaults();
         private RaftServerOptions serverOptions = RaftServerOptions.defaults();
+        private DiskOptions disk;
         private MeterRegistry registry;
         private TlsConfig tls;
         private EventLoopGroup eventLoops;
@@ -232,6 +234,15 @@ public final class EmbeddedNode implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Which directories to watch for free space, the reserve below which writes are refused, and the stall
+         * timeout (see {@link DiskOptions}); by default the data and snapshot directories with the default reserve.
+         */
+        public Builder disk(DiskOptions d) {
+            this.disk = Objects.requireNonNull(d, "d");
+            return this;
+        }
+
         /** Where the log's, transport's and server's meters go; a private registry if not set. */
         public Builder meterRegistry(MeterRegistry r) {
             this.registry = r;
@@ -304,6 +315,7 @@ public final class EmbeddedNode implements AutoCloseable {
                         .logStore(storage.log())
                         .stableStore(storage.stable())
                         .snapshotStore(storage.snapshots())
+                        .disk(disk != null ? disk : defaultDisk())
                         .stateMachine(stateMachine)
                         .transport(transport)
                         // Only for a brand-new data directory; a restart takes the configuration from the log (or
@@ -327,6 +339,19 @@ public final class EmbeddedNode implements AutoCloseable {
                 throw e;
             }
             return new EmbeddedNode(raft, storage, List.copyOf(afterStop));
+        }
+
+        /** The directories {@link NodeStorage#open} uses, with the default reserve; stalls only for given stores. */
+        private DiskOptions defaultDisk() {
+            if (dataDirectory == null) {
+                return DiskOptions.none(); // stores opened by the caller: we do not know where they are
+            }
+            Map<String, Path> dirs = new LinkedHashMap<>(); // the log first: it is what fills a disk
+            dirs.put(DiskOptions.LOG, dataDirectory.resolve("log"));
+            dirs.put(DiskOptions.SNAPSHOTS, snapshotDirectory != null ? snapshotDirectory
+                    : dataDirectory.resolve("snapshots"));
+            dirs.put(DiskOptions.HARD_STATE, dataDirectory);
+            return DiskOptions.watching(dirs);
         }
 
         private List<Member> checkedVoters() {

@@ -77,6 +77,7 @@ public record NodeStorage(LogStore log, StableStore stable, SnapshotStore snapsh
                     // Compaction frees whole segments only; tests that must see a prefix really go use small ones.
                     .segmentBytes(Long.getLong("raftkv.log.segmentBytes", ChronicleLogOptions.DEFAULT_SEGMENT_BYTES))
                     .build());
+            log = SyncStallSwitch.wrapIfAsked(log, nodeId);
             try {
                 StableStore stable = new FileStableStore(dir);
                 SnapshotStore snapshots = new FileSnapshotStore(snapshotDir, KEEP_SNAPSHOTS);

@@ -28,9 +28,17 @@ public final class ClusterProbe {
         this.servers = servers;
     }
 
-    /** {@code /status} of one node, or empty if it does not answer within a second. */
+    /** {@code /status} of one node, or empty if it does not answer 200 within a second. */
     public Optional<JsonNode> status(String id) {
-        return get(id, "/status");
+        return get(id, "/status", false);
+    }
+
+    /**
+     * The {@code /status} body of one node also when it answers 503 (stopped after a fatal error, or stalled on
+     * its disk, with {@code role} saying which); empty only if it does not answer within a second.
+     */
+    public Optional<JsonNode> statusBody(String id) {
+        return get(id, "/status", true);
     }
 
     /** The node that says it leads with the highest term among those that answer (the others may not know yet). */
@@ -78,18 +86,18 @@ public final class ClusterProbe {
     public Map<String, String> digests() {
         Map<String, String> d = new LinkedHashMap<>();
         for (String id : servers.ids()) {
-            d.put(id, get(id, "/digest").map(j -> j.path("digest").asText() + "@" + j.path("appliedIndex").asLong())
+            d.put(id, get(id, "/digest", false).map(j -> j.path("digest").asText() + "@" + j.path("appliedIndex").asLong())
                     .orElse("no answer"));
         }
         return d;
     }
 
-    private Optional<JsonNode> get(String id, String path) {
+    private Optional<JsonNode> get(String id, String path, boolean anyStatus) {
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + servers.node(id).http() + path))
                 .timeout(Duration.ofSeconds(1)).GET().build();
         try {
             HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+            return r.statusCode() == 200 || anyStatus ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
         } catch (InterruptedException e) {

@@ -41,6 +41,28 @@ public sealed interface Fault {
         }
     }
 
+    /** A node's disk filled so that only {@code leftBytes} remain free. */
+    record DiskFull(String node, boolean wasLeader, long leftBytes) implements Fault {
+        public FaultKind kind() {
+            return FaultKind.DISK_FULL;
+        }
+
+        public String describe() {
+            return "fill the disk of " + node + (wasLeader ? " (leader)" : "") + " to " + leftBytes + " bytes free";
+        }
+    }
+
+    /** A node's file system frozen ({@code frozen}: all its writes hang), or only its log syncs hung. */
+    record DiskStall(String node, boolean wasLeader, boolean frozen) implements Fault {
+        public FaultKind kind() {
+            return FaultKind.DISK_STALL;
+        }
+
+        public String describe() {
+            return (frozen ? "fsfreeze the disk of " : "hang the log syncs of ") + node + (wasLeader ? " (leader)" : "");
+        }
+    }
+
     /** {@code minority} cannot talk to {@code majority}; {@code leaderInMinority}: the leader was cut off. */
     record Partition(List<String> minority, List<String> majority, boolean leaderInMinority) implements Fault {
         public FaultKind kind() {

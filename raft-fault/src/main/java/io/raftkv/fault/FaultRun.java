@@ -1,5 +1,6 @@
 package io.raftkv.fault;
 
+import io.raftkv.fault.RunResult.CounterResult;
 import io.raftkv.verify.CheckResult;
 import io.raftkv.verify.History;
 import io.raftkv.verify.HistoryJson;
@@ -47,12 +48,16 @@ public final class FaultRun {
     /** Successive runs in one JVM use fresh addresses, so a dying run's sockets cannot meet the next run's. */
     private static final AtomicInteger NEXT_OCTET = new AtomicInteger(10);
     private static final Duration HEAL_PERIOD = Duration.ofSeconds(2);
+    /** Each node's own file system for the disk faults, and the free-space reserve the servers keep on it. */
+    private static final int DISK_MIB = 256;
+    static final long DISK_RESERVE_BYTES = 24L << 20;
 
     private final RunConfig config;
     private final Path dir;
     private final List<String> problems = new ArrayList<>();
     private final List<String> observations = new ArrayList<>();
     private final StringBuilder summary = new StringBuilder();
+    private Optional<NodeDisks> disks = Optional.empty();
 
     public FaultRun(RunConfig config) {
         this.config = config;
@@ -75,28 +80,42 @@ public final class FaultRun {
                 + config.clientsPerNode() + " clients per node, " + config.keys() + " keys, nemesis "
                 + config.duration().toSeconds() + " s " + config.faults()
                 + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : ""));
-        List<String> jvmArgs = config.unsafeLocalReads()
-                ? List.of("-Draftkv.unsafe.localLinearizableReads=true") : List.of();
+        boolean diskFaults = config.faults().contains(FaultKind.DISK_FULL) || config.faults().contains(FaultKind.DISK_STALL);
+        List<String> jvmArgs = new ArrayList<>();
+        if (config.unsafeLocalReads()) {
+            jvmArgs.add("-Draftkv.unsafe.localLinearizableReads=true");
+        }
+        if (diskFaults) {
+            jvmArgs.add(NodeDisks.syncStallJvmArg(dir.resolve("data")));
+        }
         int octet = NEXT_OCTET.getAndUpdate(o -> o + config.nodes() > 240 ? 10 : o + config.nodes());
         HistoryRecorder recorder = new HistoryRecorder();
         Workload workload = null;
+        CounterWorkload counterWorkload = null;
+        CounterResult counterResult = null;
         Nemesis nemesis;
         long electionMillis = -1;
         Optional<IptablesPartitioner> partitioner = config.faults().contains(FaultKind.PARTITION)
                 ? IptablesPartitioner.create(this::note) : Optional.empty();
+        List<String> serveArgs = diskFaults
+                ? List.of("--disk-reserve-bytes", Long.toString(DISK_RESERVE_BYTES)) : List.of();
         try (ServerProcesses servers = new ServerProcesses(config.jar(), dir.resolve("data"), config.nodes(), octet,
-                jvmArgs)) {
+                jvmArgs, serveArgs)) {
+            if (diskFaults) {
+                disks = NodeDisks.create(dir.resolve("data"), dir.resolve("disks"), servers.ids(), DISK_MIB, this::note);
+            }
             ClusterProbe probe = new ClusterProbe(servers);
             for (String id : servers.ids()) {
                 servers.start(id);
             }
             if (!await(Duration.ofSeconds(60), () -> probe.agreedLeader().isPresent())) {
                 problems.add("no leader within 60 s of starting; crashed: " + servers.crashed());
-                return finish(recorder.history(), Set.of(), null, -1, servers);
+                return finish(recorder.history(), Set.of(), null, -1, servers, null);
             }
             workload = new Workload(recorder, servers, config.keys(), config.clientTimeout());
             long origin = System.nanoTime();
-            nemesis = new Nemesis(servers, partitioner, probe, config.seed(), config.faults(), origin, this::log);
+            nemesis = new Nemesis(servers, partitioner, disks, DISK_RESERVE_BYTES, probe, config.seed(), config.faults(),
+                    origin, this::log);
             List<Thread> clients = new ArrayList<>();
             int processes = config.nodes() * config.clientsPerNode();
             for (int p = 0; p < processes; p++) {
@@ -108,6 +127,23 @@ public final class FaultRun {
                 t.setDaemon(true);
                 clients.add(t);
                 t.start();
+            }
+            List<Thread> counterClients = new ArrayList<>();
+            if (config.counters() != null) {
+                RunConfig.Counters c = config.counters();
+                note("counter workload: " + c);
+                counterWorkload = new CounterWorkload(servers, c.counters(), c.sessions(), c.timeout(),
+                        CounterWorkload.RESOLVE_WINDOW);
+                for (int p = 0; p < config.nodes() * c.clientsPerNode(); p++) {
+                    int process = p;
+                    String node = servers.ids().get(p % config.nodes());
+                    CounterWorkload w = counterWorkload;
+                    Thread t = new Thread(() -> w.runClient(process, node, config.seed() * 1000 + 500 + process),
+                            config.name() + "-counter-" + p);
+                    t.setDaemon(true);
+                    counterClients.add(t);
+                    t.start();
+                }
             }
             long healedAt;
             try {
@@ -137,24 +173,40 @@ public final class FaultRun {
             }
             Thread.sleep(HEAL_PERIOD.toMillis()); // clients keep working on the healed cluster
             workload.stop();
+            if (counterWorkload != null) {
+                counterWorkload.stop(); // no new increments; those in flight are resolved first
+            }
             for (Thread t : clients) {
                 t.join(config.clientTimeout().toMillis() + 5_000);
                 if (t.isAlive()) {
                     problems.add("client " + t.getName() + " did not stop (harness bug)");
                 }
             }
+            for (Thread t : counterClients) {
+                t.join(CounterWorkload.RESOLVE_WINDOW.toMillis() + config.counters().timeout().toMillis() + 5_000);
+                if (t.isAlive()) {
+                    problems.add("counter client " + t.getName() + " did not stop (harness bug)");
+                }
+            }
             int finalProcess = processes;
             finalReads(workload, servers, probe, finalProcess);
+            if (counterWorkload != null) {
+                counterResult = checkCounters(counterWorkload, servers, probe);
+            }
             awaitConvergence(probe, servers);
             List<String> crashed = servers.crashed();
             if (!crashed.isEmpty()) {
                 problems.add("processes died on their own: " + crashed);
             }
-            return finish(recorder.history(), workload.leaseReads(), nemesis, electionMillis, servers);
+            return finish(recorder.history(), workload.leaseReads(), nemesis, electionMillis, servers, counterResult);
         } finally {
             if (workload != null) {
                 workload.stop(); // an exception above must not leave client threads spinning in this JVM
+                if (counterWorkload != null) {
+                    counterWorkload.stop(); // nor counter clients (they start after the workload)
+                }
             }
+            disks.ifPresent(NodeDisks::close); // after the servers are gone (try-with-resources closed them)
             if (partitioner.isPresent()) {
                 partitioner.get().close();
             }
@@ -184,6 +236,63 @@ public final class FaultRun {
         }
     }
 
+    /**
+     * Each counter must hold exactly the increments its clients were told succeeded (read linearizably, after every
+     * client stopped). With sessions anything else is a problem: an increment applied twice (above) or an
+     * acknowledged one lost (below), or one left in doubt. Without sessions, counters above their count are the
+     * expected double-applies of blind resends: an observation, the proof that this check bites.
+     */
+    private CounterResult checkCounters(CounterWorkload w, ServerProcesses servers, ClusterProbe probe)
+            throws InterruptedException {
+        long acknowledged = 0;
+        long applied = 0;
+        long excess = 0;
+        StringBuilder detail = new StringBuilder();
+        for (int k = 0; k < w.counters(); k++) {
+            Long value = null;
+            for (int attempt = 0; attempt < 40 && value == null; attempt++) {
+                value = w.read(probe.leader().orElse(servers.ids().get(attempt % config.nodes())), k);
+                if (value == null) {
+                    Thread.sleep(250);
+                }
+            }
+            long acked = w.acknowledged(k);
+            acknowledged += acked;
+            if (value == null) {
+                problems.add("final read of counter " + w.counter(k) + " did not succeed in 40 attempts");
+                applied = -1;
+                continue;
+            }
+            if (applied >= 0) {
+                applied += value;
+            }
+            detail.append(' ').append(w.counter(k)).append('=').append(value).append(" (acknowledged ").append(acked).append(')');
+            if (value < acked) {
+                problems.add("counter " + w.counter(k) + " = " + value + " but " + acked
+                        + " increments were acknowledged: acknowledged writes lost");
+            } else if (value > acked) {
+                excess += value - acked;
+            }
+        }
+        CounterResult r = new CounterResult(w.sessions(), acknowledged, applied, excess, w.resends(), w.inDoubt());
+        note("counters:" + detail + "; " + r + ", " + w.conflicts() + " CAS conflicts (" + w.conflictsAfterUnknown()
+                + " right after an unknown outcome), " + w.sessionsOpened() + " sessions opened");
+        w.problems().forEach(p -> problems.add("counter workload: " + p));
+        if (w.sessions()) {
+            if (excess > 0) {
+                problems.add("counters ended " + excess + " above the acknowledged increments although every CAS ran"
+                        + " in a session: increments applied twice (thesis §6.3 broken)");
+            }
+            if (w.inDoubt() > 0) {
+                problems.add(w.inDoubt() + " increment(s) left in doubt: no server could tell their outcome");
+            }
+        } else if (excess > 0) {
+            observations.add("without sessions, " + excess + " increment(s) were applied twice by blind resends of a"
+                    + " CAS whose answer was lost (what client sessions prevent)");
+        }
+        return r;
+    }
+
     /** All nodes must report the same digest at the same applied index (no client writes any more). */
     private void awaitConvergence(ClusterProbe probe, ServerProcesses servers) throws InterruptedException {
         AtomicReference<Map<String, String>> last = new AtomicReference<>(Map.of());
@@ -201,8 +310,12 @@ public final class FaultRun {
     }
 
     private RunResult finish(History history, Set<Long> leaseReads, Nemesis nemesis, long electionMillis,
-                             ServerProcesses servers) throws IOException {
+                             ServerProcesses servers, CounterResult counters) throws IOException {
         servers.close(); // before checking: the checker wants the CPU
+        disks.ifPresent(NodeDisks::close); // the data directories are mount points until here
+        if (nemesis != null) {
+            problems.addAll(nemesis.findings());
+        }
         Map<String, Long> byOutcome = new TreeMap<>(history.operations().stream().collect(
                 Collectors.groupingBy(o -> o.kind() + "/" + o.outcome(), Collectors.counting())));
         note(history.size() + " operations: " + byOutcome + ", " + leaseReads.size() + " lease reads");
@@ -241,7 +354,7 @@ public final class FaultRun {
         Files.writeString(dir.resolve("summary.txt"), summary);
         return new RunResult(config.name(), config.seed(), config.nodes(), history.size(), byOutcome,
                 nemesis == null ? Map.of() : nemesis.counts(), nemesis == null ? 0 : nemesis.leaderPauses(),
-                electionMillis, violated, List.copyOf(problems), List.copyOf(observations), dir);
+                electionMillis, violated, List.copyOf(problems), List.copyOf(observations), dir, counters);
     }
 
     /**

@@ -19,24 +19,37 @@ import java.util.function.Consumer;
 public final class Nemesis {
     private final ServerProcesses servers;
     private final Optional<IptablesPartitioner> partitioner;
+    private final Optional<NodeDisks> disks;
+    private final long diskReserveBytes;
     private final ClusterProbe probe;
     private final SplittableRandom random;
     private final List<FaultKind> kinds;
     private final Consumer<String> log;
     private final Map<FaultKind, Integer> counts = Collections.synchronizedMap(new EnumMap<>(FaultKind.class));
     private final List<String> timeline = Collections.synchronizedList(new ArrayList<>());
+    /** What a disk fault's victim said about itself that was not true. */
+    private final List<String> findings = Collections.synchronizedList(new ArrayList<>());
     private final long origin;
     private volatile int leaderPauses;
     private volatile long lastHealedAt;
 
-    /** @param kinds the faults to choose from; PARTITION is dropped when {@code partitioner} is empty */
-    public Nemesis(ServerProcesses servers, Optional<IptablesPartitioner> partitioner, ClusterProbe probe,
-                   long seed, List<FaultKind> kinds, long origin, Consumer<String> log) {
+    /**
+     * @param kinds            the faults to choose from; PARTITION is dropped when {@code partitioner} is empty, the
+     *                         disk faults when {@code disks} is
+     * @param diskReserveBytes the servers' free-space reserve: a DISK_FULL leaves half of it free (the reserve
+     *                         alarm), or nothing at all (a write finds no space)
+     */
+    public Nemesis(ServerProcesses servers, Optional<IptablesPartitioner> partitioner, Optional<NodeDisks> disks,
+                   long diskReserveBytes, ClusterProbe probe, long seed, List<FaultKind> kinds, long origin,
+                   Consumer<String> log) {
         this.servers = servers;
         this.partitioner = partitioner;
+        this.disks = disks;
+        this.diskReserveBytes = diskReserveBytes;
         this.probe = probe;
         this.random = new SplittableRandom(seed);
-        this.kinds = kinds.stream().filter(k -> k != FaultKind.PARTITION || partitioner.isPresent()).toList();
+        this.kinds = kinds.stream().filter(k -> k != FaultKind.PARTITION || partitioner.isPresent())
+                .filter(k -> (k != FaultKind.DISK_FULL && k != FaultKind.DISK_STALL) || disks.isPresent()).toList();
         this.origin = origin;
         this.log = log;
         this.lastHealedAt = System.nanoTime();
@@ -87,6 +100,20 @@ public final class Nemesis {
                 yield new Fault.RestartAll();
             }
             case PARTITION -> partition(leader, hitLeader);
+            case DISK_FULL -> {
+                long left = random.nextBoolean() ? diskReserveBytes / 2 : 0;
+                disks.orElseThrow().fill(victim, left);
+                yield new Fault.DiskFull(victim, victimLeads, left);
+            }
+            case DISK_STALL -> {
+                boolean frozen = random.nextBoolean();
+                if (frozen) {
+                    disks.orElseThrow().freeze(victim);
+                } else {
+                    disks.orElseThrow().stallSyncs(victim);
+                }
+                yield new Fault.DiskStall(victim, victimLeads, frozen);
+            }
         };
         counts.merge(kind, 1, Integer::sum);
         note(fault.describe());
@@ -113,12 +140,21 @@ public final class Nemesis {
     }
 
     void heal(Fault fault) throws IOException, InterruptedException {
+        checkHonesty(fault);
         if (fault instanceof Fault.Kill k) {
             servers.start(k.node());
         } else if (fault instanceof Fault.Pause p) {
             servers.resume(p.node());
         } else if (fault instanceof Fault.Partition) {
             partitioner.orElseThrow().heal();
+        } else if (fault instanceof Fault.DiskFull f) {
+            disks.orElseThrow().free(f.node());
+        } else if (fault instanceof Fault.DiskStall f) {
+            if (f.frozen()) {
+                disks.orElseThrow().thaw(f.node());
+            } else {
+                disks.orElseThrow().releaseSyncs(f.node());
+            }
         }
         // RestartAll restarted everything at once already.
         lastHealedAt = System.nanoTime();
@@ -133,6 +169,9 @@ public final class Nemesis {
         if (partitioner.isPresent()) {
             partitioner.get().heal();
         }
+        if (disks.isPresent()) {
+            disks.get().healAll(); // first: a process blocked on a frozen disk cannot even be killed
+        }
         for (String id : servers.ids()) {
             servers.resume(id);
         }
@@ -143,6 +182,40 @@ public final class Nemesis {
         }
         lastHealedAt = System.nanoTime();
         return lastHealedAt;
+    }
+
+    /**
+     * Just before a disk fault is healed, its victim's {@code /status} must tell the truth: a node whose disk was
+     * filled below its reserve raises the {@code nospace} alarm, and a node whose disk is frozen never claims to
+     * lead while another node leads in a later term.
+     */
+    private void checkHonesty(Fault fault) {
+        if (fault instanceof Fault.DiskFull f) {
+            Optional<com.fasterxml.jackson.databind.JsonNode> s = probe.statusBody(f.node());
+            note(f.node() + " /status: " + s.map(j -> j.path("role").asText() + " alarms " + j.path("alarms"))
+                    .orElse("no answer"));
+            if (s.isPresent() && !s.get().path("alarms").toString().contains("\"nospace\"")) {
+                findings.add(f.node() + "'s disk was filled to " + f.leftBytes() + " bytes free, but its /status raised"
+                        + " no nospace alarm: " + s.get());
+            }
+        } else if (fault instanceof Fault.DiskStall f) {
+            Optional<com.fasterxml.jackson.databind.JsonNode> s = probe.statusBody(f.node());
+            note(f.node() + " /status: " + s.map(j -> j.path("role").asText() + " term " + j.path("term").asLong()
+                    + " alarms " + j.path("alarms")).orElse("no answer"));
+            Optional<String> leader = probe.leader();
+            if (s.isPresent() && "leader".equals(s.get().path("role").asText()) && leader.isPresent()
+                    && !leader.get().equals(f.node())) {
+                findings.add(f.node() + " (disk frozen) claims to lead in term " + s.get().path("term").asLong()
+                        + " while " + leader.get() + " leads in a later term");
+            }
+        }
+    }
+
+    /** Untrue statements of disk-fault victims about themselves (each a problem of the run). */
+    public List<String> findings() {
+        synchronized (findings) {
+            return List.copyOf(findings);
+        }
     }
 
     private void note(String what) {

@@ -19,10 +19,11 @@ import java.util.List;
  * @param unsafeLocalReads  the mutation: servers answer linearizable reads locally without ReadIndex
  * @param clientTimeout     HTTP response timeout of each client request (then: outcome unknown)
  * @param leaderBound       after the last fault is healed, a leader all nodes agree on must exist within this
+ * @param counters          the counter workload ({@link CounterWorkload}) besides the register one, or null for none
  */
 public record RunConfig(String name, Path jar, Path outDir, int nodes, int clientsPerNode, int keys,
                         Duration duration, long seed, List<FaultKind> faults, boolean unsafeLocalReads,
-                        Duration clientTimeout, Duration leaderBound) {
+                        Duration clientTimeout, Duration leaderBound, Counters counters) {
     public RunConfig {
         faults = List.copyOf(faults);
         if (nodes < 1 || clientsPerNode < 1 || keys < 1) {
@@ -30,19 +31,44 @@ public record RunConfig(String name, Path jar, Path outDir, int nodes, int clien
         }
     }
 
-    /** The defaults of the CI run: 2 clients per node, 5 keys, every fault, 2 s client timeout, 20 s bound. */
+    /**
+     * The counter workload of a run.
+     *
+     * @param clientsPerNode counter clients starting at each node
+     * @param counters       how many counters they share (few: increments collide)
+     * @param sessions       increments in client sessions (thesis §6.3); false: blind resends (the mutation check)
+     * @param timeout        HTTP response timeout of one try (then the outcome is unknown and the CAS is resent)
+     */
+    public record Counters(int clientsPerNode, int counters, boolean sessions, Duration timeout) {
+        public Counters {
+            if (clientsPerNode < 1 || counters < 1) {
+                throw new IllegalArgumentException("counter clients and counters must be positive");
+            }
+        }
+    }
+
+    /**
+     * The defaults of the CI run: 2 clients per node, 5 keys, every fault, 2 s client timeout, 20 s bound; and one
+     * counter client per node on 2 counters, with sessions, 1 s per try.
+     */
     public static RunConfig of(String name, Path jar, Path outDir, int nodes, Duration duration, long seed) {
         return new RunConfig(name, jar, outDir, nodes, 2, 5, duration, seed, List.of(FaultKind.values()), false,
-                Duration.ofSeconds(2), Duration.ofSeconds(20));
+                Duration.ofSeconds(2), Duration.ofSeconds(20), new Counters(1, 2, true, Duration.ofSeconds(1)));
     }
 
     public RunConfig withFaults(List<FaultKind> f) {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, f, unsafeLocalReads,
-                clientTimeout, leaderBound);
+                clientTimeout, leaderBound, counters);
     }
 
     public RunConfig withUnsafeLocalReads() {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, true,
-                clientTimeout, leaderBound);
+                clientTimeout, leaderBound, counters);
+    }
+
+    /** Another counter workload (null: none). */
+    public RunConfig withCounters(Counters c) {
+        return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, unsafeLocalReads,
+                clientTimeout, leaderBound, c);
     }
 }

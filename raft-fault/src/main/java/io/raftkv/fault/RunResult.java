@@ -15,18 +15,41 @@ import java.util.Map;
  * @param electionMillis time from "last fault healed and every node answers /status" to a leader every node
  *                      agrees on; -1 if none within the bound
  * @param dir           the run's directory (summary.txt; after a finding also history.jsonl and node logs)
+ * @param counters      what the counter workload found, or null if the run had none
  */
 public record RunResult(String name, long seed, int nodes, int operations, Map<String, Long> operationsByOutcome,
                         Map<FaultKind, Integer> faults, int leaderPauses, long electionMillis,
                         boolean linearizabilityViolated, List<String> problems, List<String> observations,
-                        Path dir) {
+                        Path dir, CounterResult counters) {
     public boolean ok() {
         return problems.isEmpty();
     }
 
+    /**
+     * The counter workload's end: the increments the clients were told succeeded, and what the counters hold.
+     *
+     * @param sessions     whether the increments ran in client sessions
+     * @param acknowledged increments answered 200, summed over the counters
+     * @param applied      the counters' final values, summed ({@code -1} if they could not be read)
+     * @param excess       summed over the counters, how far each ended above its acknowledged count: increments
+     *                     applied twice (0 with sessions, or the run has a problem)
+     * @param resends      tries resent after an unknown outcome
+     * @param inDoubt      increments whose outcome no server could tell at the end
+     */
+    public record CounterResult(boolean sessions, long acknowledged, long applied, long excess, long resends,
+                                long inDoubt) {
+        @Override
+        public String toString() {
+            return (sessions ? "with sessions: " : "WITHOUT sessions: ") + acknowledged + " increments acknowledged, "
+                    + applied + " applied, " + excess + " applied twice, " + resends + " resends, " + inDoubt
+                    + " in doubt";
+        }
+    }
+
     public String oneLine() {
-        return String.format("%s seed %d: %d nodes, %d ops %s, faults %s (leader paused %d), leader %d ms after heal+ready: %s",
+        return String.format("%s seed %d: %d nodes, %d ops %s, faults %s (leader paused %d), leader %d ms after heal+ready%s: %s",
                 name, seed, nodes, operations, operationsByOutcome, faults, leaderPauses, electionMillis,
+                counters == null ? "" : ", counters " + counters,
                 ok() ? (observations.isEmpty() ? "OK" : "OK with observations " + observations) : "PROBLEMS " + problems);
     }
 }

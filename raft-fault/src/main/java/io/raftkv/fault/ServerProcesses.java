@@ -45,6 +45,7 @@ public final class ServerProcesses implements AutoCloseable {
     private final Path jar;
     private final Path dir;
     private final List<String> extraJvmArgs;
+    private final List<String> extraServeArgs;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private final Set<String> paused = ConcurrentHashMap.newKeySet();
@@ -57,12 +58,22 @@ public final class ServerProcesses implements AutoCloseable {
      *                   address of every loopback connection that does not bind (clients, HTTP forwarding)
      */
     public ServerProcesses(Path jar, Path dir, int n, int firstOctet, List<String> extraJvmArgs) {
+        this(jar, dir, n, firstOctet, extraJvmArgs, List.of());
+    }
+
+    /**
+     * The same, with {@code extraServeArgs} appended to every {@code serve} command line. In both lists {@code {id}}
+     * stands for the node's id.
+     */
+    public ServerProcesses(Path jar, Path dir, int n, int firstOctet, List<String> extraJvmArgs,
+                           List<String> extraServeArgs) {
         if (firstOctet < 2 || firstOctet + n - 1 > 254) {
             throw new IllegalArgumentException("addresses 127.0.0." + firstOctet + "+" + n + " out of range");
         }
         this.jar = jar;
         this.dir = dir;
         this.extraJvmArgs = List.copyOf(extraJvmArgs);
+        this.extraServeArgs = List.copyOf(extraServeArgs);
         for (int i = 1; i <= n; i++) {
             String host = "127.0.0." + (firstOctet + i - 1);
             nodes.put("n" + i, new Node("n" + i, host, freePort(host), freePort(host)));
@@ -116,6 +127,11 @@ public final class ServerProcesses implements AutoCloseable {
         return dir.resolve(id + ".log");
     }
 
+    /** The node's data directory ({@code --data}). */
+    public Path dataDir(String id) {
+        return dir.resolve(id);
+    }
+
     /** {@code n2#3}: the node and how many times it was started, the session label of its reads. */
     public String label(String id) {
         return id + "#" + generation.get(id);
@@ -144,7 +160,7 @@ public final class ServerProcesses implements AutoCloseable {
         String flags = System.getProperty("chronicle.jvm.flags", "");
         cmd.addAll(Arrays.stream(flags.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList());
         cmd.addAll(List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Draftkv.node=" + id));
-        cmd.addAll(extraJvmArgs);
+        extraJvmArgs.forEach(a -> cmd.add(a.replace("{id}", id)));
         cmd.addAll(List.of("-jar", jar.toString(), "serve", "--id", id, "--data", dir.resolve(id).toString(),
                 "--raft", node.raft(), "--http", node.http(), "--cluster-id", "fault",
                 "--request-timeout-ms", "1500",
@@ -154,6 +170,7 @@ public final class ServerProcesses implements AutoCloseable {
                 "--http-peers", nodes.values().stream().map(n -> n.id() + "=" + n.http()).collect(Collectors.joining(",")),
                 // If the harness JVM dies, a running server follows it (a stopped one is resumed by our hook).
                 "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        extraServeArgs.forEach(a -> cmd.add(a.replace("{id}", id)));
         Files.createDirectories(dir);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(id).toFile())).start();

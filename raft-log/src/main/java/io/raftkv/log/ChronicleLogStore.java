@@ -2,6 +2,7 @@ package io.raftkv.log;
 
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.storage.LogStore;
+import io.raftkv.core.storage.NoSpaceException;
 import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueue;
@@ -35,6 +36,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * (fdatasync) on the current segment, plus a directory fsync when a segment file was created or deleted. A
  * segment is forced before the log rolls past it, so a newer segment never holds data that an older one lacks.
  *
+ * <p><b>Disk space.</b> Chronicle writes through a memory mapping of sparse files, where a full disk shows up
+ * as a {@code SIGBUS} in the middle of a write. So before Chronicle may touch a region of a segment, the log
+ * allocates it ({@link SpaceAllocator}: fallocate, in steps, ahead of Chronicle's write position, including a new
+ * segment's header and the next index array): a full disk is a {@link NoSpaceException} before the record is
+ * written, and the log stays as it was, at an entry boundary. A failed {@code fdatasync} is different: the kernel
+ * may have dropped the pages it could not write, so the log cannot know what is durable and refuses every later
+ * write (the server must stop; recovery at the next open keeps what was durable).
+ *
  * <p><b>Recovery.</b> On open: an exclusive lock file, Chronicle's PID-based locks cleared, an orphaned
  * half-created last segment removed, every record checksummed ({@link LogRecovery}), a torn tail cut off.
  *
@@ -43,6 +52,10 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ChronicleLogStore implements LogStore {
     private static final Logger LOG = LoggerFactory.getLogger(ChronicleLogStore.class);
     static final String LOCK_FILE = "raft-log.lock";
+    /** Chronicle's table store (locks, directory listing), written through a mapping like the segments. */
+    static final String METADATA_FILE = "metadata.cq4t";
+    /** Below this much free space the log does not open: Chronicle maps and writes its files as it opens them. */
+    static final long MIN_FREE_TO_OPEN = 1 << 20;
     /** Chronicle's lock keys in metadata.cq4t; the unlocked value is Long.MIN_VALUE. */
     private static final String[] CHRONICLE_LOCKS = {"chronicle.write.lock", "chronicle.append.lock"};
     private static final long UNLOCKED = Long.MIN_VALUE;
@@ -62,6 +75,20 @@ public final class ChronicleLogStore implements LogStore {
     private final LogMetrics metrics;
     /** Prepares the next segment file off the raft thread; null if {@code options.preallocate()} is off. */
     private final SegmentPreallocator preallocator;
+    private final SpaceAllocator allocator;
+    private final SegmentSync segmentSync;
+    /** How far ahead of Chronicle's write position space is allocated at a time. */
+    private final long allocationStep;
+    /** Bytes a new segment's Chronicle header occupies at most (index-of-indexes and first index array). */
+    private final long headerAllowance;
+    /** What one write may need beyond its record: a new index array Chronicle inserts first, alignment. */
+    private final long writeHeadroom;
+    /** Offset up to which the current segment's file is known to be allocated. */
+    private long allocatedUpTo;
+    /** End of Chronicle's last write in the current segment's file (0 before the first). */
+    private long writeEnd;
+    /** The sync that failed: after it the log refuses every write (see the class comment). */
+    private IOException failure;
 
     private long firstIndex;
     private long lastIndex;
@@ -76,11 +103,19 @@ public final class ChronicleLogStore implements LogStore {
     private long entriesSinceSync;
     private boolean closed;
 
-    private ChronicleLogStore(ChronicleLogOptions options) throws IOException {
+    private ChronicleLogStore(ChronicleLogOptions options, SpaceAllocator allocator, SegmentSync segmentSync)
+            throws IOException {
         ChronicleJvmCheck.check();
         this.options = options;
         this.dir = options.directory();
         this.maxEntryBytes = options.maxEntryBytes();
+        this.allocator = allocator;
+        this.segmentSync = segmentSync;
+        long indexArrayBytes = (long) SegmentFiles.ROLL_CYCLE.defaultIndexCount() * 8;
+        this.headerAllowance = 2 * indexArrayBytes + 4096; // measured: the first record starts at 65,812
+        this.writeHeadroom = 2 * (indexArrayBytes + 64) + 256;
+        this.allocationStep = Math.max(64 << 10, Math.min(4 << 20, options.segmentBytes() / 8));
+        requireSpaceToOpen(dir);
         Durable.createDirectories(dir);
         // Crash scenario 1: one writer per directory. The OS drops this lock when the process dies.
         this.lockChannel = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -116,6 +151,11 @@ public final class ChronicleLogStore implements LogStore {
                     .syncMode(SyncMode.NONE) // we fdatasync ourselves, see sync()
                     .build();
             this.queue = q;
+            // Its pages are written in place from now on (locks, listing); a mapping must not find them unallocated.
+            Path metadata = dir.resolve(METADATA_FILE);
+            if (Files.exists(metadata)) {
+                allocator.allocate(metadata, 0, Files.size(metadata), false, false);
+            }
             clearStaleChronicleLocks();
             this.reader = new SegmentReader(queue.rollCycle(), codec);
             this.tailers = new TailerCache(queue, options.tailerCacheSize());
@@ -129,6 +169,8 @@ public final class ChronicleLogStore implements LogStore {
             this.appender = queue.createAppender();
             appender.singleThreadedCheckDisabled(true);
             if (index.last() == null) {
+                // Its file is created (and allocated) just before the first write (reserveSpace): an empty file
+                // that Chronicle never initialised would stall its next roll, which writes an end marker into it.
                 current = new Segment(startCycle, SegmentFiles.fileOf(dir, startCycle), lastIndex, 0);
                 index.add(current);
             } else {
@@ -164,7 +206,38 @@ public final class ChronicleLogStore implements LogStore {
 
     /** Opens (creating if needed) the log in {@code options.directory()}, recovering it after a crash. */
     public static ChronicleLogStore open(ChronicleLogOptions options) throws IOException {
-        return new ChronicleLogStore(options);
+        return new ChronicleLogStore(options, SpaceAllocator.DEFAULT, SegmentSync.FDATASYNC);
+    }
+
+    /** Tests: the same log on a disk that can be full (allocator) or failing (sync). */
+    static ChronicleLogStore open(ChronicleLogOptions options, SpaceAllocator allocator, SegmentSync sync)
+            throws IOException {
+        return new ChronicleLogStore(options, allocator, sync);
+    }
+
+    /** How a segment's data is made durable; tests substitute a failing disk. */
+    @FunctionalInterface
+    interface SegmentSync {
+        /** fdatasync: the data, Chronicle's index pages and header (the file's size does not change). */
+        SegmentSync FDATASYNC = ch -> ch.force(false);
+
+        void force(FileChannel channel) throws IOException;
+    }
+
+    /**
+     * Opening maps and writes Chronicle's files before any record is appended (the table store, a new segment):
+     * on a file system with (nearly) no space that would be a SIGBUS, so refuse to open with a clear error.
+     */
+    private static void requireSpaceToOpen(Path dir) throws IOException {
+        Path existing = dir.toAbsolutePath();
+        while (!Files.exists(existing) && existing.getParent() != null) {
+            existing = existing.getParent();
+        }
+        long usable = Files.getFileStore(existing).getUsableSpace();
+        if (usable < MIN_FREE_TO_OPEN) {
+            throw new NoSpaceException("cannot open the Raft log in " + dir + ": only " + usable + " bytes free ("
+                    + MIN_FREE_TO_OPEN + " needed to open it); free space and start again", dir, null);
+        }
     }
 
     private static int cycleOfLastFile(List<Path> files) {
@@ -292,7 +365,7 @@ public final class ChronicleLogStore implements LogStore {
 
     @Override
     public void append(List<LogEntry> entries) throws IOException {
-        ensureOpen();
+        ensureWritable();
         if (entries.isEmpty()) {
             return;
         }
@@ -312,9 +385,12 @@ public final class ChronicleLogStore implements LogStore {
             if (current.bytes >= options.segmentBytes()) {
                 roll((byte) 0, lastIndex, lastTerm);
             }
+            // A full disk stops the batch here, at an entry boundary (NoSpaceException's contract).
+            reserveSpace(RecordCodec.OVERHEAD_BYTES + e.data().length);
             int n;
             try (DocumentContext dc = appender.writingDocument()) {
                 n = codec.writeEntry(dc.wire().bytes(), e);
+                writeEnd = dc.wire().bytes().writePosition();
             }
             afterWrite(n);
             current.liveCount++;
@@ -354,15 +430,19 @@ public final class ChronicleLogStore implements LogStore {
 
     @Override
     public void sync() throws IOException {
-        ensureOpen();
+        ensureWritable();
         if (currentDirty) {
             long start = System.nanoTime();
-            currentChannel.force(false); // fdatasync: data, Chronicle's index pages and header
+            try {
+                segmentSync.force(currentChannel);
+            } catch (IOException e) {
+                throw syncFailed("fdatasync of " + current.file, e);
+            }
             currentDirty = false;
             metrics.fsync.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
         if (directoryDirty) {
-            Durable.fsyncDirectory(dir);
+            fsyncDirectory();
             directoryDirty = false;
         }
         if (entriesSinceSync > 0) {
@@ -377,38 +457,123 @@ public final class ChronicleLogStore implements LogStore {
      * {@code markerKind} 0 means no marker.
      */
     private void roll(byte markerKind, long markerIndex, long markerTerm) throws IOException {
+        switchTo(prepareNextSegment(), markerKind, markerIndex, markerTerm);
+    }
+
+    /**
+     * The first half of a roll, which may fail for lack of space and changes nothing then: the next segment's file
+     * exists with its first region allocated. Returns how much of it is allocated.
+     */
+    private long prepareNextSegment() throws IOException {
+        return prepareSegmentFile(SegmentFiles.fileOf(dir, current.cycle + 1), preallocator != null);
+    }
+
+    /**
+     * Creates a segment file before Chronicle opens it, with its header, a first step and room for a marker
+     * allocated; or claims the preallocated one. Chronicle starts a cycle file by writing its header into the zero
+     * first word, so a file of zeros is a valid new file (as {@link SegmentPreallocator} relies on too), and a crash
+     * before the header leaves a zero-header last segment, which recovery removes.
+     */
+    private long prepareSegmentFile(Path file, boolean claimPreallocated) throws IOException {
+        if (claimPreallocated) {
+            // A ready zero-filled file becomes the new segment (Chronicle opens it on the next write). The next
+            // write marks the directory dirty, so the rename is made durable by the next sync(). See
+            // SegmentPreallocator on crashes.
+            boolean claimed = preallocator.claim(file);
+            (claimed ? metrics.preallocatedReady : metrics.preallocatedMissed).increment();
+            preallocator.prepare();
+            if (claimed) {
+                return options.preallocateBytes();
+            }
+        }
+        long length = headerAllowance + writeHeadroom + allocationStep;
+        try {
+            allocator.allocate(file, 0, length, true, true);
+        } catch (IOException e) {
+            if (e instanceof NoSpaceException) {
+                metrics.noSpace.increment();
+            }
+            Files.deleteIfExists(file); // an empty file named as a segment would confuse Chronicle and recovery
+            throw e;
+        }
+        metrics.spaceAllocations.increment();
+        return length;
+    }
+
+    /** The second half of a roll: syncs the current segment, switches to the prepared one, writes the marker. */
+    private void switchTo(long allocated, byte markerKind, long markerIndex, long markerTerm) throws IOException {
         if (currentDirty) {
             sync();
         } else if (directoryDirty) {
-            Durable.fsyncDirectory(dir);
+            fsyncDirectory();
             directoryDirty = false;
         }
         closeCurrentChannel();
         int cycle = current.cycle + 1;
         Path file = SegmentFiles.fileOf(dir, cycle);
-        if (preallocator != null) {
-            // A ready zero-filled file becomes the new segment (Chronicle opens it on the next write); if none is
-            // ready Chronicle creates a sparse one. Either way the next write marks the directory dirty, so the
-            // rename or the creation is made durable by the next sync(). See SegmentPreallocator on crashes.
-            (preallocator.claim(file) ? metrics.preallocatedReady : metrics.preallocatedMissed).increment();
-            preallocator.prepare();
-        }
         clock.set(cycle * SegmentFiles.CYCLE_MILLIS);
         Segment next = new Segment(cycle, file, lastIndex, markerKind == 0 ? 0 : 1);
         index.add(next);
         current = next;
+        allocatedUpTo = allocated;
+        writeEnd = 0;
         if (markerKind != 0) {
+            // The prepared region holds the header and a marker: no allocation (which could fail) from here on.
             int n;
             try (DocumentContext dc = appender.writingDocument()) {
                 n = codec.writeMarker(dc.wire().bytes(), markerKind, markerIndex, markerTerm);
+                writeEnd = dc.wire().bytes().writePosition();
             }
             afterWrite(n);
         }
     }
 
+    /**
+     * Makes sure the next write of {@code recordBytes} lands in allocated blocks: it may need the record, its
+     * excerpt header and a new index array that Chronicle inserts before it. Allocates a step at a time, never
+     * below Chronicle's write position (the zero-fill fallback must not touch written data).
+     */
+    private void reserveSpace(long recordBytes) throws IOException {
+        if (allocatedUpTo == 0) {
+            allocatedUpTo = prepareSegmentFile(current.file, false); // the first segment of a new log
+        }
+        long need = (writeEnd == 0 ? headerAllowance : writeEnd) + recordBytes + writeHeadroom;
+        if (need <= allocatedUpTo) {
+            return;
+        }
+        long from = Math.max(allocatedUpTo, writeEnd);
+        long to = Math.max(need, allocatedUpTo + allocationStep);
+        try {
+            allocator.allocate(current.file, from, to - from, false, true);
+        } catch (NoSpaceException e) {
+            metrics.noSpace.increment();
+            throw e;
+        }
+        metrics.spaceAllocations.increment();
+        allocatedUpTo = to;
+    }
+
+    /** A sync failed: the log is unusable from now on (see the class comment). */
+    private IOException syncFailed(String what, IOException e) {
+        failure = new IOException("Raft log " + dir + ": " + what + " failed: " + e.getMessage() + ". A failed sync is"
+                + " never retried (the kernel may have dropped the pages it could not write), so the log refuses"
+                + " every later write; stop the server, check the disk, and restart it (recovery keeps what was"
+                + " durable)", e);
+        LOG.error("{}", failure.getMessage());
+        return failure;
+    }
+
+    private void fsyncDirectory() throws IOException {
+        try {
+            Durable.fsyncDirectory(dir);
+        } catch (IOException e) {
+            throw syncFailed("fsync of the directory", e);
+        }
+    }
+
     @Override
     public void truncateSuffix(long fromIndex) throws IOException {
-        ensureOpen();
+        ensureWritable();
         if (fromIndex > lastIndex) {
             return;
         }
@@ -419,16 +584,17 @@ public final class ChronicleLogStore implements LogStore {
         // segment starts with TRUNCATE(fromIndex-1); the dead suffix stays in older files until compaction.
         long keep = fromIndex - 1;
         long keepTerm = keep >= firstIndex ? term(keep) : 0;
+        long allocated = prepareNextSegment(); // may find no space: then nothing has changed
         index.clampTo(keep);
         lastIndex = keep;
         lastTerm = keepTerm;
-        roll(RecordCodec.KIND_TRUNCATE, keep, keepTerm);
+        switchTo(allocated, RecordCodec.KIND_TRUNCATE, keep, keepTerm);
         metrics.suffixTruncations.increment();
     }
 
     @Override
     public void compactPrefix(long upToIndex) throws IOException {
-        ensureOpen();
+        ensureWritable();
         // §7: entries covered by a snapshot may go. Only whole segments are deleted, oldest first, never the one
         // being appended to; firstIndex tells what remains.
         boolean deleted = false;
@@ -444,7 +610,7 @@ public final class ChronicleLogStore implements LogStore {
             // On a file system without a journal two deletions made durable by one fsync may land in either
             // order: a surviving older segment next to a deleted newer one would make recovery take entries the
             // deleted one's TRUNCATE marker had cut as live (or refuse to start over the gap).
-            Durable.fsyncDirectory(dir);
+            fsyncDirectory();
             deleted = true;
         }
         if (deleted) {
@@ -456,17 +622,18 @@ public final class ChronicleLogStore implements LogStore {
 
     @Override
     public void reset(long newIndex, long term) throws IOException {
-        ensureOpen();
+        ensureWritable();
         if (newIndex < 0) {
             throw new IllegalArgumentException("negative index " + newIndex);
         }
+        long allocated = prepareNextSegment(); // may find no space: then nothing has changed
         // §7 (InstallSnapshot): discard the entire log. The RESET marker is made durable before older segments
         // are deleted, so a crash leaves either the old log or the new empty one.
         index.clampTo(Long.MIN_VALUE / 2);
         lastIndex = newIndex;
         lastTerm = term;
         firstIndex = newIndex + 1;
-        roll(RecordCodec.KIND_RESET, newIndex, term);
+        switchTo(allocated, RecordCodec.KIND_RESET, newIndex, term);
         sync();
         while (index.size() > 1) {
             Segment s = index.first();
@@ -474,7 +641,7 @@ public final class ChronicleLogStore implements LogStore {
             index.removeFirst();
             Files.deleteIfExists(s.file);
         }
-        Durable.fsyncDirectory(dir);
+        fsyncDirectory();
         queue.refreshDirectoryListing();
         metrics.resets.increment();
     }
@@ -493,6 +660,18 @@ public final class ChronicleLogStore implements LogStore {
         if (closed) {
             throw new IllegalStateException("log " + dir + " is closed");
         }
+    }
+
+    private void ensureWritable() throws IOException {
+        ensureOpen();
+        if (failure != null) {
+            throw new IOException(failure.getMessage(), failure);
+        }
+    }
+
+    /** Offset up to which the current segment's file is allocated, and Chronicle's write position (tests). */
+    long[] allocationOfCurrentSegment() {
+        return new long[] {allocatedUpTo, writeEnd};
     }
 
     private void closeCurrentChannel() throws IOException {

@@ -1,6 +1,7 @@
 package io.raftkv.log;
 
 import io.raftkv.core.storage.HardState;
+import io.raftkv.core.storage.NoSpaceException;
 import io.raftkv.core.storage.StableStore;
 
 import java.io.IOException;
@@ -97,15 +98,49 @@ public final class FileStableStore implements StableStore {
         crc.update(b.array(), 0, b.position());
         b.putInt((int) crc.getValue());
         b.flip();
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            while (b.hasRemaining()) {
-                ch.write(b);
+        try (FileChannel ch = open(tmp)) {
+            try {
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            } catch (IOException e) {
+                throw noSpaceOr(e);
             }
-            ch.force(true);
+            try {
+                ch.force(true);
+            } catch (IOException e) {
+                // Whatever its errno: after a failed fsync nobody knows what reached the disk (never retried).
+                throw new IOException("fsync of " + tmp + " failed: " + e.getMessage() + "; the hard state (term "
+                        + state.currentTerm() + ", vote " + state.votedFor() + ") was not saved", e);
+            }
         }
         Durable.atomicRename(tmp, file);
         cached = state;
+    }
+
+    private FileChannel open(Path path) throws IOException {
+        try {
+            return FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (IOException e) {
+            throw noSpaceOr(e);
+        }
+    }
+
+    /**
+     * A write of the temp file that found no space changed nothing the store relies on (the old file is intact):
+     * that is a {@link NoSpaceException}, and the caller may retry once space is freed. Anything else is as is.
+     */
+    private IOException noSpaceOr(IOException e) {
+        if (!NoSpaceException.isNoSpace(e)) {
+            return e;
+        }
+        try {
+            Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+            // the next save truncates it anyway
+        }
+        return new NoSpaceException("cannot save the hard state in " + dir + ": " + e.getMessage(), dir, e);
     }
 
     @Override

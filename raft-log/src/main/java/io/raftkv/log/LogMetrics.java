@@ -21,6 +21,8 @@ final class LogMetrics {
     final Counter tailCuts;
     final Counter preallocatedReady;
     final Counter preallocatedMissed;
+    final Counter spaceAllocations;
+    final Counter noSpace;
     private final MeterRegistry registry;
     private final Gauge segments;
 
@@ -38,6 +40,12 @@ final class LogMetrics {
                 .description("torn or corrupt tails cut off when the log was opened").tags(tags).register(registry);
         preallocatedReady = preallocated(registry, tags, "ready");
         preallocatedMissed = preallocated(registry, tags, "missed");
+        spaceAllocations = Counter.builder("raft.log.space.allocations")
+                .description("regions of segment files allocated ahead of Chronicle's memory-mapped writes").tags(tags)
+                .register(registry);
+        noSpace = Counter.builder("raft.log.space.refused")
+                .description("writes refused because the file system had no space for them (nothing written)")
+                .tags(tags).register(registry);
         this.registry = registry;
         this.segments = Gauge.builder("raft.log.segments", segments).tags(tags).register(registry);
     }

@@ -26,6 +26,11 @@ public enum Invariant {
      * announced command.
      */
     FORWARDING,
+    /**
+     * Client sessions (thesis §6.3): an (session, seq) is applied by at most one log index however often the client
+     * resends it, and every later entry of it is answered with that one apply's result.
+     */
+    EXACTLY_ONCE,
     /** After faults stop: a leader within a bounded time, and every later proposal commits everywhere. */
     LIVENESS,
     /** RaftNode broke its own API contract (or the state machine threw): an exception, a term or commit index going back, applying out of

@@ -21,6 +21,10 @@ sealed interface SimEvent {
     record Propose() implements SimEvent {
     }
 
+    /** A session client (thesis §6.3, {@link SimConfig#sessions()}) sends or resends its writes. */
+    record SessionStep(int client) implements SimEvent {
+    }
+
     /** The fault phase ends: heal the network, restart every crashed node, start the liveness checks. */
     record Heal() implements SimEvent {
     }

@@ -129,7 +129,7 @@ final class SimNode implements LogView {
         reconcileLogWithSnapshot();
         raft = new RaftNode(id, sim.config().raftOptions(), log, stable.load(),
                 snapshot == null ? SnapshotMeta.NONE : snapshot.meta(), bootstrap, random);
-        stateMachine = sim.config().stateMachines().get();
+        stateMachine = sim.config().newStateMachine();
         snapshotRandom = new SplittableRandom(sim.nodeSeed(index, incarnation) ^ 0x5851F42D4C957F2DL);
         if (snapshot != null) {
             restore(snapshot); // §7: a restarted server starts from its latest snapshot, then replays the log
@@ -722,6 +722,9 @@ final class SimNode implements LogView {
             stateMachine.skip(e.index()); // as RaftServer does: the state machine's index follows the log
         }
         sim.checker().onApplied(id, e, result);
+        if (sim.sessions() != null) {
+            sim.sessions().onApplied(this, e, result);
+        }
         lastApplied = e.index();
         if (sim.workload() != null && e.type() == EntryType.COMMAND) {
             sim.workload().onApplied(this, e.index(), e.data(), result);
@@ -820,6 +823,11 @@ final class SimNode implements LogView {
 
     long lastApplied() {
         return lastApplied;
+    }
+
+    /** How often this node crashed so far: a restart is a new incarnation (its clients' requests died with it). */
+    int incarnation() {
+        return incarnation;
     }
 
     StateMachine stateMachine() {

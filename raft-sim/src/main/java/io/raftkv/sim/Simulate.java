@@ -1,6 +1,7 @@
 package io.raftkv.sim;
 
 import io.raftkv.core.RaftOptions;
+import io.raftkv.core.session.SessionOptions;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,6 +55,15 @@ public final class Simulate implements Callable<Integer> {
     @Option(names = "--mutation", description = "break one safety rule in RaftNode: ${COMPLETION-CANDIDATES}")
     RaftOptions.UnsafeMutation mutation = RaftOptions.UnsafeMutation.NONE;
 
+    @Option(names = "--sessions",
+            description = "add session clients that resend writes whose answer they lost (thesis §6.3), checked for"
+                    + " exactly-once; the state machine is a counter wrapped in the session table")
+    boolean sessions;
+
+    @Option(names = "--session-mutation",
+            description = "with --sessions, break one rule of the session table: ${COMPLETION-CANDIDATES}")
+    SessionOptions.UnsafeMutation sessionMutation = SessionOptions.UnsafeMutation.NONE;
+
     @Option(names = "--no-shrink", description = "print a failure without shrinking it")
     boolean noShrink;
 
@@ -74,7 +84,14 @@ public final class Simulate implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Simulator sim = new Simulator(SimConfig.defaults(nodes).withMutation(mutation));
+        SimConfig config = SimConfig.defaults(nodes).withMutation(mutation);
+        if (sessions) {
+            config = config.withStateMachine(CountingStateMachine::new).withSessions(SimConfig.Sessions.defaults()
+                    .withOptions(SessionOptions.defaults().withUnsafeMutation(sessionMutation)));
+        } else if (sessionMutation != SessionOptions.UnsafeMutation.NONE) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--session-mutation needs --sessions");
+        }
+        Simulator sim = new Simulator(config);
         if (seed != null) {
             return single(sim, out);
         }

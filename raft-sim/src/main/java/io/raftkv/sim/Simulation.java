@@ -35,6 +35,8 @@ public final class Simulation {
     private final SimNetwork network;
     private final FaultInjector faults;
     private final ClientWorkload client;
+    /** Session clients (thesis §6.3), or null when the config has none. */
+    private final SessionClients sessions;
     private final ReadChecker reads;
     private final SplittableRandom random;
     private final long nodeSeedBase;
@@ -87,6 +89,10 @@ public final class Simulation {
         this.crashRandom = new Random(root.nextLong());
         // Drawn last, so that every stream drawn before keeps the values it had before forwarding existed.
         this.client = new ClientWorkload(this, nodes, config, clientRandom, new SplittableRandom(root.nextLong()));
+        // Session clients draw from a stream of their own, derived from the seed but not from the root: runs
+        // without sessions keep every draw they had before sessions existed.
+        this.sessions = config.sessions() == null ? null : new SessionClients(this, nodes, config.sessions(),
+                new SplittableRandom(schedule.seed() ^ 0x510E527FADE682D1L));
         this.bootstrap = Configuration.ofVoterIds(ids(config.nodes()).toArray(new String[0]));
         for (int i = 0; i < servers; i++) {
             // Spares start with no configuration: they know no peers and never campaign until a leader adds them.
@@ -173,6 +179,11 @@ public final class Simulation {
                 queue.schedule(f.tick() * TICK + TICK / 2, new SimEvent.Inject(f));
             }
         }
+        if (sessions != null) {
+            for (int c = 0; c < sessions.clients(); c++) {
+                queue.schedule(sessions.nextGap(), new SimEvent.SessionStep(c));
+            }
+        }
         long first = client.firstProposalTime();
         if (first >= 0) {
             queue.schedule(first, new SimEvent.Propose());
@@ -217,6 +228,11 @@ public final class Simulation {
             long next = client.onPropose();
             if (next >= 0 && (healed || now + next < schedule.faultTicks() * TICK)) {
                 queue.schedule(now + next, event);
+            }
+        } else if (event instanceof SimEvent.SessionStep step) {
+            if (!healed) { // the clients stop with the faults; liveness is the plain client's to check
+                sessions.step(step.client());
+                queue.schedule(now + sessions.nextGap(), event);
             }
         } else if (event instanceof SimEvent.Heal) {
             heal();
@@ -385,6 +401,11 @@ public final class Simulation {
 
     InvariantChecker checker() {
         return checker;
+    }
+
+    /** The session clients, or null. */
+    SessionClients sessions() {
+        return sessions;
     }
 
     SimConfig config() {

@@ -1,5 +1,8 @@
 package io.raftkv.sim;
 
+import io.raftkv.core.RaftOptions;
+import io.raftkv.core.session.SessionOptions;
+
 /**
  * The simulator's entry point for tests and tools.
  *
@@ -150,7 +153,28 @@ public final class Simulator {
         Shrinker shrinker = new Shrinker(s -> run(s, false), shrinkBudget);
         SimResult shrunk = shrinker.shrink(failing);
         SimResult traced = run(shrunk.schedule(), true);
-        return new Failure(failing, traced, shrinker.runs());
+        return new Failure(failing, traced, shrinker.runs(), replayOptions());
+    }
+
+    /** The Simulate options that give this config's runs (beyond the schedule's own). */
+    private String replayOptions() {
+        StringBuilder sb = new StringBuilder();
+        if (config.raftOptions().mutation() != RaftOptions.UnsafeMutation.NONE) {
+            sb.append(" --mutation ").append(config.raftOptions().mutation());
+        }
+        if (config.sessions() != null) {
+            sb.append(" --sessions");
+            SessionOptions o = config.sessions().options();
+            if (o.mutation() != SessionOptions.UnsafeMutation.NONE) {
+                sb.append(" --session-mutation ").append(o.mutation());
+            }
+            SimConfig.Sessions cli = SimConfig.Sessions.defaults()
+                    .withOptions(SessionOptions.defaults().withUnsafeMutation(o.mutation()));
+            if (!config.sessions().equals(cli)) {
+                sb.append(" (this run's session workload differs from --sessions: ").append(config.sessions()).append(')');
+            }
+        }
+        return sb.toString();
     }
 
     /** Runs {@code count} seeds from {@code first}; stops at the first failure. */
@@ -209,8 +233,14 @@ public final class Simulator {
 
     /**
      * A failure, explained: the original failing run and the shrunk one (with its trace).
+     *
+     * @param replayOptions Simulate options the config needs beyond the schedule's (sessions, mutations), or ""
      */
-    public record Failure(SimResult original, SimResult shrunk, int shrinkRuns) {
+    public record Failure(SimResult original, SimResult shrunk, int shrinkRuns, String replayOptions) {
+
+        public Failure(SimResult original, SimResult shrunk, int shrinkRuns) {
+            this(original, shrunk, shrinkRuns, "");
+        }
 
         /** Lines of trace printed in a report; the full trace is one replay away. */
         public static final int TRACE_TAIL_LINES = 400;
@@ -219,6 +249,9 @@ public final class Simulator {
             StringBuilder sb = new StringBuilder();
             Schedule o = original.schedule();
             sb.append("SIMULATION FAILED: seed=").append(o.seed()).append(" nodes=").append(o.nodes()).append('\n');
+            if (!replayOptions.isEmpty()) {
+                sb.append("  the run's config: add").append(replayOptions).append(" to the Simulate lines below\n");
+            }
             sb.append("  ").append(original.violation().getMessage()).append('\n');
             sb.append("  replay original: java -cp raft-sim/target/raft-sim.jar io.raftkv.sim.Simulate --nodes ")
                     .append(o.nodes()).append(" --seed ").append(o.seed()).append(" --trace")

@@ -42,7 +42,18 @@ class SimulateCliTest {
     }
 
     @Test
+    void sessionRunsAndTheirReplayCommand() {
+        String ok = run(0, "--nodes", "3", "--seeds", "10", "--sessions")[0];
+        assertTrue(ok.contains("violations=0"), ok);
+        String broken = run(1, "--nodes", "3", "--seeds", "50", "--sessions", "--session-mutation", "SKIP_DEDUP")[0];
+        assertTrue(broken.contains("EXACTLY_ONCE"), broken);
+        assertTrue(broken.contains("add --sessions --session-mutation SKIP_DEDUP to the Simulate lines"), "the report must"
+                + " name the options a replay needs: " + broken);
+    }
+
+    @Test
     void rejectsBadArguments() {
         run(2, "--nodes", "three");
+        run(2, "--nodes", "3", "--session-mutation", "SKIP_DEDUP");
     }
 }

@@ -36,6 +36,19 @@ public interface PluginInstance extends AutoCloseable {
     }
 
     /**
+     * Whether the server keeps client sessions around this state machine (exactly-once writes, thesis §6.3): it then
+     * wraps {@link #stateMachine()} in raft-core's {@code SessionStateMachine}, and every write route that goes
+     * through {@link PluginHost#write} honours the {@code Raftkv-Session}/{@code Raftkv-Seq} headers without changing.
+     * The session table lives in memory and is rebuilt from the newest snapshot and the log, so this is only right
+     * for a state machine that starts empty too: one that persists itself and starts ahead of the log (a database
+     * file) answers false, unless it keeps a session table in its own storage. The answer must never change for a
+     * data directory: the log holds session frames only if it is true.
+     */
+    default boolean clientSessions() {
+        return true;
+    }
+
+    /**
      * This plugin's commands for a Redis-protocol (RESP) front door, or null for none. The hook is here so that a
      * RESP front door can serve any plugin the way the HTTP one does; kv-server's RESP front door is not built on it
      * yet.

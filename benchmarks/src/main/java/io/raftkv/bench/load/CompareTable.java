@@ -14,7 +14,9 @@ import java.util.Locale;
  * Prints the side-by-side table of {@code benchmarks/compare-etcd.sh} from the kvbench results it wrote:
  * {@code DIR/<system>-<workload>.json} for systems {@code raftkv} and {@code etcd}. A missing file (etcd not
  * installed, a run that failed) prints as "-", so the table is still printed for the system that ran.
- * <p>Usage: {@code java -cp kvbench.jar io.raftkv.bench.load.CompareTable DIR workload=label ...}
+ * <p>Usage: {@code java -cp kvbench.jar io.raftkv.bench.load.CompareTable DIR [--systems=A,B] workload=label ...};
+ * {@code --systems} names two other result prefixes to compare (e.g. {@code sessions,plain} for
+ * {@code benchmarks/session-cost.sh}).
  */
 public final class CompareTable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -24,14 +26,23 @@ public final class CompareTable {
 
     public static void main(String[] args) throws IOException {
         Path dir = Path.of(args[0]);
+        String a = "raftkv";
+        String b = "etcd";
+        int first = 1;
+        if (args.length > 1 && args[1].startsWith("--systems=")) {
+            String[] systems = args[1].substring("--systems=".length()).split(",", 2);
+            a = systems[0];
+            b = systems[1];
+            first = 2;
+        }
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[]{"workload", "raftkv ops/s", "p50 ms", "p99 ms", "err", "srv µs/op", "gen µs/op",
-                "etcd ops/s", "p50 ms", "p99 ms", "err", "srv µs/op", "gen µs/op", "ops raftkv/etcd",
-                "srv µs/op raftkv/etcd"});
-        for (int i = 1; i < args.length; i++) {
+        rows.add(new String[]{"workload", a + " ops/s", "p50 ms", "p99 ms", "err", "srv µs/op", "gen µs/op",
+                b + " ops/s", "p50 ms", "p99 ms", "err", "srv µs/op", "gen µs/op", "ops " + a + "/" + b,
+                "srv µs/op " + a + "/" + b});
+        for (int i = first; i < args.length; i++) {
             String[] wl = args[i].split("=", 2);
-            JsonNode r = read(dir.resolve("raftkv-" + wl[0] + ".json"));
-            JsonNode e = read(dir.resolve("etcd-" + wl[0] + ".json"));
+            JsonNode r = read(dir.resolve(a + "-" + wl[0] + ".json"));
+            JsonNode e = read(dir.resolve(b + "-" + wl[0] + ".json"));
             List<String> row = new ArrayList<>();
             row.add(wl.length > 1 ? wl[1] : wl[0]);
             cells(r, row);

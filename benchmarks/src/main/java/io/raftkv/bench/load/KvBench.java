@@ -76,6 +76,11 @@ public final class KvBench implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "seed for keys and values (default ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--sessions",
+            description = "raftkv: every put in a client session (one per client, opened on its first put; headers "
+                    + "Raftkv-Session/Seq/Acked: exactly-once writes, thesis §6.3), to measure what they cost")
+    boolean sessions;
+
     @Option(names = "--cpu-pids", split = ",",
             description = "PIDs of the servers under test: their CPU seconds in the measured interval go into the "
                     + "result next to the generator's own (Linux /proc)")
@@ -102,6 +107,13 @@ public final class KvBench implements Callable<Integer> {
             throw new CommandLine.ParameterException(new CommandLine(this), "--read-ratio must be in [0, 1]");
         }
         try (KvDriverFactory factory = factory(driverName)) {
+            if (sessions) {
+                if (!(factory instanceof RaftkvHttpDriverFactory raftkv)) {
+                    throw new CommandLine.ParameterException(new CommandLine(this), "--sessions is raftkv's (the "
+                            + driverName + " driver has no client sessions)");
+                }
+                raftkv.useSessions();
+            }
             return run(factory);
         }
     }
@@ -314,6 +326,7 @@ public final class KvBench implements Callable<Integer> {
         config.put("keys", keys);
         config.put("readRatio", readRatio);
         config.put("readLevel", readLevel);
+        config.put("sessions", sessions);
         config.put("mode", rate > 0 ? "open-loop " + rate + "/s" : "closed-loop");
         r.put("config", config);
         long ops = p.getTotalCount() + g.getTotalCount();

@@ -36,6 +36,11 @@ import java.util.concurrent.TimeoutException;
  * connection, pinned to one node as a real client would be (any node serves writes and reads). The connection is
  * opened on the first call and again after it broke. One request at a time; the answer completes the stage on the
  * connection's event loop.
+ *
+ * <p>With sessions ({@code kvbench --sessions}) the driver opens a client session ({@code POST /session}) before its
+ * first put and sends every put with {@code Raftkv-Session}, {@code Raftkv-Seq} (1, 2, …) and {@code Raftkv-Acked}
+ * (the same seq: with one request at a time, every earlier answer has arrived), as {@code KvClient} does — what an
+ * exactly-once write costs. A failed put is not resent (the generator counts it as an error).
  */
 final class RaftkvHttpDriver implements KvDriver {
     private static final int MAX_RESPONSE_BYTES = 8 << 20;
@@ -45,6 +50,10 @@ final class RaftkvHttpDriver implements KvDriver {
     private final String host;
     private final String readSuffix;
     private final long timeoutMillis;
+    private final boolean sessions;
+    /** The session's id once opened; then the next seq. Touched by one call at a time (the driver contract). */
+    private String session;
+    private long nextSeq = 1;
     private volatile Channel channel;
     /** The request in flight: touched on the connection's event loop only (and set before the write). */
     private Pending pending;
@@ -52,7 +61,8 @@ final class RaftkvHttpDriver implements KvDriver {
     private record Pending(CompletableFuture<FullHttpResponse> answer, ScheduledFuture<?> timer) {
     }
 
-    RaftkvHttpDriver(Bootstrap bootstrap, String endpoint, String readLevel, Duration timeout) {
+    RaftkvHttpDriver(Bootstrap bootstrap, String endpoint, String readLevel, Duration timeout, boolean sessions) {
+        this.sessions = sessions;
         int colon = endpoint.lastIndexOf(':');
         this.host = endpoint;
         this.address = new InetSocketAddress(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
@@ -63,9 +73,16 @@ final class RaftkvHttpDriver implements KvDriver {
 
     @Override
     public CompletionStage<Void> put(String key, byte[] value) {
+        if (sessions && session == null) {
+            return openSession().thenCompose(ignored -> put(key, value));
+        }
         FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.PUT, path(key),
                 Unpooled.wrappedBuffer(value));
         HttpUtil.setContentLength(req, value.length);
+        if (session != null) {
+            String seq = Long.toString(nextSeq++);
+            req.headers().set("Raftkv-Session", session).set("Raftkv-Seq", seq).set("Raftkv-Acked", seq);
+        }
         return exchange(req).thenCompose(r -> {
             int code = r.status().code();
             try {
@@ -95,6 +112,28 @@ final class RaftkvHttpDriver implements KvDriver {
             }
         });
     }
+
+    /** {@code POST /session}; the id is kept for every later put. */
+    private CompletionStage<Void> openSession() {
+        FullHttpRequest req = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/session",
+                Unpooled.EMPTY_BUFFER);
+        HttpUtil.setContentLength(req, 0);
+        return exchange(req).thenCompose(r -> {
+            try {
+                String body = r.content().toString(StandardCharsets.UTF_8);
+                java.util.regex.Matcher m = SESSION_ID.matcher(body);
+                if (r.status().code() != 200 || !m.find()) {
+                    return CompletableFuture.failedFuture(error(r));
+                }
+                session = m.group(1);
+                return CompletableFuture.completedFuture(null);
+            } finally {
+                r.release();
+            }
+        });
+    }
+
+    private static final java.util.regex.Pattern SESSION_ID = java.util.regex.Pattern.compile("\"session\":\"(\\d+)\"");
 
     private static KvError error(FullHttpResponse r) {
         return new KvError("http_" + r.status().code(), r.content().toString(StandardCharsets.UTF_8));

@@ -20,6 +20,12 @@ import java.util.concurrent.TimeUnit;
 public final class RaftkvHttpDriverFactory implements KvDriverFactory {
     private EventLoopGroup loops;
     private Bootstrap bootstrap;
+    private boolean sessions;
+
+    /** {@code --sessions}: drivers made from now on put in a client session each. */
+    public synchronized void useSessions() {
+        sessions = true;
+    }
 
     @Override
     public String name() {
@@ -39,7 +45,7 @@ public final class RaftkvHttpDriverFactory implements KvDriverFactory {
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) timeout.toMillis());
         }
-        return new RaftkvHttpDriver(bootstrap, endpoint, readLevel, timeout);
+        return new RaftkvHttpDriver(bootstrap, endpoint, readLevel, timeout, sessions);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.raftkv.server.cli;
 
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.core.session.SessionOptions;
 import io.raftkv.server.ServerNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
@@ -125,6 +126,19 @@ public final class ServeCommand implements Callable<Integer> {
                     + " Give every server the same setting: whichever leads applies it (default: ${DEFAULT-VALUE}).")
     boolean autoPromote;
 
+    @Option(names = "--disk-reserve-bytes", defaultValue = "" + ServerConfig.DEFAULT_DISK_RESERVE_BYTES,
+            paramLabel = "BYTES",
+            description = "Below this much free space in the log's, hard state's or snapshots' directory the node"
+                    + " refuses writes (507) and hands leadership away until space returns; 0 = only when a write"
+                    + " finds no space (default: ${DEFAULT-VALUE}).")
+    long diskReserveBytes;
+
+    @Option(names = "--disk-stall-ms", defaultValue = "0", paramLabel = "MS",
+            description = "A log or hard-state write that has not returned after this long counts as a stalled disk:"
+                    + " the node falls silent so that another one leads, and answers 503; 0 = one election timeout"
+                    + " (default: ${DEFAULT-VALUE}).")
+    long diskStallMs;
+
     @Option(names = "--tls-cert", paramLabel = "PEM",
             description = "Peer TLS: this server's certificate chain (PEM). With --tls-key and --tls-ca, peers talk "
                     + "mutual TLS; all servers of a cluster must use it.")
@@ -135,6 +149,26 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--tls-ca", paramLabel = "PEM", description = "Peer TLS: the CA certificate(s) peers must chain to.")
     Path tlsCa;
+
+    @Option(names = "--session-timeout-ms", defaultValue = "3600000",
+            description = "Client sessions (POST /session) expire after this long without activity, in the time"
+                    + " carried by the log (default: ${DEFAULT-VALUE} = 1 h).")
+    long sessionTimeoutMs;
+
+    @Option(names = "--max-sessions", defaultValue = "10000",
+            description = "Most client sessions at once; one more evicts the least recently active. Must be equal"
+                    + " on all servers (default: ${DEFAULT-VALUE}).")
+    int maxSessions;
+
+    @Option(names = "--max-session-answers", defaultValue = "256",
+            description = "Most answers kept per session for retries. Must be equal on all servers"
+                    + " (default: ${DEFAULT-VALUE}).")
+    int maxSessionAnswers;
+
+    @Option(names = "--max-session-answer-bytes", defaultValue = "67108864",
+            description = "Most memory of answers kept in all sessions together (each: its bytes + 80). Must be"
+                    + " equal on all servers (default: ${DEFAULT-VALUE}).")
+    long maxSessionAnswerBytes;
 
     @Option(names = "--parent-pid", hidden = true,
             description = "Exit (gracefully) when this process exits; used by 'raftkv demo'.")
@@ -152,14 +186,14 @@ public final class ServeCommand implements Callable<Integer> {
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
                     snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote,
-                    stateMachine);
+                    diskReserveBytes, diskStallMs == 0 ? null : Duration.ofMillis(diskStallMs), stateMachine);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
         io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
         ServerNode node;
         try {
-            node = ServerNode.start(config, tls);
+            node = ServerNode.start(config, tls, sessionOptions());
         } catch (IOException | IllegalArgumentException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
@@ -192,6 +226,16 @@ public final class ServeCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** Client sessions from the --session-* and --max-session* flags. */
+    private SessionOptions sessionOptions() {
+        try {
+            return new SessionOptions(Duration.ofMillis(sessionTimeoutMs), maxSessions, maxSessionAnswers,
+                    maxSessionAnswerBytes, SessionOptions.UnsafeMutation.NONE);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage(), e);
+        }
     }
 
     /** Peer TLS from the three --tls-* flags: all or none. */

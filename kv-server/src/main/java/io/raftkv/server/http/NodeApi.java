@@ -1,8 +1,10 @@
 package io.raftkv.server.http;
 
+import io.raftkv.core.server.DiskAlarm;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.plugin.PluginInstance;
 import io.raftkv.plugin.StateDigest;
 import io.raftkv.plugin.http.ReadLevels;
@@ -42,6 +44,7 @@ public final class NodeApi {
     private final long caughtUpLag;
     private final MembershipApi membership;
     private final SnapshotApi snapshots;
+    private final SessionApi sessions;
 
     /**
      * @param stateMachineName the plugin's name, reported in {@code /status}
@@ -51,15 +54,18 @@ public final class NodeApi {
      * @param transferWait     how long {@code /transfer-leader} waits for another leader
      * @param caughtUpLag      a member is reported {@code caughtUp} when its match index is within this many entries
      *                         of the leader's last index (the core's {@code promoteLagEntries})
+     * @param sessions         the client sessions' table around the plugin's state machine (what the raft server
+     *                         applies to), or null if the plugin keeps none ({@link PluginInstance#clientSessions})
      */
     public NodeApi(RaftServer raft, String stateMachineName, PluginInstance plugin, LeaderForwarder forwarder,
                    Function<String, Optional<String>> httpAddressOf, Duration requestTimeout,
                    Supplier<String> metricsScrape, Executor completions, BiConsumer<String, String> learnHttp,
-                   Duration transferWait, long caughtUpLag) {
+                   Duration transferWait, long caughtUpLag, SessionStateMachine sessions) {
         this.raft = raft;
         this.stateMachineName = stateMachineName;
         this.plugin = plugin;
-        this.host = new NodeHost(raft, requestTimeout, completions);
+        this.sessions = new SessionApi(raft, sessions, requestTimeout, completions, java.time.Clock.systemUTC());
+        this.host = new NodeHost(raft, requestTimeout, completions, this.sessions);
         this.forwarder = forwarder;
         this.httpAddressOf = httpAddressOf;
         this.metricsScrape = metricsScrape;
@@ -73,12 +79,28 @@ public final class NodeApi {
         return host;
     }
 
-    /** {@code GET /status}: this server's view of the cluster. */
+    /**
+     * {@code GET /status}: this server's view of the cluster. 200, or 503 while the server cannot serve at all
+     * (stopped after a fatal error, or stuck on a stalled disk), with the same body and an {@code error}: a health
+     * check on {@code /status} then fails for the right reason.
+     */
     public Reply status() {
         RaftStatus s = raft.status();
+        List<DiskAlarm> alarms = raft.diskAlarms();
+        boolean stalled = alarms.stream().anyMatch(a -> a instanceof DiskAlarm.Stalled);
+        String reason = !s.running() ? raft.failure().map(t -> "stopped after a fatal error: "
+                + (t.getMessage() == null ? t.toString() : t.getMessage()))
+                .orElse("stopped") : stalled ? alarms.get(0).message() : null;
         Map<String, Object> body = new LinkedHashMap<>();
+        if (reason != null) {
+            body.put("error", reason);
+        }
         body.put("id", s.id());
-        body.put("role", roleName(s));
+        // A stalled server's last published role is stale: it is silent and another server may lead already.
+        body.put("role", stalled ? "stalled" : roleName(s));
+        if (stalled) {
+            body.put("lastRole", roleName(s));
+        }
         body.put("term", s.term());
         body.put("leader", s.leaderId());
         body.put("leaderHttp", s.leaderId() == null ? null : httpAddressOf.apply(s.leaderId()).orElse(null));
@@ -110,10 +132,12 @@ public final class NodeApi {
             body.put("joint", joint);
         }
         body.put("snapshot", snapshotStatus(s));
+        body.put("sessions", sessions.sessionCount());
         body.put("running", s.running());
+        body.put("alarms", alarms.stream().map(ErrorReplies::alarmJson).toList());
         body.put("stateMachine", stateMachineName);
         body.putAll(plugin.status());
-        return Reply.json(200, body);
+        return Reply.json(reason == null ? 200 : 503, body);
     }
 
     /**
@@ -173,6 +197,11 @@ public final class NodeApi {
         return snapshots;
     }
 
+    /** {@code POST /session}, keep-alive, close: see {@link SessionApi}. */
+    public SessionApi sessions() {
+        return sessions;
+    }
+
     /** Join, remove, reconfigure, transfer-leader: see {@link MembershipApi}. */
     public MembershipApi membership() {
         return membership;
@@ -181,6 +210,9 @@ public final class NodeApi {
     /** If another server is known to lead, forward there (unless this request was already forwarded once). */
     Optional<CompletableFuture<Reply>> forwardIfFollower(Request req, boolean isWrite) {
         RaftStatus s = raft.status();
+        if (!s.running()) {
+            return Optional.empty(); // a stopped server forwards nothing: it answers 503 with why it stopped
+        }
         if (s.isLeader() || s.leaderId() == null || s.leaderId().equals(raft.id()) || req.isForwarded()) {
             return Optional.empty(); // leader, or no better idea: let the local server decide
         }

@@ -1,6 +1,8 @@
 package io.raftkv.server.http;
 
 import io.netty.channel.EventLoop;
+import io.raftkv.core.server.DiskAlarm;
+import io.raftkv.core.server.DiskFullException;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
@@ -10,6 +12,7 @@ import io.raftkv.plugin.http.Request;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -37,16 +40,19 @@ public final class NodeHost implements PluginHost {
     private final RaftServer raft;
     private final Duration requestTimeout;
     private final Executor completions;
+    private final SessionApi sessions;
 
     /**
      * @param completions where answers are built for requests without an event loop of their own: RaftServer
      *                    completes its futures on the raft and apply threads, which must not spend their time
      *                    decoding results and encoding JSON
+     * @param sessions    wraps a write in its client session when the request carries one
      */
-    public NodeHost(RaftServer raft, Duration requestTimeout, Executor completions) {
+    public NodeHost(RaftServer raft, Duration requestTimeout, Executor completions, SessionApi sessions) {
         this.raft = raft;
         this.requestTimeout = requestTimeout;
         this.completions = completions;
+        this.sessions = sessions;
         if (UNSAFE_LOCAL_LINEARIZABLE_READS) {
             // Never silent: a JAVA_TOOL_OPTIONS left over from a test run must not quietly break linearizability.
             LoggerFactory.getLogger(NodeHost.class).warn("{}: UNSAFE -Draftkv.unsafe.localLinearizableReads"
@@ -77,7 +83,15 @@ public final class NodeHost implements PluginHost {
 
     @Override
     public CompletableFuture<byte[]> propose(byte[] command) {
-        return raft.propose(command);
+        Optional<DiskFullException> full = diskFull();
+        return full.isPresent() ? CompletableFuture.failedFuture(full.get()) : raft.propose(command);
+    }
+
+    /** Set while this server's disk is below its reserve: it takes no writes, not even to forward (507). */
+    private Optional<DiskFullException> diskFull() {
+        return raft.diskAlarms().stream()
+                .filter(a -> a instanceof DiskAlarm.NoSpace)
+                .map(a -> new DiskFullException(raft.id(), (DiskAlarm.NoSpace) a)).findFirst();
     }
 
     @Override
@@ -87,9 +101,20 @@ public final class NodeHost implements PluginHost {
 
     @Override
     public CompletableFuture<Reply> write(Request request, byte[] command, Function<byte[], Reply> onResult) {
+        // With the session headers the command travels in a session frame (thesis §6.3): a retry of the same
+        // (session, seq) gets the first answer, and is applied once.
+        SessionApi.Envelope envelope = sessions.envelope(request, command);
+        if (envelope.rejected() != null) {
+            return CompletableFuture.completedFuture(envelope.rejected());
+        }
+        Optional<DiskFullException> full = diskFull();
+        if (full.isPresent()) { // the client tries another server
+            return CompletableFuture.completedFuture(ErrorReplies.of(full.get(), true));
+        }
         // Any server takes the write: a follower hands it to the leader over the Raft transport (one message for
         // everything that arrived in a loop turn) and answers from its own apply of the entry.
-        return answer(request, raft.propose(command), true, onResult);
+        return answer(request, sessions.unwrap(raft.propose(envelope.proposal()), envelope.inSession()), true,
+                onResult);
     }
 
     @Override

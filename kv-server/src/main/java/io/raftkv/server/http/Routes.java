@@ -15,6 +15,7 @@ import io.raftkv.plugin.http.Routed;
  * <pre>
  * GET  /status, /digest, /metrics      NodeApi        POST /snapshot    SnapshotApi
  * POST /join, /remove, /reconfigure, /transfer-leader                    MembershipApi
+ * POST /session, /session/{id}/keepalive, DELETE /session/{id}        SessionApi
  * anything else                        the plugin's routes, or 404
  * </pre>
  */
@@ -30,7 +31,19 @@ final class Routes {
     Routed route(Request req) {
         String path = req.path();
         String m = req.method();
+        if (path.startsWith("/session/")) {
+            String rest = path.substring("/session/".length());
+            if (rest.endsWith("/keepalive")) {
+                String id = rest.substring(0, rest.length() - "/keepalive".length());
+                return m.equals("POST") ? new Routed("/session/{id}/keepalive", api.sessions().keepAlive(req, id))
+                        : Routed.notAllowed("/session/{id}/keepalive", "POST");
+            }
+            return m.equals("DELETE") ? new Routed("/session/{id}", api.sessions().close(req, rest))
+                    : Routed.notAllowed("/session/{id}", "DELETE");
+        }
         Routed own = switch (path) {
+            case "/session" -> m.equals("POST") ? new Routed("/session", api.sessions().open(req))
+                    : Routed.notAllowed("/session", "POST");
             case "/status" -> m.equals("GET") ? Routed.done("/status", api.status()) : Routed.notAllowed("/status", "GET");
             case "/metrics" -> m.equals("GET") ? Routed.done("/metrics", api.metrics()) : Routed.notAllowed("/metrics", "GET");
             case "/digest" -> m.equals("GET") ? new Routed("/digest", api.digest(req)) : Routed.notAllowed("/digest", "GET");

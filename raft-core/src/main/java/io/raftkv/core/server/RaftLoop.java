@@ -13,6 +13,7 @@ import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.storage.LogStore;
+import io.raftkv.core.storage.NoSpaceException;
 import io.raftkv.core.storage.SnapshotMeta;
 import io.raftkv.core.storage.StableStore;
 import io.raftkv.core.trace.TraceEmitter;
@@ -71,6 +72,9 @@ final class RaftLoop implements Runnable {
     private long lastSnapshotIndex;
     private final Consumer<RaftStatus> statusSink;
     private final Consumer<Throwable> onFatal;
+    private final DiskGuard disk;
+    /** When a leader out of disk space last tried to hand over leadership (System.nanoTime), or 0. */
+    private long lastHandOffAttempt;
 
     /** Where client proposals go: proposed here, forwarded to the leader, or held for the next one. */
     private final ProposalRouter router;
@@ -102,7 +106,8 @@ final class RaftLoop implements Runnable {
              BlockingQueue<RaftEvent> events, AtomicInteger queuedMessages, ApplyLoop apply,
              PendingProposals proposals, RaftMetrics metrics, LogActivity logActivity, RaftServerOptions options,
              long lastSnapshotIndex, SnapshotTransfers transfers, Consumer<RaftStatus> statusSink,
-             Consumer<Throwable> onFatal) {
+             Consumer<Throwable> onFatal, DiskGuard disk) {
+        this.disk = disk;
         this.id = id;
         this.logActivity = logActivity;
         this.core = core;
@@ -179,6 +184,7 @@ final class RaftLoop implements Runnable {
                     router.expire(now);
                     transfers.expire(now);
                 }
+                handOffLeadershipIfOutOfSpace();
                 if (core.hasReady()) {
                     processReady(core.ready());
                     // A leader learned in this Ready takes what was held for it now, not at the next tick.
@@ -191,6 +197,8 @@ final class RaftLoop implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             onFatal.accept(e);
+        } catch (StoppedWaitingForSpace e) {
+            LOG.warn("{}: stopped while waiting for disk space; the unwritten entries were never acknowledged", id);
         } catch (Throwable t) {
             // Storage failed (or the core hit a bug): going on could ack what is not durable. Stop.
             LOG.error("{}: raft thread failed in term {}; stopping the server", id, term, t);
@@ -270,7 +278,12 @@ final class RaftLoop implements Runnable {
         trace.snapshot(TraceEvent.SnapshotOrigin.TAKEN, meta.lastIncludedIndex(), meta.lastIncludedTerm(), -1);
         long upTo = meta.lastIncludedIndex() - options.snapshotTrailingEntries();
         if (upTo >= log.firstIndex()) {
-            log.compactPrefix(upTo);
+            disk.begin(DiskOptions.LOG, "compaction");
+            try {
+                log.compactPrefix(upTo);
+            } finally {
+                disk.end();
+            }
         }
     }
 
@@ -385,7 +398,7 @@ final class RaftLoop implements Runnable {
         // Step 2. Term and vote are durable before any message of this term leaves (Election Safety, §5.2).
         if (rd.hardState() != null) {
             long t0 = System.nanoTime();
-            stable.save(rd.hardState());
+            writeWaitingForSpace(DiskOptions.HARD_STATE, "save", () -> stable.save(rd.hardState()));
             metrics.recordNanos(metrics.hardStateSaveLatency, t0);
             trace.persisted(rd.hardState());
         }
@@ -394,10 +407,12 @@ final class RaftLoop implements Runnable {
         Ready.SnapshotInstall install = rd.snapshotToInstall();
         if (install != null) {
             if (install.discardLog()) {
-                log.reset(install.meta().lastIncludedIndex(), install.meta().lastIncludedTerm());
-                if (rd.entries().isEmpty()) {
-                    log.sync();
-                }
+                writeWaitingForSpace(DiskOptions.LOG, "reset to a snapshot", () -> {
+                    log.reset(install.meta().lastIncludedIndex(), install.meta().lastIncludedTerm());
+                    if (rd.entries().isEmpty()) {
+                        log.sync();
+                    }
+                });
             }
             // The state machine's restore is queued after the entries handed out before and before this Ready's
             // committed entries, which may continue after the snapshot (the apply thread skips any at or below it
@@ -451,19 +466,130 @@ final class RaftLoop implements Runnable {
     }
 
     private void persist(List<LogEntry> entries) throws IOException {
-        // §5.3: an entry that conflicts with a new one is deleted with all that follow. (Raft never truncates a
-        // committed entry: Leader Completeness, §5.4.)
+        disk.begin(DiskOptions.LOG, "append and sync");
         trace.appending(entries, log.lastIndex());
-        log.appendReplacing(entries);
-        long t0 = System.nanoTime();
-        logActivity.syncStarting();
         try {
-            log.sync();
+            // §5.3: an entry that conflicts with a new one is deleted with all that follow. (Raft never truncates a
+            // committed entry: Leader Completeness, §5.4.)
+            try {
+                log.appendReplacing(entries);
+            } catch (NoSpaceException e) {
+                // Nothing unsynced is lost by waiting: the log kept a prefix of the batch (NoSpaceException's
+                // contract) and nothing of it was acknowledged yet. Retry the rest once space is back.
+                retryUntilSpace(DiskOptions.LOG, e, () -> appendNotYetHeld(entries));
+            }
+            long t0 = System.nanoTime();
+            logActivity.syncStarting();
+            try {
+                log.sync(); // a failed sync is never retried (the kernel may have dropped the pages): it is fatal
+            } finally {
+                logActivity.syncEnded(System.nanoTime());
+            }
+            metrics.recordNanos(metrics.logSyncLatency, t0);
+            metrics.syncBatchEntries.record(entries.size());
         } finally {
-            logActivity.syncEnded(System.nanoTime());
+            disk.end();
         }
-        metrics.recordNanos(metrics.logSyncLatency, t0);
-        metrics.syncBatchEntries.record(entries.size());
+    }
+
+    /**
+     * Appends what the log does not hold yet of {@code entries} after a write that found no space: it may hold a
+     * prefix of them already. An entry it holds with the same index and term is the same entry (Log Matching,
+     * §5.3); from the first one it lacks or holds with another term, append, replacing the conflicting suffix.
+     */
+    private void appendNotYetHeld(List<LogEntry> entries) throws IOException {
+        int held = 0;
+        while (held < entries.size()) {
+            LogEntry e = entries.get(held);
+            if (e.index() > log.lastIndex() || e.index() < log.firstIndex() || log.term(e.index()) != e.term()) {
+                break;
+            }
+            held++;
+        }
+        log.appendReplacing(entries.subList(held, entries.size()));
+    }
+
+    /** A disk write of the raft thread. */
+    private interface DiskWrite {
+        void run() throws IOException;
+    }
+
+    /** Brackets a disk operation for the stall watch; a write that found no space waits for space and retries. */
+    private void writeWaitingForSpace(String store, String operation, DiskWrite write) throws IOException {
+        disk.begin(store, operation);
+        try {
+            try {
+                write.run();
+            } catch (NoSpaceException e) {
+                retryUntilSpace(store, e, write);
+            }
+        } finally {
+            disk.end();
+        }
+    }
+
+    /**
+     * A store found no space for a write, and promised that nothing it relies on was damaged ({@link
+     * NoSpaceException}). Giving up would stop the server over something an operator fixes in minutes, so the raft
+     * thread waits and retries, raising the alarm meanwhile. Waiting blocks the raft thread like a stalled disk:
+     * after the stall timeout the server falls silent, and a leader is replaced (see {@link StallFence}).
+     */
+    private void retryUntilSpace(String store, NoSpaceException first, DiskWrite write) throws IOException {
+        NoSpaceException last = first;
+        while (true) {
+            disk.writeFailedForSpace(store, last);
+            try {
+                Thread.sleep(NO_SPACE_RETRY_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new java.io.InterruptedIOException("interrupted while waiting for disk space");
+            }
+            if (stopRequested) {
+                throw new StoppedWaitingForSpace();
+            }
+            try {
+                write.run();
+                disk.writeSucceeded();
+                return;
+            } catch (NoSpaceException again) {
+                last = again;
+            }
+        }
+    }
+
+    private static final long NO_SPACE_RETRY_MILLIS = 100;
+
+    /** Thrown out of a wait for disk space when the server is asked to stop. */
+    private static final class StoppedWaitingForSpace extends RuntimeException {
+        StoppedWaitingForSpace() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * A leader whose disk is below its reserve cannot take writes; rather than keep a cluster that could write
+     * without it leaderless for writes, it hands leadership to the most up-to-date voter (thesis §3.10), which
+     * catches it up first. At most once per two maximal election timeouts (a transfer is abandoned after one):
+     * when every voter is short of space, leadership must not circle between them. If no other voter exists it
+     * stays leader, refusing writes and serving reads.
+     */
+    private void handOffLeadershipIfOutOfSpace() {
+        DiskAlarm.NoSpace alarm = disk.noSpace();
+        if (alarm == null || core.role() != Role.LEADER || stopRequested) {
+            return;
+        }
+        long now = System.nanoTime();
+        long backoff = options.tickInterval().toNanos() * core.electionTimeoutTicks() * 4;
+        if (lastHandOffAttempt != 0 && now - lastHandOffAttempt < backoff) {
+            return;
+        }
+        lastHandOffAttempt = now;
+        try {
+            core.transferLeadership(null);
+            LOG.warn("{}: out of disk space ({}); handing leadership to another voter", id, alarm.message());
+        } catch (NotLeaderException | ProposalRejectedException e) {
+            LOG.warn("{}: out of disk space but cannot hand leadership over: {}", id, e.getMessage());
+        }
     }
 
     private void onSoftState(SoftState ss) {

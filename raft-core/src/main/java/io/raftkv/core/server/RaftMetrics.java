@@ -45,6 +45,9 @@ import java.util.function.Supplier;
  *       capture to durable, and bytes</td></tr>
  *   <tr><td>raft.install.snapshot.bytes{direction}</td><td>counter</td><td>InstallSnapshot bytes sent (leader) and
  *       received (follower)</td></tr>
+ *   <tr><td>raft.server.stopped{reason}</td><td>gauge</td><td>1 once the server stopped after a fatal error (the
+ *       reason in one line); the only meter that outlives the server, so that a scrape says why it is gone</td></tr>
+ *   <tr><td>raft.disk.*</td><td></td><td>free space, reserve, alarms, refusals: see {@code DiskGuard}</td></tr>
  * </table>
  */
 final class RaftMetrics {
@@ -80,6 +83,8 @@ final class RaftMetrics {
     RaftMetrics(MeterRegistry registry, String nodeId, Budget proposals, Supplier<Long> appliedIndex) {
         this.registry = registry;
         this.tags = Tags.of("node", nodeId);
+        // A server of this id that stopped on a fatal error in this JVM left its reason behind; this one is new.
+        registry.find(STOPPED).tags(tags).gauges().forEach(registry::remove);
         proposalsAccepted = proposalCounter("accepted");
         proposalsNotLeader = proposalCounter("not_leader");
         proposalsRejected = proposalCounter("rejected");
@@ -155,6 +160,18 @@ final class RaftMetrics {
             registry.remove(lagGauges.remove(peer));
             return true;
         });
+    }
+
+    private static final String STOPPED = "raft.server.stopped";
+    /** Holds the value of the stopped gauge (a gauge's value must stay strongly reachable). */
+    private final AtomicLong stopped = new AtomicLong(1);
+
+    /** After {@link #close()}: records that the server stopped on a fatal error, and why. */
+    void stoppedBy(String reason) {
+        String oneLine = reason.replaceAll("\\s+", " ");
+        Gauge.builder(STOPPED, stopped, AtomicLong::get).tags(tags)
+                .tag("reason", oneLine.length() > 200 ? oneLine.substring(0, 200) + "..." : oneLine)
+                .description("1: the server stopped after a fatal error (see the reason tag)").register(registry);
     }
 
     /** Removes every meter this server registered (the registry may outlive the server). */

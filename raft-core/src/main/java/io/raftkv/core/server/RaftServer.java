@@ -8,6 +8,8 @@ import io.raftkv.core.RaftOptions;
 import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.Member;
 import io.raftkv.core.cluster.MembershipChange;
+import io.raftkv.core.message.AppendEntriesRequest;
+import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.statemachine.StateMachine;
 import io.raftkv.core.storage.HardState;
@@ -53,9 +55,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *
  * <p><b>Futures.</b> Every future returned completes exactly once: with the result, or with
  * {@link io.raftkv.core.NotLeaderException} (leader id attached), {@link OverloadedException},
- * {@link NotCommittedException}, {@link OutcomeUnknownException}, {@link ShutdownException}, or
- * {@link ProposalRejectedException}. They complete on the raft or apply thread: use the {@code *Async} variants
- * for heavy continuations. A caller may time a future out itself ({@code orTimeout}); that frees its slot in the
+ * {@link NotCommittedException}, {@link OutcomeUnknownException}, {@link ShutdownException},
+ * {@link ProposalRejectedException}, or, when a disk is full or stalled, {@link DiskFullException} or
+ * {@link DiskStalledException} (see {@link DiskOptions}). They complete on the raft or apply thread: use the
+ * {@code *Async} variants for heavy continuations. A caller may time a future out itself ({@code orTimeout}); that frees its slot in the
  * pending bound, and a proposal already appended then has an unknown outcome.
  *
  * <p>Thread-safe: every public method may be called from any thread.
@@ -78,6 +81,8 @@ public final class RaftServer implements AutoCloseable {
     private final CoreFactory coreFactory;
     /** Where what this server does is reported (io.raftkv.core.trace); {@link TraceSink#NONE} unless set. */
     private final TraceEmitter trace;
+    /** Free space and stalls of the disks this server writes to (see {@link DiskOptions}). */
+    private final DiskGuard disk;
 
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final LinkedBlockingQueue<RaftEvent> events = new LinkedBlockingQueue<>();
@@ -105,7 +110,10 @@ public final class RaftServer implements AutoCloseable {
         this.stable = Objects.requireNonNull(b.stableStore, "stableStore");
         this.snapshots = Objects.requireNonNull(b.snapshotStore, "snapshotStore");
         this.stateMachine = Objects.requireNonNull(b.stateMachine, "stateMachine");
-        this.transport = Objects.requireNonNull(b.transport, "transport");
+        this.disk = new DiskGuard(b.id, b.disk, b.disk.stallTimeout() != null ? b.disk.stallTimeout()
+                : b.serverOptions.tickInterval().multipliedBy(b.raftOptions.electionTimeoutTicks()), b.meterRegistry);
+        // Silent while the disk is stalled: see StallFence for why that is safe and needed.
+        this.transport = new StallFence(Objects.requireNonNull(b.transport, "transport"), disk);
         this.bootstrap = b.bootstrap;
         this.random = b.random;
         this.coreFactory = b.coreFactory;
@@ -155,7 +163,7 @@ public final class RaftServer implements AutoCloseable {
         raftLoop = new RaftLoop(id, core, log, stable, sending, events, queuedMessages, applyLoop, proposals,
                 metrics, logActivity, options, snapshot.lastIncludedIndex(),
                 new SnapshotTransfers(id, core, sending, snapshots, metrics, options, this::recordSnapshot),
-                s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal);
+                s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal, disk);
         raftLoop.traceTo(trace);
         try {
             transport.start(this::onMessage);
@@ -165,6 +173,7 @@ public final class RaftServer implements AutoCloseable {
         state.set(State.RUNNING);
         applyThread = new Thread(applyLoop, "raft-apply-" + id);
         raftThread = new Thread(raftLoop, "raft-" + id);
+        disk.start(raftThread);
         applyThread.start();
         raftThread.start();
         LOG.info("{}: started in term {} (vote {}), log [{}, {}], snapshot at {}, applied {}", id,
@@ -255,6 +264,11 @@ public final class RaftServer implements AutoCloseable {
             future.completeExceptionally(notRunning());
             return future;
         }
+        RaftException diskTrouble = disk.refuseWrite();
+        if (diskTrouble != null) {
+            future.completeExceptionally(diskTrouble);
+            return future;
+        }
         long size = command.length;
         if (size > proposalBudget.maxBytes()) {
             metrics.proposalsRejected.increment();
@@ -312,8 +326,11 @@ public final class RaftServer implements AutoCloseable {
     private CompletableFuture<Configuration> proposeChange(MembershipChange change) {
         Objects.requireNonNull(change, "change");
         CompletableFuture<byte[]> future = new CompletableFuture<>();
+        RaftException diskTrouble = disk.refuseWrite();
         if (state.get() != State.RUNNING) {
             future.completeExceptionally(notRunning());
+        } else if (diskTrouble != null) {
+            future.completeExceptionally(diskTrouble);
         } else if (!proposalBudget.tryAcquire(0)) {
             future.completeExceptionally(new OverloadedException(id + ": too many proposals pending"));
         } else {
@@ -368,6 +385,18 @@ public final class RaftServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 future.completeExceptionally(e);
             }
+            return future;
+        }
+        RaftException stalled = disk.refuseRead();
+        if (stalled != null) {
+            future.completeExceptionally(stalled); // the raft thread, which confirms reads, is stuck on its disk
+            return future;
+        }
+        RaftStatus now = status;
+        if (disk.noSpace() != null && !now.isLeader()) {
+            // Out of space, this follower takes no new entries: it could not apply up to a current read index
+            // before the read times out. Send the client to the leader at once.
+            future.completeExceptionally(new io.raftkv.core.NotLeaderException(now.leaderId()));
             return future;
         }
         if (!readBudget.tryAcquire(0)) {
@@ -426,9 +455,26 @@ public final class RaftServer implements AutoCloseable {
         return Optional.ofNullable(failure.get());
     }
 
+    /**
+     * What is wrong with this server's disks now (empty when nothing is): a directory below its free-space reserve
+     * or a write that found no space ({@link DiskAlarm.NoSpace}: writes are refused), a disk operation that does not
+     * return ({@link DiskAlarm.Stalled}: the server is silent). Alarms clear by themselves. See {@link DiskOptions}.
+     */
+    public List<DiskAlarm> diskAlarms() {
+        return state.get() == State.RUNNING ? disk.alarms() : List.of();
+    }
+
     /** Transport handler: called from transport threads, never blocks. */
     private void onMessage(RaftMessage message) {
         if (state.get() != State.RUNNING) {
+            return;
+        }
+        if (disk.noSpace() != null && (message instanceof InstallSnapshotRequest
+                || message instanceof AppendEntriesRequest r && !r.entries().isEmpty())) {
+            // Out of space: take no new entries or snapshot from the leader. This follower falls behind like a slow
+            // one (dropping is safe, the leader retransmits) while the others commit; heartbeats still count, so
+            // it does not campaign. It catches up once space returns.
+            disk.inboundDropped.increment();
             return;
         }
         if (queuedMessages.incrementAndGet() > options.maxQueuedMessages()) {
@@ -469,8 +515,16 @@ public final class RaftServer implements AutoCloseable {
 
     private ShutdownException notRunning() {
         State s = state.get();
-        return new ShutdownException(s == State.NEW ? "server " + id + " not started" : "server " + id + " is shut down",
-                failure.get());
+        Throwable cause = failure.get();
+        return new ShutdownException(s == State.NEW ? "server " + id + " not started"
+                : cause != null ? "server " + id + " stopped after a fatal error: " + describe(cause)
+                : "server " + id + " is shut down", cause);
+    }
+
+    /** A fatal error in one line: its message, or its type when it has none (an InternalError, say). */
+    static String describe(Throwable t) {
+        String m = t.getMessage();
+        return m == null || m.isBlank() ? t.toString() : m;
     }
 
     /** A raft or apply thread died: record why and shut down from another thread (close joins them). */
@@ -516,6 +570,7 @@ public final class RaftServer implements AutoCloseable {
         long timeoutMs = options.shutdownTimeout().toMillis();
         raftLoop.requestStop();
         join(raftThread, timeoutMs);
+        disk.close();
         closeQuietly("transport", transport::close);
         applyLoop.requestStop();
         join(applyThread, timeoutMs);
@@ -539,8 +594,12 @@ public final class RaftServer implements AutoCloseable {
             closeQuietly("snapshot store", snapshots::close);
         }
         metrics.close();
+        if (cause != null) {
+            metrics.stoppedBy(describe(cause)); // outlives close(): the scrape must say why this server is gone
+        }
         RaftStatus last = status;
-        status = new RaftStatus(last.id(), last.role(), last.term(), last.leaderId(), last.commitIndex(),
+        // Role null: a stopped server holds no role, whatever it held before (a monitor must never read "leader").
+        status = new RaftStatus(last.id(), null, last.term(), last.leaderId(), last.commitIndex(),
                 applyLoop.appliedIndex(), last.lastLogIndex(), last.members(), last.lastSnapshotIndex(), false,
                 lastSnapshot.get(), last.joint());
         state.set(State.STOPPED);
@@ -603,6 +662,7 @@ public final class RaftServer implements AutoCloseable {
         private Random random;
         private CoreFactory coreFactory = CoreFactory.RAFT_NODE;
         private TraceSink traceSink = TraceSink.NONE;
+        private DiskOptions disk = DiskOptions.none();
 
         private Builder(String id) {
             this.id = Objects.requireNonNull(id, "id");
@@ -671,6 +731,15 @@ public final class RaftServer implements AutoCloseable {
          */
         public Builder traceSink(TraceSink sink) {
             this.traceSink = Objects.requireNonNull(sink);
+            return this;
+        }
+
+        /**
+         * Which directories to watch for free space, the reserve, and the stall timeout; without it the server
+         * watches stalls only (it does not know where its stores keep their files).
+         */
+        public Builder disk(DiskOptions d) {
+            this.disk = Objects.requireNonNull(d);
             return this;
         }
 

@@ -265,8 +265,23 @@ final class SnapshotTransfers {
 
     // ----------------------------------------------------------------------------------------- follower side
 
-    /** A chunk from the leader. Called after the core has seen it (term checks, election timer reset). */
-    void onRequest(InstallSnapshotRequest r) throws IOException {
+    /**
+     * A chunk from the leader. Called after the core has seen it (term checks, election timer reset). A chunk that
+     * cannot be written (the snapshot directory is full or failing) abandons this download without an answer: the
+     * log and the snapshots already held are untouched, so this is no reason to stop the server; the leader times
+     * the transfer out and retries it later (§7).
+     */
+    void onRequest(InstallSnapshotRequest r) {
+        try {
+            receive(r);
+        } catch (IOException e) {
+            LOG.warn("{}: writing the snapshot at index {} received from {} failed; abandoned, the leader will retry: {}",
+                    id, r.lastIncludedIndex(), r.from(), e.toString());
+            abortReceiving();
+        }
+    }
+
+    private void receive(InstallSnapshotRequest r) throws IOException {
         if (r.term() != core.currentTerm() || !r.from().equals(core.leaderId()) || core.role() == Role.LEADER) {
             return; // stale chunk from a deposed leader: no answer (§5.1 — the core already told it our term)
         }

@@ -96,6 +96,14 @@
  * fails what is left (appended proposals: outcome unknown; everything else: {@link
  * io.raftkv.core.server.ShutdownException}), then closes the transport and the stores. A storage error on the raft
  * thread or an exception from {@code StateMachine.apply} stops the server the same way, with that error as the cause:
- * going on could acknowledge what is not durable, or let replicas diverge.
+ * going on could acknowledge what is not durable, or let replicas diverge. The one storage error that does not stop
+ * it is {@link io.raftkv.core.storage.NoSpaceException} (a write found no space and damaged nothing): the raft
+ * thread waits for space and retries.
+ *
+ * <h2>Disks</h2>
+ * {@code DiskGuard} watches free space against a reserve and times the raft thread's disk operations
+ * ({@link io.raftkv.core.server.DiskOptions}): below the reserve the server refuses writes and a leader hands its
+ * leadership over; an operation that does not return makes the server silent ({@code StallFence}) so that the
+ * others elect a leader with a working disk. {@code RaftServer.diskAlarms()} says which.
  */
 package io.raftkv.core.server;

@@ -36,11 +36,10 @@ public interface Transport extends AutoCloseable {
      * Whether a message to {@code peerId} would leave now, as far as the transport knows (for the Netty transport:
      * its connection to that peer is up). The driver holds client proposals for a leader it cannot reach instead
      * of sending them into the void, so a follower whose leader crashed hands them to the next leader. A hint,
-     * not a promise: a message sent while this says true may still be lost.
+     * not a promise: a message sent while this says true may still be lost. A transport that cannot tell answers
+     * true; a transport that wraps another must ask it (no default, so that a wrapper cannot forget).
      */
-    default boolean isReachable(String peerId) {
-        return true;
-    }
+    boolean isReachable(String peerId);
 
     /**
      * Checks that peers could reach {@code member} at its address, before it enters a configuration (a new cluster's

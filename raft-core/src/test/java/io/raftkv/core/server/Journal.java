@@ -238,6 +238,11 @@ final class Journal {
         }
 
         @Override
+        public boolean isReachable(String peerId) {
+            return delegate == null || delegate.isReachable(peerId);
+        }
+
+        @Override
         public void close() {
             add("close:transport");
             if (delegate != null) {

@@ -48,6 +48,14 @@ final class LocalCluster implements AutoCloseable {
     final Map<String, RaftServer> servers = new LinkedHashMap<>();
     final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final List<String> violations = new CopyOnWriteArrayList<>();
+    /** Each server's disk faults (a full, failing or hung disk under its log and hard state). */
+    final Map<String, DiskFaults> disks = new LinkedHashMap<>();
+    /**
+     * Adjusts each server's {@link DiskOptions} (a 1 MiB reserve, polled every 10 ms, free space from its
+     * {@link DiskFaults}); the stall timeout is a generous 5 s unless a test asks for less, so that a raft thread
+     * starved of CPU on a loaded machine is not taken for a stalled disk.
+     */
+    volatile java.util.function.UnaryOperator<DiskOptions> diskTuning = d -> d;
     /** Outbound messages matching this are dropped (fault injection by message type). */
     volatile java.util.function.Predicate<RaftMessage> dropIf = m -> false;
     final Journal journal = new Journal();
@@ -103,11 +111,16 @@ final class LocalCluster implements AutoCloseable {
     private RaftServer start(String id, Configuration bootstrap) throws Exception {
         RegisterStateMachine sm = new RegisterStateMachine();
         stateMachines.put(id, sm);
+        DiskFaults faults = disks.computeIfAbsent(id, k -> new DiskFaults());
+        DiskOptions disk = diskTuning.apply(DiskOptions.watching(Map.of(DiskOptions.LOG, java.nio.file.Path.of(id, "log")))
+                .withReserveBytes(1 << 20).withPollInterval(Duration.ofMillis(10)).withStallTimeout(Duration.ofSeconds(5))
+                .withProbe(faults.probe()));
         RaftServer server = RaftServer.builder(id)
                 .raftOptions(raftOptions)
                 .serverOptions(serverOptions)
-                .logStore(logs.get(id))
-                .stableStore(stables.get(id))
+                .logStore(faults.log(logs.get(id)))
+                .stableStore(faults.stable(stables.get(id)))
+                .disk(disk)
                 .snapshotStore(snapshots.get(id))
                 .stateMachine(sm)
                 .transport(new ContractCheckingTransport(id, network.transport(id)))

@@ -54,6 +54,8 @@ class RaftServerDriverTest {
                 .transport(net)
                 .meterRegistry(registry)
                 .coreFactory(init -> core = new ScriptedCore(init.id(), journal))
+                // Held syncs here test the driver's order, not stall detection (RaftServerDiskTest does that).
+                .disk(DiskOptions.none().withStallTimeout(Duration.ofMinutes(1)))
                 .build();
         server.start();
         return server;

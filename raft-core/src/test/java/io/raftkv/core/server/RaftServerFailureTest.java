@@ -49,6 +49,8 @@ class RaftServerFailureTest {
                 .transport(net)
                 .meterRegistry(registry)
                 .coreFactory(init -> new ScriptedCore(init.id(), journal))
+                // Held syncs here test the driver's order, not stall detection (RaftServerDiskTest does that).
+                .disk(DiskOptions.none().withStallTimeout(Duration.ofMinutes(1)))
                 .build();
         server.start();
         return server;

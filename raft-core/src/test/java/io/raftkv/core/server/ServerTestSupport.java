@@ -26,7 +26,7 @@ final class ServerTestSupport {
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             for (String id : ids) {
                 if (t.isAlive() && (t.getName().equals("raft-" + id) || t.getName().equals("raft-apply-" + id)
-                        || t.getName().equals("raft-snapshot-" + id))) {
+                        || t.getName().equals("raft-snapshot-" + id) || t.getName().equals("raft-disk-" + id))) {
                     // give a just-closed thread a moment to finish exiting
                     try {
                         t.join(2000);

@@ -53,6 +53,11 @@ class SnapshotTransfersTest {
         }
 
         @Override
+        public boolean isReachable(String peerId) {
+            return true;
+        }
+
+        @Override
         public void close() {
         }
     });

@@ -83,6 +83,12 @@ public final class SqlPlugin implements StateMachinePlugin {
             return DIGEST;
         }
 
+        /** The database persists itself and starts ahead of the log: an in-memory session table would miss entries. */
+        @Override
+        public boolean clientSessions() {
+            return false;
+        }
+
         @Override
         public void close() {
             database.close(); // after Raft stopped: no apply, query or snapshot copy uses it any more
