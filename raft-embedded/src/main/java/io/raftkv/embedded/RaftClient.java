@@ -6,6 +6,9 @@ import io.raftkv.core.server.RaftException;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.core.session.SessionFormatException;
+import io.raftkv.core.session.SessionFrame;
+import io.raftkv.core.session.SessionReply;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +17,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentSkipListSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +42,8 @@ import java.util.function.Function;
  * the client's timeout. A proposal whose outcome is unknown ({@code OutcomeUnknownException}: leadership was lost
  * after the entry was appended, or the timeout ran out after proposing) is <em>not</em> resent, because a command
  * that is not idempotent (a transfer) could apply twice: the future fails with it, and the caller decides (read
- * back, or use client sessions). Reads change nothing and are always retried.
+ * back, or propose through a {@link Session}, which may resend it safely). Reads change nothing and are always
+ * retried.
  *
  * <p>Thread-safe. Futures complete on the servers' raft or apply threads or on the client's retry thread: do heavy
  * work with the {@code *Async} continuations.
@@ -89,6 +95,89 @@ public final class RaftClient implements AutoCloseable {
     public CompletableFuture<byte[]> propose(byte[] command) {
         Objects.requireNonNull(command, "command");
         return attempt(server -> server.propose(command), RaftClient::safeToResend);
+    }
+
+    /**
+     * Opens a client session (thesis §6.3) with the servers' {@code SessionStateMachine} (the state machine must be
+     * wrapped in one), whose commands are applied once however often they are resent. Blocks until the cluster has
+     * the session (one log entry).
+     *
+     * @param timeout how long the session lives without activity, by the cluster's log time
+     * @throws IllegalStateException if the state machine keeps no sessions, or none could be opened in time
+     */
+    public Session openSession(Duration timeout) {
+        // Resending a register is harmless: an orphan session just expires.
+        byte[] register = new SessionFrame.Register(System.currentTimeMillis(), timeout.toMillis()).encode();
+        byte[] reply = attempt(server -> server.propose(register), failure -> true).join();
+        SessionReply decoded = decodeReply(reply);
+        if (!(decoded instanceof SessionReply.Registered r)) {
+            throw new IllegalStateException("could not open a session: " + decoded);
+        }
+        return new Session(r.sessionId());
+    }
+
+    /**
+     * Commands proposed in one client session (thesis §6.3): each gets the next sequence number, and a proposal whose
+     * outcome is unknown (leadership lost, timed out) is resent with the <em>same</em> number, on any server, until
+     * the client's timeout: the state machine applies it once and every copy gets the answer of that one apply. For
+     * commands that are not idempotent (a transfer). Thread-safe.
+     */
+    public final class Session {
+        private final long id;
+        private final AtomicLong nextSeq = new AtomicLong(1);
+        /** Sequence numbers sent and not answered yet; every seq below the smallest has its answer (acknowledged). */
+        private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
+
+        private Session(long id) {
+            this.id = id;
+        }
+
+        /** The session's id (the index of the log entry that opened it). */
+        public long id() {
+            return id;
+        }
+
+        /**
+         * Proposes {@code command} once: completes with the state machine's result, or fails with an
+         * {@link IllegalStateException} if the session expired or its answer was dropped, or with the last
+         * failure once the client's timeout ran out (then its outcome is unknown: it may yet apply, once).
+         */
+        public CompletableFuture<byte[]> propose(byte[] command) {
+            return propose(nextSeq.getAndIncrement(), command);
+        }
+
+        /** Proposes {@code command} as number {@code seq} of the session (a resend of seq gets seq's answer). */
+        CompletableFuture<byte[]> propose(long seq, byte[] command) {
+            Objects.requireNonNull(command, "command");
+            outstanding.add(seq);
+            CompletableFuture<byte[]> answered = attempt(server -> {
+                Long lowest = outstanding.isEmpty() ? null : outstanding.first();
+                long ackedBelow = lowest == null ? seq : Math.min(lowest, seq);
+                return server.propose(new SessionFrame.Invoke(System.currentTimeMillis(), id, seq, ackedBelow,
+                        command).encode());
+            }, failure -> true); // thesis §6.3: a resend with the same seq is applied at most once
+            return answered.handle((reply, error) -> {
+                outstanding.remove(seq);
+                if (error != null) {
+                    throw error instanceof CompletionException c ? c : new CompletionException(error);
+                }
+                SessionReply decoded = decodeReply(reply);
+                if (decoded instanceof SessionReply.Answered a) {
+                    return a.result();
+                }
+                throw new CompletionException(new IllegalStateException("session " + id + ", command " + seq
+                        + ": " + decoded));
+            });
+        }
+    }
+
+    private static SessionReply decodeReply(byte[] reply) {
+        try {
+            return SessionReply.decode(reply);
+        } catch (SessionFormatException e) {
+            throw new IllegalStateException("the servers' state machine keeps no client sessions (wrap it in"
+                    + " SessionStateMachine): " + e.getMessage(), e);
+        }
     }
 
     /** A linearizable read (thesis §6.4). */

@@ -4,6 +4,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.core.session.SessionOptions;
+import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.core.statemachine.AbstractStateMachine;
 import io.raftkv.core.statemachine.SnapshotInput;
 import io.raftkv.core.storage.InMemoryLogStore;
@@ -92,6 +94,26 @@ class EmbeddedNodeTest {
                 assertTrue(System.nanoTime() < deadline, leader + " did not catch up after its restart");
                 Thread.sleep(20);
             }
+        }
+    }
+
+    @Test
+    void aSessionCommandResentWithItsNumberIsAppliedOnce() throws Exception {
+        try (RaftTestCluster cluster = RaftTestCluster.start(3, tmp,
+                () -> new SessionStateMachine(new Counter(), SessionOptions.defaults()));
+             RaftClient client = cluster.client()) {
+            RaftClient.Session session = client.openSession(Duration.ofMinutes(5));
+            assertEquals(5, Counter.decode(session.propose(Counter.encode(5)).get(10, TimeUnit.SECONDS)));
+            // The resend of number 1 (as after a lost answer) gets the first apply's answer and adds nothing.
+            assertEquals(5, Counter.decode(session.propose(1, Counter.encode(5)).get(10, TimeUnit.SECONDS)));
+            assertEquals(5, Counter.decode(client.read(new byte[0]).get(10, TimeUnit.SECONDS)));
+            assertEquals(7, Counter.decode(session.propose(Counter.encode(2)).get(10, TimeUnit.SECONDS)));
+        }
+        try (RaftTestCluster plain = RaftTestCluster.start(1, tmp.resolve("plain"), Counter::new);
+             RaftClient client = plain.client()) {
+            IllegalStateException e = assertThrows(IllegalStateException.class,
+                    () -> client.openSession(Duration.ofMinutes(5)));
+            assertTrue(e.getMessage().contains("keeps no client sessions"), e.getMessage());
         }
     }
 
