@@ -55,19 +55,8 @@ results="${keep:-$work/results}"
 mkdir -p "$results"
 pids=()
 
-stop_all() {
-  # SIGTERM first (raftkv's shutdown hook closes the log cleanly), then SIGKILL whatever is left.
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  for _ in $(seq 50); do
-    local alive=0
-    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [[ $alive == 0 ]] && break
-    sleep 0.2
-  done
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  pids=()
-}
+# shellcheck source=compare-lib.sh
+source "$root/benchmarks/compare-lib.sh"
 cleanup() {
   stop_all
   rm -rf "$work/etcd" "$work/raftkv"
@@ -147,15 +136,6 @@ scrape_metrics() { # endpoints: per node "host:port fsyncs fsync-seconds commits
   done
 }
 
-wait_until() { # description seconds command...
-  local what="$1" secs="$2"; shift 2
-  for _ in $(seq $((secs * 5))); do
-    if "$@" >/dev/null 2>&1; then return 0; fi
-    sleep 0.2
-  done
-  log "timed out waiting for $what"
-  return 1
-}
 
 # --- etcd ----------------------------------------------------------------------------------------------------
 run_etcd() {

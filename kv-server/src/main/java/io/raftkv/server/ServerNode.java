@@ -16,6 +16,7 @@ import io.raftkv.core.session.SessionMetrics;
 import io.raftkv.core.session.SessionOptions;
 import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.embedded.EmbeddedNode;
+import io.raftkv.kv.KvStateMachine;
 import io.raftkv.embedded.NodeStorage;
 import io.raftkv.plugin.PluginContext;
 import io.raftkv.plugin.PluginInstance;
@@ -27,6 +28,9 @@ import io.raftkv.server.http.LeaderForwarder;
 import io.raftkv.server.http.NodeApi;
 import io.raftkv.server.plugin.DataDirectoryOwner;
 import io.raftkv.server.plugin.Plugins;
+import io.raftkv.server.resp.KvCommandTable;
+import io.raftkv.server.resp.RespOptions;
+import io.raftkv.server.resp.RespServer;
 import io.raftkv.server.ui.EventHub;
 import io.raftkv.server.ui.UiService;
 import org.slf4j.Logger;
@@ -67,6 +71,8 @@ public final class ServerNode implements AutoCloseable {
     private final LeaderForwarder forwarder;
     private final KvHttpServer http;
     private final JvmGcMetrics gcMetrics;
+    /** The Redis-protocol listener, or null without {@code --resp}. */
+    private RespServer resp;
     private boolean closed;
 
     private ServerNode(ServerConfig config, PrometheusMeterRegistry registry, EmbeddedNode node,
@@ -106,6 +112,36 @@ public final class ServerNode implements AutoCloseable {
      */
     public static ServerNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
                                    SessionOptions sessionOptions) throws IOException {
+        return start(config, tls, sessionOptions, null);
+    }
+
+    /**
+     * Starts a node that also speaks RESP2 (the Redis protocol) on {@code resp}'s address, on the same event loops,
+     * when {@code resp} is not null (see io.raftkv.server.resp). The RESP front door speaks the KV store's commands
+     * (GET, SET, ...): it needs the {@code kv} plugin, and refuses to start with another.
+     */
+    public static ServerNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                                   SessionOptions sessionOptions, RespOptions resp) throws IOException {
+        ServerNode node = startHttp(config, tls, sessionOptions);
+        if (resp != null) {
+            try {
+                if (!(node.plugin.stateMachine() instanceof KvStateMachine kv)) {
+                    throw new IllegalArgumentException("--resp speaks the KV store's commands: it needs"
+                            + " --state-machine kv, not " + config.stateMachine());
+                }
+                node.resp = RespServer.start(config.id(), io.raftkv.server.resp.RespBackend.of(node.raft),
+                        new KvCommandTable(kv.limits(), kv::size, resp.allowFlushdb()), resp,
+                        node.http.eventLoops(), node.registry, config.requestTimeout());
+            } catch (IOException | RuntimeException e) {
+                node.close();
+                throw e;
+            }
+        }
+        return node;
+    }
+
+    private static ServerNode startHttp(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
+                                        SessionOptions sessionOptions) throws IOException {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
@@ -241,6 +277,11 @@ public final class ServerNode implements AutoCloseable {
         return http.localAddress();
     }
 
+    /** The RESP listener's address, or null if the node has none. */
+    public InetSocketAddress respAddress() {
+        return resp == null ? null : resp.localAddress();
+    }
+
     /**
      * True if this server holds a configuration (from {@code --peers}, its log or its snapshot), false if it
      * started empty and waits to be added with {@code POST /join}. Waits briefly for the raft thread's first
@@ -314,6 +355,9 @@ public final class ServerNode implements AutoCloseable {
             return;
         }
         closed = true;
+        if (resp != null) {
+            resp.close(); // its connections live on the same event loops
+        }
         forwarder.close(); // its connections live on the HTTP event loops: close it first
         http.stopServing();
         // Raft (and the Raft transport, which runs on the same event loops), then the plugin, then the lock.

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,13 +27,14 @@ class DemoIT {
     void demoServesAndItsChildrenDieWithIt() throws Exception {
         int raftBase = freeRun(3);
         int httpBase = freeRun(3);
+        int respBase = freeRun(3);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.stream(System.getProperty("chronicle.jvm.flags", "").trim().split("\\s+"))
                 .filter(s -> !s.isEmpty()).toList());
         cmd.addAll(List.of("-Xmx128m", "-XX:+UseSerialGC", "-jar", ProcessCluster.jar().toString(), "demo",
                 "--data", dir.resolve("data").toString(), "--raft-base-port", Integer.toString(raftBase),
-                "--http-base-port", Integer.toString(httpBase)));
+                "--http-base-port", Integer.toString(httpBase), "--resp-base-port", Integer.toString(respBase)));
         Process demo = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(dir.resolve("demo.log").toFile()).start();
         List<ProcessHandle> children = new ArrayList<>();
@@ -47,6 +49,12 @@ class DemoIT {
                     }
                 }
             }
+            // The demo speaks RESP too, on the ports it says.
+            try (redis.clients.jedis.Jedis jedis = new redis.clients.jedis.Jedis("127.0.0.1", respBase + 2)) {
+                assertEquals("works", jedis.get("demo"));
+            }
+            assertTrue(Files.readString(dir.resolve("demo.log")).contains("resp 127.0.0.1:" + respBase),
+                    "the demo says where RESP listens");
             children.addAll(demo.descendants().toList());
             assertEquals(3, children.size(), "three serve children");
 

@@ -24,6 +24,8 @@ final class ProcessCluster implements AutoCloseable {
     final Path dir;
     final Map<String, String> raft = new LinkedHashMap<>();
     final Map<String, String> http = new LinkedHashMap<>();
+    /** Each server's RESP (Redis protocol) address: every server started here speaks it. */
+    final Map<String, String> resp = new LinkedHashMap<>();
     final Map<String, Process> processes = new LinkedHashMap<>();
     /** Extra JVM options every process started from now on gets (e.g. {@code -Draftkv.log.segmentBytes}). */
     final List<String> jvmOptions = new ArrayList<>();
@@ -36,6 +38,7 @@ final class ProcessCluster implements AutoCloseable {
         for (int i = 1; i <= n; i++) {
             raft.put("n" + i, "127.0.0.1:" + Ports.free());
             http.put("n" + i, "127.0.0.1:" + Ports.free());
+            resp.put("n" + i, "127.0.0.1:" + Ports.free());
         }
         client = new KvClient(new ArrayList<>(http.values()), Duration.ofSeconds(10), 8 * n);
     }
@@ -87,7 +90,7 @@ final class ProcessCluster implements AutoCloseable {
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Draftkv.node=" + id, "-jar", jar().toString(), "serve",
                 "--id", id, "--data", dir.resolve(id).toString(), "--raft", raft.get(id), "--http", http.get(id),
-                "--cluster-id", "it"));
+                "--cluster-id", "it", "--resp", resp.get(id)));
         cmd.addAll(membership);
         cmd.addAll(serveOptions);
         cmd.addAll(List.of("--http-peers", String.join(",", http.entrySet().stream()

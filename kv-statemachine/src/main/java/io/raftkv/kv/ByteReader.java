@@ -46,6 +46,18 @@ final class ByteReader {
         throw new KvCodecException(what + " at offset " + start + " is longer than 10 bytes");
     }
 
+    /** A signed 64-bit integer written as 8 bytes, big-endian. */
+    long readLong(String what) {
+        if (remaining() < 8) {
+            throw new KvCodecException("truncated: " + what + " needs 8 bytes, " + remaining() + " remain");
+        }
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (buf[pos++] & 0xff);
+        }
+        return v;
+    }
+
     /** A varint length that must fit in the remaining input. */
     int readLength(String what) {
         int start = pos;

@@ -36,6 +36,14 @@ final class ByteWriter {
         return this;
     }
 
+    /** A signed 64-bit integer as 8 bytes, big-endian. */
+    ByteWriter writeLong(long v) {
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            buf[pos++] = (byte) (v >>> shift);
+        }
+        return this;
+    }
+
     ByteWriter writeLengthPrefixed(byte[] b) {
         writeVarLong(b.length);
         return writeFixed(b);

@@ -46,4 +46,34 @@ final class Bytes {
         }
         return sb.toString();
     }
+
+    /** Content equality of two lists of arrays. */
+    static boolean sameList(java.util.List<byte[]> a, java.util.List<byte[]> b) {
+        if (a.size() != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < a.size(); i++) {
+            if (!Arrays.equals(a.get(i), b.get(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static int hashList(java.util.List<byte[]> a) {
+        int h = 1;
+        for (byte[] b : a) {
+            h = 31 * h + Arrays.hashCode(b);
+        }
+        return h;
+    }
+
+    /** Previews of the first few arrays of a list. */
+    static String previewList(java.util.List<byte[]> a) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < Math.min(a.size(), 8); i++) {
+            sb.append(i > 0 ? ", " : "").append(preview(a.get(i)));
+        }
+        return sb.append(a.size() > 8 ? ", …(" + a.size() + " keys)]" : "]").toString();
+    }
 }

@@ -14,7 +14,8 @@ import java.util.Optional;
  *
  * @param maxKeyBytes       largest key, in bytes (default 4 KiB)
  * @param maxValueBytes     largest value, in bytes (default 1 MiB)
- * @param maxBatchEntries   most entries in one atomic batch put (default 10,000)
+ * @param maxBatchEntries   most entries in one atomic batch put, keys in one multi-key delete, or operations in
+ *                          one transaction (default 10,000)
  */
 public record KvLimits(int maxKeyBytes, int maxValueBytes, int maxBatchEntries) {
 
@@ -46,6 +47,19 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes, int maxBatchEntries) 
             }
         } else if (command instanceof KvCommand.PutBatch b) {
             violation = checkBatch(b);
+        } else if (command instanceof KvCommand.Set st) {
+            violation = check(st.key(), st.value());
+        } else if (command instanceof KvCommand.IncrBy i) {
+            violation = check(i.key(), null);
+        } else if (command instanceof KvCommand.Append a) {
+            // The appended part alone; the new value's length is checked at apply, where it is known.
+            violation = check(a.key(), a.value());
+        } else if (command instanceof KvCommand.DeleteKeys d) {
+            violation = checkKeys(d.keys());
+        } else if (command instanceof KvCommand.Clear) {
+            violation = null;
+        } else if (command instanceof KvCommand.Transaction t) {
+            violation = checkTransaction(t);
         } else {
             throw new IllegalArgumentException("unknown command " + command);
         }
@@ -60,6 +74,35 @@ public record KvLimits(int maxKeyBytes, int maxValueBytes, int maxBatchEntries) 
             KvResult.TooLarge t = check(e.key(), e.value());
             if (t != null) {
                 return t;
+            }
+        }
+        return null;
+    }
+
+    private KvResult.TooLarge checkKeys(java.util.List<byte[]> keys) {
+        if (keys.size() > maxBatchEntries) {
+            return new KvResult.TooLarge(KvResult.Limit.BATCH_ENTRIES, keys.size(), maxBatchEntries);
+        }
+        for (byte[] key : keys) {
+            KvResult.TooLarge t = check(key, null);
+            if (t != null) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /** At most {@code maxBatchEntries} operations, each command within the limits (reads change nothing). */
+    private KvResult.TooLarge checkTransaction(KvCommand.Transaction t) {
+        if (t.operations().size() > maxBatchEntries) {
+            return new KvResult.TooLarge(KvResult.Limit.BATCH_ENTRIES, t.operations().size(), maxBatchEntries);
+        }
+        for (KvOperation op : t.operations()) {
+            if (op instanceof KvCommand c) {
+                Optional<KvResult.TooLarge> v = validate(c);
+                if (v.isPresent()) {
+                    return v.get();
+                }
             }
         }
         return null;

@@ -1,11 +1,9 @@
 package io.raftkv.kv;
 
 import io.raftkv.core.statemachine.StateMachine;
-import io.vavr.collection.HashMap;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Arrays;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -30,6 +28,8 @@ public final class KvStateMachine implements StateMachine {
     private final KvLimits limits;
     /** Written only by the apply thread (apply, restore); read by any thread. */
     private volatile KvState state = KvState.EMPTY;
+    /** The keys in SCAN order: derived from {@link #state}, kept in step by apply, replaced by restore. */
+    private volatile ScanIndex scanIndex = new ScanIndex();
 
     /** A store with {@link KvLimits#DEFAULT}. */
     public KvStateMachine() {
@@ -87,41 +87,22 @@ public final class KvStateMachine implements StateMachine {
             return KvCodec.encodeResult(new KvResult.Invalid("malformed command: " + e.getMessage()));
         }
         Optional<KvResult.TooLarge> tooLarge = limits.validate(decoded);
-        Outcome outcome = tooLarge.isPresent()
-                ? new Outcome(current.entries(), tooLarge.get())
-                : execute(current.entries(), decoded);
-        state = new KvState(outcome.entries(), index);
-        return KvCodec.encodeResult(outcome.result());
-    }
-
-    private record Outcome(HashMap<ByteKey, byte[]> entries, KvResult result) {
-    }
-
-    private static Outcome execute(HashMap<ByteKey, byte[]> entries, KvCommand command) {
-        if (command instanceof KvCommand.Put p) {
-            return new Outcome(entries.put(ByteKey.wrap(p.key()), p.value()), KvResult.OK);
+        if (tooLarge.isPresent()) {
+            state = new KvState(current.entries(), index);
+            return KvCodec.encodeResult(tooLarge.get());
         }
-        if (command instanceof KvCommand.Delete d) {
-            return new Outcome(entries.remove(ByteKey.wrap(d.key())), KvResult.OK);
+        CommandExecution run = new CommandExecution(limits, current.entries());
+        KvResult result = run.execute(decoded);
+        // The scan order first: a read that waits for this index is served after apply returns, and sees both.
+        if (run.cleared()) {
+            // Every key that exists now was written after the clear, so it is among the touched ones.
+            scanIndex.clear();
+            scanIndex.update(io.vavr.collection.HashMap.empty(), run.entries(), run.touched());
+        } else {
+            scanIndex.update(current.entries(), run.entries(), run.touched());
         }
-        if (command instanceof KvCommand.CompareAndSet c) {
-            ByteKey key = ByteKey.wrap(c.key());
-            byte[] current = entries.get(key).getOrNull();
-            boolean matches = c.expected() == null ? current == null : Arrays.equals(current, c.expected());
-            if (!matches) {
-                return new Outcome(entries, new KvResult.CasFailed(current));
-            }
-            return new Outcome(c.newValue() == null ? entries.remove(key) : entries.put(key, c.newValue()), KvResult.OK);
-        }
-        if (command instanceof KvCommand.PutBatch b) {
-            // Built on a local version and published once by apply: readers see all of the batch or none.
-            HashMap<ByteKey, byte[]> next = entries;
-            for (KvCommand.Entry e : b.entries()) {
-                next = next.put(ByteKey.wrap(e.key()), e.value());
-            }
-            return new Outcome(next, KvResult.OK);
-        }
-        throw new IllegalArgumentException("unknown command " + command);
+        state = new KvState(run.entries(), index);
+        return KvCodec.encodeResult(result);
     }
 
     // ------------------------------------------------------------------------------------------- query
@@ -139,29 +120,23 @@ public final class KvStateMachine implements StateMachine {
             return KvCodec.encodeResult(new KvResult.Invalid("malformed query: " + e.getMessage()));
         }
         // The encoder copies the value into the result bytes, so no defensive copy here.
-        return KvCodec.encodeResult(answer(state, q, false));
+        return KvCodec.encodeResult(answer(q, false));
     }
 
     /** Answers a query from the current state; any thread, lock-free. A found value is a copy. */
     public KvResult query(KvQuery query) {
-        return answer(state, Objects.requireNonNull(query, "query"), true);
+        return answer(Objects.requireNonNull(query, "query"), true);
     }
 
-    private static KvResult answer(KvState s, KvQuery query, boolean copyValues) {
-        if (query instanceof KvQuery.Get g) {
-            byte[] value = s.get(ByteKey.wrap(g.key()));
-            if (value == null) {
-                return KvResult.NOT_FOUND;
-            }
-            return new KvResult.Found(copyValues ? value.clone() : value);
+    private KvResult answer(KvQuery query, boolean copyValues) {
+        if (query instanceof KvQuery.Scan sc) {
+            return scanIndex.page(sc.cursor(), sc.count());
         }
-        if (query instanceof KvQuery.Size) {
-            return new KvResult.Stats(s.size(), s.lastAppliedIndex());
-        }
+        KvState s = state;
         if (query instanceof KvQuery.Digest) {
             return new KvResult.StateDigest(KvDigest.of(s.entries()), s.size(), s.lastAppliedIndex());
         }
-        throw new IllegalArgumentException("unknown query " + query);
+        return CommandExecution.read(s.entries(), s.lastAppliedIndex(), query, copyValues);
     }
 
     @Override
@@ -190,6 +165,8 @@ public final class KvStateMachine implements StateMachine {
      */
     @Override
     public void restore(long lastIncludedIndex, InputStream in) throws IOException {
-        state = SnapshotFormat.read(in, lastIncludedIndex);
+        KvState restored = SnapshotFormat.read(in, lastIncludedIndex);
+        scanIndex = ScanIndex.of(restored.entries());
+        state = restored;
     }
 }

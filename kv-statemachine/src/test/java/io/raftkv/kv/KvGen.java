@@ -53,6 +53,9 @@ final class KvGen {
      */
     KvCommand command(Map<String, byte[]> current) {
         int r = random.nextInt(100);
+        if (r >= 70 && random.nextBoolean()) {
+            return redisCommand(current); // half the CAS and batch share goes to the Redis-style commands
+        }
         if (r < 45) {
             return new KvCommand.Put(key(), value());
         }
@@ -78,15 +81,104 @@ final class KvGen {
         return new KvCommand.PutBatch(entries);
     }
 
-    KvQuery query() {
-        return switch (random.nextInt(3)) {
+    /** SET with a condition, INCRBY, APPEND, multi-key DEL, the occasional FLUSHDB, and transactions of them. */
+    KvCommand redisCommand(Map<String, byte[]> current) {
+        int r = random.nextInt(100);
+        if (r < 20) {
+            return new KvCommand.Set(key(), value(), KvCommand.Condition.values()[random.nextInt(3)]);
+        }
+        if (r < 45) {
+            return new KvCommand.IncrBy(key(), delta());
+        }
+        if (r < 60) {
+            return new KvCommand.Append(key(), bytes(random.nextInt(10) == 0 ? 3000 : 8));
+        }
+        if (r < 75) {
+            return new KvCommand.DeleteKeys(keys(6));
+        }
+        if (r < 77) {
+            return new KvCommand.Clear();
+        }
+        int n = random.nextInt(6);
+        List<KvOperation> ops = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            KvCommand c = random.nextInt(4) == 0 ? null : command(current);
+            ops.add(c == null || c instanceof KvCommand.Transaction ? transactionQuery() : c);
+        }
+        return new KvCommand.Transaction(ops);
+    }
+
+    /** Small deltas mostly; sometimes the extremes, so that overflow happens. */
+    long delta() {
+        return switch (random.nextInt(10)) {
+            case 0 -> Long.MAX_VALUE - random.nextInt(3);
+            case 1 -> Long.MIN_VALUE + random.nextInt(3);
+            default -> random.nextInt(21) - 10;
+        };
+    }
+
+    List<byte[]> keys(int max) {
+        List<byte[]> keys = new ArrayList<>();
+        int n = 1 + random.nextInt(max);
+        for (int i = 0; i < n; i++) {
+            keys.add(key());
+        }
+        return keys;
+    }
+
+    /** A query a transaction may hold. */
+    KvQuery transactionQuery() {
+        return switch (random.nextInt(5)) {
             case 0 -> new KvQuery.Get(key());
             case 1 -> new KvQuery.Size();
-            default -> new KvQuery.Digest();
+            case 2 -> new KvQuery.Exists(keys(4));
+            case 3 -> new KvQuery.MultiGet(keys(4));
+            default -> new KvQuery.Strlen(key());
+        };
+    }
+
+    KvQuery query() {
+        return switch (random.nextInt(5)) {
+            case 0 -> new KvQuery.Get(key());
+            case 1 -> new KvQuery.Size();
+            case 2 -> new KvQuery.Digest();
+            case 3 -> new KvQuery.Scan(random.nextLong(), 1 + random.nextInt(100));
+            default -> transactionQuery();
         };
     }
 
     KvResult result() {
+        if (random.nextInt(3) == 0) {
+            return newerResult(true);
+        }
+        return olderResult();
+    }
+
+    private KvResult newerResult(boolean allowTransaction) {
+        return switch (random.nextInt(allowTransaction ? 7 : 5)) {
+            case 0 -> new KvResult.Int(random.nextLong());
+            case 1 -> {
+                List<byte[]> values = new ArrayList<>();
+                for (int i = random.nextInt(5); i > 0; i--) {
+                    values.add(random.nextBoolean() ? null : value());
+                }
+                yield new KvResult.Values(values);
+            }
+            case 2 -> new KvResult.SetOutcome(random.nextBoolean(), random.nextBoolean() ? null : value());
+            case 3 -> new KvResult.IntegerError(KvResult.IntegerProblem.values()[random.nextInt(2)]);
+            case 4 -> new KvResult.ScanPage(random.nextLong(), keys(5));
+            case 5 -> {
+                List<KvResult> results = new ArrayList<>();
+                for (int i = random.nextInt(4); i > 0; i--) {
+                    results.add(random.nextBoolean() ? olderResult() : newerResult(false));
+                }
+                yield new KvResult.TxResults(results);
+            }
+            default -> new KvResult.TxAborted(random.nextInt(100), newerResult(false));
+        };
+    }
+
+    private KvResult olderResult() {
         return switch (random.nextInt(8)) {
             case 0 -> KvResult.OK;
             case 1 -> new KvResult.Found(value());

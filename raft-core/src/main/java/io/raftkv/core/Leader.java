@@ -5,6 +5,7 @@ import io.raftkv.core.cluster.Member;
 import io.raftkv.core.log.RaftLog;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
+import io.raftkv.core.message.ConflictHint;
 import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.ForwardRequest;
 import io.raftkv.core.message.ForwardResponse;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Function;
 
 /**
  * Everything a leader tracks, for as long as it leads one term: a {@link Progress} per follower, heartbeats and
@@ -38,6 +40,8 @@ final class Leader {
     private long configIndex;
 
     private final Map<String, Progress> progress = new TreeMap<>();
+    /** Members that joined since the last flush: probed at once rather than at the next heartbeat. */
+    private final Set<String> joined = new HashSet<>();
     /** Heartbeat-round sequence number, echoed by followers (ReadIndex and the lease). */
     private long seq;
     /** The tick at which each recent heartbeat round was sent. */
@@ -96,6 +100,9 @@ final class Leader {
             if (joining || !progress.containsKey(m.id())) {
                 progress.put(m.id(), new Progress(log.lastIndex() + 1, options.maxInflightMessages(),
                         options.maxInflightBytes()));
+                if (previous != null) {
+                    joined.add(m.id()); // (a new leader's followers get its no-op at the first flush anyway)
+                }
             }
         }
         // A removed server keeps receiving entries until its removal commits, so that it learns of it and stops
@@ -228,8 +235,7 @@ final class Leader {
     /** Appends an entry of this term (Leader Append-Only, §5.3); it is broadcast at the next flush. */
     Proposal append(EntryType type, byte[] data) {
         if (transferee != null && type != EntryType.NOOP) {
-            // Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up.
-            throw new ProposalRejectedException("leadership transfer to " + transferee + " in progress");
+            throw new ProposalRejectedException(transferRefusal());
         }
         long index = log.lastIndex() + 1;
         log.append(List.of(new LogEntry(index, term, type, data)));
@@ -250,9 +256,7 @@ final class Leader {
             return ForwardResponse.accepted(id, r.from(), term, r.batchId(), seen.firstIndex(), seen.count());
         }
         if (transferee != null) {
-            // Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up.
-            return ForwardResponse.rejected(id, r.from(), term, r.batchId(),
-                    "leadership transfer to " + transferee + " in progress");
+            return ForwardResponse.rejected(id, r.from(), term, r.batchId(), transferRefusal());
         }
         if (r.commands().isEmpty()) {
             return ForwardResponse.rejected(id, r.from(), term, r.batchId(), "empty batch");
@@ -280,15 +284,17 @@ final class Leader {
         }
         if (broadcastPending) {
             broadcastPending = false;
-            for (String peer : progress.keySet()) {
+            for (Map.Entry<String, Progress> e : progress.entrySet()) {
                 int before = out.early.size();
-                sendAppend(peer, false);
+                // A member that just joined has nothing of the log: probe where it stands now (an empty probe).
+                sendAppend(e.getKey(), joined.contains(e.getKey()));
                 if (commitNoticePending && out.early.size() == before) {
-                    sendHeartbeat(peer, progress.get(peer)); // nothing new to send, but the commit index moved
+                    sendCommitNotice(e.getKey(), e.getValue()); // nothing new to send, but the commit index moved
                 }
             }
             commitNoticePending = false;
         }
+        joined.clear();
     }
 
     // ------------------------------------------------------------------------------------------------ replication
@@ -310,18 +316,20 @@ final class Leader {
             }
             return;
         }
-        long previousMatch = pr.matchIndex();
-        if (pr.maybeUpdate(r.matchIndex())) {
+        boolean advanced = pr.maybeUpdate(r.matchIndex());
+        if (advanced || pr.confirmsProbe(r.matchIndex())) {
             if (pr.state() == Progress.State.PROBE) {
                 pr.becomeReplicate(); // the follower's log now matches: pipeline from here on
             }
-            maybeCommit();
+            if (advanced) {
+                maybeCommit();
+            }
             int before = out.early.size();
             sendAppend(r.from(), false);
-            if (out.early.size() == before && log.commitIndex() > previousMatch) {
-                // Nothing new to send, but earlier notices could only tell it min(commit, its old match): tell it
+            if (out.early.size() == before) {
+                // Nothing new to send, but earlier messages could only tell it min(commit, its old match): tell it
                 // the commit index now so it applies (and a removed member learns its removal committed) promptly.
-                sendHeartbeat(r.from(), pr);
+                sendCommitNotice(r.from(), pr);
             }
         } else if (pr.state() == Progress.State.REPLICATE && pr.matchIndex() < pr.nextIndex() - 1
                 && r.seq() > pr.lastEntriesSeq()) {
@@ -339,18 +347,19 @@ final class Leader {
 
     /** Where to resume after a rejection, from the follower's conflict hint (§5.3, fast backtracking). */
     private long nextIndexFromHint(AppendEntriesResponse r) {
-        if (r.conflictTerm() == 0) {
-            return r.conflictIndex();
+        ConflictHint hint = r.conflictHint();
+        if (hint.logTooShort()) {
+            return hint.firstIndex();
         }
-        // If we have entries of conflictTerm, resume after our last one; otherwise skip that whole term.
+        // If we have entries of the hint's term, resume after our last one; otherwise skip that whole term.
         long i = Math.min(r.rejectedIndex(), log.lastIndex());
-        while (i >= r.conflictIndex() && log.term(i) > r.conflictTerm()) {
+        while (i >= hint.firstIndex() && log.term(i) > hint.term()) {
             i--;
         }
-        if (i >= r.conflictIndex() && log.term(i) == r.conflictTerm()) {
+        if (i >= hint.firstIndex() && log.term(i) == hint.term()) {
             return i + 1;
         }
-        return r.conflictIndex();
+        return hint.firstIndex();
     }
 
     /**
@@ -376,8 +385,7 @@ final class Leader {
             for (LogEntry e : entries) {
                 bytes += e.sizeInBytes();
             }
-            out.early.add(new AppendEntriesRequest(id, peer, term, prevIndex, prevTerm, entries,
-                    log.commitIndex(), seq));
+            sendAppendEntries(peer, pr, prevIndex, prevTerm, entries, log.commitIndex());
             pr.sent(prevIndex + entries.size(), entries.size(), bytes, seq);
             if (pr.state() != Progress.State.REPLICATE || entries.isEmpty()) {
                 return;
@@ -393,11 +401,28 @@ final class Leader {
             Progress pr = e.getValue();
             if (pr.state() == Progress.State.PROBE) {
                 pr.resumeProbe(); // the last probe may have been lost: probe again (it doubles as a heartbeat)
-                sendAppend(e.getKey(), true);
+                sendEmptyProbe(e.getKey(), pr);
             } else {
                 sendHeartbeat(e.getKey(), pr);
             }
         }
+    }
+
+    /**
+     * A heartbeat round's probe: an AppendEntries at nextIndex - 1 without entries; its answer starts them (a match
+     * moves the follower to REPLICATE, a rejection's hint says where to resume). Without entries, so that every
+     * follower takes it as a heartbeat: one that refuses entries (RaftServer drops them while its disk is full) must
+     * still hear from its leader every round, or it would campaign (§5.2).
+     */
+    private void sendEmptyProbe(String peer, Progress pr) {
+        long prevIndex = pr.nextIndex() - 1;
+        long prevTerm = log.term(prevIndex);
+        if (prevTerm < 0 || pr.nextIndex() < log.firstIndex()) {
+            sendAppend(peer, true); // compacted away: it needs the snapshot
+            return;
+        }
+        sendAppendEntries(peer, pr, prevIndex, prevTerm, List.of(), log.commitIndex());
+        pr.sent(prevIndex, 0, 0, seq);
     }
 
     /**
@@ -411,8 +436,28 @@ final class Leader {
             prev = 0; // what the follower matches was compacted away: claim only the empty prefix
             prevTerm = 0;
         }
-        out.early.add(new AppendEntriesRequest(id, peer, term, prev, prevTerm, List.of(),
-                Math.min(log.commitIndex(), prev), seq));
+        sendAppendEntries(peer, pr, prev, prevTerm, List.of(), Math.min(log.commitIndex(), prev));
+    }
+
+    /**
+     * A heartbeat that tells {@code peer} the commit index, unless a message already sent can teach it as much: what
+     * a follower learns is capped at what it is known to hold (its match index, §5.3 receiver rule 5), so a notice
+     * that would repeat an earlier one, or carry a commit index of 0, is not sent.
+     */
+    private void sendCommitNotice(String peer, Progress pr) {
+        if (Math.min(log.commitIndex(), pr.matchIndex()) > pr.commitTold()) {
+            sendHeartbeat(peer, pr);
+        }
+    }
+
+    /** Every AppendEntries this leader sends goes out here, in the early messages (thesis §10.2.1). */
+    private void sendAppendEntries(String peer, Progress pr, long prevIndex, long prevTerm, List<LogEntry> entries,
+                                   long leaderCommit) {
+        out.early.add(new AppendEntriesRequest(id, peer, term, prevIndex, prevTerm, entries, leaderCommit, seq));
+        if (prevIndex <= pr.matchIndex()) {
+            // The follower holds prevIndex, so it takes this message and learns the commit index from it (§5.3).
+            pr.toldCommit(Math.min(leaderCommit, prevIndex + entries.size()));
+        }
     }
 
     /**
@@ -591,6 +636,11 @@ final class Leader {
         return transferee;
     }
 
+    /** Thesis §3.10: during a transfer the leader stops accepting new entries so the target can catch up. */
+    private String transferRefusal() {
+        return "leadership transfer to " + transferee + " in progress";
+    }
+
     private void abortTransfer() {
         transferee = null;
         transferElapsed = 0;
@@ -601,10 +651,14 @@ final class Leader {
         Progress pr = progress.get(transferee);
         if (!timeoutNowSent && pr != null && pr.matchIndex() == log.lastIndex()) {
             // The target's log is as up-to-date as ours, so it can win the election TimeoutNow triggers.
-            out.early.add(new TimeoutNow(id, transferee, term));
+            sendTimeoutNow(transferee);
             timeoutNowSent = true;
-            leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
         }
+    }
+
+    private void sendTimeoutNow(String target) {
+        out.early.add(new TimeoutNow(id, target, term));
+        leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
     }
 
     /** The voter (other than us) with the highest match index, or null; while joint, a voter of C_new. */
@@ -625,28 +679,27 @@ final class Leader {
     void handOffAfterRemoval() {
         String target = mostCaughtUpVoter();
         if (target != null && progress.get(target).matchIndex() == log.lastIndex()) {
-            out.early.add(new TimeoutNow(id, target, term));
-            leaseForfeited = true; // §6.4.1 lease safety: the target may now win without waiting out stickiness
+            sendTimeoutNow(target);
         }
     }
 
     // ------------------------------------------------------------------------------------------------ inspection
 
     Map<String, Long> matchIndexes() {
-        Map<String, Long> m = new TreeMap<>();
-        progress.forEach((peer, pr) -> m.put(peer, pr.matchIndex()));
-        return m;
+        return eachFollower(Progress::matchIndex);
     }
 
     Map<String, Long> nextIndexes() {
-        Map<String, Long> m = new TreeMap<>();
-        progress.forEach((peer, pr) -> m.put(peer, pr.nextIndex()));
-        return m;
+        return eachFollower(Progress::nextIndex);
     }
 
     Map<String, String> progressDescription() {
-        Map<String, String> m = new TreeMap<>();
-        progress.forEach((peer, pr) -> m.put(peer, pr.toString()));
+        return eachFollower(Progress::toString);
+    }
+
+    private <T> Map<String, T> eachFollower(Function<Progress, T> view) {
+        Map<String, T> m = new TreeMap<>();
+        progress.forEach((peer, pr) -> m.put(peer, view.apply(pr)));
         return m;
     }
 }

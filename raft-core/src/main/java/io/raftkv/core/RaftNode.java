@@ -9,6 +9,7 @@ import io.raftkv.core.message.EntryType;
 import io.raftkv.core.message.ForwardRequest;
 import io.raftkv.core.message.ForwardResponse;
 import io.raftkv.core.message.InstallSnapshotRequest;
+import io.raftkv.core.message.InstallSnapshotResponse;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.message.ReadIndexRequest;
@@ -151,7 +152,12 @@ public final class RaftNode {
         }
     }
 
-    /** Handles one message from a peer. */
+    /**
+     * Handles one message from a peer. A message addressed to another server is ignored.
+     *
+     * @throws IllegalArgumentException if {@code m} is of a type this method has no branch for (a record added to
+     *                                  the sealed {@link RaftMessage} family without one): never dropped silently
+     */
     public void step(RaftMessage m) {
         if (!m.to().equals(id)) {
             return;
@@ -193,8 +199,14 @@ public final class RaftNode {
             handleTimeoutNow();
         } else if (m instanceof InstallSnapshotRequest r) {
             heardFromLeader(r.from());
+        } else if (m instanceof InstallSnapshotResponse) {
+            // Nothing beyond the term rules above: the driver's snapshot sender reads it and calls reportSnapshot.
+        } else {
+            // RaftMessage is sealed, but Java 17 does not check an instanceof chain for exhaustiveness: a type added
+            // to the family without a branch here must fail loudly, not be dropped (MessageDispatchTest steps one
+            // message of every permitted type).
+            throw new IllegalArgumentException(id + ": RaftNode.step has no handler for " + m.getClass().getName());
         }
-        // InstallSnapshotResponse is the driver's business (its snapshot sender); see reportSnapshot.
     }
 
     /**
@@ -243,8 +255,8 @@ public final class RaftNode {
     /** §5.1: a request with a stale term is rejected, telling the sender our term so that it steps down. */
     private void handleLowerTerm(RaftMessage m) {
         if (m instanceof AppendEntriesRequest r) {
-            send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), 0, 0,
-                    log.lastIndex(), r.seq()));
+            send(AppendEntriesResponse.staleTerm(id, r.from(), currentTerm, r.prevLogIndex(), log.lastIndex(),
+                    r.seq()));
         } else if (m instanceof VoteRequest r) {
             traceVote(r, false, TraceEvent.VoteReason.STALE_TERM);
             send(new VoteResponse(id, r.from(), currentTerm, false, r.preVote()));
@@ -530,20 +542,26 @@ public final class RaftNode {
     }
 
     private void campaign(boolean preVote) {
-        long campaignTerm;
         if (preVote) {
-            // Thesis §9.6: first ask whether we could win, without incrementing our term.
-            reset(currentTerm);
-            role = Role.PRE_CANDIDATE;
-            campaignTerm = currentTerm + 1;
+            becomePreCandidate();
+            requestVotes(currentTerm + 1, true, false); // the term it would campaign in
         } else {
-            // §5.2: increment currentTerm, vote for self, request votes from all other servers.
-            reset(currentTerm + 1);
-            role = Role.CANDIDATE;
-            votedFor = id;
-            campaignTerm = currentTerm;
+            becomeCandidate();
+            requestVotes(currentTerm, false, false);
         }
-        requestVotes(campaignTerm, preVote, false);
+    }
+
+    /** Thesis §9.6: first ask whether we could win, without incrementing our term. */
+    private void becomePreCandidate() {
+        reset(currentTerm);
+        role = Role.PRE_CANDIDATE;
+    }
+
+    /** §5.2: increment currentTerm and vote for self (then request votes from all other servers). */
+    private void becomeCandidate() {
+        reset(currentTerm + 1);
+        role = Role.CANDIDATE;
+        votedFor = id;
     }
 
     private void requestVotes(long campaignTerm, boolean preVote, boolean transfer) {
@@ -710,9 +728,7 @@ public final class RaftNode {
         if (promotable() && leader == null) {
             // Thesis §3.10: the target of a leadership transfer starts a real election at once, skipping
             // pre-vote, and its vote requests bypass the voters' leader stickiness.
-            reset(currentTerm + 1);
-            role = Role.CANDIDATE;
-            votedFor = id;
+            becomeCandidate();
             requestVotes(currentTerm, false, true);
         }
     }
@@ -723,15 +739,13 @@ public final class RaftNode {
         heardFromLeader(r.from());
         if (r.prevLogIndex() < log.commitIndex()) {
             // Everything up to our commit index matches the leader's log (Leader Completeness); tell it so.
-            send(new AppendEntriesResponse(id, r.from(), currentTerm, true, log.commitIndex(), 0, 0, 0,
-                    log.lastIndex(), r.seq()));
+            send(AppendEntriesResponse.accept(id, r.from(), currentTerm, log.commitIndex(), log.lastIndex(), r.seq()));
             return;
         }
         if (!log.matchTerm(r.prevLogIndex(), r.prevLogTerm())) {
             // §5.3 consistency check failed: reply false with the conflict hint for fast backtracking.
-            long[] hint = log.conflictHint(r.prevLogIndex());
-            send(new AppendEntriesResponse(id, r.from(), currentTerm, false, 0, r.prevLogIndex(), hint[0], hint[1],
-                    log.lastIndex(), r.seq()));
+            send(AppendEntriesResponse.reject(id, r.from(), currentTerm, r.prevLogIndex(),
+                    log.conflictHint(r.prevLogIndex()), log.lastIndex(), r.seq()));
             return;
         }
         long lastNew = log.appendAfterMatch(r.prevLogIndex(), r.entries());
@@ -739,7 +753,7 @@ public final class RaftNode {
         // §5.3 receiver rule 5: commitIndex = min(leaderCommit, index of last new entry).
         log.commitTo(Math.min(r.leaderCommit(), lastNew));
         // The success reply goes to Ready.messages: it leaves only after the entries are durable.
-        send(new AppendEntriesResponse(id, r.from(), currentTerm, true, lastNew, 0, 0, 0, log.lastIndex(), r.seq()));
+        send(AppendEntriesResponse.accept(id, r.from(), currentTerm, lastNew, log.lastIndex(), r.seq()));
     }
 
     // ------------------------------------------------------------------------------------------------ forwarding

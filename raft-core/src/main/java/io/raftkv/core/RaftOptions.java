@@ -2,38 +2,55 @@ package io.raftkv.core;
 
 /**
  * Tunables of the algorithm. Time is measured in ticks (the driver decides how long a tick is; the simulator
- * uses a simulated clock). Every knob with its default and what it trades:
+ * uses a simulated clock). Each option's default is the {@code DEFAULT_} constant named after it, documented there
+ * with what the option trades.
  *
- * <table>
- *   <caption>RaftNode options</caption>
- *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
- *   <tr><td>electionTimeoutTicks</td><td>10</td><td>minimum election timeout; the actual one is drawn uniformly
- *       from [T, 2T) at every reset (§5.2). Lower: faster failover, more spurious elections.</td></tr>
- *   <tr><td>heartbeatTicks</td><td>1</td><td>leader heartbeat interval; must be well below the election
- *       timeout (§5.6: broadcastTime ≪ electionTimeout).</td></tr>
- *   <tr><td>preVote</td><td>true</td><td>pre-vote phase (thesis §9.6): a server that cannot win does not bump
- *       terms and disrupt the cluster.</td></tr>
- *   <tr><td>checkQuorum</td><td>true</td><td>a leader that has not heard from a majority within an election
- *       timeout steps down (thesis §6.2); also enables leader stickiness and lease reads.</td></tr>
- *   <tr><td>maxInflightMessages</td><td>256</td><td>pipelined AppendEntries per follower not yet
- *       acknowledged.</td></tr>
- *   <tr><td>maxInflightBytes</td><td>32 MiB</td><td>bytes of entries in flight per follower.</td></tr>
- *   <tr><td>maxAppendBytes</td><td>1 MiB</td><td>bytes of entries per AppendEntries (batching).</td></tr>
- *   <tr><td>maxApplyBytes</td><td>64 MiB</td><td>bytes of committed entries handed out per Ready.</td></tr>
- *   <tr><td>leaseDriftTicks</td><td>2</td><td>clock-drift bound subtracted from the election timeout to get
- *       the leader lease (thesis §6.4.1).</td></tr>
- *   <tr><td>autoPromoteLearners</td><td>true</td><td>the leader promotes a learner to voter once it has caught
- *       up (learner-first joins, thesis §4.2.1); false keeps learners as read replicas.</td></tr>
- *   <tr><td>promoteLagEntries</td><td>100</td><td>how far behind the leader's last index a learner may be and
- *       still count as caught up.</td></tr>
- *   <tr><td>maxApplyBacklogEntries</td><td>65536</td><td>committed entries handed to the driver beyond what it
- *       reported applied ({@link RaftNode#reportApplied}); bounds memory when the state machine is slow.</td></tr>
- * </table>
+ * <pre>{@code
+ * RaftOptions options = RaftOptions.builder().electionTimeoutTicks(20).preVote(false).build();
+ * RaftOptions tweaked = options.toBuilder().heartbeatTicks(2).build();   // or options.withHeartbeatTicks(2)
+ * }</pre>
  */
 public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean preVote, boolean checkQuorum,
                           int maxInflightMessages, long maxInflightBytes, long maxAppendBytes, long maxApplyBytes,
                           int leaseDriftTicks, boolean autoPromoteLearners, long promoteLagEntries,
                           long maxApplyBacklogEntries, UnsafeMutation mutation) {
+
+    /**
+     * Minimum election timeout; the actual one is drawn uniformly from [T, 2T) at every reset (§5.2). Lower: faster
+     * failover, more spurious elections.
+     */
+    public static final int DEFAULT_ELECTION_TIMEOUT_TICKS = 10;
+    /** Leader heartbeat interval; must be well below the election timeout (§5.6: broadcastTime ≪ electionTimeout). */
+    public static final int DEFAULT_HEARTBEAT_TICKS = 1;
+    /** Pre-vote phase (thesis §9.6): a server that cannot win does not bump terms and disrupt the cluster. */
+    public static final boolean DEFAULT_PRE_VOTE = true;
+    /**
+     * A leader that has not heard from a majority within an election timeout steps down (thesis §6.2); also enables
+     * leader stickiness (thesis §4.2.3) and lease reads (thesis §6.4.1).
+     */
+    public static final boolean DEFAULT_CHECK_QUORUM = true;
+    /** Pipelined AppendEntries per follower not yet acknowledged. */
+    public static final int DEFAULT_MAX_INFLIGHT_MESSAGES = 256;
+    /** Bytes of entries in flight per follower (32 MiB). */
+    public static final long DEFAULT_MAX_INFLIGHT_BYTES = 32L << 20;
+    /** Bytes of entries per AppendEntries (1 MiB): the batching of replication. */
+    public static final long DEFAULT_MAX_APPEND_BYTES = 1L << 20;
+    /** Bytes of committed entries handed out per Ready (64 MiB). */
+    public static final long DEFAULT_MAX_APPLY_BYTES = 64L << 20;
+    /** Clock-drift bound subtracted from the election timeout to get the leader lease (thesis §6.4.1). */
+    public static final int DEFAULT_LEASE_DRIFT_TICKS = 2;
+    /**
+     * The leader promotes a learner to voter once it has caught up (learner-first joins, thesis §4.2.1); false keeps
+     * learners as read replicas.
+     */
+    public static final boolean DEFAULT_AUTO_PROMOTE_LEARNERS = true;
+    /** How far behind the leader's last index a learner may be and still count as caught up. */
+    public static final long DEFAULT_PROMOTE_LAG_ENTRIES = 100;
+    /**
+     * Committed entries handed to the driver beyond what it reported applied ({@link RaftNode#reportApplied});
+     * bounds memory when the state machine is slow.
+     */
+    public static final long DEFAULT_MAX_APPLY_BACKLOG_ENTRIES = 65_536;
 
     public RaftOptions {
         if (electionTimeoutTicks < 2) {
@@ -62,61 +79,172 @@ public record RaftOptions(int electionTimeoutTicks, int heartbeatTicks, boolean 
         }
     }
 
+    /** Every option at its default. */
     public static RaftOptions defaults() {
-        return new RaftOptions(10, 1, true, true, 256, 32L << 20, 1L << 20, 64L << 20, 2, true, 100,
-                65_536, UnsafeMutation.NONE);
+        return builder().build();
+    }
+
+    /** A builder that starts from the defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder that starts from these options. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
     public RaftOptions withElectionTimeoutTicks(int ticks) {
-        return new RaftOptions(ticks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages, maxInflightBytes,
-                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().electionTimeoutTicks(ticks).build();
     }
 
     public RaftOptions withHeartbeatTicks(int ticks) {
-        return new RaftOptions(electionTimeoutTicks, ticks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().heartbeatTicks(ticks).build();
     }
 
     public RaftOptions withPreVote(boolean on) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, on, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().preVote(on).build();
     }
 
     public RaftOptions withCheckQuorum(boolean on) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, on, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().checkQuorum(on).build();
     }
 
     public RaftOptions withInflight(int messages, long bytes) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, messages, bytes,
-                maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().maxInflightMessages(messages).maxInflightBytes(bytes).build();
     }
 
     public RaftOptions withMaxAppendBytes(long bytes) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, bytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().maxAppendBytes(bytes).build();
     }
 
     public RaftOptions withLeaseDriftTicks(int ticks) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, ticks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().leaseDriftTicks(ticks).build();
     }
 
     public RaftOptions withAutoPromoteLearners(boolean on, long lagEntries) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, on, lagEntries, maxApplyBacklogEntries, mutation);
+        return toBuilder().autoPromoteLearners(on).promoteLagEntries(lagEntries).build();
     }
 
     public RaftOptions withMaxApplyBacklogEntries(long entries) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners,
-                promoteLagEntries, entries, mutation);
+        return toBuilder().maxApplyBacklogEntries(entries).build();
     }
 
     /** Test-only: breaks one safety rule on purpose to prove that the simulator's checker catches it. */
     public RaftOptions withUnsafeMutation(UnsafeMutation m) {
-        return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
-                maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners, promoteLagEntries, maxApplyBacklogEntries, m);
+        return toBuilder().unsafeMutation(m).build();
+    }
+
+    /**
+     * Builds {@link RaftOptions} one option at a time; {@link #build()} checks them together. Each setter is named
+     * after the option (see the {@code DEFAULT_} constants for what each means).
+     */
+    public static final class Builder {
+        private int electionTimeoutTicks = DEFAULT_ELECTION_TIMEOUT_TICKS;
+        private int heartbeatTicks = DEFAULT_HEARTBEAT_TICKS;
+        private boolean preVote = DEFAULT_PRE_VOTE;
+        private boolean checkQuorum = DEFAULT_CHECK_QUORUM;
+        private int maxInflightMessages = DEFAULT_MAX_INFLIGHT_MESSAGES;
+        private long maxInflightBytes = DEFAULT_MAX_INFLIGHT_BYTES;
+        private long maxAppendBytes = DEFAULT_MAX_APPEND_BYTES;
+        private long maxApplyBytes = DEFAULT_MAX_APPLY_BYTES;
+        private int leaseDriftTicks = DEFAULT_LEASE_DRIFT_TICKS;
+        private boolean autoPromoteLearners = DEFAULT_AUTO_PROMOTE_LEARNERS;
+        private long promoteLagEntries = DEFAULT_PROMOTE_LAG_ENTRIES;
+        private long maxApplyBacklogEntries = DEFAULT_MAX_APPLY_BACKLOG_ENTRIES;
+        private UnsafeMutation mutation = UnsafeMutation.NONE;
+
+        private Builder() {
+        }
+
+        private Builder(RaftOptions o) {
+            electionTimeoutTicks = o.electionTimeoutTicks;
+            heartbeatTicks = o.heartbeatTicks;
+            preVote = o.preVote;
+            checkQuorum = o.checkQuorum;
+            maxInflightMessages = o.maxInflightMessages;
+            maxInflightBytes = o.maxInflightBytes;
+            maxAppendBytes = o.maxAppendBytes;
+            maxApplyBytes = o.maxApplyBytes;
+            leaseDriftTicks = o.leaseDriftTicks;
+            autoPromoteLearners = o.autoPromoteLearners;
+            promoteLagEntries = o.promoteLagEntries;
+            maxApplyBacklogEntries = o.maxApplyBacklogEntries;
+            mutation = o.mutation;
+        }
+
+        public Builder electionTimeoutTicks(int ticks) {
+            this.electionTimeoutTicks = ticks;
+            return this;
+        }
+
+        public Builder heartbeatTicks(int ticks) {
+            this.heartbeatTicks = ticks;
+            return this;
+        }
+
+        public Builder preVote(boolean on) {
+            this.preVote = on;
+            return this;
+        }
+
+        public Builder checkQuorum(boolean on) {
+            this.checkQuorum = on;
+            return this;
+        }
+
+        public Builder maxInflightMessages(int messages) {
+            this.maxInflightMessages = messages;
+            return this;
+        }
+
+        public Builder maxInflightBytes(long bytes) {
+            this.maxInflightBytes = bytes;
+            return this;
+        }
+
+        public Builder maxAppendBytes(long bytes) {
+            this.maxAppendBytes = bytes;
+            return this;
+        }
+
+        public Builder maxApplyBytes(long bytes) {
+            this.maxApplyBytes = bytes;
+            return this;
+        }
+
+        public Builder leaseDriftTicks(int ticks) {
+            this.leaseDriftTicks = ticks;
+            return this;
+        }
+
+        public Builder autoPromoteLearners(boolean on) {
+            this.autoPromoteLearners = on;
+            return this;
+        }
+
+        public Builder promoteLagEntries(long entries) {
+            this.promoteLagEntries = entries;
+            return this;
+        }
+
+        public Builder maxApplyBacklogEntries(long entries) {
+            this.maxApplyBacklogEntries = entries;
+            return this;
+        }
+
+        /** Test-only: breaks one safety rule on purpose (see {@link UnsafeMutation}). */
+        public Builder unsafeMutation(UnsafeMutation m) {
+            this.mutation = m;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException if the options do not fit together (e.g. heartbeat ≥ election timeout) */
+        public RaftOptions build() {
+            return new RaftOptions(electionTimeoutTicks, heartbeatTicks, preVote, checkQuorum, maxInflightMessages,
+                    maxInflightBytes, maxAppendBytes, maxApplyBytes, leaseDriftTicks, autoPromoteLearners,
+                    promoteLagEntries, maxApplyBacklogEntries, mutation);
+        }
     }
 
     /**

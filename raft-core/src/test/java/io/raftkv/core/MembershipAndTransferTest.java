@@ -315,7 +315,7 @@ class MembershipAndTransferTest {
         TestCluster c = new TestCluster("n1", "n2", "n3");
         RaftNode leader = c.elect("n1");
         long term = leader.currentTerm();
-        leader.step(new AppendEntriesResponse("n2", "n1", term, true, 0, 0, 0, 0, 0, 0));
+        leader.step(AppendEntriesResponse.accept("n2", "n1", term, 0, 0, 0));
         assertEquals(Role.LEADER, leader.role());
     }
 }

@@ -55,7 +55,7 @@ class RaftPaperTest {
         TestCluster c = new TestCluster(NO_PREVOTE, "n1", "n2", "n3");
         RaftNode leader = c.elect("n1");
         long term = leader.currentTerm();
-        leader.step(new AppendEntriesResponse("n2", "n1", term + 1, false, 0, 0, 0, 0, 0, 0));
+        leader.step(AppendEntriesResponse.staleTerm("n2", "n1", term + 1, 0, 0, 0));
         assertEquals(Role.FOLLOWER, leader.role());
         assertEquals(term + 1, leader.currentTerm());
     }
@@ -384,9 +384,9 @@ class RaftPaperTest {
         c.processReadies();
         c.take(m -> true);
         // n2 reports it matches up to index 1 (the old-term entry) but not yet the no-op at index 2.
-        leader.step(new AppendEntriesResponse("n2", "n1", term, true, 1, 0, 0, 0, 1, 0));
+        leader.step(AppendEntriesResponse.accept("n2", "n1", term, 1, 1, 0));
         assertEquals(0, leader.commitIndex(), "an entry of an earlier term is never committed by counting replicas");
-        leader.step(new AppendEntriesResponse("n2", "n1", term, true, 2, 0, 0, 0, 2, 0));
+        leader.step(AppendEntriesResponse.accept("n2", "n1", term, 2, 2, 0));
         assertEquals(2, leader.commitIndex(), "committing the current-term no-op commits index 1 indirectly");
     }
 

@@ -100,6 +100,27 @@ class SnapshotRulesTest {
     }
 
     @Test
+    void aFollowerCaughtUpByASnapshotGetsNewEntriesAtOnce_notAtTheNextHeartbeat() {
+        TestCluster c = n3BehindACompactedLeaderN1WhoJustTicked();
+        c.stabilize();
+        RaftNode n1 = c.node("n1");
+        RaftNode n3 = c.node("n3");
+        SnapshotMeta meta = new SnapshotMeta(n1.snapshotIndex(), n1.currentTerm(), n1.configuration());
+        assertTrue(n3.installSnapshot(meta));
+        c.processReadies();
+        n1.reportSnapshot("n3", meta.lastIncludedIndex(), true);
+        // The probe after the snapshot, and n3's answer: it holds the log up to the snapshot's index, the match
+        // index the report already set. That answers the probe (etcd-io/raft does the same): replicate from here.
+        c.stabilize();
+        assertTrue(n1.progressDescription().get("n3").startsWith("REPLICATE"), n1.progressDescription().get("n3"));
+        n1.propose(new byte[] {9});
+        List<io.raftkv.core.message.RaftMessage> toN3 = c.take(m -> m.to().equals("n3"));
+        assertEquals(1, toN3.size(), toN3.toString());
+        assertEquals(n1.lastLogIndex(), ((AppendEntriesRequest) toN3.get(0)).lastIndex(),
+                "the new entry goes to n3 at once");
+    }
+
+    @Test
     void aNewServerJoiningACompactedClusterGetsTheSnapshot() {
         TestCluster c = new TestCluster("n1", "n2", "n3");
         c.elect("n1");

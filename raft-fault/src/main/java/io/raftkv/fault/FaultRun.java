@@ -79,6 +79,7 @@ public final class FaultRun {
         note("run " + config.name() + ": seed " + config.seed() + ", " + config.nodes() + " nodes, "
                 + config.clientsPerNode() + " clients per node, " + config.keys() + " keys, nemesis "
                 + config.duration().toSeconds() + " s " + config.faults()
+                + ", clients over " + config.protocol()
                 + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : ""));
         boolean diskFaults = config.faults().contains(FaultKind.DISK_FULL) || config.faults().contains(FaultKind.DISK_STALL);
         List<String> jvmArgs = new ArrayList<>();
@@ -112,7 +113,7 @@ public final class FaultRun {
                 problems.add("no leader within 60 s of starting; crashed: " + servers.crashed());
                 return finish(recorder.history(), Set.of(), null, -1, servers, null);
             }
-            workload = new Workload(recorder, servers, config.keys(), config.clientTimeout());
+            workload = new Workload(recorder, servers, config.keys(), config.clientTimeout(), config.protocol());
             long origin = System.nanoTime();
             nemesis = new Nemesis(servers, partitioner, disks, DISK_RESERVE_BYTES, probe, config.seed(), config.faults(),
                     origin, this::log);
@@ -198,10 +199,14 @@ public final class FaultRun {
             if (!crashed.isEmpty()) {
                 problems.add("processes died on their own: " + crashed);
             }
+            Workload w = workload;
+            long overResp = recorder.history().operations().stream().filter(o -> w.speaksResp(o.process())).count();
+            note(overResp + " of " + recorder.history().size() + " operations over RESP, the rest over HTTP");
             return finish(recorder.history(), workload.leaseReads(), nemesis, electionMillis, servers, counterResult);
         } finally {
             if (workload != null) {
                 workload.stop(); // an exception above must not leave client threads spinning in this JVM
+                workload.closeConnections();
                 if (counterWorkload != null) {
                     counterWorkload.stop(); // nor counter clients (they start after the workload)
                 }

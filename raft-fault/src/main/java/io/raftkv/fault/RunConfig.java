@@ -20,12 +20,15 @@ import java.util.List;
  * @param clientTimeout     HTTP response timeout of each client request (then: outcome unknown)
  * @param leaderBound       after the last fault is healed, a leader all nodes agree on must exist within this
  * @param counters          the counter workload ({@link CounterWorkload}) besides the register one, or null for none
+ * @param protocol          what the register clients speak: HTTP, RESP, or both (odd clients RESP), into one history
  */
 public record RunConfig(String name, Path jar, Path outDir, int nodes, int clientsPerNode, int keys,
                         Duration duration, long seed, List<FaultKind> faults, boolean unsafeLocalReads,
-                        Duration clientTimeout, Duration leaderBound, Counters counters) {
+                        Duration clientTimeout, Duration leaderBound, Counters counters,
+                        Workload.ClientProtocol protocol) {
     public RunConfig {
         faults = List.copyOf(faults);
+        java.util.Objects.requireNonNull(protocol, "protocol");
         if (nodes < 1 || clientsPerNode < 1 || keys < 1) {
             throw new IllegalArgumentException("nodes, clientsPerNode and keys must be positive");
         }
@@ -48,27 +51,33 @@ public record RunConfig(String name, Path jar, Path outDir, int nodes, int clien
     }
 
     /**
-     * The defaults of the CI run: 2 clients per node, 5 keys, every fault, 2 s client timeout, 20 s bound; and one
-     * counter client per node on 2 counters, with sessions, 1 s per try.
+     * The defaults of the CI run: 2 clients per node (one over HTTP, one over RESP), 5 keys, every fault, 2 s client
+     * timeout, 20 s bound; and one counter client per node on 2 counters, with sessions, 1 s per try.
      */
     public static RunConfig of(String name, Path jar, Path outDir, int nodes, Duration duration, long seed) {
         return new RunConfig(name, jar, outDir, nodes, 2, 5, duration, seed, List.of(FaultKind.values()), false,
-                Duration.ofSeconds(2), Duration.ofSeconds(20), new Counters(1, 2, true, Duration.ofSeconds(1)));
+                Duration.ofSeconds(2), Duration.ofSeconds(20), new Counters(1, 2, true, Duration.ofSeconds(1)),
+                Workload.ClientProtocol.MIXED);
     }
 
     public RunConfig withFaults(List<FaultKind> f) {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, f, unsafeLocalReads,
-                clientTimeout, leaderBound, counters);
+                clientTimeout, leaderBound, counters, protocol);
     }
 
     public RunConfig withUnsafeLocalReads() {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, true,
-                clientTimeout, leaderBound, counters);
+                clientTimeout, leaderBound, counters, protocol);
+    }
+
+    public RunConfig withProtocol(Workload.ClientProtocol p) {
+        return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, unsafeLocalReads,
+                clientTimeout, leaderBound, counters, p);
     }
 
     /** Another counter workload (null: none). */
     public RunConfig withCounters(Counters c) {
         return new RunConfig(name, jar, outDir, nodes, clientsPerNode, keys, duration, seed, faults, unsafeLocalReads,
-                clientTimeout, leaderBound, c);
+                clientTimeout, leaderBound, c, protocol);
     }
 }

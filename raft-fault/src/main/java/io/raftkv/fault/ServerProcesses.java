@@ -32,9 +32,14 @@ import java.util.stream.Collectors;
  */
 public final class ServerProcesses implements AutoCloseable {
     /** One server's fixed identity: its id and its own loopback address. */
-    public record Node(String id, String host, int raftPort, int httpPort) {
+    public record Node(String id, String host, int raftPort, int httpPort, int respPort) {
         public String raft() {
             return host + ":" + raftPort;
+        }
+
+        /** The node's RESP (Redis protocol) address. */
+        public String resp() {
+            return host + ":" + respPort;
         }
 
         public String http() {
@@ -76,7 +81,7 @@ public final class ServerProcesses implements AutoCloseable {
         this.extraServeArgs = List.copyOf(extraServeArgs);
         for (int i = 1; i <= n; i++) {
             String host = "127.0.0." + (firstOctet + i - 1);
-            nodes.put("n" + i, new Node("n" + i, host, freePort(host), freePort(host)));
+            nodes.put("n" + i, new Node("n" + i, host, freePort(host), freePort(host), freePort(host)));
             generation.put("n" + i, 0);
         }
         Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -162,7 +167,7 @@ public final class ServerProcesses implements AutoCloseable {
         cmd.addAll(List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Draftkv.node=" + id));
         extraJvmArgs.forEach(a -> cmd.add(a.replace("{id}", id)));
         cmd.addAll(List.of("-jar", jar.toString(), "serve", "--id", id, "--data", dir.resolve(id).toString(),
-                "--raft", node.raft(), "--http", node.http(), "--cluster-id", "fault",
+                "--raft", node.raft(), "--http", node.http(), "--resp", node.resp(), "--cluster-id", "fault",
                 "--request-timeout-ms", "1500",
                 // Far below the default, so that every run takes snapshots, compacts and installs them under faults.
                 "--snapshot-threshold", "4096",

@@ -21,7 +21,8 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The clients of a run: each is one thread pinned to one node, issuing one request at a time — a random
+ * The clients of a run: each is one thread pinned to one node, speaking HTTP or RESP (see {@link ClientProtocol};
+ * the RESP side is {@link RespOps}), issuing one request at a time — a random
  * linearizable, lease or stale read, write, delete or compare-and-set on a small key set — and recording it in a
  * {@link HistoryRecorder}. Each request is sent exactly once (no client retries), so every answer is recorded
  * as what it was:
@@ -44,13 +45,27 @@ public final class Workload {
     private final Duration timeout;
     private final int keys;
     private final Set<Long> leaseReads = ConcurrentHashMap.newKeySet();
+    private final ClientProtocol protocol;
+    private final RespOps resp;
     private volatile boolean stopped;
 
+    /** Which protocol the clients speak: one for all, or HTTP for even process numbers and RESP for odd ones. */
+    public enum ClientProtocol {
+        HTTP, RESP, MIXED
+    }
+
     public Workload(HistoryRecorder recorder, ServerProcesses servers, int keys, Duration timeout) {
+        this(recorder, servers, keys, timeout, ClientProtocol.HTTP);
+    }
+
+    public Workload(HistoryRecorder recorder, ServerProcesses servers, int keys, Duration timeout,
+                    ClientProtocol protocol) {
         this.recorder = recorder;
         this.servers = servers;
         this.keys = keys;
         this.timeout = timeout;
+        this.protocol = protocol;
+        this.resp = new RespOps(servers, timeout);
         this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(1)).build();
     }
@@ -70,6 +85,16 @@ public final class Workload {
     /** Makes every client loop return after its current request. */
     public void stop() {
         stopped = true;
+    }
+
+    /** Closes the RESP clients' connections (after the last operation). */
+    public void closeConnections() {
+        resp.close();
+    }
+
+    /** True if client {@code process} speaks RESP (see {@link ClientProtocol}). */
+    public boolean speaksResp(int process) {
+        return protocol == ClientProtocol.RESP || (protocol == ClientProtocol.MIXED && process % 2 == 1);
     }
 
     /** The body of client thread {@code process}, talking only to {@code node}. Returns when stopped. */
@@ -118,6 +143,9 @@ public final class Workload {
         if (level.equals("lease")) {
             leaseReads.add(call.id());
         }
+        if (speaksResp(process)) {
+            return resp.read(call, process, node, key, level);
+        }
         HttpRequest request = request(node, "/key/" + key + "?level=" + level).GET().build();
         return send(request, call, r -> {
             switch (r.statusCode()) {
@@ -139,6 +167,9 @@ public final class Workload {
     /** {@code value == null}: DELETE. */
     public Outcome write(int process, String node, String key, String value) {
         HistoryRecorder.Call call = recorder.invoke(process, servers.label(node), key, OpKind.WRITE, null, value);
+        if (speaksResp(process)) {
+            return resp.write(call, process, node, key, value);
+        }
         HttpRequest.Builder b = request(node, "/key/" + key);
         HttpRequest request = (value == null ? b.DELETE() : b.PUT(HttpRequest.BodyPublishers.ofString(value))).build();
         return send(request, call, r -> {
@@ -157,8 +188,17 @@ public final class Workload {
         });
     }
 
+    /**
+     * Over RESP only "expect absent" exists (SET NX); a RESP client that draws another expectation writes instead.
+     */
     public Outcome cas(int process, String node, String key, String expected, String value) {
+        if (speaksResp(process) && expected != null) {
+            return write(process, node, key, value);
+        }
         HistoryRecorder.Call call = recorder.invoke(process, servers.label(node), key, OpKind.CAS, expected, value);
+        if (speaksResp(process)) {
+            return resp.setIfAbsent(call, process, node, key, value);
+        }
         Map<String, String> body = new LinkedHashMap<>();
         body.put("expect", expected);
         body.put("value", value);

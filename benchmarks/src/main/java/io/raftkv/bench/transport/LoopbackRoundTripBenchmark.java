@@ -61,8 +61,7 @@ public class LoopbackRoundTripBenchmark {
         a.start(answers::offer);
         b.start(m -> {
             AppendEntriesRequest r = (AppendEntriesRequest) m;
-            b.send(new AppendEntriesResponse("b", "a", r.term(), true, r.lastIndex(), 0, 0, 0, r.lastIndex(),
-                    r.seq()));
+            b.send(AppendEntriesResponse.accept("b", "a", r.term(), r.lastIndex(), r.lastIndex(), r.seq()));
         });
         List<Member> members = List.of(member("a", a), member("b", b));
         a.updatePeers(members);

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code raftkv demo}: a local 3-node cluster as three {@code serve} child processes (data in
- * {@code ./data/n1..n3}, Raft on 127.0.0.1:7001–7003, HTTP on 127.0.0.1:8001–8003). Ctrl-C stops all three; the
+ * {@code ./data/n1..n3}, Raft on 127.0.0.1:7001–7003, HTTP on 127.0.0.1:8001–8003, RESP on 127.0.0.1:6381–6383). Ctrl-C stops all three; the
  * children also watch this process and exit if it dies (even by kill -9). A child that dies (say, killed to watch
  * the leader change) is reported with the command that restarts it; the others keep running.
  */
@@ -35,6 +35,10 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--http-base-port", defaultValue = "8001", description = "HTTP port of n1; n2, n3 follow (default: ${DEFAULT-VALUE}).")
     int httpBase;
+
+    @Option(names = "--resp-base-port", defaultValue = "6381",
+            description = "RESP (Redis protocol) port of n1; n2, n3 follow; 0 = no RESP (default: ${DEFAULT-VALUE}).")
+    int respBase;
 
     @Option(names = "--nodes", defaultValue = "3", description = "Number of nodes (default: ${DEFAULT-VALUE}).")
     int nodes;
@@ -82,10 +86,13 @@ public final class DemoCommand implements Callable<Integer> {
                 throw new Main.UsageException("cannot create data directory " + dir + ": " + e.getMessage(), e);
             }
             List<String> cmd = javaCommand(id);
-            List<String> serve = List.of("serve", "--id", id, "--data", dir.toString(),
+            List<String> serve = new ArrayList<>(List.of("serve", "--id", id, "--data", dir.toString(),
                     "--raft", "127.0.0.1:" + (raftBase + i - 1), "--http", "127.0.0.1:" + (httpBase + i - 1),
                     "--peers", peers.toString(), "--state-machine", stateMachine,
-                    "--parent-pid", Long.toString(ProcessHandle.current().pid()));
+                    "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+            if (respBase > 0) {
+                serve.addAll(List.of("--resp", "127.0.0.1:" + (respBase + i - 1)));
+            }
             cmd.addAll(serve);
             serveArgs.add(serve);
             Process p = new ProcessBuilder(cmd).inheritIO().start();
@@ -96,14 +103,19 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("raftkv demo: " + nodes + " nodes running the " + plugin.name() + " state machine");
         for (int i = 1; i <= nodes; i++) {
-            System.out.printf("  n%d  http://127.0.0.1:%d   raft 127.0.0.1:%d   data %s%n", i, httpBase + i - 1,
-                    raftBase + i - 1, parent.resolve("n" + i));
+            System.out.printf("  n%d  http://127.0.0.1:%d   raft 127.0.0.1:%d   %sdata %s%n", i, httpBase + i - 1,
+                    raftBase + i - 1, respBase > 0 ? "resp 127.0.0.1:" + (respBase + i - 1) + "   " : "",
+                    parent.resolve("n" + i));
         }
         System.out.println("Try:");
         for (String example : plugin.exampleRequests(endpoints)) {
             System.out.println("  " + example);
         }
         System.out.printf("  curl http://127.0.0.1:%d/status%n", httpBase);
+        if (respBase > 0) {
+            System.out.printf("  redis-cli -p %d set hello world      (any Redis client: RESP on 127.0.0.1:%d-%d)%n",
+                    respBase, respBase, respBase + nodes - 1);
+        }
         System.out.println("Ctrl-C stops all nodes.");
         System.out.println();
         // Killing one node (kill -9 <pid>) is part of the demo: report it, keep the others running, and show how

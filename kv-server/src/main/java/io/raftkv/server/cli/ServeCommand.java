@@ -5,6 +5,7 @@ import io.raftkv.core.session.SessionOptions;
 import io.raftkv.server.ServerNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
+import io.raftkv.server.resp.RespOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -27,6 +28,7 @@ import java.util.concurrent.CountDownLatch;
         description = {"Run one server: of a new cluster (--peers) or joining a running one (--join).",
                 "Example: raftkv serve --id n1 --data data/n1 --raft 127.0.0.1:7001 --http 127.0.0.1:8001 "
                         + "--peers n1=127.0.0.1:7001,n2=127.0.0.1:7002,n3=127.0.0.1:7003",
+                "Redis clients too: add --resp 127.0.0.1:6381, then: redis-cli -p 6381 set hello world",
                 "Grow it: raftkv serve --id n4 --data data/n4 --raft 127.0.0.1:7004 --http 127.0.0.1:8004 "
                         + "--join http://127.0.0.1:8001"})
 public final class ServeCommand implements Callable<Integer> {
@@ -150,6 +152,37 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--tls-ca", paramLabel = "PEM", description = "Peer TLS: the CA certificate(s) peers must chain to.")
     Path tlsCa;
 
+    @Option(names = "--resp", paramLabel = "HOST:PORT",
+            description = "Also speak RESP2, the Redis protocol, here (off unless given): redis-cli, redis-benchmark and"
+                    + " Redis client libraries can then use this node (GET, SET, MGET, MSET, INCR, MULTI/EXEC, SCAN, ...;"
+                    + " see kv-server/README.md).")
+    String resp;
+
+    @Option(names = "--resp-max-bulk-bytes", defaultValue = "" + RespOptions.DEFAULT_MAX_BULK_BYTES,
+            description = "Longest RESP bulk string (Redis's proto-max-bulk-len); longer is a protocol error and closes"
+                    + " the connection (default: ${DEFAULT-VALUE}).")
+    int respMaxBulkBytes;
+
+    @Option(names = "--resp-max-args", defaultValue = "" + RespOptions.DEFAULT_MAX_ARRAY_ELEMENTS,
+            description = "Most arguments of one RESP command, its name included (default: ${DEFAULT-VALUE}).")
+    int respMaxArgs;
+
+    @Option(names = "--resp-max-command-bytes", defaultValue = "" + RespOptions.DEFAULT_MAX_COMMAND_BYTES,
+            description = "Most bytes of arguments in one RESP command (default: ${DEFAULT-VALUE}).")
+    long respMaxCommandBytes;
+
+    @Option(names = "--resp-incomplete-timeout-ms", defaultValue = "30000",
+            description = "Close a RESP connection that began a command and did not finish it within this long"
+                    + " (idle connections are kept) (default: ${DEFAULT-VALUE}).")
+    long respIncompleteTimeoutMs;
+
+    @Option(names = "--resp-max-connections", defaultValue = "" + RespOptions.DEFAULT_MAX_CONNECTIONS,
+            description = "Most open RESP connections (default: ${DEFAULT-VALUE}).")
+    int respMaxConnections;
+
+    @Option(names = "--resp-allow-flushdb", description = "Let RESP clients run FLUSHDB/FLUSHALL (off: refused).")
+    boolean respAllowFlushdb;
+
     @Option(names = "--session-timeout-ms", defaultValue = "3600000",
             description = "Client sessions (POST /session) expire after this long without activity, in the time"
                     + " carried by the log (default: ${DEFAULT-VALUE} = 1 h).")
@@ -191,9 +224,10 @@ public final class ServeCommand implements Callable<Integer> {
             throw new Main.UsageException(e.getMessage(), e);
         }
         io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
+        RespOptions respOptions = respOptions();
         ServerNode node;
         try {
-            node = ServerNode.start(config, tls, sessionOptions());
+            node = ServerNode.start(config, tls, sessionOptions(), respOptions);
         } catch (IOException | IllegalArgumentException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
@@ -226,6 +260,21 @@ public final class ServeCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    /** The --resp* flags, or null without --resp. */
+    private RespOptions respOptions() {
+        if (resp == null) {
+            return null;
+        }
+        try {
+            ServerConfig.parseHostPort(resp, "--resp");
+            return RespOptions.at(resp).withProtocolLimits(respMaxBulkBytes, respMaxArgs, respMaxCommandBytes,
+                            Duration.ofMillis(respIncompleteTimeoutMs)).withMaxConnections(respMaxConnections)
+                    .withAllowFlushdb(respAllowFlushdb);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage(), e);
+        }
     }
 
     /** Client sessions from the --session-* and --max-session* flags. */

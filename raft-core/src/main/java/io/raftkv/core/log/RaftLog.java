@@ -1,5 +1,6 @@
 package io.raftkv.core.log;
 
+import io.raftkv.core.message.ConflictHint;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.storage.LogStore;
 
@@ -338,10 +339,10 @@ public final class RaftLog {
      * The fast-backtracking hint of §5.3 for a rejected AppendEntries at {@code prevIndex}: the term of our
      * entry there (0 if our log is shorter) and the first index we hold with that term.
      */
-    public long[] conflictHint(long prevIndex) {
+    public ConflictHint conflictHint(long prevIndex) {
         long last = lastIndex();
         if (prevIndex > last) {
-            return new long[] {0, last + 1};
+            return ConflictHint.logTooShort(last);
         }
         long conflictTerm = term(prevIndex);
         long i = prevIndex;
@@ -349,6 +350,6 @@ public final class RaftLog {
         while (i > floor && term(i - 1) == conflictTerm) {
             i--;
         }
-        return new long[] {conflictTerm, i};
+        return new ConflictHint(conflictTerm, i);
     }
 }

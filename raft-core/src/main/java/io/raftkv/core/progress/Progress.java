@@ -32,6 +32,11 @@ public final class Progress {
     private long pendingSnapshotIndex;
     /** The leader's seq when it last sent this follower entries (detects lost pipelined messages). */
     private long lastEntriesSeq;
+    /**
+     * The highest commit index a message sent to this follower can teach it: one it will accept (sent at or below
+     * its match index) teaches it min(leaderCommit, the message's last index), §5.3 receiver rule 5.
+     */
+    private long commitTold;
 
     public Progress(long nextIndex, int maxInflight, long maxInflightBytes) {
         this.nextIndex = nextIndex;
@@ -102,6 +107,27 @@ public final class Progress {
         } else if (state == State.PROBE) {
             probeSent = true;
         }
+    }
+
+    /**
+     * A successful answer at {@code index} in PROBE that confirms the match index the probe started from also
+     * answers the probe, although it does not advance matchIndex: after a snapshot, say, the leader already set
+     * matchIndex to the snapshot's index, and the follower's answer to the probe that followed repeats it. Without
+     * this the follower would stay in PROBE, and new entries would wait for the next heartbeat. (etcd-io/raft:
+     * {@code pr.Match == m.Index && pr.State == StateProbe}; here only where the next probe would start, so that a
+     * stale answer for an old index does not make the leader resend what a probe further on carries.)
+     */
+    public boolean confirmsProbe(long index) {
+        return state == State.PROBE && index == matchIndex && nextIndex == matchIndex + 1;
+    }
+
+    public long commitTold() {
+        return commitTold;
+    }
+
+    /** A message that teaches this follower the commit index up to {@code commit} was sent. */
+    public void toldCommit(long commit) {
+        commitTold = Math.max(commitTold, commit);
     }
 
     /** The follower confirmed it matches up to {@code index}. Returns true if matchIndex advanced. */

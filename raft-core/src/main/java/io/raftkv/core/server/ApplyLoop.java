@@ -22,7 +22,8 @@ import java.util.function.Consumer;
 /**
  * The apply thread: feeds committed entries to the {@link StateMachine} in index order, exactly once each
  * (State Machine Safety, §5.4.3), completes the proposers' futures with the results, and answers reads once the
- * state machine has caught up with their read index (thesis §6.4 step 4).
+ * state machine has caught up with their read index (thesis §6.4 step 4). When a snapshot is taken is
+ * {@link SnapshotPolicy}'s decision; this thread supplies what it records and the capture.
  *
  * <p>The raft thread hands work over with {@link #submit} and {@link #awaitRead} and never waits for it, so a
  * slow state machine delays applies, not elections or replication. Futures complete on this thread: callers
@@ -78,20 +79,36 @@ final class ApplyLoop implements Runnable {
     // What a snapshot taken now would record (§7, thesis §5.4): the term of the last applied entry and the
     // configuration as of it. Apply thread only.
     private final SnapshotStore snapshots;
-    private final SnapshotWriter writer;
-    private final long snapshotThreshold;
-    private final long snapshotBytesThreshold;
+    /** When to take a snapshot; it reads what one would record through {@link #appliedState}. */
+    private final SnapshotPolicy snapshotPolicy;
     private long appliedTerm;
     private Configuration appliedConfiguration;
     /** Index of the entry (or snapshot) {@link #appliedConfiguration} came from: it only moves forward. */
     private long appliedConfigurationIndex;
     /** Callers of {@link RaftServer#reconfigure} waiting for C_new to be applied. */
     private final JointChangeWaiters jointChangeWaiters;
-    private long lastSnapshotIndex;
-    /** Last index of the newest snapshot known durable (started ones may fail); written by the writer too. */
-    private final java.util.concurrent.atomic.AtomicLong durableSnapshotIndex = new java.util.concurrent.atomic.AtomicLong();
-    /** Payload bytes of the entries applied since the last snapshot was started (the byte trigger). */
-    private long bytesSinceSnapshot;
+    /** This thread's view for {@link #snapshotPolicy}: read on the apply thread only. */
+    private final SnapshotPolicy.AppliedState appliedState = new SnapshotPolicy.AppliedState() {
+        @Override
+        public long index() {
+            return appliedIndex;
+        }
+
+        @Override
+        public long term() {
+            return appliedTerm;
+        }
+
+        @Override
+        public Configuration configuration() {
+            return appliedConfiguration;
+        }
+
+        @Override
+        public StateMachine.Snapshot capture() {
+            return stateMachine.snapshot();
+        }
+    };
 
     ApplyLoop(String id, StateMachine stateMachine, PendingProposals proposals, RaftMetrics metrics, int batchSize,
               SnapshotMeta snapshot, Configuration bootstrap, SnapshotStore snapshots, SnapshotWriter writer,
@@ -103,11 +120,8 @@ final class ApplyLoop implements Runnable {
         this.batchSize = batchSize;
         this.appliedIndex = stateMachine.lastAppliedIndex();
         this.snapshots = snapshots;
-        this.writer = writer;
-        this.snapshotThreshold = snapshotThreshold;
-        this.snapshotBytesThreshold = snapshotBytesThreshold;
-        this.lastSnapshotIndex = snapshot.lastIncludedIndex();
-        this.durableSnapshotIndex.set(snapshot.lastIncludedIndex());
+        this.snapshotPolicy = new SnapshotPolicy(id, writer, snapshotThreshold, snapshotBytesThreshold,
+                snapshot.lastIncludedIndex(), () -> tasks.add(CheckSnapshot.INSTANCE));
         // If the state machine is ahead of the snapshot (it persists itself), the term of its last entry is
         // unknown until the core hands that entry out again; -1 blocks snapshots until then.
         this.appliedTerm = appliedIndex == snapshot.lastIncludedIndex() ? snapshot.lastIncludedTerm() : -1;
@@ -194,7 +208,7 @@ final class ApplyLoop implements Runnable {
 
     /** Writer thread, before it reports itself idle: the snapshot at {@code index} is durable. */
     void snapshotDurable(long index) {
-        durableSnapshotIndex.accumulateAndGet(index, Math::max);
+        snapshotPolicy.durable(index);
     }
 
     /** Applies everything submitted so far, then stops. */
@@ -223,9 +237,9 @@ final class ApplyLoop implements Runnable {
                     Task t = batch.get(i);
                     if (t instanceof Committed c) {
                         applyAll(c.entries());
-                        maybeSnapshot();
+                        snapshotPolicy.maybeStart(appliedState);
                     } else if (t == CheckSnapshot.INSTANCE) {
-                        maybeSnapshot();
+                        snapshotPolicy.maybeStart(appliedState);
                     } else if (t instanceof Restore r) {
                         restoreFrom(r.meta());
                     } else if (t instanceof AwaitRead r) {
@@ -235,7 +249,7 @@ final class ApplyLoop implements Runnable {
                             waiting.add(new AwaitRead(rs.readIndex(), read));
                         }
                     } else if (t instanceof TakeSnapshot ts) {
-                        snapshotNow(ts.future());
+                        snapshotPolicy.onDemand(appliedState, ts.future());
                     } else {
                         stop = true;
                         failRequests(batch.subList(i + 1, batch.size()));
@@ -282,7 +296,7 @@ final class ApplyLoop implements Runnable {
                 }
                 continue;
             }
-            bytesSinceSnapshot += e.data().length;
+            snapshotPolicy.applied(e.data().length);
             if (e.index() != applied + 1) {
                 throw new IllegalStateException("committed entries skip from applied index " + applied
                         + " to " + e.index() + ": refusing to apply out of order");
@@ -313,63 +327,6 @@ final class ApplyLoop implements Runnable {
         appliedIndex = applied;
     }
 
-    /**
-     * Takes a snapshot once enough entries, or enough bytes of them, were applied since the last one (§7: log
-     * compaction). Whichever threshold is crossed first wins; 0 disables a threshold.
-     */
-    private void maybeSnapshot() {
-        long applied = appliedIndex;
-        boolean byCount = snapshotThreshold > 0 && applied - lastSnapshotIndex >= snapshotThreshold;
-        boolean byBytes = snapshotBytesThreshold > 0 && bytesSinceSnapshot >= snapshotBytesThreshold
-                && applied > lastSnapshotIndex;
-        if (!(byCount || byBytes) || appliedTerm < 0 || writer.busy()) {
-            return;
-        }
-        startSnapshot((info, error) -> tasks.add(CheckSnapshot.INSTANCE));
-    }
-
-    /** On demand ({@code POST /snapshot}): refuses rather than queues, so the caller knows what happened. */
-    private void snapshotNow(CompletableFuture<SnapshotInfo> future) {
-        long applied = appliedIndex;
-        if (writer.busy()) {
-            future.completeExceptionally(new SnapshotRejectedException(SnapshotRejectedException.Reason.IN_PROGRESS,
-                    id + ": a snapshot is being written; retry when it is done"));
-        } else if (applied <= durableSnapshotIndex.get()) {
-            // Not lastSnapshotIndex: that one may have failed to write, and then a snapshot is what is missing.
-            future.completeExceptionally(new SnapshotRejectedException(SnapshotRejectedException.Reason.UP_TO_DATE,
-                    id + ": nothing applied since the snapshot at index " + durableSnapshotIndex));
-        } else if (appliedTerm < 0) {
-            future.completeExceptionally(new SnapshotRejectedException(SnapshotRejectedException.Reason.NOT_READY,
-                    id + ": the term of applied index " + applied + " is not known yet; retry shortly"));
-        } else if (!startSnapshot((info, error) -> {
-            if (error == null) {
-                future.complete(info);
-            } else {
-                future.completeExceptionally(error);
-            }
-            tasks.add(CheckSnapshot.INSTANCE);
-        })) {
-            future.completeExceptionally(new ShutdownException(id + ": the snapshot writer is stopped", null));
-        }
-    }
-
-    private boolean startSnapshot(java.util.function.BiConsumer<SnapshotInfo, Throwable> whenDone) {
-        long applied = appliedIndex;
-        SnapshotMeta meta = new SnapshotMeta(applied, appliedTerm, appliedConfiguration);
-        long t0 = System.nanoTime();
-        // The capture is quick by contract (copy-on-write or persistent structures); writing it out happens on
-        // the writer's thread while we keep applying.
-        // durableSnapshotIndex is raised by snapshotDurable(), which the writer calls before it reports itself idle:
-        // a POST /snapshot that finds the writer idle must also find its snapshot counted, or it would write a
-        // second snapshot under the same name and replace the file a transfer may be resuming from.
-        if (writer.write(meta, stateMachine.snapshot(), t0, whenDone)) {
-            lastSnapshotIndex = applied;
-            bytesSinceSnapshot = 0;
-            return true;
-        }
-        return false;
-    }
-
     private void restoreFrom(SnapshotMeta meta) throws java.io.IOException {
         long index = meta.lastIncludedIndex();
         if (index <= appliedIndex) {
@@ -394,9 +351,7 @@ final class ApplyLoop implements Runnable {
         appliedConfiguration = newest.configuration();
         appliedConfigurationIndex = newest.lastIncludedIndex();
         jointChangeWaiters.applied(appliedConfiguration);
-        lastSnapshotIndex = newest.lastIncludedIndex();
-        durableSnapshotIndex.accumulateAndGet(newest.lastIncludedIndex(), Math::max);
-        bytesSinceSnapshot = 0;
+        snapshotPolicy.restored(newest.lastIncludedIndex());
         // Our own proposals at or below the snapshot can no longer be matched entry by entry.
         long restored = newest.lastIncludedIndex();
         proposals.failIf(p -> p.index() <= restored, p -> new OutcomeUnknownException(p.index(), p.term(),

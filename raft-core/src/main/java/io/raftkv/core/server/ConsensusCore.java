@@ -12,10 +12,15 @@ import io.raftkv.core.trace.TraceSink;
 import java.util.Map;
 
 /**
- * The part of {@link io.raftkv.core.RaftNode} the driver uses. It exists so that the driver's own rules (Ready
- * order, group commit, backpressure, shutdown) can be tested against a scripted core, independently of the
- * algorithm's timing. The only production implementation is {@link RaftNodeCore}. Called from the raft thread
- * only.
+ * The part of {@link io.raftkv.core.RaftNode} the driver uses. The only production implementation is
+ * {@link RaftNodeCore}, which delegates every call; called from the raft thread only.
+ *
+ * <p>Why the seam is kept although it is pure delegation: tests need it. {@code RaftServerDriverTest} and
+ * {@code RaftServerFailureTest} run a real {@link RaftServer} against a {@code ScriptedCore}, a stand-in leader
+ * whose every Ready is predictable, so that the driver's own rules (the Ready order, group commit, backpressure,
+ * shutdown, a failing store) are checked without depending on election timing; {@code SnapshotTransfersTest} drives
+ * the snapshot sender and receiver the same way. Without the interface those tests would need a real cluster to
+ * reach each state.
  */
 interface ConsensusCore {
 

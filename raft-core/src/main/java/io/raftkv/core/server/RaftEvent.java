@@ -11,8 +11,42 @@ import java.util.concurrent.CompletableFuture;
  */
 sealed interface RaftEvent {
 
+    /**
+     * Fails the future a caller waits on for this event with {@code cause} (a request refused because the server is
+     * stopping, say); returns false, and does nothing, for an event nobody waits on (a peer's message, a wake-up).
+     */
+    default boolean failWith(Throwable cause) {
+        return false;
+    }
+
     /** A client command for the leader's log. */
     record Propose(byte[] command, CompletableFuture<byte[]> future, long startNanos) implements RaftEvent {
+        @Override
+        public boolean failWith(Throwable cause) {
+            future.completeExceptionally(cause);
+            return true;
+        }
+    }
+
+    /**
+     * Client commands that must reach the raft thread together (a pipelined client's batch): handled in one loop
+     * turn, so the leader appends them in one batch and a follower forwards them in one message.
+     */
+    record ProposeAll(java.util.List<Propose> proposals) implements RaftEvent {
+        @Override
+        public boolean failWith(Throwable cause) {
+            proposals.forEach(p -> p.failWith(cause));
+            return true;
+        }
+    }
+
+    /** Reads that must reach the raft thread together: one read index (or one lease check) for all of them. */
+    record ReadAll(java.util.List<Read> reads) implements RaftEvent {
+        @Override
+        public boolean failWith(Throwable cause) {
+            reads.forEach(r -> r.failWith(cause));
+            return true;
+        }
     }
 
     /**
@@ -21,14 +55,29 @@ sealed interface RaftEvent {
      */
     record ChangeMembership(MembershipChange change, CompletableFuture<byte[]> future, long startNanos)
             implements RaftEvent {
+        @Override
+        public boolean failWith(Throwable cause) {
+            future.completeExceptionally(cause);
+            return true;
+        }
     }
 
     /** Hand leadership to {@code target} (thesis §3.10); null means the most up-to-date voter. */
     record TransferLeadership(String target, CompletableFuture<Void> future) implements RaftEvent {
+        @Override
+        public boolean failWith(Throwable cause) {
+            future.completeExceptionally(cause);
+            return true;
+        }
     }
 
     /** A linearizable or lease read. */
     record Read(PendingRead read, ReadLevel level) implements RaftEvent {
+        @Override
+        public boolean failWith(Throwable cause) {
+            read.future().completeExceptionally(cause);
+            return true;
+        }
     }
 
     /** A message from a peer, delivered by the transport. */

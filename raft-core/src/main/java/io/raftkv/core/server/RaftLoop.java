@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -91,7 +92,7 @@ final class RaftLoop implements Runnable {
     private volatile boolean stopRequested;
     private final LogActivity logActivity;
     /** Where this loop reports what it does (state, persists, appends, commits, ...); off unless someone watches. */
-    private TraceEmitter trace = TraceEmitter.OFF;
+    private final TraceEmitter trace;
     /** The commit and applied indexes last reported to {@link #trace}. */
     private long tracedCommit = -1;
     private long tracedApplied = -1;
@@ -102,28 +103,25 @@ final class RaftLoop implements Runnable {
     private String leaderId;
     private Configuration configuration;
 
-    RaftLoop(String id, ConsensusCore core, LogStore log, StableStore stable, Transport transport,
-             BlockingQueue<RaftEvent> events, AtomicInteger queuedMessages, ApplyLoop apply,
-             PendingProposals proposals, RaftMetrics metrics, LogActivity logActivity, RaftServerOptions options,
-             long lastSnapshotIndex, SnapshotTransfers transfers, Consumer<RaftStatus> statusSink,
-             Consumer<Throwable> onFatal, DiskGuard disk) {
-        this.disk = disk;
-        this.id = id;
-        this.logActivity = logActivity;
-        this.core = core;
-        this.log = log;
-        this.stable = stable;
-        this.transport = transport;
-        this.events = events;
-        this.queuedMessages = queuedMessages;
-        this.apply = apply;
-        this.proposals = proposals;
-        this.metrics = metrics;
-        this.options = options;
-        this.lastSnapshotIndex = lastSnapshotIndex;
-        this.transfers = transfers;
-        this.statusSink = statusSink;
-        this.onFatal = onFatal;
+    private RaftLoop(Builder b) {
+        this.id = b.id;
+        this.core = b.core;
+        this.options = Objects.requireNonNull(b.options, "options");
+        this.log = Objects.requireNonNull(b.log, "log");
+        this.stable = Objects.requireNonNull(b.stable, "stable");
+        this.disk = Objects.requireNonNull(b.disk, "disk");
+        this.logActivity = Objects.requireNonNull(b.logActivity, "logActivity");
+        this.transport = Objects.requireNonNull(b.transport, "transport");
+        this.events = Objects.requireNonNull(b.events, "events");
+        this.queuedMessages = Objects.requireNonNull(b.queuedMessages, "queuedMessages");
+        this.apply = Objects.requireNonNull(b.apply, "apply");
+        this.proposals = Objects.requireNonNull(b.proposals, "proposals");
+        this.transfers = Objects.requireNonNull(b.transfers, "transfers");
+        this.lastSnapshotIndex = b.lastSnapshotIndex;
+        this.metrics = Objects.requireNonNull(b.metrics, "metrics");
+        this.statusSink = Objects.requireNonNull(b.statusSink, "statusSink");
+        this.onFatal = Objects.requireNonNull(b.onFatal, "onFatal");
+        this.trace = b.trace;
         this.role = core.role();
         this.term = core.currentTerm();
         this.leaderId = core.leaderId();
@@ -136,9 +134,103 @@ final class RaftLoop implements Runnable {
         this.reads = new ReadIndexBatcher(id, core, transport, apply, tickNanos);
     }
 
-    /** Before the thread starts: report what the loop does to {@code emitter}. */
-    void traceTo(TraceEmitter emitter) {
-        this.trace = emitter;
+    /** Wires up a raft loop for server {@code id} around {@code core}; every part but the trace is required. */
+    static Builder builder(String id, ConsensusCore core) {
+        return new Builder(id, core);
+    }
+
+    /** What a raft loop works with, set by name (the parts are many, and each has one job). */
+    static final class Builder {
+        private final String id;
+        private final ConsensusCore core;
+        private RaftServerOptions options;
+        private LogStore log;
+        private StableStore stable;
+        private DiskGuard disk;
+        private LogActivity logActivity;
+        private Transport transport;
+        private BlockingQueue<RaftEvent> events;
+        private AtomicInteger queuedMessages;
+        private ApplyLoop apply;
+        private PendingProposals proposals;
+        private SnapshotTransfers transfers;
+        private long lastSnapshotIndex;
+        private RaftMetrics metrics;
+        private Consumer<RaftStatus> statusSink;
+        private Consumer<Throwable> onFatal;
+        private TraceEmitter trace = TraceEmitter.OFF;
+
+        private Builder(String id, ConsensusCore core) {
+            this.id = Objects.requireNonNull(id, "id");
+            this.core = Objects.requireNonNull(core, "core");
+        }
+
+        Builder options(RaftServerOptions o) {
+            this.options = o;
+            return this;
+        }
+
+        /**
+         * Where the loop persists: the log (with {@code activity}, which tells the snapshot writer when the log is
+         * busy), term and vote, each write bracketed by {@code disk} (free space and stalls).
+         */
+        Builder storage(LogStore log, StableStore stable, DiskGuard disk, LogActivity activity) {
+            this.log = log;
+            this.stable = stable;
+            this.disk = disk;
+            this.logActivity = activity;
+            return this;
+        }
+
+        Builder transport(Transport t) {
+            this.transport = t;
+            return this;
+        }
+
+        /**
+         * The queue other threads hand work to this loop through, and the number of inbound messages in it (the
+         * server drops messages beyond {@code maxQueuedMessages}; the loop counts down what it takes).
+         */
+        Builder inbox(BlockingQueue<RaftEvent> events, AtomicInteger queuedMessages) {
+            this.events = events;
+            this.queuedMessages = queuedMessages;
+            return this;
+        }
+
+        /**
+         * Where work goes from here: committed entries and reads to the apply thread, proposals waiting for their
+         * entry, snapshot chunks to and from followers.
+         */
+        Builder handOffTo(ApplyLoop apply, PendingProposals proposals, SnapshotTransfers transfers) {
+            this.apply = apply;
+            this.proposals = proposals;
+            this.transfers = transfers;
+            return this;
+        }
+
+        /** Last index of the snapshot the server starts from (0 if none), for the status and compaction. */
+        Builder lastSnapshotIndex(long index) {
+            this.lastSnapshotIndex = index;
+            return this;
+        }
+
+        /** Where the loop reports: meters, a status each turn, and the error that stops it. */
+        Builder reportTo(RaftMetrics metrics, Consumer<RaftStatus> statusSink, Consumer<Throwable> onFatal) {
+            this.metrics = metrics;
+            this.statusSink = statusSink;
+            this.onFatal = onFatal;
+            return this;
+        }
+
+        /** Reports what the loop does (state, persists, appends, commits, ...) to {@code emitter}; off by default. */
+        Builder trace(TraceEmitter emitter) {
+            this.trace = Objects.requireNonNull(emitter);
+            return this;
+        }
+
+        RaftLoop build() {
+            return new RaftLoop(this);
+        }
     }
 
     /** Asks the loop to stop after the turn in progress (which finishes its fsync). Any thread. */
@@ -207,6 +299,9 @@ final class RaftLoop implements Runnable {
     }
 
     private void handle(RaftEvent e) throws IOException {
+        if (stopRequested && e.failWith(new ShutdownException("server is shutting down", null))) {
+            return; // a request that reaches a stopping loop is not started
+        }
         if (e instanceof RaftEvent.Inbound in) {
             queuedMessages.decrementAndGet();
             if (!stopRequested) {
@@ -223,21 +318,24 @@ final class RaftLoop implements Runnable {
             onSnapshotTaken(t.meta());
         } else if (e instanceof RaftEvent.Propose p) {
             propose(p);
+        } else if (e instanceof RaftEvent.ProposeAll all) {
+            all.proposals().forEach(this::propose);
         } else if (e instanceof RaftEvent.Read r) {
             read(r);
+        } else if (e instanceof RaftEvent.ReadAll all) {
+            all.reads().forEach(this::read);
         } else if (e instanceof RaftEvent.ChangeMembership c) {
             changeMembership(c);
         } else if (e instanceof RaftEvent.TransferLeadership t) {
             transferLeadership(t);
+        } else if (e != RaftEvent.Wakeup.INSTANCE) {
+            // A new kind of event without a branch here would leave its caller waiting forever: fail loudly.
+            throw new IllegalStateException(id + ": the raft loop has no handler for " + e.getClass().getName());
         }
         // Wakeup: nothing to do; the loop re-checks the stop flag.
     }
 
     private void propose(RaftEvent.Propose p) {
-        if (stopRequested) {
-            p.future().completeExceptionally(new ShutdownException("server is shutting down", null));
-            return;
-        }
         if (p.future().isDone()) {
             return; // the caller gave up (cancelled, timed out) before it was proposed: nothing to do
         }
@@ -288,10 +386,6 @@ final class RaftLoop implements Runnable {
     }
 
     private void changeMembership(RaftEvent.ChangeMembership c) {
-        if (stopRequested) {
-            c.future().completeExceptionally(new ShutdownException("server is shutting down", null));
-            return;
-        }
         try {
             Proposal at = core.changeMembership(c.change());
             proposals.register(at, c.future(), c.startNanos());
@@ -302,10 +396,6 @@ final class RaftLoop implements Runnable {
     }
 
     private void transferLeadership(RaftEvent.TransferLeadership t) {
-        if (stopRequested) {
-            t.future().completeExceptionally(new ShutdownException("server is shutting down", null));
-            return;
-        }
         try {
             core.transferLeadership(t.target());
             trace.transfer(t.target());
@@ -318,10 +408,6 @@ final class RaftLoop implements Runnable {
     }
 
     private void read(RaftEvent.Read r) {
-        if (stopRequested) {
-            r.read().future().completeExceptionally(new ShutdownException("server is shutting down", null));
-            return;
-        }
         if (r.level() == ReadLevel.LEASE) {
             long index = leaseReadIndex();
             if (index >= 0) {

@@ -160,11 +160,17 @@ public final class RaftServer implements AutoCloseable {
         applyLoop = new ApplyLoop(id, stateMachine, proposals, metrics, options.applyBatchSize(), snapshot,
                 bootstrap, snapshots, snapshotWriter, options.snapshotThreshold(), options.snapshotBytesThreshold(),
                 this::onFatal);
-        raftLoop = new RaftLoop(id, core, log, stable, sending, events, queuedMessages, applyLoop, proposals,
-                metrics, logActivity, options, snapshot.lastIncludedIndex(),
-                new SnapshotTransfers(id, core, sending, snapshots, metrics, options, this::recordSnapshot),
-                s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal, disk);
-        raftLoop.traceTo(trace);
+        raftLoop = RaftLoop.builder(id, core)
+                .options(options)
+                .storage(log, stable, disk, logActivity)
+                .transport(sending)
+                .inbox(events, queuedMessages)
+                .handOffTo(applyLoop, proposals,
+                        new SnapshotTransfers(id, core, sending, snapshots, metrics, options, this::recordSnapshot))
+                .lastSnapshotIndex(snapshot.lastIncludedIndex())
+                .reportTo(metrics, s -> status = s.withLastSnapshot(lastSnapshot.get()), this::onFatal)
+                .trace(trace)
+                .build();
         try {
             transport.start(this::onMessage);
         } catch (Exception e) {
@@ -260,32 +266,67 @@ public final class RaftServer implements AutoCloseable {
     public CompletableFuture<byte[]> propose(byte[] command) {
         Objects.requireNonNull(command, "command");
         CompletableFuture<byte[]> future = new CompletableFuture<>();
+        RaftEvent.Propose p = admit(command, future);
+        if (p != null) {
+            enqueue(p);
+        }
+        return future;
+    }
+
+    /**
+     * Proposes several commands at once, as a pipelining client sends them: they reach the raft thread together, so
+     * the leader appends them in one batch (one fsync) and a follower forwards them to the leader in one message.
+     * Each command is admitted, copied and completed exactly as by {@link #propose}, in order: the futures are in the
+     * order of {@code commands}, and so are the entries of those that are appended.
+     */
+    public List<CompletableFuture<byte[]>> proposeAll(List<byte[]> commands) {
+        List<CompletableFuture<byte[]>> futures = new ArrayList<>(commands.size());
+        List<RaftEvent.Propose> admitted = new ArrayList<>(commands.size());
+        for (byte[] command : commands) {
+            Objects.requireNonNull(command, "command");
+            CompletableFuture<byte[]> future = new CompletableFuture<>();
+            futures.add(future);
+            RaftEvent.Propose p = admit(command, future);
+            if (p != null) {
+                admitted.add(p);
+            }
+        }
+        if (!admitted.isEmpty()) {
+            enqueue(new RaftEvent.ProposeAll(admitted));
+        }
+        return futures;
+    }
+
+    /**
+     * The proposal event for {@code command}, or null after failing {@code future} (not running, disk trouble, over a
+     * bound).
+     */
+    private RaftEvent.Propose admit(byte[] command, CompletableFuture<byte[]> future) {
         if (state.get() != State.RUNNING) {
             future.completeExceptionally(notRunning());
-            return future;
+            return null;
         }
         RaftException diskTrouble = disk.refuseWrite();
         if (diskTrouble != null) {
             future.completeExceptionally(diskTrouble);
-            return future;
+            return null;
         }
         long size = command.length;
         if (size > proposalBudget.maxBytes()) {
             metrics.proposalsRejected.increment();
             future.completeExceptionally(new ProposalRejectedException(ProposalRejectedException.Reason.INVALID,
                     "command of " + size + " bytes exceeds maxPendingBytes " + proposalBudget.maxBytes()));
-            return future;
+            return null;
         }
         if (!proposalBudget.tryAcquire(size)) {
             metrics.proposalsOverloaded.increment();
             future.completeExceptionally(new OverloadedException(id + ": " + proposalBudget.count()
                     + " proposals (" + proposalBudget.bytes() + " bytes) pending; limits "
                     + proposalBudget.maxCount() + " / " + proposalBudget.maxBytes() + " bytes"));
-            return future;
+            return null;
         }
         future.whenComplete((r, e) -> proposalBudget.release(size));
-        enqueue(new RaftEvent.Propose(command.clone(), future, System.nanoTime()));
-        return future;
+        return new RaftEvent.Propose(command.clone(), future, System.nanoTime());
     }
 
     /**
@@ -375,9 +416,45 @@ public final class RaftServer implements AutoCloseable {
         Objects.requireNonNull(query, "query");
         Objects.requireNonNull(level, "level");
         CompletableFuture<byte[]> future = new CompletableFuture<>();
+        RaftEvent.Read r = admitRead(query, level, future);
+        if (r != null) {
+            enqueue(r);
+        }
+        return future;
+    }
+
+    /**
+     * Reads several queries at one level, as a pipelining client sends them: LINEARIZABLE and LEASE reads reach the
+     * raft thread together and share one read index. Each is answered exactly as by {@link #read(byte[], ReadLevel)};
+     * the futures are in the order of {@code queries}.
+     */
+    public List<CompletableFuture<byte[]>> readAll(List<byte[]> queries, ReadLevel level) {
+        Objects.requireNonNull(level, "level");
+        List<CompletableFuture<byte[]>> futures = new ArrayList<>(queries.size());
+        List<RaftEvent.Read> admitted = new ArrayList<>(queries.size());
+        for (byte[] query : queries) {
+            Objects.requireNonNull(query, "query");
+            CompletableFuture<byte[]> future = new CompletableFuture<>();
+            futures.add(future);
+            RaftEvent.Read r = admitRead(query, level, future);
+            if (r != null) {
+                admitted.add(r);
+            }
+        }
+        if (!admitted.isEmpty()) {
+            enqueue(new RaftEvent.ReadAll(admitted));
+        }
+        return futures;
+    }
+
+    /**
+     * The read event for {@code query}, or null if it was answered at once (a STALE read) or failed (not running,
+     * disk trouble, too many pending).
+     */
+    private RaftEvent.Read admitRead(byte[] query, ReadLevel level, CompletableFuture<byte[]> future) {
         if (state.get() != State.RUNNING) {
             future.completeExceptionally(notRunning());
-            return future;
+            return null;
         }
         if (level == ReadLevel.STALE) {
             try {
@@ -385,28 +462,27 @@ public final class RaftServer implements AutoCloseable {
             } catch (RuntimeException e) {
                 future.completeExceptionally(e);
             }
-            return future;
+            return null;
         }
         RaftException stalled = disk.refuseRead();
         if (stalled != null) {
             future.completeExceptionally(stalled); // the raft thread, which confirms reads, is stuck on its disk
-            return future;
+            return null;
         }
         RaftStatus now = status;
         if (disk.noSpace() != null && !now.isLeader()) {
             // Out of space, this follower takes no new entries: it could not apply up to a current read index
             // before the read times out. Send the client to the leader at once.
             future.completeExceptionally(new io.raftkv.core.NotLeaderException(now.leaderId()));
-            return future;
+            return null;
         }
         if (!readBudget.tryAcquire(0)) {
             future.completeExceptionally(new OverloadedException(id + ": " + readBudget.count() + " reads pending"));
-            return future;
+            return null;
         }
         future.whenComplete((r, e) -> readBudget.release(0));
         long deadline = System.nanoTime() + options.readTimeout().toNanos();
-        enqueue(new RaftEvent.Read(new PendingRead(query.clone(), future, deadline), level));
-        return future;
+        return new RaftEvent.Read(new PendingRead(query.clone(), future, deadline), level);
     }
 
     /**
@@ -499,16 +575,10 @@ public final class RaftServer implements AutoCloseable {
         List<RaftEvent> left = new ArrayList<>();
         events.drainTo(left);
         for (RaftEvent e : left) {
-            if (e instanceof RaftEvent.Propose p) {
-                p.future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.Read r) {
-                r.read().future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.ChangeMembership c) {
-                c.future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.TransferLeadership t) {
-                t.future().completeExceptionally(notRunning());
-            } else if (e instanceof RaftEvent.Inbound) {
+            if (e instanceof RaftEvent.Inbound) {
                 queuedMessages.decrementAndGet();
+            } else {
+                e.failWith(notRunning());
             }
         }
     }

@@ -1,11 +1,8 @@
 package io.raftkv.core.server;
 
-import io.raftkv.core.cluster.Member;
 import io.raftkv.core.message.RaftMessage;
-import io.raftkv.core.transport.MessageHandler;
 import io.raftkv.core.transport.Transport;
 
-import java.util.Collection;
 import java.util.List;
 
 /**
@@ -24,23 +21,12 @@ import java.util.List;
  * When the operation returns the fence lifts by itself; a deposed leader then learns the new term from the first
  * answer (§5.1).
  */
-final class StallFence implements Transport {
-    private final Transport delegate;
+final class StallFence extends ForwardingTransport {
     private final DiskGuard disk;
 
     StallFence(Transport delegate, DiskGuard disk) {
-        this.delegate = delegate;
+        super(delegate);
         this.disk = disk;
-    }
-
-    @Override
-    public void start(MessageHandler handler) throws Exception {
-        delegate.start(handler);
-    }
-
-    @Override
-    public void updatePeers(Collection<Member> peers) {
-        delegate.updatePeers(peers);
     }
 
     @Override
@@ -49,7 +35,7 @@ final class StallFence implements Transport {
             disk.outboundDropped.increment();
             return;
         }
-        delegate.send(message);
+        delegate().send(message);
     }
 
     @Override
@@ -58,21 +44,11 @@ final class StallFence implements Transport {
             disk.outboundDropped.increment(messages.size());
             return;
         }
-        delegate.sendAll(messages);
-    }
-
-    @Override
-    public boolean isReachable(String peerId) {
-        return delegate.isReachable(peerId);
-    }
-
-    @Override
-    public void close() {
-        delegate.close();
+        delegate().sendAll(messages);
     }
 
     @Override
     public String toString() {
-        return delegate.toString();
+        return delegate().toString();
     }
 }

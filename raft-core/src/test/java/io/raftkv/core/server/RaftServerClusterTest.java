@@ -59,6 +59,36 @@ class RaftServerClusterTest {
         }
     }
 
+    /** A pipelining client's batch: in order, contiguous in the log, on a follower as on the leader; reads too. */
+    @Test
+    void proposeAllKeepsABatchTogetherAndInOrder_readAllAnswersEachQuery() throws Exception {
+        try (LocalCluster c = new LocalCluster(3, 3).startAll()) {
+            RaftServer leader = c.awaitLeader();
+            await(leader.propose(bytes("first")));
+            for (RaftServer server : List.of(c.followersOf(leader).get(0), leader)) {
+                List<byte[]> commands = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    commands.add(bytes(server.id() + "-" + i));
+                }
+                List<CompletableFuture<byte[]>> futures = server.proposeAll(commands);
+                assertEquals(50, futures.size());
+                long firstIndex = Long.parseLong(string(await(futures.get(0))).split(":")[0]);
+                for (int i = 1; i < 50; i++) {
+                    assertEquals(firstIndex + i, Long.parseLong(string(await(futures.get(i))).split(":")[0]),
+                            "command " + i + " of the batch is right behind the one before it in the log");
+                }
+                List<byte[]> queries = List.of(bytes("x"), bytes("y"));
+                for (ReadLevel level : ReadLevel.values()) {
+                    List<CompletableFuture<byte[]>> reads = server.readAll(queries, level);
+                    for (int i = 0; i < queries.size(); i++) {
+                        assertEquals(string(await(server.read(queries.get(i), ReadLevel.STALE))),
+                                string(await(reads.get(i))), level + " read " + i);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void followersForwardProposalsToTheLeader_andAnswerWithTheirOwnApplyResult() throws Exception {
         try (LocalCluster c = new LocalCluster(3, 2).startAll()) {

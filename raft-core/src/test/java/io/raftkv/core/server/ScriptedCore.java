@@ -153,8 +153,7 @@ final class ScriptedCore implements ConsensusCore {
             long prev = first.index() - 1;
             early.add(new AppendEntriesRequest(id, "n2", term, prev, prev == 0 ? 0 : log.get((int) prev - 1).term(),
                     unstable, stableIndex, 1));
-            late.add(new AppendEntriesResponse(id, "n2", term, true, unstable.get(unstable.size() - 1).index(), 0, 0,
-                    0, prev, 1));
+            late.add(AppendEntriesResponse.accept(id, "n2", term, unstable.get(unstable.size() - 1).index(), prev, 1));
         }
         List<LogEntry> committed = new ArrayList<>(log.subList((int) appliedIndex, (int) stableIndex));
         return new Ready(softChanged ? new SoftState(role, term, leader) : null,

@@ -8,6 +8,7 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.Member;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.AppendEntriesResponse;
+import io.raftkv.core.message.ConflictHint;
 import io.raftkv.core.message.InstallSnapshotRequest;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.VoteRequest;
@@ -79,7 +80,7 @@ class TraceJsonTest {
         assertEquals("17", drop.get("id"));
         assertEquals("true", drop.get("granted"));
         assertEquals("AppResp", encode(new TraceEvent.Message(TraceEvent.Direction.RECV,
-                new AppendEntriesResponse("n2", "n1", 3, false, 0, 4, 2, 3, 3, 1), null, 0)).get("msg"));
+                AppendEntriesResponse.reject("n2", "n1", 3, 4, new ConflictHint(2, 3), 3, 1), null, 0)).get("msg"));
         assertEquals("Snap", encode(new TraceEvent.Message(TraceEvent.Direction.SEND, new InstallSnapshotRequest(
                 "n1", "n2", 3, 10, 2, Configuration.ofVoterIds("n1", "n2"), 0, new byte[5], true), null, 0)).get("msg"));
         assertEquals("PreVote", encode(new TraceEvent.Message(TraceEvent.Direction.SEND,

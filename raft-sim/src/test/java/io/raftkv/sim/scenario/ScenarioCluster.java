@@ -151,6 +151,19 @@ final class ScenarioCluster {
         }
     }
 
+    /**
+     * Queues a second copy of each queued message that matches {@code filter}, at the end of the queue: the network
+     * delivering a message twice, which the transport contract allows.
+     */
+    void duplicate(Predicate<RaftMessage> filter) {
+        for (RaftMessage m : List.copyOf(queue)) {
+            if (filter.test(m)) {
+                transcript.add("duplicated " + describe(m));
+                queue.add(m);
+            }
+        }
+    }
+
     /** The queued messages, in order, without delivering them. */
     void printQueue() {
         queue.forEach(m -> transcript.add(describe(m)));

@@ -19,7 +19,7 @@ final class ScenarioCommands {
 
     /** Message kinds a filter may name: the names the trace gives them (see {@code MessageFormat}). */
     static final Set<String> KINDS = Set.of("App", "AppResp", "Vote", "VoteResp", "PreVote", "PreVoteResp", "Snap",
-            "SnapResp", "TimeoutNow", "ReadIndex", "ReadIndexResp");
+            "SnapResp", "TimeoutNow", "ReadIndex", "ReadIndexResp", "Forward", "ForwardResp");
 
     private ScenarioCluster cluster;
     private RaftOptions.UnsafeMutation mutation = RaftOptions.UnsafeMutation.NONE;
@@ -66,9 +66,14 @@ final class ScenarioCommands {
                 requireAtLeast(command, args, 2, "propose <server> <command>...");
                 cluster.up(args.get(0)).propose(args.subList(1, args.size()));
             }
+            case "forward" -> {
+                requireAtLeast(command, args, 2, "forward <server> <command>...");
+                cluster.up(args.get(0)).forward(args.subList(1, args.size()));
+            }
             case "deliver" -> cluster.deliver(filter(args), false);
             case "stabilize" -> cluster.deliver(filter(args), true);
             case "drop" -> cluster.drop(filter(args));
+            case "duplicate" -> cluster.duplicate(filter(args));
             case "queue" -> {
                 none(command, args);
                 cluster.printQueue();
@@ -103,7 +108,7 @@ final class ScenarioCommands {
         if (cluster != null) {
             throw new IllegalArgumentException("'cluster' may appear once, first");
         }
-        RaftOptions options = RaftOptions.defaults();
+        RaftOptions.Builder options = RaftOptions.builder();
         List<String> voters = new ArrayList<>();
         for (String a : args) {
             int eq = a.indexOf('=');
@@ -113,27 +118,27 @@ final class ScenarioCommands {
             }
             String key = a.substring(0, eq);
             String value = a.substring(eq + 1);
-            options = switch (key) {
-                case "prevote" -> options.withPreVote(bool(a, value));
-                case "checkquorum" -> options.withCheckQuorum(bool(a, value));
-                case "election" -> options.withElectionTimeoutTicks(Integer.parseInt(value));
-                case "heartbeat" -> options.withHeartbeatTicks(Integer.parseInt(value));
-                case "max-append-bytes" -> options.withMaxAppendBytes(Long.parseLong(value));
-                case "max-inflight" -> options.withInflight(Integer.parseInt(value), options.maxInflightBytes());
-                case "lease-drift" -> options.withLeaseDriftTicks(Integer.parseInt(value));
-                case "auto-promote" -> options.withAutoPromoteLearners(bool(a, value), options.promoteLagEntries());
-                case "promote-lag" -> options.withAutoPromoteLearners(options.autoPromoteLearners(), Long.parseLong(value));
+            switch (key) {
+                case "prevote" -> options.preVote(bool(a, value));
+                case "checkquorum" -> options.checkQuorum(bool(a, value));
+                case "election" -> options.electionTimeoutTicks(Integer.parseInt(value));
+                case "heartbeat" -> options.heartbeatTicks(Integer.parseInt(value));
+                case "max-append-bytes" -> options.maxAppendBytes(Long.parseLong(value));
+                case "max-inflight" -> options.maxInflightMessages(Integer.parseInt(value));
+                case "lease-drift" -> options.leaseDriftTicks(Integer.parseInt(value));
+                case "auto-promote" -> options.autoPromoteLearners(bool(a, value));
+                case "promote-lag" -> options.promoteLagEntries(Long.parseLong(value));
                 case "mutation" -> {
                     mutation = RaftOptions.UnsafeMutation.valueOf(value);
-                    yield options.withUnsafeMutation(mutation);
+                    options.unsafeMutation(mutation);
                 }
                 default -> throw new IllegalArgumentException("unknown cluster option '" + key + "'");
-            };
+            }
         }
         if (voters.isEmpty()) {
             throw new IllegalArgumentException("cluster <server>... [option=value]...");
         }
-        cluster = new ScenarioCluster(options, voters);
+        cluster = new ScenarioCluster(options.build(), voters);
         for (ScenarioServer s : cluster.servers()) {
             cluster.transcript().node(s.id, "voter, election timeout " + s.electionTimeoutTicks() + " ticks");
         }

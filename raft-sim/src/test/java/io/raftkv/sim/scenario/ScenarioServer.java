@@ -1,5 +1,6 @@
 package io.raftkv.sim.scenario;
 
+import io.raftkv.core.ForwardResult;
 import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.Proposal;
 import io.raftkv.core.ProposalRejectedException;
@@ -66,6 +67,8 @@ final class ScenarioServer {
     }
 
     private StoredSnapshot snapshot;
+    /** Ids of this server's forwarded batches: never reused, not even after a restart (the leader dedups by id). */
+    private long nextBatchId = 1;
     /** Leader: snapshots in flight, by follower, with the ticks they have waited for an answer. */
     private final Map<String, Integer> transfers = new TreeMap<>();
     /** Follower: InstallSnapshot answers, sent once the Ready that installs the snapshot is done. */
@@ -187,6 +190,21 @@ final class ScenarioServer {
             } catch (ProposalRejectedException e) {
                 say("proposal '" + c + "' refused: " + e.getMessage());
             }
+        }
+        drive();
+    }
+
+    /**
+     * Hands commands that reached this server to the leader as one batch ({@link RaftNode#forward}), then processes
+     * one Ready; where the leader appended them (or why it did not) comes back in a later Ready.
+     */
+    void forward(List<String> forwarded) {
+        long batchId = nextBatchId++;
+        try {
+            raft.forward(batchId, forwarded.stream().map(c -> c.getBytes(StandardCharsets.US_ASCII)).toList());
+            say("forward batch " + batchId + " " + forwarded.stream().map(c -> "'" + c + "'").toList());
+        } catch (NotLeaderException e) {
+            say("forward batch " + batchId + " refused: no leader known");
         }
         drive();
     }
@@ -355,6 +373,11 @@ final class ScenarioServer {
             }
         }
         serveReads();
+        for (ForwardResult r : rd.forwardResults()) {
+            say("forward batch " + r.batchId() + (r.isAccepted()
+                    ? " appended at " + r.firstIndex() + "@" + r.term() + " (" + r.count() + ")"
+                    : " refused: " + r.rejection()));
+        }
         // Step 8: followers whose next entries were compacted get the snapshot (§7).
         for (String peer : rd.snapshotsToSend()) {
             sendSnapshot(peer);
