@@ -104,7 +104,9 @@ class SessionSimulationTest {
         SimResult b = new Simulator(withSessions(5, SimConfig.Sessions.defaults())).run(schedule, true);
         assertEquals(a.trace(), b.trace());
         assertEquals(a.stats(), b.stats());
-        assertTrue(a.trace().contains("client 0: session "), "the session clients are traced");
+        // Which client registers first depends on the schedule (and on how the core paces its messages): any will do.
+        assertTrue(java.util.regex.Pattern.compile("client \\d+: session \\d+$", java.util.regex.Pattern.MULTILINE)
+                .matcher(a.trace()).find(), "the session clients are traced");
     }
 
     @Test
