@@ -56,6 +56,7 @@ class SqlProcessIT {
             throws Exception {
         try (ProcessCluster c = new ProcessCluster(dir, 3)) {
             // Small log segments and frequent snapshots: the log is compacted within a few hundred transfers.
+            c.respFrontDoor = false; // RESP speaks the KV store's commands only
             c.jvmOptions.add("-Draftkv.log.segmentBytes=" + (32 << 10));
             c.serveOptions.addAll(List.of("--state-machine", "sql", "--snapshot-threshold", "200",
                     "--snapshot-trailing", "10"));
