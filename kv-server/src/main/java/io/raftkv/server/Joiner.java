@@ -2,7 +2,7 @@ package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.raftkv.core.cluster.Member;
-import io.raftkv.server.http.Json;
+import io.raftkv.plugin.http.Json;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -2,6 +2,7 @@ package io.raftkv.server;
 
 import io.raftkv.core.server.DiskOptions;
 import io.raftkv.core.server.RaftServerOptions;
+import io.raftkv.embedded.Members;
 
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -13,7 +14,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Everything one KV server needs to start. Every knob, with its default, is in kv-server/README.md.
+ * Everything one server needs to start. Every knob, with its default, is in kv-server/README.md.
  *
  * <p><b>HTTP addresses of the peers.</b> A follower forwards writes to the leader's HTTP port, so it must know
  * every member's HTTP address. They come from {@code httpPeers} when given; otherwise a peer's HTTP address is
@@ -51,15 +52,19 @@ import java.util.Optional;
  *                                the node refuses writes (507), see {@link io.raftkv.core.server.DiskOptions}
  * @param diskStallTimeout        a disk operation running longer counts as a stalled disk (the node falls silent
  *                                and refuses requests with 503); {@code null} = one election timeout
+ * @param stateMachine            the name of the state machine plugin to run ({@code --state-machine}), found with
+ *                                {@link java.util.ServiceLoader}
  */
 public record ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
                            Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
                            int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                            long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
                            Path snapshotDir, int ioThreads, boolean autoPromoteLearners, long diskReserveBytes,
-                           Duration diskStallTimeout) {
+                           Duration diskStallTimeout, String stateMachine) {
 
     public static final String DEFAULT_CLUSTER_ID = "raftkv";
+    /** The plugin {@code serve} runs unless told otherwise ({@code --state-machine}). */
+    public static final String DEFAULT_STATE_MACHINE = "kv";
     public static final Duration DEFAULT_TICK = Duration.ofMillis(50);
     public static final int DEFAULT_ELECTION_TICKS = 10;
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(5);
@@ -81,6 +86,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(clusterId, "clusterId");
         Objects.requireNonNull(dataDir, "dataDir");
+        Objects.requireNonNull(stateMachine, "stateMachine");
         if (snapshotDir == null) {
             snapshotDir = dataDir.resolve("snapshots");
         }
@@ -91,10 +97,13 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         if (id.isBlank()) {
             throw new IllegalArgumentException("--id must not be blank");
         }
+        if (stateMachine.isBlank()) {
+            throw new IllegalArgumentException("--state-machine must not be blank");
+        }
         if (!peers.isEmpty() && !peers.containsKey(id)) {
             throw new IllegalArgumentException("--peers must include this server's id " + id + ", got " + peers.keySet());
         }
-        peers.forEach((peer, addr) -> parseHostPort(addr, "--peers " + peer));
+        Members.voters(peers); // every voter must be dialable: an empty or malformed address elects nobody
         httpPeers.forEach((peer, addr) -> parseHostPort(addr, "--http-peers " + peer));
         if (snapshotThreshold < 0 || snapshotTrailingEntries < 0 || snapshotBytes < 0) {
             throw new IllegalArgumentException("snapshot thresholds and trailing entries must be >= 0");
@@ -116,6 +125,19 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
             throw new IllegalArgumentException("tick >= 1 ms, election ticks >= 2, request timeout >= 1 ms and"
                     + " max body >= 1024 bytes are required");
         }
+    }
+
+    /** The same with the default state machine ({@link #DEFAULT_STATE_MACHINE}). */
+    public ServerConfig(String id, String clusterId, Path dataDir, String raftAddress, String httpAddress,
+                        Map<String, String> peers, Map<String, String> httpPeers, Duration tickInterval,
+                        int electionTicks, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                        long snapshotTrailingEntries, long snapshotBytes, long snapshotWriteRate,
+                        Path snapshotDir, int ioThreads, boolean autoPromoteLearners, long diskReserveBytes,
+                        Duration diskStallTimeout) {
+        this(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval, electionTicks,
+                requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, snapshotBytes,
+                snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes, diskStallTimeout,
+                DEFAULT_STATE_MACHINE);
     }
 
     /** The same with auto-promotion of learners on and the default disk reserve and stall timeout. */
@@ -170,7 +192,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, threshold, trailingEntries, snapshotBytes,
                 snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
-                diskStallTimeout);
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with another byte trigger for snapshots (0 = none). */
@@ -178,7 +200,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries, bytes,
                 snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
-                diskStallTimeout);
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with another snapshot write rate in bytes per second (0 = unlimited). */
@@ -186,7 +208,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
                 snapshotBytes, bytesPerSecond, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
-                diskStallTimeout);
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy that keeps snapshots in {@code dir} ({@code null}: under the data directory). */
@@ -194,7 +216,7 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
                 snapshotBytes, snapshotWriteRate, dir, ioThreads, autoPromoteLearners, diskReserveBytes,
-                diskStallTimeout);
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with {@code n} event-loop threads for HTTP and the Raft transport. */
@@ -202,21 +224,31 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
                 snapshotBytes, snapshotWriteRate, snapshotDir, n, autoPromoteLearners, diskReserveBytes,
-                diskStallTimeout);
+                diskStallTimeout, stateMachine);
     }
 
     /** A copy with learner auto-promotion on or off (see {@link #autoPromoteLearners()}). */
     public ServerConfig withAutoPromoteLearners(boolean on) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on, diskReserveBytes, diskStallTimeout);
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, on, diskReserveBytes, diskStallTimeout,
+                stateMachine);
+    }
+
+    /** A copy that runs the state machine plugin named {@code name}. */
+    public ServerConfig withStateMachine(String name) {
+        return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
+                electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, diskReserveBytes,
+                diskStallTimeout, name);
     }
 
     /** A copy with another disk reserve and stall timeout ({@code null}: one election timeout). */
     public ServerConfig withDisk(long reserveBytes, Duration stallTimeout) {
         return new ServerConfig(id, clusterId, dataDir, raftAddress, httpAddress, peers, httpPeers, tickInterval,
                 electionTicks, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailingEntries,
-                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, reserveBytes, stallTimeout);
+                snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromoteLearners, reserveBytes, stallTimeout,
+                stateMachine);
     }
 
     /** The disks a node of this config watches: the log, the hard state and the snapshots, with the reserve. */
@@ -270,48 +302,11 @@ public record ServerConfig(String id, String clusterId, Path dataDir, String raf
 
     /** Parses {@code host:port} (IPv6 as {@code [::1]:port}) without resolving the host. */
     public static InetSocketAddress parseHostPort(String s, String what) {
-        if (s == null || s.isBlank()) {
-            throw new IllegalArgumentException(what + ": missing host:port");
-        }
-        int colon = s.lastIndexOf(':');
-        if (colon <= 0 || colon == s.length() - 1) {
-            throw new IllegalArgumentException(what + ": expected host:port, got '" + s + "'");
-        }
-        String host = s.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-            host = host.substring(1, host.length() - 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(s.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + ": bad port in '" + s + "'");
-        }
-        if (port < 0 || port > 65535) {
-            throw new IllegalArgumentException(what + ": port out of range in '" + s + "'");
-        }
-        return InetSocketAddress.createUnresolved(host, port);
+        return Members.parseHostPort(s, what);
     }
 
     /** Parses {@code n1=host:port,n2=host:port}; ids must be unique. */
     public static Map<String, String> parsePeers(String spec, String what) {
-        Map<String, String> out = new LinkedHashMap<>();
-        if (spec == null || spec.isBlank()) {
-            return out;
-        }
-        for (String part : spec.split(",")) {
-            String p = part.trim();
-            int eq = p.indexOf('=');
-            if (eq <= 0 || eq == p.length() - 1) {
-                throw new IllegalArgumentException(what + ": expected id=host:port, got '" + p + "'");
-            }
-            String peerId = p.substring(0, eq).trim();
-            String addr = p.substring(eq + 1).trim();
-            parseHostPort(addr, what + " " + peerId);
-            if (out.put(peerId, addr) != null) {
-                throw new IllegalArgumentException(what + ": duplicate id " + peerId);
-            }
-        }
-        return out;
+        return Members.parse(spec, what);
     }
 }

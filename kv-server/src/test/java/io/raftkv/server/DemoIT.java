@@ -1,6 +1,6 @@
 package io.raftkv.server;
 
-import io.raftkv.server.client.KvClient;
+import io.raftkv.kv.client.KvClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

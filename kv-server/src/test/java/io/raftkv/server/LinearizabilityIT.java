@@ -1,6 +1,6 @@
 package io.raftkv.server;
 
-import io.raftkv.server.http.Json;
+import io.raftkv.plugin.http.Json;
 import io.raftkv.verify.CheckResult;
 import io.raftkv.verify.History;
 import io.raftkv.verify.HistoryJson;

@@ -109,7 +109,7 @@ class MainTest {
         String raft = "127.0.0.1:" + Ports.free();
         ServerConfig config = ServerConfig.of("n1", dir.resolve("n1"), raft, "127.0.0.1:" + Ports.free(),
                 java.util.Map.of("n1", raft), java.util.Map.of());
-        try (KvNode running = KvNode.start(config)) {
+        try (ServerNode running = ServerNode.start(config)) {
             Run r = capture(() -> Main.execute("serve", "--id", "n1", "--data", dir.resolve("n1").toString(),
                     "--raft", "127.0.0.1:" + Ports.free(), "--http", "127.0.0.1:" + Ports.free(),
                     "--peers", "n1=" + raft));
@@ -130,7 +130,7 @@ class MainTest {
         assertEquals(1, r.err().lines().filter(l -> l.startsWith("raftkv: cannot join")).count(), r.err());
         // The node it started was closed again: the same directory can be opened at once.
         String raft = "127.0.0.1:" + Ports.free();
-        try (KvNode again = KvNode.start(ServerConfig.of("n4", dir.resolve("n4"), raft, "127.0.0.1:" + Ports.free(),
+        try (ServerNode again = ServerNode.start(ServerConfig.of("n4", dir.resolve("n4"), raft, "127.0.0.1:" + Ports.free(),
                 java.util.Map.of("n4", raft), java.util.Map.of()))) {
             assertTrue(again.raft().isRunning());
         }

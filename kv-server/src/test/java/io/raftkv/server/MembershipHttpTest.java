@@ -1,8 +1,8 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
-import io.raftkv.server.http.Json;
+import io.raftkv.plugin.http.Json;
+import io.raftkv.kv.client.KvClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -49,7 +49,7 @@ class MembershipHttpTest {
             ServerConfig n3 = joiner("n3", n3raft, https);
             c.client.put("before", "1");
 
-            KvNode node2 = KvNode.start(n2);
+            ServerNode node2 = ServerNode.start(n2);
             c.nodes.put("n2", node2);
             c.configs.put("n2", n2);
             assertFalse(node2.hasConfiguration(), "a joining server starts empty and never campaigns");
@@ -57,7 +57,7 @@ class MembershipHttpTest {
             awaitVoters(c, "n1", 2);
             // The third joins through a follower: the request is forwarded to the leader.
             String follower = c.awaitLeader(Duration.ofSeconds(10)).equals("n1") ? "n2" : "n1";
-            KvNode node3 = KvNode.start(n3);
+            ServerNode node3 = ServerNode.start(n3);
             c.nodes.put("n3", node3);
             c.configs.put("n3", n3);
             assertTrue(node3.joinIfNew("http://" + c.http(follower), Duration.ofSeconds(30)));
@@ -92,7 +92,7 @@ class MembershipHttpTest {
             String stable = c.awaitLeader(Duration.ofSeconds(10));
             long term = c.nodes.get(stable).raft().status().term();
             c.client.put("while-removed", "3");
-            KvNode again = KvNode.start(n2);
+            ServerNode again = ServerNode.start(n2);
             c.nodes.put("n2", again);
             assertFalse(again.joinIfNew("http://" + c.http("n1"), Duration.ofSeconds(30)),
                     "old data holds a configuration: no blind re-join");
@@ -122,7 +122,7 @@ class MembershipHttpTest {
     }
 
     /**
-     * The gap {@link KvNode#joinIfNew} works around: a server started with an empty configuration (as DRIVER.md
+     * The gap {@link ServerNode#joinIfNew} works around: a server started with an empty configuration (as DRIVER.md
      * recommends for joiners) and added by the leader never catches up over {@code NettyTransport}, because the
      * transport only dials members of the configuration in effect and drops messages to anyone else
      * ({@code dropped{reason=unknown peer}}): the joiner's answers to the leader's first AppendEntries go nowhere,
@@ -136,7 +136,7 @@ class MembershipHttpTest {
         try (TestCluster c = new TestCluster(dir, 1, Duration.ofSeconds(5), ServerConfig.DEFAULT_MAX_BODY_BYTES)) {
             c.awaitLeader(Duration.ofSeconds(20));
             ServerConfig n2 = joiner("n2", "127.0.0.1:" + Ports.free(), Map.of());
-            c.nodes.put("n2", KvNode.start(n2));
+            c.nodes.put("n2", ServerNode.start(n2));
             Joiner.join("http://" + c.http("n1"), n2, Duration.ofSeconds(30)); // accepted, but no seeding
             awaitVoters(c, "n1", 2);
         }

@@ -1,8 +1,8 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
-import io.raftkv.server.client.KvClientException;
+import io.raftkv.kv.client.KvClient;
+import io.raftkv.kv.client.KvClientException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,8 +1,8 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
-import io.raftkv.server.client.KvClientException;
+import io.raftkv.kv.client.KvClient;
+import io.raftkv.kv.client.KvClientException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -26,6 +26,8 @@ final class ProcessCluster implements AutoCloseable {
     final Map<String, String> http = new LinkedHashMap<>();
     /** Each server's RESP (Redis protocol) address: every server started here speaks it. */
     final Map<String, String> resp = new LinkedHashMap<>();
+    /** Whether processes started from now on serve RESP too (only the kv plugin does: off for another one). */
+    boolean respFrontDoor = true;
     final Map<String, Process> processes = new LinkedHashMap<>();
     /** Extra JVM options every process started from now on gets (e.g. {@code -Draftkv.log.segmentBytes}). */
     final List<String> jvmOptions = new ArrayList<>();
@@ -90,7 +92,10 @@ final class ProcessCluster implements AutoCloseable {
         cmd.addAll(jvmOptions);
         cmd.addAll(List.of("-Xmx256m", "-XX:+UseSerialGC", "-Draftkv.node=" + id, "-jar", jar().toString(), "serve",
                 "--id", id, "--data", dir.resolve(id).toString(), "--raft", raft.get(id), "--http", http.get(id),
-                "--cluster-id", "it", "--resp", resp.get(id)));
+                "--cluster-id", "it"));
+        if (respFrontDoor) {
+            cmd.addAll(List.of("--resp", resp.get(id)));
+        }
         cmd.addAll(membership);
         cmd.addAll(serveOptions);
         cmd.addAll(List.of("--http-peers", String.join(",", http.entrySet().stream()

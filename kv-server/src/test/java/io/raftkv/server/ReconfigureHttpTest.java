@@ -1,7 +1,7 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.http.Json;
+import io.raftkv.plugin.http.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,11 +41,11 @@ class ReconfigureHttpTest {
 
     private final Map<String, String> raft = new LinkedHashMap<>();
     private final Map<String, String> https = new LinkedHashMap<>();
-    private final Map<String, KvNode> nodes = new LinkedHashMap<>();
+    private final Map<String, ServerNode> nodes = new LinkedHashMap<>();
 
     @AfterEach
     void stopAll() {
-        nodes.values().forEach(KvNode::close);
+        nodes.values().forEach(ServerNode::close);
     }
 
     /** n1 alone as the only voter, then {@code joiners} added as learners (they stay learners). */
@@ -63,7 +63,7 @@ class ReconfigureHttpTest {
                     https, tick, electionTicks, requestTimeout, ServerConfig.DEFAULT_MAX_BODY_BYTES,
                     ServerConfig.DEFAULT_SNAPSHOT_THRESHOLD, ServerConfig.DEFAULT_SNAPSHOT_TRAILING)
                     .withAutoPromoteLearners(false);
-            KvNode node = KvNode.start(config);
+            ServerNode node = ServerNode.start(config);
             nodes.put(id, node);
             if (id.equals("n1")) {
                 TestCluster.await(Duration.ofSeconds(30), "n1 leads", () -> node.raft().status().isLeader());

@@ -1,9 +1,9 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
-import io.raftkv.server.client.KvClientException;
-import io.raftkv.server.http.Json;
+import io.raftkv.kv.client.KvClient;
+import io.raftkv.kv.client.KvClientException;
+import io.raftkv.plugin.http.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;

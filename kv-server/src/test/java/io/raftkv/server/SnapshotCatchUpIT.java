@@ -1,7 +1,7 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
+import io.raftkv.kv.client.KvClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,7 +167,7 @@ class SnapshotCatchUpIT {
                     .POST(HttpRequest.BodyPublishers.noBody()).timeout(Duration.ofSeconds(60)).build(),
                     HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() == 200) {
-                return io.raftkv.server.http.Json.MAPPER.readTree(r.body());
+                return io.raftkv.plugin.http.Json.MAPPER.readTree(r.body());
             }
             if (r.statusCode() == 409 && r.body().contains("nothing applied since")) {
                 return kv.status(http).path("snapshot");

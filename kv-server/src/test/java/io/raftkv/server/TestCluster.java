@@ -1,7 +1,7 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.raftkv.server.client.KvClient;
+import io.raftkv.kv.client.KvClient;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -14,12 +14,12 @@ import java.util.Map;
 import java.util.function.BooleanSupplier;
 
 /**
- * N {@link KvNode}s in this JVM over the real Chronicle log and the real Netty transport on loopback, with a
+ * N {@link ServerNode}s in this JVM over the real Chronicle log and the real Netty transport on loopback, with a
  * client that knows every node. Close it to stop every node.
  */
 final class TestCluster implements AutoCloseable {
     final Map<String, ServerConfig> configs = new LinkedHashMap<>();
-    final Map<String, KvNode> nodes = new LinkedHashMap<>();
+    final Map<String, ServerNode> nodes = new LinkedHashMap<>();
     final KvClient client;
 
     TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes) throws IOException {
@@ -29,6 +29,18 @@ final class TestCluster implements AutoCloseable {
 
     TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
                 long snapshotTrailing) throws IOException {
+        this(dir, n, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing,
+                ServerConfig.DEFAULT_STATE_MACHINE);
+    }
+
+    /** {@code n} servers running the state machine plugin named {@code stateMachine}. */
+    TestCluster(Path dir, int n, String stateMachine) throws IOException {
+        this(dir, n, ServerConfig.DEFAULT_REQUEST_TIMEOUT, ServerConfig.DEFAULT_MAX_BODY_BYTES,
+                ServerConfig.DEFAULT_SNAPSHOT_THRESHOLD, ServerConfig.DEFAULT_SNAPSHOT_TRAILING, stateMachine);
+    }
+
+    TestCluster(Path dir, int n, Duration requestTimeout, int maxBodyBytes, long snapshotThreshold,
+                long snapshotTrailing, String stateMachine) throws IOException {
         Map<String, String> peers = new LinkedHashMap<>();
         Map<String, String> https = new LinkedHashMap<>();
         for (int i = 1; i <= n; i++) {
@@ -37,7 +49,8 @@ final class TestCluster implements AutoCloseable {
         }
         for (String id : peers.keySet()) {
             configs.put(id, new ServerConfig(id, "test", dir.resolve(id), peers.get(id), https.get(id), peers, https,
-                    Duration.ofMillis(50), 10, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing));
+                    Duration.ofMillis(50), 10, requestTimeout, maxBodyBytes, snapshotThreshold, snapshotTrailing)
+                    .withStateMachine(stateMachine));
         }
         try {
             for (String id : peers.keySet()) {
@@ -50,14 +63,14 @@ final class TestCluster implements AutoCloseable {
         client = new KvClient(new ArrayList<>(https.values()), Duration.ofSeconds(10), 6 * n);
     }
 
-    KvNode start(String id) throws IOException {
-        KvNode node = KvNode.start(configs.get(id));
+    ServerNode start(String id) throws IOException {
+        ServerNode node = ServerNode.start(configs.get(id));
         nodes.put(id, node);
         return node;
     }
 
     void stop(String id) {
-        KvNode node = nodes.remove(id);
+        ServerNode node = nodes.remove(id);
         if (node != null) {
             node.close();
         }
@@ -72,7 +85,7 @@ final class TestCluster implements AutoCloseable {
         String[] leader = new String[1];
         await(timeout, "a leader all running nodes agree on", () -> {
             String seen = null;
-            for (KvNode node : nodes.values()) {
+            for (ServerNode node : nodes.values()) {
                 String l = node.raft().status().leaderId();
                 if (l == null || (seen != null && !seen.equals(l)) || !nodes.containsKey(l)) {
                     return false;

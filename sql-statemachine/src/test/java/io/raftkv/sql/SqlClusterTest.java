@@ -11,7 +11,7 @@ import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemorySnapshotStore;
 import io.raftkv.core.storage.InMemoryStableStore;
 import io.raftkv.core.transport.LocalNetwork;
-import io.raftkv.sql.http.HttpReply;
+import io.raftkv.plugin.http.Reply;
 import io.raftkv.sql.http.SqlHttpApi;
 import io.raftkv.sql.http.SqlNode;
 import org.junit.jupiter.api.AfterEach;
@@ -114,7 +114,7 @@ class SqlClusterTest {
     private JsonNode execute(String body) throws Exception {
         for (int attempt = 0; attempt < 50; attempt++) {
             RaftServer leader = awaitLeader();
-            HttpReply r = api(leader).handle("POST", "/db/execute", body.getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
+            Reply r = api(leader).handle("POST", "/db/execute", body.getBytes(StandardCharsets.UTF_8)).get(30, TimeUnit.SECONDS);
             if (r.status() == 200) {
                 return JSON.readTree(r.body());
             }
@@ -166,7 +166,7 @@ class SqlClusterTest {
 
         RaftServer leader = awaitLeader();
         RaftServer follower = servers.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
-        HttpReply read = api(follower).handle("GET", "/db/query?q=SELECT%20count(*)%20FROM%20t&level=linearizable",
+        Reply read = api(follower).handle("GET", "/db/query?q=SELECT%20count(*)%20FROM%20t&level=linearizable",
                 new byte[0]).get(30, TimeUnit.SECONDS);
         assertEquals("[[30]]", JSON.readTree(read.body()).get("results").get(0).get("values").toString(),
                 "a linearizable read on a follower sees every acknowledged write");

@@ -165,7 +165,7 @@ class SqlSnapshotTest {
     @Test
     void theStreamIsTheDatabaseFileFramed() throws Exception {
         byte[] bytes = write(a.snapshot());
-        assertArrayEquals(SqlSnapshotFormat.MAGIC, Arrays.copyOf(bytes, 4));
+        assertArrayEquals(SqlSnapshotFormat.MAGIC.getBytes(java.nio.charset.StandardCharsets.US_ASCII), Arrays.copyOf(bytes, 4));
         byte[] file = Arrays.copyOfRange(bytes, SqlSnapshotFormat.HEADER_BYTES, SqlSnapshotFormat.HEADER_BYTES + 16);
         assertEquals("SQLite format 3\0", new String(file, java.nio.charset.StandardCharsets.US_ASCII));
     }

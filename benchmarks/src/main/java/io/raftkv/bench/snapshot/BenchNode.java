@@ -18,7 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * One server of the snapshot benchmark, wired like {@code kv-server}'s {@code KvNode} minus HTTP: the Chronicle
+ * One server of the snapshot benchmark, wired like {@code kv-server}'s {@code ServerNode} minus HTTP: the Chronicle
  * log, {@link FileStableStore}, {@link FileSnapshotStore}, a state machine (KV or SQL) and the Netty transport on loopback.
  * Automatic snapshots are off: the benchmark takes them on demand, so it knows when one is in progress.
  */

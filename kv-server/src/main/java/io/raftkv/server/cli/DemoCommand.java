@@ -1,6 +1,9 @@
 package io.raftkv.server.cli;
 
+import io.raftkv.plugin.StateMachinePlugin;
 import io.raftkv.server.Main;
+import io.raftkv.server.ServerConfig;
+import io.raftkv.server.plugin.Plugins;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,10 +43,28 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--nodes", defaultValue = "3", description = "Number of nodes (default: ${DEFAULT-VALUE}).")
     int nodes;
 
+    @Option(names = "--state-machine", defaultValue = ServerConfig.DEFAULT_STATE_MACHINE, paramLabel = "NAME",
+            description = "The state machine plugin every node runs: kv or sql, or any other on the class path"
+                    + " (default: ${DEFAULT-VALUE}). Another than the default keeps its data in --data/NAME/n1, ...,"
+                    + " so that the demos of two state machines never share a log.")
+    String stateMachine;
+
     @Override
     public Integer call() throws Exception {
         if (nodes < 1 || nodes > 9) {
             throw new Main.UsageException("--nodes must be between 1 and 9", null);
+        }
+        StateMachinePlugin plugin;
+        try {
+            plugin = Plugins.named(stateMachine);
+        } catch (IllegalArgumentException e) {
+            throw new Main.UsageException(e.getMessage(), e);
+        }
+        // The default plugin's demo keeps the layout it always had (data/n1, ...): the README's commands use it.
+        Path parent = stateMachine.equals(ServerConfig.DEFAULT_STATE_MACHINE) ? data : data.resolve(stateMachine);
+        List<String> endpoints = new ArrayList<>();
+        for (int i = 1; i <= nodes; i++) {
+            endpoints.add("127.0.0.1:" + (httpBase + i - 1));
         }
         StringBuilder peers = new StringBuilder();
         for (int i = 1; i <= nodes; i++) {
@@ -58,7 +79,7 @@ public final class DemoCommand implements Callable<Integer> {
         }, "raftkv-demo-shutdown"));
         for (int i = 1; i <= nodes; i++) {
             String id = "n" + i;
-            Path dir = data.resolve(id);
+            Path dir = parent.resolve(id);
             try {
                 Files.createDirectories(dir);
             } catch (IOException e) {
@@ -67,7 +88,8 @@ public final class DemoCommand implements Callable<Integer> {
             List<String> cmd = javaCommand(id);
             List<String> serve = new ArrayList<>(List.of("serve", "--id", id, "--data", dir.toString(),
                     "--raft", "127.0.0.1:" + (raftBase + i - 1), "--http", "127.0.0.1:" + (httpBase + i - 1),
-                    "--peers", peers.toString(), "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+                    "--peers", peers.toString(), "--state-machine", stateMachine,
+                    "--parent-pid", Long.toString(ProcessHandle.current().pid())));
             if (respBase > 0) {
                 serve.addAll(List.of("--resp", "127.0.0.1:" + (respBase + i - 1)));
             }
@@ -79,15 +101,16 @@ public final class DemoCommand implements Callable<Integer> {
             }
         }
         System.out.println();
-        System.out.println("raftkv demo: " + nodes + " nodes");
+        System.out.println("raftkv demo: " + nodes + " nodes running the " + plugin.name() + " state machine");
         for (int i = 1; i <= nodes; i++) {
             System.out.printf("  n%d  http://127.0.0.1:%d   raft 127.0.0.1:%d   %sdata %s%n", i, httpBase + i - 1,
                     raftBase + i - 1, respBase > 0 ? "resp 127.0.0.1:" + (respBase + i - 1) + "   " : "",
-                    data.resolve("n" + i));
+                    parent.resolve("n" + i));
         }
         System.out.println("Try:");
-        System.out.printf("  curl -X PUT --data-binary world http://127.0.0.1:%d/key/hello%n", httpBase);
-        System.out.printf("  curl http://127.0.0.1:%d/key/hello%n", httpBase + Math.min(1, nodes - 1));
+        for (String example : plugin.exampleRequests(endpoints)) {
+            System.out.println("  " + example);
+        }
         System.out.printf("  curl http://127.0.0.1:%d/status%n", httpBase);
         if (respBase > 0) {
             System.out.printf("  redis-cli -p %d set hello world      (any Redis client: RESP on 127.0.0.1:%d-%d)%n",

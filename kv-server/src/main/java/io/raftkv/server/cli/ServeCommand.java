@@ -2,7 +2,7 @@ package io.raftkv.server.cli;
 
 import io.raftkv.core.server.RaftServerOptions;
 import io.raftkv.core.session.SessionOptions;
-import io.raftkv.server.KvNode;
+import io.raftkv.server.ServerNode;
 import io.raftkv.server.Main;
 import io.raftkv.server.ServerConfig;
 import io.raftkv.server.resp.RespOptions;
@@ -65,6 +65,12 @@ public final class ServeCommand implements Callable<Integer> {
             description = "HTTP addresses of the peers, for forwarding to the leader. Default: the peer's Raft "
                     + "host with its port shifted by this server's (http port - raft port).")
     String httpPeers;
+
+    @Option(names = "--state-machine", defaultValue = ServerConfig.DEFAULT_STATE_MACHINE, paramLabel = "NAME",
+            description = "The state machine plugin to run: kv (the key-value store), sql (a replicated SQLite"
+                    + " database), or any other plugin on the class path (default: ${DEFAULT-VALUE}). A data"
+                    + " directory keeps the plugin it was first started with.")
+    String stateMachine;
 
     @Option(names = "--cluster-id", defaultValue = ServerConfig.DEFAULT_CLUSTER_ID,
             description = "Cluster id checked in the transport handshake (default: ${DEFAULT-VALUE}).")
@@ -213,16 +219,16 @@ public final class ServeCommand implements Callable<Integer> {
             config = new ServerConfig(id, clusterId, data, raft, http, peerMap, httpMap, Duration.ofMillis(tickMs),
                     electionTicks, Duration.ofMillis(requestTimeoutMs), maxBodyBytes, snapshotThreshold,
                     snapshotTrailing, snapshotBytes, snapshotWriteRate, snapshotDir, ioThreads, autoPromote,
-                    diskReserveBytes, diskStallMs == 0 ? null : Duration.ofMillis(diskStallMs));
+                    diskReserveBytes, diskStallMs == 0 ? null : Duration.ofMillis(diskStallMs), stateMachine);
         } catch (IllegalArgumentException e) {
             throw new Main.UsageException(e.getMessage(), e);
         }
         io.raftkv.transport.netty.TlsConfig tls = tlsConfig();
         RespOptions respOptions = respOptions();
-        KvNode node;
+        ServerNode node;
         try {
-            node = KvNode.start(config, tls, sessionOptions(), respOptions);
-        } catch (IOException e) {
+            node = ServerNode.start(config, tls, sessionOptions(), respOptions);
+        } catch (IOException | IllegalArgumentException e) {
             throw new Main.UsageException("cannot start " + id + ": " + e.getMessage(), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);

@@ -9,6 +9,7 @@ import io.raftkv.core.server.NotCommittedException;
 import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.ShutdownException;
+import io.raftkv.plugin.http.Reply;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -15,6 +15,9 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
+import io.raftkv.plugin.http.Routed;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,12 +81,12 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     private CompletableFuture<Void> dispatch(ChannelHandlerContext ctx, Request request, String metricMethod,
                                              long start, boolean keepAlive) {
-        Routes.Routed routed;
+        Routed routed;
         try {
             routed = routes.route(request);
         } catch (RuntimeException e) {
             LOG.error("request {} {} failed unexpectedly", request.method(), request.rawUri(), e);
-            routed = new Routes.Routed("error", CompletableFuture.completedFuture(
+            routed = new Routed("error", CompletableFuture.completedFuture(
                     Reply.error(500, "internal error: " + e)));
         }
         String route = routed.route();
@@ -96,7 +99,7 @@ final class KvHttpHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             metrics.record(route, metricMethod, answer.status(), start);
             Reply out = answer;
             if (ctx.executor().inEventLoop()) {
-                write(ctx, out, keepAlive); // the usual case: KvApi completes on this connection's loop
+                write(ctx, out, keepAlive); // the usual case: NodeHost completes on this connection's loop
             } else {
                 ctx.executor().execute(() -> write(ctx, out, keepAlive));
             }

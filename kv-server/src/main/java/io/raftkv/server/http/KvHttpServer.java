@@ -20,6 +20,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.raftkv.plugin.http.HttpRoutes;
+import io.raftkv.plugin.http.Reply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +31,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HTTP/1.1 server of the KV API on Netty: {@code HttpServerCodec → HttpObjectAggregator (max body → 413) →
+ * The HTTP/1.1 server of the node's API on Netty: {@code HttpServerCodec → HttpObjectAggregator (max body → 413) →
  * KvHttpHandler}. Idle connections are closed after a minute so a client cannot pin sockets forever.
  */
 public final class KvHttpServer implements AutoCloseable {
@@ -49,7 +51,7 @@ public final class KvHttpServer implements AutoCloseable {
      */
     private final ChannelGroup connections = new DefaultChannelGroup("kv-http-connections", GlobalEventExecutor.INSTANCE);
     private volatile Channel channel;
-    /** Makes each connection's handler for the front doors that go before the KV API (e.g. the cluster view). */
+    /** Makes each connection's handler for the front doors that go before the API's routes (e.g. the cluster view). */
     private final java.util.List<java.util.function.Supplier<io.netty.channel.ChannelHandler>> frontDoors =
             new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -68,7 +70,7 @@ public final class KvHttpServer implements AutoCloseable {
     }
 
     /**
-     * The HTTP event loops as an executor. {@link KvApi} finishes requests on it: RaftServer completes futures on
+     * The HTTP event loops as an executor. {@link NodeHost} finishes requests on it: RaftServer completes futures on
      * its raft and apply threads, which must not spend their time encoding JSON.
      */
     public Executor executor() {
@@ -86,7 +88,7 @@ public final class KvHttpServer implements AutoCloseable {
     }
 
     /**
-     * Before {@link #bind}: every connection gets a handler from {@code handlers} just before the KV API's. It sees
+     * Before {@link #bind}: every connection gets a handler from {@code handlers} just before the API's routes. It sees
      * each aggregated request first and handles it or passes it on.
      */
     public KvHttpServer frontDoor(java.util.function.Supplier<io.netty.channel.ChannelHandler> handlers) {
@@ -94,10 +96,13 @@ public final class KvHttpServer implements AutoCloseable {
         return this;
     }
 
-    /** Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}. */
-    public void bind(InetSocketAddress bind, KvApi api, MeterRegistry registry, int maxBodyBytes)
-            throws IOException, InterruptedException {
-        Routes routes = new Routes(api);
+    /**
+     * Binds {@code host:port} (port 0 picks a free one) and starts serving {@code api}'s routes, then those of the
+     * state machine's plugin ({@code pluginRoutes}).
+     */
+    public void bind(InetSocketAddress bind, NodeApi api, HttpRoutes pluginRoutes, MeterRegistry registry,
+                     int maxBodyBytes) throws IOException, InterruptedException {
+        Routes routes = new Routes(api, pluginRoutes);
         HttpMetrics metrics = new HttpMetrics(registry);
         ServerBootstrap b = new ServerBootstrap()
                 .group(boss, workers)

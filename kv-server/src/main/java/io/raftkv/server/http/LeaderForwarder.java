@@ -30,6 +30,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 
 import java.net.InetSocketAddress;
 import java.nio.channels.ClosedChannelException;
@@ -112,7 +114,7 @@ public final class LeaderForwarder implements AutoCloseable {
         ChannelPool pool;
         try {
             // A request without a loop of its own (not from a client connection) takes any loop's pool.
-            EventLoop loop = request.loop() != null ? request.loop() : eventLoops.next();
+            EventLoop loop = request.loop() instanceof EventLoop own ? own : eventLoops.next();
             pool = pools.computeIfAbsent(new PoolKey(leaderHttp, loop), this::newPool);
         } catch (IllegalArgumentException e) {
             result.complete(Reply.error(503, "cannot forward to " + where + ": " + e.getMessage()));

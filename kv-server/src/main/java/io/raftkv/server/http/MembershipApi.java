@@ -7,6 +7,9 @@ import io.raftkv.core.cluster.Configuration;
 import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.RaftStatus;
+import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 import io.raftkv.server.ServerConfig;
 
 import java.time.Duration;
@@ -26,7 +29,7 @@ import java.util.function.BiConsumer;
 /**
  * {@code POST /join}, {@code /remove}, {@code /transfer-leader}: single-server membership changes (thesis §4.1)
  * and leadership transfer (§3.10); {@code POST /reconfigure}: any number of changes at once by joint consensus
- * (Raft §6). Like writes, they are forwarded to the leader; the leader validates them against the configuration
+ * (Raft §6). A follower forwards them to the leader's HTTP API; the leader validates them against the configuration
  * in effect and proposes them through {@link RaftServer}.
  *
  * <p>A joining server is added as a <b>learner</b> (§4.2.1): it receives the log without counting for quorums, so
@@ -35,21 +38,21 @@ import java.util.function.BiConsumer;
  */
 public final class MembershipApi {
     private final RaftServer raft;
-    private final KvApi kv;
+    private final NodeApi api;
     private final BiConsumer<String, String> learnHttp;
     private final Duration requestTimeout;
     private final Duration transferWait;
     private final Executor completions;
 
     /**
-     * @param kv           for forwarding to the leader exactly like writes
+     * @param api          for forwarding to the leader exactly like writes
      * @param learnHttp    told the {@code "http"} address a joining member announces
      * @param transferWait how long {@code /transfer-leader} waits for another server to lead (2 election timeouts)
      */
-    public MembershipApi(RaftServer raft, KvApi kv, BiConsumer<String, String> learnHttp, Duration requestTimeout,
+    public MembershipApi(RaftServer raft, NodeApi api, BiConsumer<String, String> learnHttp, Duration requestTimeout,
                          Duration transferWait, Executor completions) {
         this.raft = raft;
-        this.kv = kv;
+        this.api = api;
         this.learnHttp = learnHttp;
         this.requestTimeout = requestTimeout;
         this.transferWait = transferWait;
@@ -65,7 +68,7 @@ public final class MembershipApi {
     public CompletableFuture<Reply> join(Request req) {
         JsonNode body;
         try {
-            body = KvApi.parseJson(req.body());
+            body = Json.parseBody(req.body());
         } catch (IllegalArgumentException e) {
             return done(Reply.error(400, e.getMessage()));
         }
@@ -88,7 +91,7 @@ public final class MembershipApi {
         if (http != null) {
             learnHttp.accept(id, http); // before forwarding: this server may forward to the new member later
         }
-        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        Optional<CompletableFuture<Reply>> forwarded = api.forwardIfFollower(req, true);
         if (forwarded.isPresent()) {
             return forwarded.get();
         }
@@ -114,7 +117,7 @@ public final class MembershipApi {
     public CompletableFuture<Reply> remove(Request req) {
         JsonNode body;
         try {
-            body = KvApi.parseJson(req.body());
+            body = Json.parseBody(req.body());
         } catch (IllegalArgumentException e) {
             return done(Reply.error(400, e.getMessage()));
         }
@@ -122,7 +125,7 @@ public final class MembershipApi {
         if (!body.isObject() || id == null || id.isBlank()) {
             return done(Reply.error(400, "remove needs {\"id\": string}"));
         }
-        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        Optional<CompletableFuture<Reply>> forwarded = api.forwardIfFollower(req, true);
         if (forwarded.isPresent()) {
             return forwarded.get();
         }
@@ -157,7 +160,7 @@ public final class MembershipApi {
         Set<String> voters = new TreeSet<>();
         Set<String> learners = new TreeSet<>();
         try {
-            JsonNode body = KvApi.parseJson(req.body());
+            JsonNode body = Json.parseBody(req.body());
             if (!body.isObject()) {
                 throw new IllegalArgumentException("reconfigure needs {\"voters\": [id, ...], \"learners\": [id, ...]}");
             }
@@ -180,7 +183,7 @@ public final class MembershipApi {
                 return done(Reply.error(400, id + " is named both as a voter and as a learner"));
             }
         }
-        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        Optional<CompletableFuture<Reply>> forwarded = api.forwardIfFollower(req, true);
         if (forwarded.isPresent()) {
             return forwarded.get();
         }
@@ -205,7 +208,7 @@ public final class MembershipApi {
                     }
                     Throwable cause = unwrap(error);
                     if (cause instanceof NotLeaderException) {
-                        return kv.forwardOrUnavailable(req, true);
+                        return api.forwardOrUnavailable(req, true);
                     }
                     if (cause instanceof ProposalRejectedException r) {
                         return done(switch (r.reason()) {
@@ -267,7 +270,7 @@ public final class MembershipApi {
         if (req.body().length > 0) {
             JsonNode body;
             try {
-                body = KvApi.parseJson(req.body());
+                body = Json.parseBody(req.body());
             } catch (IllegalArgumentException e) {
                 return done(Reply.error(400, e.getMessage()));
             }
@@ -276,7 +279,7 @@ public final class MembershipApi {
             }
             target = text(body, "id");
         }
-        Optional<CompletableFuture<Reply>> forwarded = kv.forwardIfFollower(req, true);
+        Optional<CompletableFuture<Reply>> forwarded = api.forwardIfFollower(req, true);
         if (forwarded.isPresent()) {
             return forwarded.get();
         }
@@ -298,7 +301,7 @@ public final class MembershipApi {
                 .exceptionallyCompose(error -> {
                     Throwable cause = unwrap(error);
                     if (cause instanceof NotLeaderException) {
-                        return kv.forwardOrUnavailable(req, true);
+                        return api.forwardOrUnavailable(req, true);
                     }
                     return done(cause instanceof ProposalRejectedException
                             ? Reply.error(503, cause.getMessage() + "; retry")
@@ -330,7 +333,7 @@ public final class MembershipApi {
                     }
                     Throwable cause = unwrap(error);
                     if (cause instanceof NotLeaderException) {
-                        return kv.forwardOrUnavailable(req, true);
+                        return api.forwardOrUnavailable(req, true);
                     }
                     if (cause instanceof ProposalRejectedException) {
                         // Another change pending, no entry of the leader's term committed yet, a transfer in

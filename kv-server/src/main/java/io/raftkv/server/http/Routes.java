@@ -1,91 +1,69 @@
 package io.raftkv.server.http;
 
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
+import io.raftkv.plugin.http.HttpRoutes;
+import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
+import io.raftkv.plugin.http.Routed;
 
 /**
- * The routes of docs/design.md §7 (each with its answers in kv-server/README.md). A route is matched on the path
- * first: a known path with a method it does not serve is 405 (with Allow), an unknown path is 404.
+ * The routes of docs/design.md §7 (each with its answers in kv-server/README.md). The server's own come first and
+ * are the same whatever the state machine; then the state machine plugin's ({@link HttpRoutes}: the KV store's
+ * {@code /key} and {@code /cas}, the SQL database's {@code /db/...}, or the {@link GenericApi}). A route is matched
+ * on the path first: a known path with a method it does not serve is 405, an unknown path is 404.
  *
  * <pre>
- * GET    /key/{key}?level=...   KvApi.get          PUT  /key/{key}   KvApi.put
- * DELETE /key/{key}             KvApi.delete       POST /key         KvApi.batch
- * POST   /cas/{key}             KvApi.cas          POST /join, /remove, /reconfigure, /transfer-leader  MembershipApi
- * GET    /status, /digest, /metrics                POST /snapshot    SnapshotApi
+ * GET  /status, /digest, /metrics      NodeApi        POST /snapshot    SnapshotApi
+ * POST /join, /remove, /reconfigure, /transfer-leader                    MembershipApi
+ * POST /session, /session/{id}/keepalive, DELETE /session/{id}        SessionApi
+ * anything else                        the plugin's routes, or 404
  * </pre>
- * Client sessions ({@link SessionApi}): {@code POST /session}, {@code POST /session/{id}/keepalive},
- * {@code DELETE /session/{id}}.
  */
 final class Routes {
-    /** What a request resolved to: the route template (the metrics tag) and the handler's answer. */
-    record Routed(String route, CompletableFuture<Reply> reply) {
-    }
+    private final NodeApi api;
+    private final HttpRoutes plugin;
 
-    private final KvApi api;
-
-    Routes(KvApi api) {
+    Routes(NodeApi api, HttpRoutes plugin) {
         this.api = api;
+        this.plugin = plugin;
     }
 
     Routed route(Request req) {
         String path = req.path();
         String m = req.method();
-        if (path.startsWith("/key/")) {
-            String key = path.substring("/key/".length());
-            return switch (m) {
-                case "GET" -> new Routed("/key/{key}", api.get(req, key));
-                case "PUT" -> new Routed("/key/{key}", api.put(req, key));
-                case "DELETE" -> new Routed("/key/{key}", api.delete(req, key));
-                default -> notAllowed("/key/{key}", Set.of("GET", "PUT", "DELETE"));
-            };
-        }
-        if (path.equals("/key") || path.equals("/key/")) {
-            return m.equals("POST") ? new Routed("/key", api.batch(req)) : notAllowed("/key", Set.of("POST"));
-        }
-        if (path.startsWith("/cas/")) {
-            String key = path.substring("/cas/".length());
-            return m.equals("POST") ? new Routed("/cas/{key}", api.cas(req, key)) : notAllowed("/cas/{key}", Set.of("POST"));
-        }
         if (path.startsWith("/session/")) {
             String rest = path.substring("/session/".length());
             if (rest.endsWith("/keepalive")) {
                 String id = rest.substring(0, rest.length() - "/keepalive".length());
                 return m.equals("POST") ? new Routed("/session/{id}/keepalive", api.sessions().keepAlive(req, id))
-                        : notAllowed("/session/{id}/keepalive", Set.of("POST"));
+                        : Routed.notAllowed("/session/{id}/keepalive", "POST");
             }
             return m.equals("DELETE") ? new Routed("/session/{id}", api.sessions().close(req, rest))
-                    : notAllowed("/session/{id}", Set.of("DELETE"));
+                    : Routed.notAllowed("/session/{id}", "DELETE");
         }
-        return switch (path) {
+        Routed own = switch (path) {
             case "/session" -> m.equals("POST") ? new Routed("/session", api.sessions().open(req))
-                    : notAllowed("/session", Set.of("POST"));
-            case "/status" -> m.equals("GET") ? done("/status", api.status()) : notAllowed("/status", Set.of("GET"));
-            case "/metrics" -> m.equals("GET") ? done("/metrics", api.metrics()) : notAllowed("/metrics", Set.of("GET"));
-            case "/digest" -> m.equals("GET") ? new Routed("/digest", api.digest(req)) : notAllowed("/digest", Set.of("GET"));
+                    : Routed.notAllowed("/session", "POST");
+            case "/status" -> m.equals("GET") ? Routed.done("/status", api.status()) : Routed.notAllowed("/status", "GET");
+            case "/metrics" -> m.equals("GET") ? Routed.done("/metrics", api.metrics()) : Routed.notAllowed("/metrics", "GET");
+            case "/digest" -> m.equals("GET") ? new Routed("/digest", api.digest(req)) : Routed.notAllowed("/digest", "GET");
             case "/join" -> m.equals("POST") ? new Routed("/join", api.membership().join(req))
-                    : notAllowed("/join", Set.of("POST"));
+                    : Routed.notAllowed("/join", "POST");
             case "/remove" -> m.equals("POST") ? new Routed("/remove", api.membership().remove(req))
-                    : notAllowed("/remove", Set.of("POST"));
+                    : Routed.notAllowed("/remove", "POST");
             case "/reconfigure" -> m.equals("POST") ? new Routed("/reconfigure", api.membership().reconfigure(req))
-                    : notAllowed("/reconfigure", Set.of("POST"));
+                    : Routed.notAllowed("/reconfigure", "POST");
             case "/snapshot" -> m.equals("POST") ? new Routed("/snapshot", api.snapshots().take(req))
-                    : notAllowed("/snapshot", Set.of("POST"));
+                    : Routed.notAllowed("/snapshot", "POST");
             case "/transfer-leader" -> m.equals("POST")
                     ? new Routed("/transfer-leader", api.membership().transferLeader(req))
-                    : notAllowed("/transfer-leader", Set.of("POST"));
-            default -> done("unmatched", Reply.error(404, "no route " + abbreviate(path)));
+                    : Routed.notAllowed("/transfer-leader", "POST");
+            default -> null;
         };
-    }
-
-    private static Routed done(String route, Reply r) {
-        return new Routed(route, CompletableFuture.completedFuture(r));
-    }
-
-    private static Routed notAllowed(String route, Set<String> allowed) {
-        return done(route, Reply.error(405, "method not allowed; use " + String.join(", ", allowed.stream().sorted().toList())));
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+        if (own != null) {
+            return own;
+        }
+        Routed theirs = plugin.route(req);
+        return theirs != null ? theirs : Routed.done("unmatched", Reply.error(404, "no route " + Json.abbreviate(path)));
     }
 }

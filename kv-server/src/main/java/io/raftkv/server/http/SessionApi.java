@@ -5,6 +5,8 @@ import io.raftkv.core.session.SessionFormatException;
 import io.raftkv.core.session.SessionFrame;
 import io.raftkv.core.session.SessionReply;
 import io.raftkv.core.session.SessionStateMachine;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -33,11 +35,17 @@ import java.util.function.Function;
  *       {@code DELETE /session/{id}} → 204 or 410.</li>
  * </ul>
  * Failures to commit are the usual 503 (not applied) and 504 (outcome unknown: retry with the same seq).
+ *
+ * <p>The server keeps sessions around every plugin's state machine that allows it
+ * ({@code PluginInstance.clientSessions()}); for one that does not (a database that persists itself), the session
+ * routes and headers are refused with 400.
  */
 public final class SessionApi {
     public static final String SESSION_HEADER = "Raftkv-Session";
     public static final String SEQ_HEADER = "Raftkv-Seq";
     public static final String ACKED_HEADER = "Raftkv-Acked";
+    private static final String NO_SESSIONS = "this server's state machine keeps no client sessions (it persists"
+            + " itself; see PluginInstance.clientSessions)";
 
     private final RaftServer raft;
     private final SessionStateMachine sessions;
@@ -46,7 +54,8 @@ public final class SessionApi {
     private final Clock clock;
 
     /**
-     * @param clock stamps the frames this server proposes (thesis §6.3: the table's time comes from these stamps,
+     * @param sessions the table around the state machine, or null if this state machine keeps no sessions
+     * @param clock    stamps the frames this server proposes (thesis §6.3: the table's time comes from these stamps,
      *              never from a clock at apply)
      */
     public SessionApi(RaftServer raft, SessionStateMachine sessions, Duration requestTimeout, Executor completions,
@@ -60,7 +69,7 @@ public final class SessionApi {
 
     /** Client sessions alive here, as of this server's last applied session entry. */
     public int sessionCount() {
-        return sessions.stats().sessions();
+        return sessions == null ? 0 : sessions.stats().sessions();
     }
 
     /** What to propose for a write: the command as is, its session frame, or a 400 without proposing. */
@@ -77,6 +86,9 @@ public final class SessionApi {
                 return rejected(400, SEQ_HEADER + " and " + ACKED_HEADER + " need " + SESSION_HEADER);
             }
             return new Envelope(command, false, null);
+        }
+        if (sessions == null) {
+            return rejected(400, NO_SESSIONS);
         }
         if (seq == null) {
             return rejected(400, SEQ_HEADER + " is required with " + SESSION_HEADER);
@@ -146,6 +158,9 @@ public final class SessionApi {
 
     /** {@code POST /session}: a new session (a log entry, so every server knows it). */
     public CompletableFuture<Reply> open(Request req) {
+        if (sessions == null) {
+            return done(Reply.error(400, NO_SESSIONS));
+        }
         long timeout = sessions.options().sessionTimeout().toMillis();
         return propose(req, new SessionFrame.Register(clock.millis(), timeout), reply -> {
             if (reply instanceof SessionReply.Registered r) {
@@ -188,6 +203,9 @@ public final class SessionApi {
     }
 
     private CompletableFuture<Reply> propose(Request req, SessionFrame frame, Function<SessionReply, Reply> onReply) {
+        if (sessions == null) {
+            return done(Reply.error(400, NO_SESSIONS));
+        }
         return raft.propose(frame.encode()).orTimeout(requestTimeout.toMillis(), TimeUnit.MILLISECONDS)
                 .handleAsync((bytes, error) -> {
                     if (error != null) {

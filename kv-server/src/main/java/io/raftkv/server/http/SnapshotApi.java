@@ -4,6 +4,8 @@ import io.raftkv.core.server.RaftServer;
 import io.raftkv.core.server.ShutdownException;
 import io.raftkv.core.server.SnapshotInfo;
 import io.raftkv.core.server.SnapshotRejectedException;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

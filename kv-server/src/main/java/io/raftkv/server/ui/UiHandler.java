@@ -16,7 +16,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
-import io.raftkv.server.http.Reply;
+import io.raftkv.plugin.http.Reply;
 
 import java.util.ArrayDeque;
 import java.util.List;

@@ -15,6 +15,10 @@ import io.raftkv.core.transport.LocalNetwork;
 import io.raftkv.core.session.SessionOptions;
 import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.kv.KvStateMachine;
+import io.raftkv.kv.plugin.KvRoutes;
+import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.http.Reply;
+import io.raftkv.plugin.http.Request;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +42,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * What HTTP clients and monitors see of disk trouble, on one real {@link RaftServer} (in-memory stores under a
- * log that can fail or hang, free space from a probe the test sets) behind a real {@link KvApi}: 507 with the
+ * log that can fail or hang, free space from a probe the test sets) behind the real {@link NodeApi} and the KV plugin's routes: 507 with the
  * directory and free space below the reserve, 503 naming the error once the server stopped, 503 and
  * {@code role: stalled} while a sync hangs, and the alarms in {@code /status} and {@code /metrics}.
  */
@@ -55,7 +59,8 @@ class DiskTroubleHttpTest {
     private RaftServer raft;
     private KvHttpServer http;
     private LeaderForwarder forwarder;
-    private KvApi api;
+    private NodeApi api;
+    private KvRoutes kv;
 
     @BeforeEach
     void start() throws Exception {
@@ -71,8 +76,9 @@ class DiskTroubleHttpTest {
         raft.start();
         http = KvHttpServer.create("n1", 1);
         forwarder = new LeaderForwarder("n1", Duration.ofSeconds(5), registry, http.eventLoops());
-        api = new KvApi(raft, sm, forwarder, id -> Optional.empty(), Duration.ofSeconds(3), registry::scrape,
-                http.executor(), (id, addr) -> { }, Duration.ofSeconds(1), 100, sessions);
+        api = new NodeApi(raft, "kv", () -> sessions, forwarder, id -> Optional.empty(), Duration.ofSeconds(3),
+                registry::scrape, http.executor(), (id, addr) -> { }, Duration.ofSeconds(1), 100, sessions);
+        kv = new KvRoutes(api.host(), sm);
         await(() -> raft.status().isLeader(), "n1 leads");
     }
 
@@ -86,13 +92,13 @@ class DiskTroubleHttpTest {
     }
 
     private Reply put(String key, String value) throws Exception {
-        return api.put(new Request("PUT", "/key/" + key, "/key/" + key, Map.of(), value.getBytes(StandardCharsets.UTF_8),
-                null), key).get(10, TimeUnit.SECONDS);
+        return kv.route(new Request("PUT", "/key/" + key, "/key/" + key, Map.of(),
+                value.getBytes(StandardCharsets.UTF_8), null)).reply().get(10, TimeUnit.SECONDS);
     }
 
     private Reply get(String key, String level) throws Exception {
-        return api.get(new Request("GET", "/key/" + key, "/key/" + key, Map.of("level", List.of(level)), new byte[0],
-                null), key).get(10, TimeUnit.SECONDS);
+        return kv.route(new Request("GET", "/key/" + key, "/key/" + key, Map.of("level", List.of(level)),
+                new byte[0], null)).reply().get(10, TimeUnit.SECONDS);
     }
 
     private static JsonNode json(Reply r) throws IOException {
@@ -162,8 +168,8 @@ class DiskTroubleHttpTest {
     void whileTheLogSyncHangs_statusSaysStalledWith503_andRequestsGet503_untilItReturns() throws Exception {
         assertEquals(204, put("k", "v1").status());
         log.stallSyncs();
-        var inFlight = api.put(new Request("PUT", "/key/k", "/key/k", Map.of(), "v2".getBytes(StandardCharsets.UTF_8),
-                null), "k");
+        var inFlight = kv.route(new Request("PUT", "/key/k", "/key/k", Map.of(),
+                "v2".getBytes(StandardCharsets.UTF_8), null)).reply();
         await(() -> raft.diskAlarms().stream().anyMatch(a -> a.kind().equals("stalled")), "stall alarm");
 
         Reply status = api.status();

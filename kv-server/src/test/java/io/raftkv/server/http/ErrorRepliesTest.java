@@ -8,6 +8,8 @@ import io.raftkv.core.server.NotCommittedException;
 import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.ShutdownException;
+import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.http.Reply;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.TimeoutException;

@@ -52,6 +52,11 @@ abstract class ForwardingTransport implements Transport {
     }
 
     @Override
+    public void checkAddress(Member member) {
+        delegate.checkAddress(member);
+    }
+
+    @Override
     public void close() {
         delegate.close();
     }

@@ -6,6 +6,7 @@ import io.raftkv.core.ProposalRejectedException;
 import io.raftkv.core.RaftNode;
 import io.raftkv.core.RaftOptions;
 import io.raftkv.core.cluster.Configuration;
+import io.raftkv.core.cluster.Member;
 import io.raftkv.core.cluster.MembershipChange;
 import io.raftkv.core.message.AppendEntriesRequest;
 import io.raftkv.core.message.InstallSnapshotRequest;
@@ -339,6 +340,15 @@ public final class RaftServer implements AutoCloseable {
      * added as a learner: the leader promotes it once it has caught up (or a reconfiguration names it a voter).
      */
     public CompletableFuture<Void> changeMembership(MembershipChange change) {
+        try {
+            if (change instanceof MembershipChange.AddVoter a) {
+                transport.checkAddress(Member.voter(a.id(), a.address()));
+            } else if (change instanceof MembershipChange.AddLearner a) {
+                transport.checkAddress(Member.learner(a.id(), a.address()));
+            }
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(e); // before it is replicated: nobody could dial the new member
+        }
         return proposeChange(change).thenApply(c -> null);
     }
 
@@ -808,7 +818,15 @@ public final class RaftServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * @throws IllegalArgumentException if the transport cannot reach a bootstrap member at its address (with the
+         *                                  Netty transport: {@code Configuration.ofVoterIds} gives no addresses;
+         *                                  use {@code Configuration.ofVoters} with {@code host:port} for each)
+         */
         public RaftServer build() {
+            if (transport != null) {
+                bootstrap.members().forEach(transport::checkAddress); // else a new cluster might never elect (§5.2)
+            }
             if (meterRegistry == null) {
                 meterRegistry = new SimpleMeterRegistry();
             }

@@ -41,6 +41,15 @@ public interface Transport extends AutoCloseable {
      */
     boolean isReachable(String peerId);
 
+    /**
+     * Checks that peers could reach {@code member} at its address, before it enters a configuration (a new cluster's
+     * voters, a server being added). A transport that dials addresses throws {@link IllegalArgumentException} for an
+     * empty or malformed one: a voter nobody can reach could keep a new cluster from ever electing a leader, and
+     * would fail silently at run time. The default accepts any address (an in-process transport routes by id).
+     */
+    default void checkAddress(Member member) {
+    }
+
     @Override
     void close();
 }

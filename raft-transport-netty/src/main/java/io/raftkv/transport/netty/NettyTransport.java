@@ -149,6 +149,28 @@ public final class NettyTransport implements Transport {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Peers dial {@code host:port}, so a member needs one, with a port in 1-65535.
+     */
+    @Override
+    public void checkAddress(Member member) {
+        HostPort address;
+        try {
+            address = HostPort.parse(member.address());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("member " + member.id() + " cannot be reached by the Netty transport: "
+                    + e.getMessage() + " (give every member the host:port its transport listens on, e.g. "
+                    + "Configuration.ofVoters(List.of(Member.voter(\"n1\", \"10.0.0.1:7001\"), ...)); "
+                    + "Configuration.ofVoterIds gives none)", e);
+        }
+        if (address.port() == 0) {
+            throw new IllegalArgumentException("member " + member.id() + " cannot be reached by the Netty transport: "
+                    + "port 0 in '" + member.address() + "' (give the port it listens on)");
+        }
+    }
+
     /** The address the server is bound to (useful with port 0). */
     public InetSocketAddress localAddress() {
         return (InetSocketAddress) serverChannel.localAddress();

@@ -7,6 +7,7 @@ import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.ReadLevel;
 import io.raftkv.core.server.ShutdownException;
+import io.raftkv.plugin.http.Reply;
 import io.raftkv.sql.LeaderStamp;
 import io.raftkv.sql.SqlCodec;
 import io.raftkv.sql.SqlCodecException;
@@ -93,7 +94,7 @@ public final class SqlHttpApi {
      * @param uri    the request target, path and query string ({@code /db/query?q=SELECT%201&level=none})
      * @param body   the request body (empty for none)
      */
-    public CompletableFuture<HttpReply> handle(String method, String uri, byte[] body) {
+    public CompletableFuture<Reply> handle(String method, String uri, byte[] body) {
         URI parsed;
         try {
             parsed = new URI(uri);
@@ -104,8 +105,18 @@ public final class SqlHttpApi {
     }
 
     /** Answers one request whose query string is already split ({@code name → values}, decoded). */
-    public CompletableFuture<HttpReply> handle(String method, String path, Map<String, List<String>> params, byte[] body) {
-        Options options = new Options(flag(params, "pretty"), flag(params, "timings"), System.nanoTime());
+    public CompletableFuture<Reply> handle(String method, String path, Map<String, List<String>> params, byte[] body) {
+        return handle(method, path, params, body, completions);
+    }
+
+    /**
+     * Answers one request, building the answer on {@code completions} (the server passes the event loop of the
+     * request's connection, so the answer needs no further hand-off).
+     */
+    public CompletableFuture<Reply> handle(String method, String path, Map<String, List<String>> params, byte[] body,
+                                           Executor completions) {
+        Objects.requireNonNull(completions, "completions");
+        Options options = new Options(flag(params, "pretty"), flag(params, "timings"), System.nanoTime(), completions);
         return switch (path) {
             case EXECUTE -> method.equals("POST") ? execute(params, body, options)
                     : done(error(405, "use POST for " + EXECUTE));
@@ -115,10 +126,10 @@ public final class SqlHttpApi {
         };
     }
 
-    private record Options(boolean pretty, boolean timings, long startNanos) {
+    private record Options(boolean pretty, boolean timings, long startNanos, Executor completions) {
     }
 
-    private CompletableFuture<HttpReply> execute(Map<String, List<String>> params, byte[] body, Options options) {
+    private CompletableFuture<Reply> execute(Map<String, List<String>> params, byte[] body, Options options) {
         SqlCommand command;
         try {
             command = stamp.stamp(SqlJson.statements(body), flag(params, "transaction"));
@@ -130,7 +141,7 @@ public final class SqlHttpApi {
         return answer(node.propose(SqlCodec.encodeCommand(command)), true, options);
     }
 
-    private CompletableFuture<HttpReply> query(String method, Map<String, List<String>> params, byte[] body, Options options) {
+    private CompletableFuture<Reply> query(String method, Map<String, List<String>> params, byte[] body, Options options) {
         ReadLevel level;
         List<SqlStatement> statements = new ArrayList<>();
         try {
@@ -168,7 +179,7 @@ public final class SqlHttpApi {
         };
     }
 
-    private CompletableFuture<HttpReply> answer(CompletableFuture<byte[]> pending, boolean write, Options options) {
+    private CompletableFuture<Reply> answer(CompletableFuture<byte[]> pending, boolean write, Options options) {
         return pending.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS).handleAsync((bytes, failure) -> {
             if (failure != null) {
                 return failed(unwrap(failure), write);
@@ -192,17 +203,17 @@ public final class SqlHttpApi {
             if (options.timings()) {
                 json.put("time", (System.nanoTime() - options.startNanos()) / 1e9);
             }
-            return new HttpReply(200, HttpReply.JSON, SqlJson.write(json, options.pretty()));
-        }, completions);
+            return new Reply(200, Reply.JSON, SqlJson.write(json, options.pretty()));
+        }, options.completions());
     }
 
     /** How a failed proposal or read becomes a status: what the client may conclude (see the class comment). */
-    static HttpReply failed(Throwable cause, boolean write) {
+    static Reply failed(Throwable cause, boolean write) {
         if (cause instanceof NotLeaderException e) {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("error", "not the leader; send the request to the leader");
             body.put("leader", e.leaderId());
-            return new HttpReply(503, HttpReply.JSON, SqlJson.write(body, false));
+            return new Reply(503, Reply.JSON, SqlJson.write(body, false));
         }
         if (cause instanceof OutcomeUnknownException) {
             return error(504, cause.getMessage());
@@ -225,7 +236,7 @@ public final class SqlHttpApi {
         return t;
     }
 
-    private static HttpReply refused(List<LeaderStamp.Refusal> refusals) {
+    private static Reply refused(List<LeaderStamp.Refusal> refusals) {
         StringBuilder sb = new StringBuilder();
         for (LeaderStamp.Refusal r : refusals) {
             sb.append(sb.length() == 0 ? "" : "; ").append(r);
@@ -233,13 +244,13 @@ public final class SqlHttpApi {
         return error(400, sb.toString());
     }
 
-    static HttpReply error(int status, String message) {
+    static Reply error(int status, String message) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("error", message);
-        return new HttpReply(status, HttpReply.JSON, SqlJson.write(body, false));
+        return new Reply(status, Reply.JSON, SqlJson.write(body, false));
     }
 
-    private static CompletableFuture<HttpReply> done(HttpReply reply) {
+    private static CompletableFuture<Reply> done(Reply reply) {
         return CompletableFuture.completedFuture(reply);
     }
 

@@ -6,6 +6,7 @@ import io.raftkv.core.NotLeaderException;
 import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.plugin.http.Reply;
 import io.raftkv.sql.LeaderStamp;
 import io.raftkv.sql.SqlStateMachine;
 import org.junit.jupiter.api.AfterEach;
@@ -83,13 +84,13 @@ class SqlHttpApiTest {
         sm.close();
     }
 
-    private HttpReply call(String method, String uri, String body) throws Exception {
+    private Reply call(String method, String uri, String body) throws Exception {
         return api.handle(method, uri, body.getBytes(StandardCharsets.UTF_8)).get(10, TimeUnit.SECONDS);
     }
 
-    private JsonNode ok(HttpReply r) throws Exception {
+    private JsonNode ok(Reply r) throws Exception {
         assertEquals(200, r.status(), r.bodyText());
-        assertEquals(HttpReply.JSON, r.contentType());
+        assertEquals(Reply.JSON, r.contentType());
         return JSON.readTree(r.body());
     }
 
@@ -152,7 +153,7 @@ class SqlHttpApiTest {
         for (String body : List.of("[\"BEGIN\"]", "[\"SELECT 1; SELECT 2\"]", "not json", "{\"a\": 1}",
                 "[[\"INSERT INTO t VALUES (?)\", {\"x\": [1]}]]", "[[\"INSERT INTO t VALUES (?)\", [1]]]", "[42]", "[]",
                 "[[\"INSERT INTO t VALUES (?, ?)\", 1]]")) {
-            HttpReply r = call("POST", "/db/execute", body);
+            Reply r = call("POST", "/db/execute", body);
             assertEquals(400, r.status(), body + " -> " + r.bodyText());
             assertTrue(JSON.readTree(r.body()).get("error").asText().length() > 5, r.bodyText());
         }
@@ -170,7 +171,7 @@ class SqlHttpApiTest {
     @Test
     void failuresSayWhatTheClientMayConclude() throws Exception {
         node.failure = b -> CompletableFuture.failedFuture(new NotLeaderException("n2"));
-        HttpReply r = call("POST", "/db/execute", "[\"SELECT 1\"]");
+        Reply r = call("POST", "/db/execute", "[\"SELECT 1\"]");
         assertEquals(503, r.status());
         assertEquals("n2", JSON.readTree(r.body()).get("leader").asText());
         node.failure = b -> CompletableFuture.failedFuture(new OutcomeUnknownException(5, 1, "leadership lost", null));

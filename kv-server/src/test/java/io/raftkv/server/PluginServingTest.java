@@ -1,0 +1,182 @@
+package io.raftkv.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.raftkv.plugin.http.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The server runs whichever state machine plugin it is told to, found with ServiceLoader: a plugin without routes
+ * (this module's test {@link CounterPlugin}) is served by the generic API, the SQL plugin by its own rqlite routes;
+ * the server's routes stay the same for all; unknown plugins and a data directory of another plugin are refused.
+ */
+@Timeout(120)
+class PluginServingTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    @TempDir
+    Path dir;
+
+    static HttpResponse<String> send(String method, String url, String body) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofString(body)).build();
+        return HTTP.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void aPluginWithoutRoutesIsServedByTheGenericApiOnEveryNode() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 3, "counter")) {
+            String leader = c.awaitLeader(WAIT);
+            String follower = c.configs.keySet().stream().filter(id -> !id.equals(leader)).findFirst().orElseThrow();
+            String other = c.configs.keySet().stream().filter(id -> !id.equals(leader) && !id.equals(follower))
+                    .findFirst().orElseThrow();
+
+            // Commands go through any node (a follower hands them to the leader); the result is the machine's own.
+            HttpResponse<String> added = send("POST", "http://" + c.http(follower) + "/command", "add 5");
+            assertEquals(200, added.statusCode(), added.body());
+            assertEquals("5", added.body());
+            assertEquals("text/plain; charset=utf-8", added.headers().firstValue("content-type").orElse(""));
+            assertEquals("7", send("POST", "http://" + c.http(leader) + "/command", "add 2").body());
+            // A deterministic failure is the state machine's result: 200, as every server computed it.
+            HttpResponse<String> bad = send("POST", "http://" + c.http(other) + "/command", "multiply 3");
+            assertEquals(200, bad.statusCode());
+            assertTrue(bad.body().startsWith("error:"), bad.body());
+
+            // Reads at every level through any node: GET with the query as text, or POST with it as the body.
+            assertEquals("7", send("GET", "http://" + c.http(other) + "/query?q=total&level=linearizable", null).body());
+            assertEquals("7", send("POST", "http://" + c.http(follower) + "/query?level=lease", "total").body());
+            TestCluster.await(WAIT, "a stale read on " + other + " to catch up", () -> {
+                try {
+                    return send("POST", "http://" + c.http(other) + "/query?level=stale", "total").body().equals("7");
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+
+            String n1 = "http://" + c.http("n1");
+            assertError(400, send("POST", n1 + "/command", ""));
+            assertError(400, send("POST", n1 + "/query?level=bogus", "total"));
+            assertError(400, send("GET", n1 + "/query", null));
+            assertError(405, send("GET", n1 + "/command", null));
+            assertError(405, send("DELETE", n1 + "/query", null));
+            assertError(404, send("GET", n1 + "/key/x", null)); // the KV routes belong to the kv plugin only
+            assertError(404, send("GET", n1 + "/digest", null)); // this plugin has no digest
+
+            JsonNode status = Json.MAPPER.readTree(send("GET", n1 + "/status", null).body());
+            assertEquals("counter", status.get("stateMachine").asText());
+            assertEquals(3, status.get("members").size());
+        }
+    }
+
+    @Test
+    void theSqlPluginServesRqlitesApiThroughEveryNode() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 3, "sql")) {
+            c.awaitLeader(WAIT);
+            String n1 = "http://" + c.http("n1");
+            String n2 = "http://" + c.http("n2");
+            String n3 = "http://" + c.http("n3");
+            HttpResponse<String> created = send("POST", n1 + "/db/execute",
+                    "[\"CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT, at TEXT DEFAULT CURRENT_TIMESTAMP)\"]");
+            assertEquals(200, created.statusCode(), created.body());
+            HttpResponse<String> inserted = send("POST", n2 + "/db/execute?transaction",
+                    "[[\"INSERT INTO foo(name) VALUES(?)\", \"fiona\"], [\"INSERT INTO foo(name) VALUES(:n)\", {\"n\": \"sinead\"}]]");
+            assertEquals(200, inserted.statusCode(), inserted.body());
+            assertEquals(2, Json.MAPPER.readTree(inserted.body()).get("results").get(1).get("last_insert_id").asLong());
+
+            HttpResponse<String> rows = send("GET", n3 + "/db/query?level=strong&q="
+                    + URLEncoder.encode("SELECT name FROM foo ORDER BY id", StandardCharsets.UTF_8), null);
+            assertEquals(200, rows.statusCode(), rows.body());
+            assertEquals("[[\"fiona\"],[\"sinead\"]]",
+                    Json.MAPPER.readTree(rows.body()).get("results").get(0).get("values").toString());
+            assertError(400, send("POST", n3 + "/db/execute", "[\"BEGIN\"]")); // refused before it reaches the log
+            assertError(405, send("GET", n3 + "/db/execute", null));
+
+            JsonNode digest = converged(c);
+            assertTrue(digest.get("appliedIndex").asLong() >= 3, digest.toString());
+            assertEquals("sql", Json.MAPPER.readTree(send("GET", n1 + "/status", null).body())
+                    .get("stateMachine").asText());
+        }
+    }
+
+    /** Every node reports the same SQL digest at the same applied index. */
+    private static JsonNode converged(TestCluster c) {
+        JsonNode[] first = new JsonNode[1];
+        TestCluster.await(WAIT, "equal digests at equal indexes", () -> {
+            JsonNode seen = null;
+            for (String id : c.nodes.keySet()) {
+                JsonNode d;
+                try {
+                    d = Json.MAPPER.readTree(send("GET", "http://" + c.http(id) + "/digest", null).body());
+                } catch (Exception e) {
+                    return false;
+                }
+                if (seen != null && (!seen.get("digest").equals(d.get("digest"))
+                        || !seen.get("appliedIndex").equals(d.get("appliedIndex")))) {
+                    return false;
+                }
+                seen = d;
+            }
+            first[0] = seen;
+            return true;
+        });
+        return first[0];
+    }
+
+    @Test
+    void aDataDirectoryKeepsThePluginItWasFirstStartedWith() throws Exception {
+        try (TestCluster c = new TestCluster(dir, 1, "counter")) {
+            c.awaitLeader(WAIT);
+        }
+        ServerConfig asKv = ServerConfig.of("n1", dir.resolve("n1"), "127.0.0.1:" + Ports.free(),
+                "127.0.0.1:" + Ports.free(), java.util.Map.of(), java.util.Map.of());
+        IOException refused = assertThrows(IOException.class, () -> ServerNode.start(asKv).close());
+        assertTrue(refused.getMessage().contains("belongs to the 'counter' state machine"), refused.getMessage());
+        // The refusal left the directory usable by its own plugin.
+        ServerNode.start(asKv.withStateMachine("counter")).close();
+    }
+
+    @Test
+    void anUnknownPluginIsAUsageErrorNamingTheOnesThereAre() {
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Main.execute("serve", "--id", "n1", "--data", dir.toString(), "--raft", "127.0.0.1:1",
+                    "--http", "127.0.0.1:2", "--peers", "n1=127.0.0.1:1", "--state-machine", "ledgr");
+        } finally {
+            System.setErr(oldErr);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, text);
+        assertEquals(1, text.strip().lines().count(), text);
+        for (String known : List.of("'ledgr'", "counter", "kv", "sql")) {
+            assertTrue(text.contains(known), text);
+        }
+    }
+
+    private static void assertError(int status, HttpResponse<String> r) throws IOException {
+        assertEquals(status, r.statusCode(), r.body());
+        assertTrue(Json.MAPPER.readTree(r.body()).hasNonNull("error"), r.body());
+    }
+}

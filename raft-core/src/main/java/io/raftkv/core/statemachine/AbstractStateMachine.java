@@ -1,0 +1,137 @@
+package io.raftkv.core.statemachine;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.Objects;
+
+/**
+ * A base for in-memory state machines that does the bookkeeping of the {@link StateMachine} contract, so that a
+ * subclass writes only its commands, its queries and how its state is saved and read back:
+ * <ul>
+ *   <li>{@link #lastAppliedIndex()} follows every {@link #apply}, {@link #skip} (a new leader's no-op, a
+ *       configuration change) and {@link #restore}; an index that does not come after the last one means the driver
+ *       broke its contract, and {@code apply} throws rather than apply twice;</li>
+ *   <li>snapshots are framed, versioned and checksummed ({@link SnapshotOutput}, {@link SnapshotInput}): a corrupt,
+ *       truncated or foreign snapshot fails {@code restore} with an {@link IOException} and leaves the state as it
+ *       was, because the state read back is installed only once the whole stream checked out.</li>
+ * </ul>
+ *
+ * <pre>{@code
+ * final class Counter extends AbstractStateMachine {
+ *     private volatile long total;                                // apply writes, query reads: volatile
+ *     Counter() { super("CNTR", 1); }
+ *     protected byte[] applyCommand(long index, byte[] command) { total += parse(command); return encode(total); }
+ *     public byte[] query(byte[] request) { return encode(total); }
+ *     protected StateWriter captureState() { long t = total; return out -> out.writeLong(t); }
+ *     protected Runnable readState(SnapshotInput in) throws IOException { long t = in.readLong("total"); return () -> total = t; }
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads</b> (as the SPI says): {@link #applyCommand}, {@link #captureState} and the returned installer of
+ * {@link #readState} run on the apply thread; {@link #query} on any thread, concurrently with them (make the state
+ * it reads safe to read: immutable versions, concurrent maps, volatile fields); the {@link StateWriter} returned by
+ * {@code captureState} runs on the snapshot writer's thread while apply goes on, so it must write what was captured,
+ * not the live state.
+ *
+ * <p>Not for a state machine whose state is on disk and survives restarts (such a machine must store its applied
+ * index with its data, in the same transaction: see sql-statemachine's {@code SqlStateMachine}): this one starts
+ * at index 0 and is rebuilt by Raft from the newest snapshot and the log.
+ */
+public abstract class AbstractStateMachine implements StateMachine {
+    private final String snapshotMagic;
+    private final int snapshotVersion;
+    /** Written by the apply thread only; read by any. */
+    private volatile long lastApplied;
+
+    /**
+     * @param snapshotMagic   four ASCII characters that name this machine's snapshot format (e.g. {@code "LDGR"})
+     * @param snapshotVersion the format's version: bump it when {@link #captureState}'s layout changes
+     */
+    protected AbstractStateMachine(String snapshotMagic, int snapshotVersion) {
+        SnapshotInput.magicBytes(snapshotMagic); // fails now rather than at the first snapshot
+        if (snapshotVersion < 0 || snapshotVersion > 255) {
+            throw new IllegalArgumentException("a snapshot version is one byte (0-255), got " + snapshotVersion);
+        }
+        this.snapshotMagic = snapshotMagic;
+        this.snapshotVersion = snapshotVersion;
+    }
+
+    /**
+     * Applies one committed command (apply thread). Deterministic: the new state and the result may depend on the
+     * state and the command bytes only (no clock, no randomness, no local setting). A failure that follows from the
+     * command (bad bytes, insufficient funds) is a result every server computes alike; throw only if this server
+     * cannot go on safely (it stops).
+     *
+     * @param index the command's log index (increasing; usable as a deterministic id)
+     * @return the result handed to the proposer
+     */
+    protected abstract byte[] applyCommand(long index, byte[] command);
+
+    /**
+     * Captures the current state for a snapshot (apply thread, at {@link #lastAppliedIndex()}): cheap, because apply
+     * waits meanwhile. Return a writer of what was captured (a reference to an immutable version, or a copy).
+     */
+    protected abstract StateWriter captureState();
+
+    /**
+     * Reads a state written by a {@link StateWriter} (apply thread) into a new object, and returns the step that
+     * installs it: it runs only if the whole stream checked out (checksum, nothing after it), so a corrupt snapshot
+     * changes nothing. Do not touch the live state here.
+     */
+    protected abstract Runnable readState(SnapshotInput in) throws IOException;
+
+    /** Writes a captured state into a snapshot stream (header and checksum are written around it). */
+    @FunctionalInterface
+    public interface StateWriter {
+        void writeTo(SnapshotOutput out) throws IOException;
+    }
+
+    @Override
+    public final byte[] apply(long index, byte[] command) {
+        requireNext("apply", index);
+        byte[] result = applyCommand(index, command);
+        lastApplied = index;
+        return result;
+    }
+
+    @Override
+    public final void skip(long index) {
+        requireNext("skip", index);
+        lastApplied = index;
+    }
+
+    @Override
+    public final long lastAppliedIndex() {
+        return lastApplied;
+    }
+
+    @Override
+    public final Snapshot snapshot() {
+        long index = lastApplied;
+        StateWriter state = Objects.requireNonNull(captureState(), "captureState() returned null");
+        return (OutputStream out) -> {
+            SnapshotOutput o = SnapshotOutput.begin(out, snapshotMagic, snapshotVersion, index);
+            state.writeTo(o);
+            o.finish();
+        };
+    }
+
+    @Override
+    public final void restore(long lastIncludedIndex, InputStream in) throws IOException {
+        SnapshotInput stream = SnapshotInput.open(in, snapshotMagic, snapshotVersion, lastIncludedIndex,
+                getClass().getSimpleName() + " snapshot");
+        Runnable install = Objects.requireNonNull(readState(stream), "readState returned null");
+        stream.finish();
+        install.run();
+        lastApplied = lastIncludedIndex;
+    }
+
+    private void requireNext(String what, long index) {
+        if (index <= lastApplied) {
+            // The driver hands each index once, in order (§5.4.3): anything else is a bug that must stop the server.
+            throw new IllegalStateException(what + " of index " + index + " after " + lastApplied
+                    + ": indexes must increase");
+        }
+    }
+}
