@@ -3,6 +3,7 @@ package io.raftkv.core.server;
 import io.raftkv.core.message.LogEntry;
 import io.raftkv.core.message.RaftMessage;
 import io.raftkv.core.storage.HardState;
+import io.raftkv.core.storage.ForwardingLogStore;
 import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemoryStableStore;
 import io.raftkv.core.storage.LogStore;
@@ -50,7 +51,7 @@ final class Journal {
     }
 
     /** A log store that records appends and syncs; syncs can be held at a gate. */
-    final class Log implements LogStore {
+    final class Log extends ForwardingLogStore {
         final InMemoryLogStore delegate;
         /** While non-null, syncs wait for it. */
         private volatile CountDownLatch gate;
@@ -63,6 +64,7 @@ final class Journal {
         private volatile boolean closed;
 
         Log(InMemoryLogStore delegate) {
+            super(delegate);
             this.delegate = delegate;
             this.syncedIndex = delegate.lastIndex();
         }
@@ -104,31 +106,6 @@ final class Journal {
         }
 
         @Override
-        public long firstIndex() {
-            return delegate.firstIndex();
-        }
-
-        @Override
-        public long lastIndex() {
-            return delegate.lastIndex();
-        }
-
-        @Override
-        public long term(long index) {
-            return delegate.term(index);
-        }
-
-        @Override
-        public LogEntry entry(long index) {
-            return delegate.entry(index);
-        }
-
-        @Override
-        public List<LogEntry> entries(long from, long toExclusive, long maxBytes) {
-            return delegate.entries(from, toExclusive, maxBytes);
-        }
-
-        @Override
         public void append(List<LogEntry> entries) {
             synchronized (this) {
                 appendSizes.add(entries.size());
@@ -163,16 +140,6 @@ final class Journal {
         public void truncateSuffix(long fromIndex) {
             add("truncate:" + fromIndex);
             delegate.truncateSuffix(fromIndex);
-        }
-
-        @Override
-        public void compactPrefix(long upToIndex) {
-            delegate.compactPrefix(upToIndex);
-        }
-
-        @Override
-        public void reset(long index, long term) {
-            delegate.reset(index, term);
         }
 
         @Override
