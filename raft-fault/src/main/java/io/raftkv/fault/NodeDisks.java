@@ -132,9 +132,20 @@ public final class NodeDisks implements AutoCloseable {
         }
     }
 
-    /** Deletes the ballast: the space is back. */
+    /**
+     * Deletes the ballast and waits (up to 10 s) until the file system reports the space free again: ext4 may
+     * release an unlinked file's blocks only at its next journal commit, and a node restarted in that window would
+     * find its disk still full and refuse to open its log — a fault the run never meant to inject.
+     */
     public void free(String id) throws IOException {
-        Files.deleteIfExists(mounts.get(id).resolve(BALLAST));
+        Path ballast = mounts.get(id).resolve(BALLAST);
+        long held = Files.exists(ballast) ? Files.size(ballast) : 0;
+        long before = usable(id);
+        Files.deleteIfExists(ballast);
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (held > 0 && usable(id) < before + held * 9 / 10 && System.nanoTime() < deadline) {
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000L);
+        }
     }
 
     /** {@code fsfreeze -f}: writes to the node's disk block until {@link #thaw}. */

@@ -199,7 +199,8 @@ public final class ServerProcesses implements AutoCloseable {
     /** {@code kill -STOP}: the process freezes with its sockets open; peers and clients see silence, not resets. */
     public synchronized void pause(String id) throws IOException, InterruptedException {
         Process p = running.get(id);
-        if (p != null && paused.add(id)) {
+        // A process that exited on its own is not signalled: crashed() reports it as a finding.
+        if (p != null && p.isAlive() && paused.add(id)) {
             signal("STOP", p.pid());
         }
     }
@@ -207,15 +208,18 @@ public final class ServerProcesses implements AutoCloseable {
     /** {@code kill -CONT}. */
     public synchronized void resume(String id) throws IOException, InterruptedException {
         Process p = running.get(id);
-        if (p != null && paused.remove(id)) {
+        if (p != null && paused.remove(id) && p.isAlive()) {
             signal("CONT", p.pid());
         }
     }
 
     private static void signal(String signal, long pid) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true).start();
-        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+        if (!kill.waitFor(10, TimeUnit.SECONDS)) {
             kill.destroyForcibly();
+            throw new IOException("kill -" + signal + " " + pid + " did not return within 10 s");
+        }
+        if (kill.exitValue() != 0) {
             throw new IOException("kill -" + signal + " " + pid + " failed: "
                     + new String(kill.getInputStream().readAllBytes()).trim());
         }
