@@ -12,7 +12,6 @@ import io.raftkv.core.storage.InMemoryLogStore;
 import io.raftkv.core.storage.InMemorySnapshotStore;
 import io.raftkv.core.storage.InMemoryStableStore;
 import io.raftkv.core.transport.LocalNetwork;
-import io.raftkv.core.transport.MessageHandler;
 import io.raftkv.core.transport.Transport;
 
 import java.time.Duration;
@@ -223,23 +222,17 @@ final class LocalCluster implements AutoCloseable {
      * response only for entries the sender has synced (§5.3), a granted vote only once term and vote are saved
      * (§5.2).
      */
-    private final class ContractCheckingTransport implements Transport {
+    private final class ContractCheckingTransport extends ForwardingTransport {
         private final String id;
-        private final Transport delegate;
 
         ContractCheckingTransport(String id, Transport delegate) {
+            super(delegate);
             this.id = id;
-            this.delegate = delegate;
         }
 
         @Override
-        public void start(MessageHandler handler) throws Exception {
-            delegate.start(handler);
-        }
-
-        @Override
-        public void updatePeers(Collection<Member> peers) {
-            delegate.updatePeers(peers);
+        public void sendAll(List<RaftMessage> messages) {
+            messages.forEach(this::send); // each message is checked as it leaves
         }
 
         @Override
@@ -255,18 +248,8 @@ final class LocalCluster implements AutoCloseable {
                 }
             }
             if (!dropIf.test(m)) {
-                delegate.send(m);
+                delegate().send(m);
             }
-        }
-
-        @Override
-        public boolean isReachable(String peerId) {
-            return delegate.isReachable(peerId);
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
         }
     }
 }
