@@ -102,41 +102,6 @@ workloads=("w1:--clients 1 --read-ratio 0.0"
            "w64:--clients 64 --read-ratio 0.0"
            "r64:--clients 64 --read-ratio 0.9 --read-level linearizable")
 
-run_matrix() { # system endpoints server-pids
-  local system="$1" endpoints="$2" cpu_pids="$3" w name args
-  log "$system: priming with 64-client writes for $prime (not measured)"
-  java ${KVBENCH_JAVA_OPTS:-} -jar "$kvbench_jar" --driver "$system" --endpoints "$endpoints" --clients 64 \
-    --duration 1s --warmup "$prime" --quiet >"$results/$system-prime.log" 2>&1 || log "$system priming failed"
-  for w in "${workloads[@]}"; do
-    name="${w%%:*}"; args="${w#*:}"
-    log "$system $name: $args (warmup $warmup, measured $duration), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-    [[ "$system" == raftkv ]] && scrape_metrics "$endpoints" >"$results/$system-$name.metrics.before" || true
-    date +%s.%N >"$results/$system-$name.t0"
-    # shellcheck disable=SC2086
-    if ! java ${KVBENCH_JAVA_OPTS:-} -jar "$kvbench_jar" --driver "$system" --endpoints "$endpoints" $args \
-          --duration "$duration" --warmup "$warmup" --value-size 100 --keys 100000 --quiet \
-          --cpu-pids "$cpu_pids" --out "$results/$system-$name.json" >"$results/$system-$name.log" 2>&1; then
-      log "$system $name failed: $(tail -n 3 "$results/$system-$name.log")"
-    fi
-    date +%s.%N >"$results/$system-$name.t1"
-    [[ "$system" == raftkv ]] && scrape_metrics "$endpoints" >"$results/$system-$name.metrics.after" || true
-    echo "$(cut -d' ' -f1-3 /proc/loadavg)" >"$results/$system-$name.loadavg"
-  done
-}
-
-scrape_metrics() { # endpoints: per node "host:port fsyncs fsync-seconds commits accepted-proposals"
-  local e
-  for e in ${1//,/ }; do
-    curl -s -m 2 "http://$e/metrics" | awk -v n="$e" '
-      /^raft_fsync_latency_seconds_count/ && /store="log"/ { f = $NF }
-      /^raft_fsync_latency_seconds_sum/ && /store="log"/ { fs = $NF }
-      /^raft_commits_total/ { c = $NF }
-      /^raft_proposals_total/ && /result="accepted"/ { a = $NF }
-      END { print n, f + 0, fs + 0, c + 0, a + 0 }'
-  done
-}
-
-
 # --- etcd ----------------------------------------------------------------------------------------------------
 run_etcd() {
   local cluster="" endpoints="" i
@@ -167,32 +132,13 @@ run_etcd() {
 
 # --- raftkv --------------------------------------------------------------------------------------------------
 run_raftkv() {
-  local peers="" endpoints="" i
-  for i in 1 2 3; do
-    peers+="${peers:+,}n$i=127.0.0.1:$((base + 20 + i))"
-    endpoints+="${endpoints:+,}127.0.0.1:$((base + 30 + i))"
-  done
   log "starting 3-node raftkv in $work/raftkv"
-  local cpu=()
-  for i in 1 2 3; do
-    # JAVA_OPTS reaches the JVM through bin/raftkv, which execs java (so $! is the JVM's pid).
-    JAVA_OPTS="${RAFTKV_JAVA_OPTS:-}" "$root/bin/raftkv" serve --id "n$i" --data "$work/raftkv/n$i" \
-      --raft "127.0.0.1:$((base + 20 + i))" --http "127.0.0.1:$((base + 30 + i))" --peers "$peers" \
-      >"$results/raftkv-n$i.log" 2>&1 &
-    pids+=($!); cpu+=($!)
-  done
-  leader_known() {
-    local e
-    for e in ${endpoints//,/ }; do
-      curl -s -m 1 "http://$e/status" | grep -q '"leader":"n[0-9]' || return 1
-    done
-  }
-  if ! wait_until "raftkv to elect a leader" 60 leader_known; then
+  if ! start_raftkv_cluster raftkv "$base" "$work/raftkv"; then
     log "raftkv did not start; see $results/raftkv-n1.log"
     stop_all
     return 1
   fi
-  run_matrix raftkv "$endpoints" "$(IFS=,; echo "${cpu[*]}")"
+  run_matrix raftkv "$raftkv_endpoints" "$raftkv_cpu"
   stop_all
 }
 

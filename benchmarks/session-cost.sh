@@ -50,24 +50,10 @@ if [[ ! -f "$raftkv_jar" || ! -f "$kvbench_jar" ]]; then
   (cd "$root" && mvn -B -q -DskipTests package -pl kv-server,benchmarks-etcd -am) >&2
 fi
 
-peers=""; endpoints=""; cpu=""
-for i in 1 2 3; do
-  peers+="${peers:+,}n$i=127.0.0.1:$((base + 20 + i))"
-  endpoints+="${endpoints:+,}127.0.0.1:$((base + 30 + i))"
-done
-for i in 1 2 3; do
-  JAVA_OPTS="${RAFTKV_JAVA_OPTS:-}" "$root/bin/raftkv" serve --id "n$i" --data "$work/raftkv/n$i" \
-    --raft "127.0.0.1:$((base + 20 + i))" --http "127.0.0.1:$((base + 30 + i))" --peers "$peers" \
-    >"$results/n$i.log" 2>&1 &
-  pids+=($!); cpu+="${cpu:+,}$!"
-done
-for _ in $(seq 300); do
-  ok=1
-  for e in ${endpoints//,/ }; do curl -s -m 1 "http://$e/status" | grep -q '"leader":"n[0-9]' || ok=0; done
-  [[ $ok == 1 ]] && break
-  sleep 0.2
-done
-[[ $ok == 1 ]] || { log "raftkv did not elect a leader; see $results/n1.log"; exit 1; }
+# shellcheck source=compare-lib.sh
+source "$root/benchmarks/compare-lib.sh"
+start_raftkv_cluster raftkv "$base" "$work/raftkv" || { log "raftkv did not elect a leader; see $results/raftkv-n1.log"; exit 1; }
+endpoints="$raftkv_endpoints"; cpu="$raftkv_cpu"
 
 bench() { # out-file args...
   local out="$1"; shift

@@ -35,7 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class KvBench implements Callable<Integer> {
 
     @Option(names = "--driver", defaultValue = "raftkv",
-            description = "store under test: raftkv, or etcd with the benchmarks-etcd jar (default ${DEFAULT-VALUE})")
+            description = "store under test: raftkv (the KV plugin), sql (single-row inserts into the SQL plugin),"
+                    + " or etcd with the benchmarks-etcd jar (default ${DEFAULT-VALUE})")
     String driverName;
 
     @Option(names = "--endpoints", required = true, split = ",", description = "host:port of each node's HTTP API")
