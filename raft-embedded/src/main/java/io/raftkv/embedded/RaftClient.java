@@ -10,6 +10,7 @@ import io.raftkv.core.session.SessionFormatException;
 import io.raftkv.core.session.SessionFrame;
 import io.raftkv.core.session.SessionReply;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -95,6 +96,11 @@ public final class RaftClient implements AutoCloseable {
     public CompletableFuture<byte[]> propose(byte[] command) {
         Objects.requireNonNull(command, "command");
         return attempt(server -> server.propose(command), RaftClient::safeToResend);
+    }
+
+    /** {@link #propose(byte[])} for a text command and result (UTF-8), e.g. of a {@code TextStateMachine}. */
+    public CompletableFuture<String> proposeText(String command) {
+        return propose(command.getBytes(StandardCharsets.UTF_8)).thenApply(RaftClient::text);
     }
 
     /**
@@ -183,6 +189,15 @@ public final class RaftClient implements AutoCloseable {
     /** A linearizable read (thesis §6.4). */
     public CompletableFuture<byte[]> read(byte[] query) {
         return read(query, ReadLevel.LINEARIZABLE);
+    }
+
+    /** {@link #read(byte[])} for a text query and answer (UTF-8): a linearizable read. */
+    public CompletableFuture<String> readText(String query) {
+        return read(query.getBytes(StandardCharsets.UTF_8)).thenApply(RaftClient::text);
+    }
+
+    private static String text(byte[] utf8) {
+        return new String(utf8, StandardCharsets.UTF_8);
     }
 
     /** A read at {@code level}; retried on any failure until the timeout (reads change nothing). */

@@ -1,19 +1,25 @@
 package io.raftkv.embedded;
 
+import io.raftkv.core.server.ReadLevel;
 import io.raftkv.core.statemachine.StateMachine;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
@@ -101,6 +107,45 @@ public final class RaftTestCluster implements AutoCloseable {
             throw new IllegalStateException("no member is running");
         }
         return leader;
+    }
+
+    /**
+     * Waits until every running member answers {@code query} from its own state ({@link ReadLevel#STALE}) with the
+     * same bytes, e.g. a digest query once writes stopped, and returns that answer: how a test sees that all servers
+     * converged (a member that was stopped catches up from the log or a snapshot first).
+     *
+     * @throws TimeoutException with each member's last answer if they still differ after {@code timeout}
+     */
+    public byte[] awaitSameAnswer(byte[] query, Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            Map<String, String> answers = new TreeMap<>();
+            byte[] first = null;
+            boolean same = true;
+            for (EmbeddedNode n : nodes()) {
+                byte[] a;
+                try {
+                    a = n.raft().read(query, ReadLevel.STALE).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException e) {
+                    a = null; // a member still starting or restoring: ask again
+                }
+                answers.put(n.id(), a == null ? "(no answer)" : new String(a, StandardCharsets.UTF_8));
+                same &= a != null && (first == null || Arrays.equals(first, a));
+                first = first == null ? a : first;
+            }
+            if (same && first != null) {
+                return first;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("members still answer differently after " + timeout + ": " + answers);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** {@link #awaitSameAnswer(byte[], Duration)} for a text query and answer (UTF-8). */
+    public String awaitSameAnswer(String query, Duration timeout) throws InterruptedException, TimeoutException {
+        return new String(awaitSameAnswer(query.getBytes(StandardCharsets.UTF_8), timeout), StandardCharsets.UTF_8);
     }
 
     /** A client of the running members that follows the leader (members started later are not added). */

@@ -83,6 +83,52 @@ public interface Workload {
         };
     }
 
+    /**
+     * A workload of text commands and queries (UTF-8; null from {@code queries} for none), for a state machine that
+     * speaks a line protocol (raft-core's {@code TextStateMachine}). Its tally names a kind by the first word of the
+     * command or query and {@code ok}, or the whole answer when that starts with {@code error}: e.g.
+     * {@code transfer: ok}, {@code transfer: error: short funds}. Keep error texts free of data (account names,
+     * amounts) so that the kinds stay few, or name them yourself with {@link #classifiedBy}.
+     */
+    static Workload ofText(Function<SplittableRandom, String> commands, Function<SplittableRandom, String> queries) {
+        Objects.requireNonNull(commands, "commands");
+        return new Workload() {
+            @Override
+            public byte[] command(SplittableRandom random) {
+                return text(commands.apply(random));
+            }
+
+            @Override
+            public byte[] query(SplittableRandom random) {
+                String q = queries == null ? null : queries.apply(random);
+                return q == null ? null : text(q);
+            }
+
+            @Override
+            public String commandKind(byte[] command, byte[] result) {
+                return textKind(command, result);
+            }
+
+            @Override
+            public String queryKind(byte[] query, byte[] answer) {
+                return textKind(query, answer);
+            }
+
+            @Override
+            public String describe(byte[] command) {
+                return new String(command, StandardCharsets.UTF_8);
+            }
+        };
+    }
+
+    /** {@link #ofText}'s kinds: the request's first word, then {@code ok} or the error answer. */
+    private static String textKind(byte[] request, byte[] answer) {
+        String r = new String(request, StandardCharsets.UTF_8).strip();
+        int space = r.indexOf(' ');
+        String a = new String(answer, StandardCharsets.UTF_8);
+        return (space < 0 ? r : r.substring(0, space)) + ": " + (a.startsWith("error") ? a : "ok");
+    }
+
     /** This workload, with the tally's kinds named by {@code commandKinds} and {@code queryKinds}. */
     default Workload classifiedBy(java.util.function.BiFunction<byte[], byte[], String> commandKinds,
                                   java.util.function.BiFunction<byte[], byte[], String> queryKinds) {
@@ -117,6 +163,11 @@ public interface Workload {
                 return every;
             }
         };
+    }
+
+    /** {@link #withDigest(byte[], int)} for a text query (UTF-8). */
+    default Workload withDigest(String query, int every) {
+        return withDigest(text(query), every);
     }
 
     /** Text as the command bytes (UTF-8), for workloads whose commands are text. */

@@ -58,6 +58,28 @@ public final class WorkloadTally {
         return digestsCompared;
     }
 
+    /**
+     * Fails (an {@link AssertionError} with the whole tally) unless commands of every kind given were applied: how a
+     * test proves that its workload reached each path of the state machine, not only its errors.
+     */
+    public WorkloadTally assertApplied(String... kinds) {
+        return assertSeen("applied", commands, kinds);
+    }
+
+    /** As {@link #assertApplied}, for query answers. */
+    public WorkloadTally assertAnswered(String... kinds) {
+        return assertSeen("answered", queries, kinds);
+    }
+
+    private WorkloadTally assertSeen(String what, Map<String, Long> counts, String... kinds) {
+        for (String kind : kinds) {
+            if (counts.getOrDefault(kind, 0L) == 0) {
+                throw new AssertionError("nothing of kind '" + kind + "' " + what + "; " + report());
+            }
+        }
+        return this;
+    }
+
     /** One line per kind, for a test's output. */
     public String report() {
         StringBuilder sb = new StringBuilder("workload: ").append(proposed).append(" commands accepted, ")

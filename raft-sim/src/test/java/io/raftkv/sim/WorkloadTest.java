@@ -112,6 +112,27 @@ class WorkloadTest {
     }
 
     @Test
+    void aTextWorkloadNamesKindsByFirstWordAndErrorAndTheTallyAssertsThem() {
+        Workload text = Workload.ofText(r -> r.nextInt(10) == 0 ? "reset" : "add " + r.nextInt(400),
+                r -> r.nextBoolean() ? "get" : null).withDigest("digest", 10);
+        Simulator sim = new Simulator(SimConfig.defaults(3).withStateMachine(() -> new Counter() {
+            @Override
+            public byte[] apply(long index, byte[] command) {
+                byte[] r = super.apply(index, command);
+                return new String(r, StandardCharsets.UTF_8).startsWith("refused") ? text("error: over 1000") : r;
+            }
+        }), text);
+        sim.verifySeeds(0, 10);
+        WorkloadTally t = sim.tally().assertApplied("add: ok", "add: error: over 1000", "reset: ok")
+                .assertAnswered("get: ok");
+        assertTrue(t.digestsCompared() > 0, t.report());
+        assertEquals("add 5", text.describe(text("add 5")), "traces show the text");
+        AssertionError missing = assertThrows(AssertionError.class, () -> t.assertApplied("transfer: ok"));
+        assertTrue(missing.getMessage().contains("'transfer: ok'") && missing.getMessage().contains("add: ok"),
+                missing.getMessage());
+    }
+
+    @Test
     void aWorkloadKeepsTheSeedsFaultSchedule() {
         Simulator plain = new Simulator(SimConfig.defaults(5));
         Simulator mine = new Simulator(SimConfig.defaults(5).withStateMachine(Counter::new), COUNTER);

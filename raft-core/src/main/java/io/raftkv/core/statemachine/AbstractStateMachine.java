@@ -3,6 +3,11 @@ package io.raftkv.core.statemachine;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.Objects;
 
 /**
@@ -29,10 +34,13 @@ import java.util.Objects;
  * }</pre>
  *
  * <p><b>Threads</b> (as the SPI says): {@link #applyCommand}, {@link #captureState} and the returned installer of
- * {@link #readState} run on the apply thread; {@link #query} on any thread, concurrently with them (make the state
- * it reads safe to read: immutable versions, concurrent maps, volatile fields); the {@link StateWriter} returned by
- * {@code captureState} runs on the snapshot writer's thread while apply goes on, so it must write what was captured,
- * not the live state.
+ * {@link #readState} run on the apply thread, <em>holding this object's monitor</em>; {@link #query} runs on any
+ * thread, concurrently with them. So the simplest safe query is a {@code synchronized} one: it sees the state and
+ * {@link #lastAppliedIndex()} of one moment, between two applies (a lock-free machine reads immutable versions,
+ * concurrent maps or volatile fields instead, and need not synchronize). The {@link StateWriter} returned by
+ * {@code captureState} runs on the snapshot writer's thread, outside the monitor, while apply goes on, so it must
+ * write what was captured, not the live state; reading a snapshot ({@link #readState}) is outside the monitor too,
+ * and only the short install step holds it, so a big restore does not stall queries.
  *
  * <p>Not for a state machine whose state is on disk and survives restarts (such a machine must store its applied
  * index with its data, in the same transaction: see sql-statemachine's {@code SqlStateMachine}): this one starts
@@ -88,7 +96,7 @@ public abstract class AbstractStateMachine implements StateMachine {
     }
 
     @Override
-    public final byte[] apply(long index, byte[] command) {
+    public final synchronized byte[] apply(long index, byte[] command) {
         requireNext("apply", index);
         byte[] result = applyCommand(index, command);
         lastApplied = index;
@@ -96,7 +104,7 @@ public abstract class AbstractStateMachine implements StateMachine {
     }
 
     @Override
-    public final void skip(long index) {
+    public final synchronized void skip(long index) {
         requireNext("skip", index);
         lastApplied = index;
     }
@@ -108,13 +116,47 @@ public abstract class AbstractStateMachine implements StateMachine {
 
     @Override
     public final Snapshot snapshot() {
-        long index = lastApplied;
-        StateWriter state = Objects.requireNonNull(captureState(), "captureState() returned null");
-        return (OutputStream out) -> {
-            SnapshotOutput o = SnapshotOutput.begin(out, snapshotMagic, snapshotVersion, index);
-            state.writeTo(o);
-            o.finish();
-        };
+        long index;
+        StateWriter state;
+        synchronized (this) {
+            index = lastApplied;
+            state = Objects.requireNonNull(captureState(), "captureState() returned null");
+        }
+        return (OutputStream out) -> write(out, index, state);
+    }
+
+    private void write(OutputStream out, long index, StateWriter state) throws IOException {
+        SnapshotOutput o = SnapshotOutput.begin(out, snapshotMagic, snapshotVersion, index);
+        state.writeTo(o);
+        o.finish();
+    }
+
+    /**
+     * {@code "INDEX SHA256"}: the applied index and the SHA-256 (hex) of the state at that index as a snapshot of it
+     * would be written, for a digest query that tells whether servers converged (a test's, an operator's, the
+     * simulator's {@code withDigest}): two servers at the same index answer alike — provided {@link #captureState}
+     * writes equal states as equal bytes, e.g. maps in sorted order. Costs a capture and a pass over the state:
+     * for a query now and then, not for every request. Any thread.
+     */
+    protected final String stateDigest() {
+        long index;
+        StateWriter state;
+        synchronized (this) {
+            index = lastApplied;
+            state = Objects.requireNonNull(captureState(), "captureState() returned null");
+        }
+        MessageDigest sha256;
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
+            write(out, index, state);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing the state for its digest", e);
+        }
+        return index + " " + HexFormat.of().formatHex(sha256.digest());
     }
 
     @Override
@@ -123,8 +165,10 @@ public abstract class AbstractStateMachine implements StateMachine {
                 getClass().getSimpleName() + " snapshot");
         Runnable install = Objects.requireNonNull(readState(stream), "readState returned null");
         stream.finish();
-        install.run();
-        lastApplied = lastIncludedIndex;
+        synchronized (this) {
+            install.run();
+            lastApplied = lastIncludedIndex;
+        }
     }
 
     private void requireNext(String what, long index) {

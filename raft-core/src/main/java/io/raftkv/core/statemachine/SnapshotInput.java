@@ -8,7 +8,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -218,6 +220,30 @@ public final class SnapshotInput {
         } catch (CharacterCodingException e) {
             throw corrupt(what + " is not UTF-8");
         }
+    }
+
+    /**
+     * A map written by {@link SnapshotOutput#writeMap}, into a new map from {@code newMap}:
+     * <pre>{@code Map<String, Long> read = in.readMap(TreeMap::new, i -> i.readString("name"), i -> i.readLong("balance"));}</pre>
+     * A key that appears twice is corrupt (the writer wrote a map).
+     */
+    public <K, V, M extends Map<K, V>> M readMap(Supplier<M> newMap, ValueReader<? extends K> keys,
+                                                ValueReader<? extends V> values) throws IOException {
+        M map = newMap.get();
+        for (int n = readVarInt("map size"); n > 0; n--) {
+            K key = keys.read(this);
+            if (map.containsKey(key)) {
+                throw corrupt("a map key that appears twice: " + key);
+            }
+            map.put(key, values.read(this));
+        }
+        return map;
+    }
+
+    /** Reads one value of a {@link #readMap map}: e.g. {@code i -> i.readString("name")}. */
+    @FunctionalInterface
+    public interface ValueReader<T> {
+        T read(SnapshotInput in) throws IOException;
     }
 
     /**

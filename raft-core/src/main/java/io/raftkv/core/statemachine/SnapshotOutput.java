@@ -3,6 +3,7 @@ package io.raftkv.core.statemachine;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Objects;
 import java.util.zip.CRC32C;
 
@@ -125,6 +126,27 @@ public final class SnapshotOutput {
     /** UTF-8 as a {@linkplain #writeBlob blob}: read back with {@link SnapshotInput#readString}. */
     public void writeString(String s) throws IOException {
         writeBlob(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /**
+     * A map as its size and then each key and value, in the map's iteration order: read back with
+     * {@link SnapshotInput#readMap}. Give it a sorted map (or a copy of one) when the bytes must be equal on every
+     * server, e.g. for {@link AbstractStateMachine#stateDigest()}.
+     * <pre>{@code out.writeMap(balances, SnapshotOutput::writeString, SnapshotOutput::writeLong);}</pre>
+     */
+    public <K, V> void writeMap(Map<K, V> map, ValueWriter<? super K> keys, ValueWriter<? super V> values)
+            throws IOException {
+        writeVarInt(map.size());
+        for (Map.Entry<K, V> e : map.entrySet()) {
+            keys.write(this, e.getKey());
+            values.write(this, e.getValue());
+        }
+    }
+
+    /** Writes one value of a {@link #writeMap map}: e.g. {@code SnapshotOutput::writeString}. */
+    @FunctionalInterface
+    public interface ValueWriter<T> {
+        void write(SnapshotOutput out, T value) throws IOException;
     }
 
     private void drain() throws IOException {

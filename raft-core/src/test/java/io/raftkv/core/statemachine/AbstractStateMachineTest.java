@@ -12,6 +12,7 @@ import java.util.TreeMap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /** What {@link AbstractStateMachine} keeps right for its subclasses: the applied index, and safe snapshots. */
@@ -45,23 +46,87 @@ class AbstractStateMachineTest {
         @Override
         protected StateWriter captureState() {
             Map<String, String> captured = values; // immutable once published
-            return out -> {
-                out.writeVarInt(captured.size());
-                for (Map.Entry<String, String> e : captured.entrySet()) {
-                    out.writeString(e.getKey());
-                    out.writeString(e.getValue());
-                }
-            };
+            return out -> out.writeMap(captured, SnapshotOutput::writeString, SnapshotOutput::writeString);
         }
 
         @Override
         protected Runnable readState(SnapshotInput in) throws IOException {
-            Map<String, String> restored = new TreeMap<>();
-            for (int n = in.readVarInt("count"); n > 0; n--) {
-                restored.put(in.readString("key"), in.readString("value"));
-            }
+            Map<String, String> restored = in.readMap(TreeMap::new, i -> i.readString("key"), i -> i.readString("value"));
             return () -> values = restored;
         }
+
+        String digest() {
+            return stateDigest();
+        }
+    }
+
+    /** The same registers as text: "key=value" commands, "key" queries, "#digest" for {@link #stateDigest()}. */
+    static final class TextRegisters extends TextStateMachine {
+        private final TreeMap<String, String> values = new TreeMap<>();
+
+        TextRegisters() {
+            super("TREG", 1);
+        }
+
+        @Override
+        protected String applyText(long index, String command) {
+            String[] kv = command.split("=", 2);
+            if (kv.length != 2) {
+                return "invalid";
+            }
+            values.put(kv[0], kv[1]);
+            return "ok";
+        }
+
+        @Override
+        protected synchronized String queryText(String query) {
+            return query.equals("#digest") ? stateDigest() : values.getOrDefault(query, "");
+        }
+
+        @Override
+        protected StateWriter captureState() {
+            Map<String, String> copy = new TreeMap<>(values);
+            return out -> out.writeMap(copy, SnapshotOutput::writeString, SnapshotOutput::writeString);
+        }
+
+        @Override
+        protected Runnable readState(SnapshotInput in) throws IOException {
+            Map<String, String> read = in.readMap(TreeMap::new, i -> i.readString("key"), i -> i.readString("value"));
+            return () -> {
+                values.clear();
+                values.putAll(read);
+            };
+        }
+    }
+
+    @Test
+    void aTextMachineSeesStringsAndItsSnapshotRoundTrips() throws IOException {
+        TextRegisters sm = new TextRegisters();
+        assertArrayEquals(b("ok"), sm.apply(1, b("a=\u00e9t\u00e9")));
+        assertArrayEquals(b("invalid"), sm.apply(2, b("no equals sign")));
+        assertArrayEquals(b("\u00e9t\u00e9"), sm.query(b("a")));
+        TextRegisters restored = new TextRegisters();
+        restored.restore(2, new ByteArrayInputStream(snapshot(sm)));
+        assertArrayEquals(b("\u00e9t\u00e9"), restored.query(b("a")));
+        assertArrayEquals(sm.query(b("#digest")), restored.query(b("#digest")));
+    }
+
+    @Test
+    void theStateDigestIsEqualForEqualStatesAtAnIndexAndDiffersOtherwise() throws IOException {
+        Registers a = new Registers();
+        Registers b = new Registers();
+        a.apply(1, b("x=1"));
+        a.apply(2, b("y=2"));
+        b.apply(1, b("y=2")); // another history to the same registers...
+        b.apply(2, b("x=1"));
+        assertEquals(a.digest(), b.digest(), "same state, same index, same digest");
+        assertEquals("2 ", a.digest().substring(0, 2), "the digest names its index");
+        Registers restored = new Registers();
+        restored.restore(2, new ByteArrayInputStream(snapshot(a)));
+        assertEquals(a.digest(), restored.digest(), "a restored state digests like its source");
+        b.apply(3, b("y=3"));
+        a.skip(3);
+        assertNotEquals(a.digest().substring(2), b.digest().substring(2), "another state, another hash");
     }
 
     private static byte[] b(String s) {

@@ -200,6 +200,32 @@ class SnapshotStreamTest {
     }
 
     @Test
+    void aMapRoundTripsInItsOrderAndARepeatedKeyIsCorrupt() throws IOException {
+        java.util.TreeMap<String, Long> map = new java.util.TreeMap<>(java.util.Map.of("b", 2L, "a", -1L, "c", 0L));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        SnapshotOutput out = SnapshotOutput.begin(bytes, "TEST", 3, 1);
+        out.writeMap(map, SnapshotOutput::writeString, SnapshotOutput::writeLong);
+        out.finish();
+        SnapshotInput in = SnapshotInput.open(new ByteArrayInputStream(bytes.toByteArray()), "TEST", 3, 1, "test snapshot");
+        java.util.LinkedHashMap<String, Long> read = in.readMap(java.util.LinkedHashMap::new, i -> i.readString("key"),
+                i -> i.readLong("value"));
+        in.finish();
+        assertEquals(List.copyOf(map.entrySet()), List.copyOf(read.entrySet()), "same entries, same order");
+
+        ByteArrayOutputStream twice = new ByteArrayOutputStream();
+        SnapshotOutput o = SnapshotOutput.begin(twice, "TEST", 3, 1);
+        o.writeVarInt(2);
+        for (int i = 0; i < 2; i++) {
+            o.writeString("same");
+            o.writeLong(i);
+        }
+        o.finish();
+        SnapshotInput dup = SnapshotInput.open(new ByteArrayInputStream(twice.toByteArray()), "TEST", 3, 1, "test snapshot");
+        assertMessage("appears twice", () -> dup.readMap(java.util.HashMap::new, i -> i.readString("key"),
+                i -> i.readLong("value")));
+    }
+
+    @Test
     void aMagicIsFourAsciiCharacters() {
         assertThrows(IllegalArgumentException.class, () -> SnapshotOutput.begin(new ByteArrayOutputStream(), "KV", 1, 0));
         assertThrows(IllegalArgumentException.class, () -> SnapshotOutput.begin(new ByteArrayOutputStream(), "KVSé", 1, 0));
