@@ -3,7 +3,6 @@ package io.raftkv.examples.ledger;
 import io.raftkv.embedded.EmbeddedNode;
 import io.raftkv.embedded.RaftClient;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -18,33 +17,22 @@ import java.util.List;
 public final class LedgerDemo {
     public static void main(String[] args) throws Exception {
         Path data = args.length > 0 ? Path.of(args[0]) : Files.createTempDirectory("ledger");
-        String members = "n1=127.0.0.1:7101,n2=127.0.0.1:7102,n3=127.0.0.1:7103";
         List<EmbeddedNode> nodes = new ArrayList<>();
         for (String id : List.of("n1", "n2", "n3")) {
-            nodes.add(EmbeddedNode.builder(id).dataDirectory(data.resolve(id)).members(members)
-                    .stateMachine(new Ledger()).start());
+            nodes.add(EmbeddedNode.builder(id).dataDirectory(data.resolve(id)).stateMachine(new Ledger())
+                    .members("n1=127.0.0.1:7101,n2=127.0.0.1:7102,n3=127.0.0.1:7103").start());
         }
         try (RaftClient client = RaftClient.of(nodes)) {
-            String leader = nodes.get(0).awaitLeader(Duration.ofSeconds(10));
-            for (String c : List.of("open alice", "open bob", "deposit alice 100", "transfer alice bob 30",
-                    "transfer alice bob 500")) {
-                System.out.println(c + " → " + text(client.propose(bytes(c)).join()));
+            for (String c : List.of("open alice", "open bob", "deposit alice 100", "transfer alice bob 500")) {
+                System.out.println(c + " → " + client.proposeText(c).join());
             }
-            nodes.stream().filter(n -> n.id().equals(leader)).findFirst().orElseThrow().close();
-            System.out.println("stopped the leader " + leader);
-            System.out.println("transfer bob alice 5 → " + text(client.propose(bytes("transfer bob alice 5")).join()));
-            System.out.println("balance alice → " + text(client.read(bytes("balance alice")).join()));
-            System.out.println("total → " + text(client.read(bytes("total")).join()));
+            String leader = nodes.get(0).awaitLeader(Duration.ofSeconds(10));
+            nodes.stream().filter(n -> n.id().equals(leader)).forEach(EmbeddedNode::close);
+            System.out.println("stopped the leader " + leader + "; transfer alice bob 30 → "
+                    + client.proposeText("transfer alice bob 30").join());
+            System.out.println("balance alice → " + client.readText("balance alice").join());
         } finally {
             nodes.forEach(EmbeddedNode::close);
         }
-    }
-
-    private static byte[] bytes(String s) {
-        return s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String text(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }
