@@ -52,6 +52,12 @@ class BankCheckTest {
 
     private static final Map<Integer, Long> CONSISTENT = balances(900, 1100, 1000, 1000, 950, 1050, 1000, 1000);
 
+    /** Exactly one finding, and it says {@code what}. */
+    private static void assertOnly(List<String> found, String what) {
+        assertEquals(1, found.size(), found.toString());
+        assertTrue(found.get(0).contains(what), found.toString());
+    }
+
     @Test
     void aLedgerThatReplaysFromItsLogAndHoldsEveryAnswerPasses() {
         assertEquals(List.of(), clients().check(new Ledger(CONSISTENT, consistentLog())));
@@ -62,8 +68,7 @@ class BankCheckTest {
         Map<String, Logged> log = consistentLog();
         log.remove("t0-0");
         List<String> found = clients().check(new Ledger(balances(1000, 1000, 1000, 1000, 950, 1050, 1000, 1000), log));
-        assertEquals(1, found.size(), found.toString());
-        assertTrue(found.get(0).startsWith("1 answered transfers missing from the log"), found.toString());
+        assertOnly(found, "1 answered transfers missing from the log");
     }
 
     @Test
@@ -72,8 +77,7 @@ class BankCheckTest {
         log.put("t9-9", new Logged(7, 8, 0, false));
         log.put("t0-2", new Logged(5, 6, 51, true));
         List<String> found = clients().check(new Ledger(balances(900, 1100, 1000, 1000, 949, 1051, 1000, 1000), log));
-        assertEquals(1, found.size(), found.toString());
-        assertTrue(found.get(0).startsWith("2 log rows no client sent"), found.toString());
+        assertOnly(found, "2 log rows no client sent");
     }
 
     @Test
@@ -81,8 +85,7 @@ class BankCheckTest {
         Map<String, Logged> log = consistentLog();
         log.put("t0-3", new Logged(7, 8, 10, true));
         List<String> found = clients().check(new Ledger(balances(900, 1100, 1000, 1000, 950, 1050, 990, 1010), log));
-        assertEquals(1, found.size(), found.toString());
-        assertTrue(found.get(0).contains("every try of them certainly failed"), found.toString());
+        assertOnly(found, "every try of them certainly failed");
     }
 
     @Test
@@ -90,8 +93,7 @@ class BankCheckTest {
         Map<String, Logged> log = consistentLog();
         log.put("t0-1", new Logged(3, 4, 900, true));
         List<String> found = clients().check(new Ledger(balances(900, 1100, 100, 1900, 950, 1050, 1000, 1000), log));
-        assertEquals(1, found.size(), found.toString());
-        assertTrue(found.get(0).contains("another verdict"), found.toString());
+        assertOnly(found, "another verdict");
     }
 
     @Test
@@ -112,7 +114,6 @@ class BankCheckTest {
         bank.record("t1-0", new Sent(3, 4, 900), Outcome.APPLIED);
         log.put("t1-0", new Logged(3, 4, 900, true));
         List<String> found = bank.check(new Ledger(balances(900, 1100, -800, 2800, 950, 1050, 1000, 1000), log));
-        assertEquals(1, found.size(), found.toString());
-        assertTrue(found.get(0).contains("account 3 is overdrawn (-800)"), found.toString());
+        assertOnly(found, "account 3 is overdrawn (-800)");
     }
 }
