@@ -1,15 +1,10 @@
 package io.raftkv.fault;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.raftkv.fault.JsonHttpClient.Answer;
 
 import java.io.IOException;
-import java.net.ConnectException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -41,16 +36,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * is itself a failure of the run.
  */
 public final class CounterWorkload {
-    private static final ObjectMapper JSON = new ObjectMapper();
     /** After {@link #stop()}, how long a client may still resend the increment it has in flight (the runs' value). */
     public static final Duration RESOLVE_WINDOW = Duration.ofSeconds(30);
 
     private final ServerProcesses servers;
     private final int counters;
     private final boolean sessions;
-    private final Duration timeout;
     private final Duration resolveWindow;
-    private final HttpClient http;
+    private final JsonHttpClient http;
     private final AtomicLongArray acknowledged;
     private final AtomicLong resends = new AtomicLong();
     private final AtomicLong conflicts = new AtomicLong();
@@ -71,11 +64,9 @@ public final class CounterWorkload {
         this.servers = servers;
         this.counters = counters;
         this.sessions = sessions;
-        this.timeout = timeout;
         this.resolveWindow = resolveWindow;
         this.acknowledged = new AtomicLongArray(counters);
-        this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(1)).build();
+        this.http = new JsonHttpClient(servers, timeout);
     }
 
     public int counters() {
@@ -136,16 +127,6 @@ public final class CounterWorkload {
 
     // ------------------------------------------------------------------------------------------- the client
 
-    /** How one try ended. */
-    private record Answer(int status, JsonNode body, boolean sent) {
-        static final Answer NOT_SENT = new Answer(0, null, false);
-        static final Answer UNKNOWN = new Answer(0, null, true);
-
-        boolean unknown() {
-            return status == 0 && sent || status == 504 || status >= 500 && status != 503;
-        }
-    }
-
     /** Where an increment ended. */
     private enum Outcome { SWAPPED, CONFLICT, SESSION_GONE, IN_DOUBT, GAVE_UP }
 
@@ -198,7 +179,7 @@ public final class CounterWorkload {
         body.put("value", Long.toString(expect + 1));
         byte[] json;
         try {
-            json = JSON.writeValueAsBytes(body);
+            json = JsonHttpClient.JSON.writeValueAsBytes(body);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -213,14 +194,14 @@ public final class CounterWorkload {
             }
             // The first try goes to the client's own node; a resend to the next one (any node answers alike).
             String node = ids.get((home + attempt) % ids.size());
-            HttpRequest.Builder b = request(node, "/cas/" + counter(k))
+            HttpRequest.Builder b = http.request(node, "/cas/" + counter(k))
                     .POST(HttpRequest.BodyPublishers.ofByteArray(json));
             if (session != null) {
                 // Thesis §6.3: the same (session, seq) on every try; the client has every answer below seq.
                 b.header("Raftkv-Session", session).header("Raftkv-Seq", Long.toString(seq))
                         .header("Raftkv-Acked", Long.toString(seq));
             }
-            Answer a = send(b.build());
+            Answer a = http.send(b.build());
             if (a.status() == 200) {
                 return Outcome.SWAPPED;
             }
@@ -261,7 +242,7 @@ public final class CounterWorkload {
     private String open(int home, List<String> ids) {
         for (int attempt = 0; !stopped; attempt++) {
             String node = ids.get((home + attempt) % ids.size());
-            Answer a = send(request(node, "/session").POST(HttpRequest.BodyPublishers.noBody()).build());
+            Answer a = http.send(http.request(node, "/session").POST(HttpRequest.BodyPublishers.noBody()).build());
             if (a.status() == 200 && a.body() != null && a.body().has("session")) {
                 sessionsOpened.incrementAndGet();
                 return a.body().get("session").asText();
@@ -273,7 +254,7 @@ public final class CounterWorkload {
 
     /** Linearizable read of counter {@code k} (absent = 0); null if it did not succeed. */
     public Long read(String node, int k) {
-        Answer a = send(request(node, "/key/" + counter(k) + "?level=linearizable").GET().build());
+        Answer a = http.send(http.request(node, "/key/" + counter(k) + "?level=linearizable").GET().build());
         if (a.status() == 404) {
             return 0L;
         }
@@ -281,31 +262,6 @@ public final class CounterWorkload {
             return Long.parseLong(a.body().get(counter(k)).asText());
         }
         return null;
-    }
-
-    private HttpRequest.Builder request(String node, String pathAndQuery) {
-        return HttpRequest.newBuilder(URI.create("http://" + servers.node(node).http() + pathAndQuery)).timeout(timeout);
-    }
-
-    private Answer send(HttpRequest request) {
-        HttpResponse<String> response;
-        try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (ConnectException | HttpConnectTimeoutException e) {
-            return Answer.NOT_SENT; // never reached the node: cannot take effect
-        } catch (IOException e) {
-            return Answer.UNKNOWN; // response timeout, reset, EOF: it may have been applied
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return Answer.UNKNOWN;
-        }
-        JsonNode body = null;
-        try {
-            body = response.body().isEmpty() ? null : JSON.readTree(response.body());
-        } catch (IOException e) {
-            // not JSON: keep the status
-        }
-        return new Answer(response.statusCode(), body, true);
     }
 
     private static void sleep(long ms) {

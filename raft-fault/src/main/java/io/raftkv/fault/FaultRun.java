@@ -1,5 +1,6 @@
 package io.raftkv.fault;
 
+import io.raftkv.fault.RunResult.BankResult;
 import io.raftkv.fault.RunResult.CounterResult;
 import io.raftkv.verify.CheckResult;
 import io.raftkv.verify.History;
@@ -43,6 +44,11 @@ import java.util.stream.Stream;
  * A run with a finding keeps {@code history.jsonl} (re-check with raft-verify's CheckHistory), the lease reads'
  * ids, the node logs and a {@code summary.txt} naming the key and the operations; a clean run keeps only the
  * summary.
+ *
+ * <p>A bank run ({@link RunConfig#bank}) serves the SQL state machine and runs the {@link BankWorkload} in place of
+ * the register and counter clients: its ledger is set up before the nemesis starts and checked after the heal, in
+ * place of the final reads and the linearizability check (its history is empty); convergence, the leader bound and
+ * crashed processes are checked alike.
  */
 public final class FaultRun {
     /** Successive runs in one JVM use fresh addresses, so a dying run's sockets cannot meet the next run's. */
@@ -77,9 +83,10 @@ public final class FaultRun {
         deleteRecursively(dir);
         Files.createDirectories(dir);
         note("run " + config.name() + ": seed " + config.seed() + ", " + config.nodes() + " nodes, "
-                + config.clientsPerNode() + " clients per node, " + config.keys() + " keys, nemesis "
-                + config.duration().toSeconds() + " s " + config.faults()
-                + ", clients over " + config.protocol()
+                + (config.bank() != null ? "SQL bank " + config.bank()
+                        : config.clientsPerNode() + " clients per node, " + config.keys() + " keys")
+                + ", nemesis " + config.duration().toSeconds() + " s " + config.faults()
+                + (config.bank() != null ? "" : ", clients over " + config.protocol())
                 + (config.unsafeLocalReads() ? ", UNSAFE local linearizable reads (mutation)" : ""));
         boolean diskFaults = config.faults().contains(FaultKind.DISK_FULL) || config.faults().contains(FaultKind.DISK_STALL);
         List<String> jvmArgs = new ArrayList<>();
@@ -94,6 +101,8 @@ public final class FaultRun {
         Workload workload = null;
         CounterWorkload counterWorkload = null;
         CounterResult counterResult = null;
+        BankWorkload bankWorkload = null;
+        BankResult bankResult = null;
         Nemesis nemesis;
         long electionMillis = -1;
         Optional<IptablesPartitioner> partitioner = config.faults().contains(FaultKind.PARTITION)
@@ -101,7 +110,7 @@ public final class FaultRun {
         List<String> serveArgs = diskFaults
                 ? List.of("--disk-reserve-bytes", Long.toString(DISK_RESERVE_BYTES)) : List.of();
         try (ServerProcesses servers = new ServerProcesses(config.jar(), dir.resolve("data"), config.nodes(), octet,
-                jvmArgs, serveArgs)) {
+                jvmArgs, serveArgs, config.stateMachine())) {
             if (diskFaults) {
                 disks = NodeDisks.create(dir.resolve("data"), dir.resolve("disks"), servers.ids(), DISK_MIB, this::note);
             }
@@ -111,15 +120,25 @@ public final class FaultRun {
             }
             if (!await(Duration.ofSeconds(60), () -> probe.agreedLeader().isPresent())) {
                 problems.add("no leader within 60 s of starting; crashed: " + servers.crashed());
-                return finish(recorder.history(), Set.of(), null, -1, servers, null);
+                return finish(recorder.history(), Set.of(), null, -1, servers, null, null);
             }
-            workload = new Workload(recorder, servers, config.keys(), config.clientTimeout(), config.protocol());
+            List<Thread> clients = new ArrayList<>();
+            int processes = config.nodes() * config.clientsPerNode();
+            if (config.bank() != null) {
+                bankWorkload = new BankWorkload(servers, config.bank(), config.clientTimeout(),
+                        CounterWorkload.RESOLVE_WINDOW);
+                if (!bankWorkload.setUp(Duration.ofSeconds(60))) {
+                    problems.add("bank: the accounts could not be created within 60 s; crashed: " + servers.crashed());
+                    return finish(recorder.history(), Set.of(), null, -1, servers, null, null);
+                }
+                note("bank: " + config.bank().accounts() + " accounts holding " + bankWorkload.total());
+            } else {
+                workload = new Workload(recorder, servers, config.keys(), config.clientTimeout(), config.protocol());
+            }
             long origin = System.nanoTime();
             nemesis = new Nemesis(servers, partitioner, disks, DISK_RESERVE_BYTES, probe, config.seed(), config.faults(),
                     origin, this::log);
-            List<Thread> clients = new ArrayList<>();
-            int processes = config.nodes() * config.clientsPerNode();
-            for (int p = 0; p < processes; p++) {
+            for (int p = 0; workload != null && p < processes; p++) {
                 int process = p;
                 String node = servers.ids().get(p % config.nodes());
                 Workload w = workload;
@@ -145,6 +164,9 @@ public final class FaultRun {
                     counterClients.add(t);
                     t.start();
                 }
+            }
+            if (bankWorkload != null) {
+                startBankClients(bankWorkload, servers, clients);
             }
             long healedAt;
             try {
@@ -173,12 +195,19 @@ public final class FaultRun {
                         + " s after the last fault was healed and every node answered");
             }
             Thread.sleep(HEAL_PERIOD.toMillis()); // clients keep working on the healed cluster
-            workload.stop();
+            if (workload != null) {
+                workload.stop();
+            }
+            if (bankWorkload != null) {
+                bankWorkload.stop(); // no new transfers; those in flight are resolved first
+            }
             if (counterWorkload != null) {
                 counterWorkload.stop(); // no new increments; those in flight are resolved first
             }
             for (Thread t : clients) {
-                t.join(config.clientTimeout().toMillis() + 5_000);
+                // A bank transfer client may still be resolving its transfer in flight.
+                t.join(config.clientTimeout().toMillis() + 5_000
+                        + (bankWorkload != null ? CounterWorkload.RESOLVE_WINDOW.toMillis() : 0));
                 if (t.isAlive()) {
                     problems.add("client " + t.getName() + " did not stop (harness bug)");
                 }
@@ -189,8 +218,12 @@ public final class FaultRun {
                     problems.add("counter client " + t.getName() + " did not stop (harness bug)");
                 }
             }
-            int finalProcess = processes;
-            finalReads(workload, servers, probe, finalProcess);
+            if (workload != null) {
+                finalReads(workload, servers, probe, processes);
+            }
+            if (bankWorkload != null) {
+                bankResult = checkBank(bankWorkload, servers, probe);
+            }
             if (counterWorkload != null) {
                 counterResult = checkCounters(counterWorkload, servers, probe);
             }
@@ -199,11 +232,17 @@ public final class FaultRun {
             if (!crashed.isEmpty()) {
                 problems.add("processes died on their own: " + crashed);
             }
-            Workload w = workload;
-            long overResp = recorder.history().operations().stream().filter(o -> w.speaksResp(o.process())).count();
-            note(overResp + " of " + recorder.history().size() + " operations over RESP, the rest over HTTP");
-            return finish(recorder.history(), workload.leaseReads(), nemesis, electionMillis, servers, counterResult);
+            if (workload != null) {
+                Workload w = workload;
+                long overResp = recorder.history().operations().stream().filter(o -> w.speaksResp(o.process())).count();
+                note(overResp + " of " + recorder.history().size() + " operations over RESP, the rest over HTTP");
+            }
+            return finish(recorder.history(), workload == null ? Set.of() : workload.leaseReads(), nemesis,
+                    electionMillis, servers, counterResult, bankResult);
         } finally {
+            if (bankWorkload != null) {
+                bankWorkload.stop(); // an exception above must not leave bank clients spinning in this JVM
+            }
             if (workload != null) {
                 workload.stop(); // an exception above must not leave client threads spinning in this JVM
                 workload.closeConnections();
@@ -298,6 +337,52 @@ public final class FaultRun {
         return r;
     }
 
+    /**
+     * The bank's transfer clients (spread over the nodes: a follower hands their writes to the leader) and readers
+     * (each read through a random node).
+     */
+    private void startBankClients(BankWorkload bank, ServerProcesses servers, List<Thread> clients) {
+        RunConfig.Bank b = config.bank();
+        int transferClients = config.nodes() * b.transferClientsPerNode();
+        for (int p = 0; p < transferClients + config.nodes() * b.readersPerNode(); p++) {
+            int process = p;
+            long seed = config.seed() * 1000 + process;
+            Runnable body = p < transferClients
+                    ? () -> bank.runTransfers(process, servers.ids().get(process % config.nodes()), seed)
+                    : () -> bank.runReader(process, seed);
+            Thread t = new Thread(body, config.name() + (p < transferClients ? "-transfers-" : "-reader-") + p);
+            t.setDaemon(true);
+            clients.add(t);
+            t.start();
+        }
+    }
+
+    /**
+     * The bank's end, after every client stopped: the ledger read linearizably through the leader (retried), then
+     * {@link BankWorkload#check}'s verdicts become the run's problems.
+     */
+    private BankResult checkBank(BankWorkload bank, ServerProcesses servers, ClusterProbe probe)
+            throws InterruptedException {
+        Optional<BankWorkload.Ledger> ledger = Optional.empty();
+        for (int attempt = 0; attempt < 40 && ledger.isEmpty(); attempt++) {
+            ledger = bank.readLedger(probe.leader().orElse(servers.ids().get(attempt % config.nodes())));
+            if (ledger.isEmpty()) {
+                Thread.sleep(250);
+            }
+        }
+        BankResult r = bank.result();
+        if (ledger.isEmpty()) {
+            problems.add("bank: the final ledger could not be read in 40 attempts");
+        } else {
+            bank.check(ledger.get()).forEach(p -> problems.add("bank: " + p));
+            note("bank: final balances " + ledger.get().balances() + ", " + ledger.get().log().size()
+                    + " transfers logged (" + bank.inDoubtLogged(ledger.get()) + " of the " + r.inDoubt()
+                    + " in doubt among them)");
+        }
+        note("bank: " + r + "; reads unanswered: " + bank.readsUnanswered());
+        return r;
+    }
+
     /** All nodes must report the same digest at the same applied index (no client writes any more). */
     private void awaitConvergence(ClusterProbe probe, ServerProcesses servers) throws InterruptedException {
         AtomicReference<Map<String, String>> last = new AtomicReference<>(Map.of());
@@ -315,7 +400,7 @@ public final class FaultRun {
     }
 
     private RunResult finish(History history, Set<Long> leaseReads, Nemesis nemesis, long electionMillis,
-                             ServerProcesses servers, CounterResult counters) throws IOException {
+                             ServerProcesses servers, CounterResult counters, BankResult bank) throws IOException {
         servers.close(); // before checking: the checker wants the CPU
         disks.ifPresent(NodeDisks::close); // the data directories are mount points until here
         if (nemesis != null) {
@@ -359,7 +444,7 @@ public final class FaultRun {
         Files.writeString(dir.resolve("summary.txt"), summary);
         return new RunResult(config.name(), config.seed(), config.nodes(), history.size(), byOutcome,
                 nemesis == null ? Map.of() : nemesis.counts(), nemesis == null ? 0 : nemesis.leaderPauses(),
-                electionMillis, violated, List.copyOf(problems), List.copyOf(observations), dir, counters);
+                electionMillis, violated, List.copyOf(problems), List.copyOf(observations), dir, counters, bank);
     }
 
     /**

@@ -16,11 +16,12 @@ import java.util.Map;
  *                      agrees on; -1 if none within the bound
  * @param dir           the run's directory (summary.txt; after a finding also history.jsonl and node logs)
  * @param counters      what the counter workload found, or null if the run had none
+ * @param bank          what the bank workload found, or null if the run had none
  */
 public record RunResult(String name, long seed, int nodes, int operations, Map<String, Long> operationsByOutcome,
                         Map<FaultKind, Integer> faults, int leaderPauses, long electionMillis,
                         boolean linearizabilityViolated, List<String> problems, List<String> observations,
-                        Path dir, CounterResult counters) {
+                        Path dir, CounterResult counters, BankResult bank) {
     public boolean ok() {
         return problems.isEmpty();
     }
@@ -46,10 +47,35 @@ public record RunResult(String name, long seed, int nodes, int operations, Map<S
         }
     }
 
+    /**
+     * The bank workload's end (see {@link BankWorkload}).
+     *
+     * @param applied     transfers the cluster told their client moved the money
+     * @param declined    transfers it told were refused for short funds (logged, nothing moved)
+     * @param notApplied  transfers every try of which certainly failed (503, refused connection)
+     * @param inDoubt     transfers whose outcome no answer told by the end (at most these may be in the log unasked)
+     * @param resends     tries whose outcome was unknown, so the transfer was resent with the same id
+     * @param alreadyApplied resends the log's primary key refused because an earlier try had applied: each would
+     *                    have moved the money twice without it
+     * @param reads       reads of all balances that were answered
+     * @param tornReads   answered reads whose total or account count was wrong, or that saw a negative balance
+     * @param staleReads  answered reads that missed a transfer acknowledged, or a state read, before they started
+     */
+    public record BankResult(long applied, long declined, long notApplied, long inDoubt, long resends,
+                             long alreadyApplied, long reads, long tornReads, long staleReads) {
+        @Override
+        public String toString() {
+            return applied + " transfers applied, " + declined + " declined, " + notApplied + " not applied, "
+                    + inDoubt + " in doubt, " + resends + " resends (" + alreadyApplied + " refused as already applied); "
+                    + reads + " reads, " + tornReads + " torn, "
+                    + staleReads + " stale";
+        }
+    }
+
     public String oneLine() {
         return String.format("%s seed %d: %d nodes, %d ops %s, faults %s (leader paused %d), leader %d ms after heal+ready%s: %s",
                 name, seed, nodes, operations, operationsByOutcome, faults, leaderPauses, electionMillis,
-                counters == null ? "" : ", counters " + counters,
+                (counters == null ? "" : ", counters " + counters) + (bank == null ? "" : ", bank " + bank),
                 ok() ? (observations.isEmpty() ? "OK" : "OK with observations " + observations) : "PROBLEMS " + problems);
     }
 }

@@ -47,10 +47,14 @@ public final class ServerProcesses implements AutoCloseable {
         }
     }
 
+    /** The state machine {@code serve} runs by default, the KV store: the only one with a RESP front door. */
+    public static final String KV = "kv";
+
     private final Path jar;
     private final Path dir;
     private final List<String> extraJvmArgs;
     private final List<String> extraServeArgs;
+    private final String stateMachine;
     private final Map<String, Node> nodes = new LinkedHashMap<>();
     private final Map<String, Process> running = new ConcurrentHashMap<>();
     private final Set<String> paused = ConcurrentHashMap.newKeySet();
@@ -72,6 +76,16 @@ public final class ServerProcesses implements AutoCloseable {
      */
     public ServerProcesses(Path jar, Path dir, int n, int firstOctet, List<String> extraJvmArgs,
                            List<String> extraServeArgs) {
+        this(jar, dir, n, firstOctet, extraJvmArgs, extraServeArgs, KV);
+    }
+
+    /**
+     * The same, serving the state machine plugin {@code stateMachine} ({@code serve --state-machine}, e.g.
+     * {@code sql}). Only {@link #KV} nodes get a {@code --resp} port: the RESP front door speaks the KV store's
+     * commands and a server with another plugin refuses it.
+     */
+    public ServerProcesses(Path jar, Path dir, int n, int firstOctet, List<String> extraJvmArgs,
+                           List<String> extraServeArgs, String stateMachine) {
         if (firstOctet < 2 || firstOctet + n - 1 > 254) {
             throw new IllegalArgumentException("addresses 127.0.0." + firstOctet + "+" + n + " out of range");
         }
@@ -79,6 +93,7 @@ public final class ServerProcesses implements AutoCloseable {
         this.dir = dir;
         this.extraJvmArgs = List.copyOf(extraJvmArgs);
         this.extraServeArgs = List.copyOf(extraServeArgs);
+        this.stateMachine = java.util.Objects.requireNonNull(stateMachine, "stateMachine");
         for (int i = 1; i <= n; i++) {
             String host = "127.0.0." + (firstOctet + i - 1);
             nodes.put("n" + i, new Node("n" + i, host, freePort(host), freePort(host), freePort(host)));
@@ -167,7 +182,7 @@ public final class ServerProcesses implements AutoCloseable {
         cmd.addAll(List.of("-Xmx192m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Draftkv.node=" + id));
         extraJvmArgs.forEach(a -> cmd.add(a.replace("{id}", id)));
         cmd.addAll(List.of("-jar", jar.toString(), "serve", "--id", id, "--data", dir.resolve(id).toString(),
-                "--raft", node.raft(), "--http", node.http(), "--resp", node.resp(), "--cluster-id", "fault",
+                "--raft", node.raft(), "--http", node.http(), "--cluster-id", "fault",
                 "--request-timeout-ms", "1500",
                 // Far below the default, so that every run takes snapshots, compacts and installs them under faults.
                 "--snapshot-threshold", "4096",
@@ -175,6 +190,7 @@ public final class ServerProcesses implements AutoCloseable {
                 "--http-peers", nodes.values().stream().map(n -> n.id() + "=" + n.http()).collect(Collectors.joining(",")),
                 // If the harness JVM dies, a running server follows it (a stopped one is resumed by our hook).
                 "--parent-pid", Long.toString(ProcessHandle.current().pid())));
+        cmd.addAll(stateMachine.equals(KV) ? List.of("--resp", node.resp()) : List.of("--state-machine", stateMachine));
         extraServeArgs.forEach(a -> cmd.add(a.replace("{id}", id)));
         Files.createDirectories(dir);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)

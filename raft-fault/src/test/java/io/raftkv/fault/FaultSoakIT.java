@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The long run, off by default: {@code -Dsoak=10m} runs back-to-back 60 s nemesis runs with every fault kind,
  * alternating 3 and 5 nodes, until the time is up, then prints and saves (target/fault-runs/soak-summary.txt)
- * runs, operations, faults by kind and verdicts. Fails if any run had a problem.
+ * runs, operations, faults by kind and verdicts. Every third run is a bank run on the SQL state machine
+ * ({@link RunConfig#bank}, its own faults). Fails if any run had a problem.
  */
 class FaultSoakIT {
 
@@ -31,8 +32,10 @@ class FaultSoakIT {
             Duration left = Duration.ofNanos(end - System.nanoTime());
             Duration length = left.compareTo(Duration.ofSeconds(60)) < 0 ? Duration.ofSeconds(Math.max(10, left.toSeconds()))
                     : Duration.ofSeconds(60);
-            RunResult r = new FaultRun(RunConfig.of(String.format("soak-%03d-%dn", run, nodes), Harness.jar(),
-                    Harness.out(), nodes, length, seed + run)).run();
+            boolean bank = run % 3 == 2;
+            String name = String.format("soak-%03d-%dn%s", run, nodes, bank ? "-bank" : "");
+            RunResult r = new FaultRun(bank ? RunConfig.bank(name, Harness.jar(), Harness.out(), nodes, length, seed + run)
+                    : RunConfig.of(name, Harness.jar(), Harness.out(), nodes, length, seed + run)).run();
             System.out.println(r.oneLine());
             results.add(r);
         }
