@@ -116,19 +116,22 @@ public abstract class AbstractStateMachine implements StateMachine {
 
     @Override
     public final Snapshot snapshot() {
-        long index;
-        StateWriter state;
-        synchronized (this) {
-            index = lastApplied;
-            state = Objects.requireNonNull(captureState(), "captureState() returned null");
-        }
-        return (OutputStream out) -> write(out, index, state);
+        Captured captured = capture();
+        return captured::writeTo;
     }
 
-    private void write(OutputStream out, long index, StateWriter state) throws IOException {
-        SnapshotOutput o = SnapshotOutput.begin(out, snapshotMagic, snapshotVersion, index);
-        state.writeTo(o);
-        o.finish();
+    /** A state captured at an index, written later (outside the monitor). */
+    private record Captured(AbstractStateMachine machine, long index, StateWriter state) {
+        void writeTo(OutputStream out) throws IOException {
+            SnapshotOutput o = SnapshotOutput.begin(out, machine.snapshotMagic, machine.snapshotVersion, index);
+            state.writeTo(o);
+            o.finish();
+        }
+    }
+
+    /** The state and its index of one moment: captured holding the monitor that apply holds. */
+    private synchronized Captured capture() {
+        return new Captured(this, lastApplied, Objects.requireNonNull(captureState(), "captureState() returned null"));
     }
 
     /**
@@ -139,12 +142,7 @@ public abstract class AbstractStateMachine implements StateMachine {
      * for a query now and then, not for every request. Any thread.
      */
     protected final String stateDigest() {
-        long index;
-        StateWriter state;
-        synchronized (this) {
-            index = lastApplied;
-            state = Objects.requireNonNull(captureState(), "captureState() returned null");
-        }
+        Captured captured = capture();
         MessageDigest sha256;
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
@@ -152,11 +150,11 @@ public abstract class AbstractStateMachine implements StateMachine {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
         try (OutputStream out = new DigestOutputStream(OutputStream.nullOutputStream(), sha256)) {
-            write(out, index, state);
+            captured.writeTo(out);
         } catch (IOException e) {
             throw new UncheckedIOException("writing the state for its digest", e);
         }
-        return index + " " + HexFormat.of().formatHex(sha256.digest());
+        return captured.index() + " " + HexFormat.of().formatHex(sha256.digest());
     }
 
     @Override
