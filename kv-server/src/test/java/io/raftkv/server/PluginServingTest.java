@@ -75,6 +75,12 @@ class PluginServingTest {
 
             String n1 = "http://" + c.http("n1");
             assertError(400, send("POST", n1 + "/command", ""));
+            // A body that looks like a session frame (tag 0xFE) would close or expire other clients' sessions.
+            HttpResponse<String> forged = HTTP.send(HttpRequest.newBuilder(URI.create(n1 + "/command"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[]{(byte) 0xFE, 3, 0, 0, 0, 0, 0, 0, 0, 1}))
+                    .build(), HttpResponse.BodyHandlers.ofString());
+            assertError(400, forged);
+            assertTrue(forged.body().contains("0xFE"), forged.body());
             assertError(400, send("POST", n1 + "/query?level=bogus", "total"));
             assertError(400, send("GET", n1 + "/query", null));
             assertError(405, send("GET", n1 + "/command", null));

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class SqlBankFaultIT {
 
     @Test
-    @Timeout(300)
+    @Timeout(420)
     void transfersUnderFaultsNeverChangeTheTotalNorTearAStrongRead() throws Exception {
         RunConfig config = RunConfig.bank("sql-bank-3-nodes", Harness.jar(), Harness.out(), 3, Duration.ofSeconds(40),
                 Harness.seed() + 20)

@@ -65,9 +65,10 @@ public abstract class SimplePlugin implements StateMachinePlugin {
     }
 
     /**
-     * A query whose answer digests the whole state, for {@code GET /digest}, or null (the default) for none. An
-     * answer {@code "INDEX HEX"} — what {@code AbstractStateMachine.stateDigest()} returns — is reported as
-     * {@code appliedIndex} and {@code digest}; any other answer as {@code digest}, verbatim.
+     * A query whose answer digests the whole state, for {@code GET /digest}, or null (the default) for none. The
+     * answer must be {@code "INDEX HEX"} — what {@code AbstractStateMachine.stateDigest()} returns —, reported as
+     * {@code appliedIndex} and {@code digest}; any other answer (an error text) is not a digest, and the server
+     * answers 500 rather than let it pass for one.
      */
     protected byte[] digestQuery() {
         return null;
@@ -107,16 +108,19 @@ public abstract class SimplePlugin implements StateMachinePlugin {
         };
     }
 
-    /** The {@code /digest} fields of a digest query's answer (see {@link #digestQuery()}). */
+    /**
+     * The {@code /digest} fields of a digest query's answer (see {@link #digestQuery()}).
+     *
+     * @throws IllegalArgumentException if the answer is not {@code "INDEX HEX"}
+     */
     static Map<String, Object> describeDigest(String answer) {
-        Map<String, Object> fields = new LinkedHashMap<>();
         Matcher m = INDEX_AND_DIGEST.matcher(answer.strip());
-        if (m.matches()) {
-            fields.put("appliedIndex", Long.parseLong(m.group(1)));
-            fields.put("digest", m.group(2));
-        } else {
-            fields.put("digest", answer);
+        if (!m.matches()) {
+            throw new IllegalArgumentException("the digest query's answer is not \"INDEX HEX\": " + answer);
         }
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("appliedIndex", Long.parseLong(m.group(1)));
+        fields.put("digest", m.group(2));
         return fields;
     }
 }

@@ -12,6 +12,8 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** What a {@link SimplePlugin} subclass gets without writing it: instance, media type, digest. */
 class SimplePluginTest {
@@ -77,7 +79,9 @@ class SimplePluginTest {
         Map<String, Object> fields = a.digest().describe(sm.query(a.digest().query()));
         assertEquals(1L, fields.get("appliedIndex"));
         assertEquals(64, ((String) fields.get("digest")).length(), "SHA-256 in hex: " + fields);
-        assertEquals(Map.of("digest", "not an index and hash"), SimplePlugin.describeDigest("not an index and hash"));
+        IllegalArgumentException notADigest = assertThrows(IllegalArgumentException.class,
+                () -> a.digest().describe("error: unknown query".getBytes(StandardCharsets.UTF_8)));
+        assertTrue(notADigest.getMessage().contains("error: unknown query"), notADigest.getMessage());
     }
 
     @Test

@@ -85,6 +85,12 @@ public final class SessionApi {
             if (seq != null || acked != null) {
                 return rejected(400, SEQ_HEADER + " and " + ACKED_HEADER + " need " + SESSION_HEADER);
             }
+            if (sessions != null && SessionFrame.isFrame(command)) {
+                // The session wrapper would take it for one of its own frames: a client could close or expire
+                // other clients' sessions. Only the server writes frames (thesis §6.3's table is the cluster's).
+                return rejected(400, "a command must not begin with byte 0xFE, the tag of the server's session"
+                        + " frames");
+            }
             return new Envelope(command, false, null);
         }
         if (sessions == null) {

@@ -77,8 +77,10 @@ public abstract class AbstractStateMachine implements StateMachine {
     protected abstract byte[] applyCommand(long index, byte[] command);
 
     /**
-     * Captures the current state for a snapshot (apply thread, at {@link #lastAppliedIndex()}): cheap, because apply
-     * waits meanwhile. Return a writer of what was captured (a reference to an immutable version, or a copy).
+     * Captures the current state for a snapshot (at {@link #lastAppliedIndex()}, holding this object's monitor: on
+     * the apply thread for a snapshot, on a query's thread for {@link #stateDigest()}): cheap, because apply waits
+     * meanwhile, and free of side effects, because it may run for either. Return a writer of what was captured (a
+     * reference to an immutable version, or a copy).
      */
     protected abstract StateWriter captureState();
 
@@ -139,7 +141,8 @@ public abstract class AbstractStateMachine implements StateMachine {
      * would be written, for a digest query that tells whether servers converged (a test's, an operator's, the
      * simulator's {@code withDigest}): two servers at the same index answer alike — provided {@link #captureState}
      * writes equal states as equal bytes, e.g. maps in sorted order. Costs a capture and a pass over the state:
-     * for a query now and then, not for every request. Any thread.
+     * for a query now and then, not for every request. Any thread; it holds the monitor only for the capture and
+     * hashes outside it, so call it outside a {@code synchronized} block of your own, or apply waits for the hash.
      */
     protected final String stateDigest() {
         Captured captured = capture();

@@ -7,7 +7,9 @@ import java.nio.charset.StandardCharsets;
  * protocol ({@code transfer alice bob 30} → {@code ok}): the subclass sees strings, never bytes. Everything else —
  * the applied index, framed and checksummed snapshots, the monitor that a {@code synchronized} query shares with
  * apply — is {@link AbstractStateMachine}'s. A command that is not valid UTF-8 reaches {@link #applyText} with the
- * replacement character in it (the same on every server), to be refused like any other bad command.
+ * replacement character in it (the same on every server), to be refused like any other bad command. (Behind raft-core's
+ * {@code SessionStateMachine}, a command whose first byte is {@code 0xFE} is a session frame, never yours; UTF-8 text
+ * never starts with it, and the server refuses such a command from a client.)
  */
 public abstract class TextStateMachine extends AbstractStateMachine {
 

@@ -38,7 +38,7 @@ class LedgerTest {
         assertEquals("error: no such account", run("transfer alice carol 1"));
         assertEquals("error: unknown command", run("withdraw alice 1"));
         assertEquals("error: unknown command", run(""));
-        assertEquals("error: bad amount", run("deposit alice " + Long.MAX_VALUE), "a balance beyond a long");
+        assertEquals("error: bank total too large", run("deposit bob " + Long.MAX_VALUE), "the sum of balances fits a long");
         assertEquals("70", ask(ledger, "balance alice"));
         assertEquals("30", ask(ledger, "balance bob"));
         assertEquals("2 100", ask(ledger, "total"));
