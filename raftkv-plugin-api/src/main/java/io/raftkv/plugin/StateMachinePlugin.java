@@ -17,9 +17,10 @@ import java.util.List;
  *
  * <p><b>Lifecycle</b>, per server process: {@link #open} once, with the server's data directory opened and locked;
  * then the server builds and starts Raft around {@link PluginInstance#stateMachine()}, asks the instance for its
- * front door ({@link PluginInstance#httpRoutes}), serves, and on shutdown stops HTTP, then Raft, then
- * {@linkplain PluginInstance#close() closes} the instance. A data directory remembers the plugin that first used it,
- * and the server refuses to start it with another one (its log holds that plugin's commands).
+ * front doors ({@link PluginInstance#httpRoutes}; {@link PluginInstance#respCommands} with {@code --resp}), serves,
+ * and on shutdown stops HTTP and RESP, then Raft, then {@linkplain PluginInstance#close() closes} the instance. A
+ * data directory remembers the plugin that first used it, and the server refuses to start it with another one (its
+ * log holds that plugin's commands).
  */
 public interface StateMachinePlugin {
 
