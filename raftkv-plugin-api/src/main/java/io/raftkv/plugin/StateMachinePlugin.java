@@ -46,6 +46,18 @@ public interface StateMachinePlugin {
     }
 
     /**
+     * A few shell commands that show this plugin's RESP (Redis protocol) commands, for {@code bin/raftkv demo} to
+     * print (e.g. a {@code redis-cli} that writes through the first node and one that reads through the second).
+     * The demo serves RESP ({@code serve --resp}) only for a plugin that lists some: one whose instances return
+     * {@link PluginInstance#respCommands} lists at least one. None by default.
+     *
+     * @param respAddresses each node's RESP {@code host:port}, first node first
+     */
+    default List<String> exampleRespRequests(List<String> respAddresses) {
+        return List.of();
+    }
+
+    /**
      * Opens this plugin's state for one server: typically creates its state machine (an in-memory one starts
      * empty and is rebuilt by Raft from the newest snapshot and the log; a disk-backed one opens its files in
      * {@link PluginContext#directory()} and reports the index it holds).

@@ -44,6 +44,17 @@ public final class KvPlugin implements StateMachinePlugin {
     }
 
     @Override
+    public List<String> exampleRespRequests(List<String> resp) {
+        return List.of(redisCli(resp.get(0)) + " set hello world",
+                redisCli(resp.get(Math.min(1, resp.size() - 1))) + " get hello");
+    }
+
+    private static String redisCli(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return "redis-cli -h " + hostPort.substring(0, colon) + " -p " + hostPort.substring(colon + 1);
+    }
+
+    @Override
     public PluginInstance open(PluginContext context) {
         return new Instance(new KvStateMachine());
     }
