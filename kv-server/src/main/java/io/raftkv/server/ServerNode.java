@@ -57,9 +57,11 @@ import java.util.concurrent.TimeoutException;
  *                     └── NodeHost ── RaftServer ── NettyTransport (peers)
  *                                         ├─ ChronicleLogStore + FileStableStore + FileSnapshotStore (DIR)
  *                                         └─ the plugin's StateMachine (--state-machine, found with ServiceLoader)
+ *  RESP (--resp) ── RespServer ── the plugin's RespCommandTable (KV: GET, SET, ...) ── RaftServer
  * </pre>
  *
- * The server names no plugin: the KV store is found the same way as the SQL database or a user's.
+ * The server names no plugin: the KV store is found the same way as the SQL database or a user's, and its HTTP
+ * routes and RESP commands come through the same hooks as theirs.
  */
 public final class ServerNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerNode.class);

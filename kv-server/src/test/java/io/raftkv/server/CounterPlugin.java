@@ -31,6 +31,12 @@ public final class CounterPlugin implements StateMachinePlugin {
     }
 
     @Override
+    public List<String> exampleRespRequests(List<String> respAddresses) {
+        return List.of("redis-cli -p " + respAddresses.get(0).substring(respAddresses.get(0).lastIndexOf(':') + 1)
+                + " add 5");
+    }
+
+    @Override
     public PluginInstance open(PluginContext context) {
         Counter counter = new Counter();
         return new PluginInstance() {

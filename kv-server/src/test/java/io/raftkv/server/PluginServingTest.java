@@ -1,8 +1,14 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.raftkv.core.session.SessionOptions;
+import io.raftkv.plugin.PluginContext;
+import io.raftkv.plugin.PluginInstance;
+import io.raftkv.plugin.StateMachinePlugin;
 import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.resp.RespSettings;
+import io.raftkv.server.plugin.Plugins;
 import io.raftkv.server.resp.RespOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -206,6 +212,19 @@ class PluginServingTest {
         assertEquals(2, code, text);
         assertTrue(text.lines().anyMatch(l -> l.equals("raftkv: cannot start n1: plugin 'sql' has no RESP commands:"
                 + " serve it without --resp")), text);
+    }
+
+    @Test
+    void theDemoServesRespForExactlyThePluginsWithRespCommands() throws Exception {
+        // demo decides from the plugin's RESP examples, before any node opens it: they must agree with the instances.
+        for (StateMachinePlugin plugin : Plugins.available().values()) {
+            try (PluginInstance instance = plugin.open(new PluginContext("n1", dir.resolve(plugin.name()),
+                    new SimpleMeterRegistry()))) {
+                boolean hasTable = instance.respCommands(RespSettings.defaults()) != null;
+                List<String> examples = plugin.exampleRespRequests(List.of("127.0.0.1:6381", "127.0.0.1:6382"));
+                assertEquals(hasTable, !examples.isEmpty(), plugin.name() + ": " + examples);
+            }
+        }
     }
 
     /** A one-server cluster of {@code plugin} in this test's directory. */
