@@ -16,19 +16,20 @@ import io.raftkv.core.session.SessionMetrics;
 import io.raftkv.core.session.SessionOptions;
 import io.raftkv.core.session.SessionStateMachine;
 import io.raftkv.embedded.EmbeddedNode;
-import io.raftkv.kv.KvStateMachine;
 import io.raftkv.embedded.NodeStorage;
 import io.raftkv.plugin.PluginContext;
 import io.raftkv.plugin.PluginInstance;
 import io.raftkv.plugin.StateMachinePlugin;
 import io.raftkv.plugin.http.HttpRoutes;
+import io.raftkv.plugin.resp.RespCommandTable;
+import io.raftkv.plugin.resp.RespSettings;
 import io.raftkv.server.http.GenericApi;
 import io.raftkv.server.http.KvHttpServer;
 import io.raftkv.server.http.LeaderForwarder;
 import io.raftkv.server.http.NodeApi;
 import io.raftkv.server.plugin.DataDirectoryOwner;
 import io.raftkv.server.plugin.Plugins;
-import io.raftkv.server.resp.KvCommandTable;
+import io.raftkv.server.resp.RespBackend;
 import io.raftkv.server.resp.RespOptions;
 import io.raftkv.server.resp.RespServer;
 import io.raftkv.server.ui.EventHub;
@@ -56,9 +57,11 @@ import java.util.concurrent.TimeoutException;
  *                     └── NodeHost ── RaftServer ── NettyTransport (peers)
  *                                         ├─ ChronicleLogStore + FileStableStore + FileSnapshotStore (DIR)
  *                                         └─ the plugin's StateMachine (--state-machine, found with ServiceLoader)
+ *  RESP (--resp) ── RespServer ── the plugin's RespCommandTable (KV: GET, SET, ...) ── RaftServer
  * </pre>
  *
- * The server names no plugin: the KV store is found the same way as the SQL database or a user's.
+ * The server names no plugin: the KV store is found the same way as the SQL database or a user's, and its HTTP
+ * routes and RESP commands come through the same hooks as theirs.
  */
 public final class ServerNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ServerNode.class);
@@ -117,20 +120,23 @@ public final class ServerNode implements AutoCloseable {
 
     /**
      * Starts a node that also speaks RESP2 (the Redis protocol) on {@code resp}'s address, on the same event loops,
-     * when {@code resp} is not null (see io.raftkv.server.resp). The RESP front door speaks the KV store's commands
-     * (GET, SET, ...): it needs the {@code kv} plugin, and refuses to start with another.
+     * when {@code resp} is not null (see io.raftkv.server.resp). Its data commands are the plugin's
+     * ({@link PluginInstance#respCommands}: the KV store's GET, SET, ...); a plugin without any cannot be served with
+     * RESP, and the node refuses to start.
+     *
+     * @throws IllegalArgumentException if {@code resp} is set and the plugin has no RESP commands
      */
     public static ServerNode start(ServerConfig config, io.raftkv.transport.netty.TlsConfig tls,
                                    SessionOptions sessionOptions, RespOptions resp) throws IOException {
         ServerNode node = startHttp(config, tls, sessionOptions);
         if (resp != null) {
             try {
-                if (!(node.plugin.stateMachine() instanceof KvStateMachine kv)) {
-                    throw new IllegalArgumentException("--resp speaks the KV store's commands: it needs"
-                            + " --state-machine kv, not " + config.stateMachine());
+                RespCommandTable table = node.plugin.respCommands(new RespSettings(resp.allowFlushdb()));
+                if (table == null) {
+                    throw new IllegalArgumentException("plugin '" + config.stateMachine() + "' has no RESP"
+                            + " commands: serve it without --resp");
                 }
-                node.resp = RespServer.start(config.id(), io.raftkv.server.resp.RespBackend.of(node.raft),
-                        new KvCommandTable(kv.limits(), kv::size, resp.allowFlushdb()), resp,
+                node.resp = RespServer.start(config.id(), RespBackend.of(node.raft), table, resp,
                         node.http.eventLoops(), node.registry, config.requestTimeout());
             } catch (IOException | RuntimeException e) {
                 node.close();

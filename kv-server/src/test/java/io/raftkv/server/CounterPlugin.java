@@ -4,22 +4,36 @@ import io.raftkv.core.statemachine.StateMachine;
 import io.raftkv.plugin.PluginContext;
 import io.raftkv.plugin.PluginInstance;
 import io.raftkv.plugin.StateMachinePlugin;
+import io.raftkv.plugin.resp.RespAction;
+import io.raftkv.plugin.resp.RespArgs;
+import io.raftkv.plugin.resp.RespCommandSpec;
+import io.raftkv.plugin.resp.RespCommandTable;
+import io.raftkv.plugin.resp.RespReply;
+import io.raftkv.plugin.resp.RespSettings;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
  * A test plugin without routes of its own (so it is served by the generic API): a counter whose command
  * {@code add N} adds and answers the new total, whose query {@code total} answers the total, both as text.
- * Registered in this module's test resources, the way a user's jar registers its plugin.
+ * Registered in this module's test resources, the way a user's jar registers its plugin. Its RESP table
+ * ({@link CounterRespCommands}: {@code ADD n}, {@code TOTAL}) proves that the RESP front door serves any plugin.
  */
 public final class CounterPlugin implements StateMachinePlugin {
     @Override
     public String name() {
         return "counter";
+    }
+
+    @Override
+    public List<String> exampleRespRequests(List<String> respAddresses) {
+        return List.of("redis-cli -p " + respAddresses.get(0).substring(respAddresses.get(0).lastIndexOf(':') + 1)
+                + " add 5");
     }
 
     @Override
@@ -35,7 +49,54 @@ public final class CounterPlugin implements StateMachinePlugin {
             public String mediaType() {
                 return "text/plain; charset=utf-8";
             }
+
+            @Override
+            public RespCommandTable respCommands(RespSettings settings) {
+                return new CounterRespCommands();
+            }
         };
+    }
+
+    /**
+     * {@code ADD n} (a write: the new total), {@code TOTAL} (a read at the connection's level) and {@code BOOM}, whose
+     * planning throws, as a plugin's bug would. No transactions: EXEC is refused.
+     */
+    static final class CounterRespCommands implements RespCommandTable {
+        private static final List<RespCommandSpec> COMMANDS = List.of(
+                RespCommandSpec.noKeys("add", 2, "counter", "Adds n to the total; returns the new total.", "write"),
+                RespCommandSpec.noKeys("total", 1, "counter", "Returns the total.", "readonly", "fast"),
+                RespCommandSpec.noKeys("boom", 1, "counter", "Fails in planning (a plugin's bug).", "fast"));
+
+        @Override
+        public List<RespCommandSpec> commands() {
+            return COMMANDS;
+        }
+
+        @Override
+        public RespAction plan(RespCommandSpec spec, List<byte[]> args) {
+            return switch (spec.name()) {
+                case "add" -> {
+                    Long n = RespArgs.parseLong(args.get(1));
+                    yield n == null ? new RespAction.Now(RespReply.err(RespArgs.NOT_AN_INTEGER))
+                            : new RespAction.Propose(("add " + n).getBytes(StandardCharsets.UTF_8),
+                            CounterRespCommands::total);
+                }
+                case "total" -> new RespAction.Query("total".getBytes(StandardCharsets.UTF_8),
+                        CounterRespCommands::total);
+                case "boom" -> throw new IllegalStateException("boom");
+                default -> throw new IllegalArgumentException("not a counter command: " + spec.name());
+            };
+        }
+
+        @Override
+        public RespAction transaction(List<List<byte[]>> queued) {
+            return new RespAction.Now(RespReply.error("EXECABORT", "the counter has no transactions"));
+        }
+
+        private static RespReply total(byte[] result) {
+            String text = new String(result, StandardCharsets.UTF_8);
+            return text.startsWith("error:") ? RespReply.err(text) : new RespReply.Int(Long.parseLong(text));
+        }
     }
 
     /** Apply thread only writes; a query reads the volatile total. */

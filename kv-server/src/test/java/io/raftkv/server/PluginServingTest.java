@@ -1,10 +1,21 @@
 package io.raftkv.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.raftkv.core.session.SessionOptions;
+import io.raftkv.plugin.PluginContext;
+import io.raftkv.plugin.PluginInstance;
+import io.raftkv.plugin.StateMachinePlugin;
 import io.raftkv.plugin.http.Json;
+import io.raftkv.plugin.resp.RespSettings;
+import io.raftkv.server.plugin.Plugins;
+import io.raftkv.server.resp.RespOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,7 +38,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The server runs whichever state machine plugin it is told to, found with ServiceLoader: a plugin without routes
  * (this module's test {@link CounterPlugin}) is served by the generic API, the SQL plugin by its own rqlite routes;
- * the server's routes stay the same for all; unknown plugins and a data directory of another plugin are refused.
+ * the server's routes stay the same for all; unknown plugins and a data directory of another plugin are refused. The
+ * RESP front door serves a plugin's own command table the same way ({@link CounterPlugin}'s), and refuses a plugin
+ * without one.
  */
 @Timeout(120)
 class PluginServingTest {
@@ -146,6 +160,102 @@ class PluginServingTest {
             return true;
         });
         return first[0];
+    }
+
+    @Test
+    void theRespFrontDoorServesAPluginsOwnCommandTable() throws Exception {
+        try (ServerNode node = ServerNode.start(singleNode("counter"), null, SessionOptions.defaults(),
+                RespOptions.at("127.0.0.1:0"));
+             Connection redis = new Connection(new HostAndPort("127.0.0.1", node.respAddress().getPort()))) {
+            TestCluster.await(WAIT, "n1 to lead", () -> node.raft().status().isLeader());
+            redis.connect();
+            assertEquals(5L, call(redis, "add", "5")); // proposed through Raft, answered from the counter's result
+            assertEquals(7L, call(redis, "ADD", "2"));
+            assertEquals(7L, call(redis, "total"));
+            assertEquals("-ERR value is not an integer or out of range", call(redis, "add", "x"));
+            assertEquals("-ERR wrong number of arguments for 'add' command", call(redis, "add"));
+            // The KV store's commands belong to the kv plugin only.
+            assertEquals("-ERR unknown command 'get', with args beginning with: 'k' ", call(redis, "get", "k"));
+            // A table that throws fails that command alone: the connection and the server's own commands go on.
+            assertTrue(((String) call(redis, "boom")).startsWith("-ERR internal error: "), "boom");
+            assertEquals("PONG", call(redis, "ping"));
+            assertEquals("OK", call(redis, "multi"));
+            assertEquals("QUEUED", call(redis, "add", "1"));
+            assertEquals("-EXECABORT the counter has no transactions", call(redis, "exec"));
+            assertEquals(7L, call(redis, "total"));
+            // COMMAND lists the connection commands and the plugin's; INFO has no keyspace lines of the KV store's.
+            List<?> names = (List<?>) call(redis, "command", "list");
+            assertTrue(names.containsAll(List.of("add", "total", "ping", "multi")) && !names.contains("get"),
+                    names.toString());
+            assertEquals(List.of("add", List.of("summary", "Adds n to the total; returns the new total.", "since",
+                    "1.0.0", "group", "counter")), call(redis, "command", "docs", "add"));
+            assertEquals("# Keyspace\r\n", call(redis, "info", "keyspace")); // the table has no keyspace lines
+            assertEquals("7", send("POST", "http://" + node.config().httpAddress() + "/query", "total").body());
+        }
+    }
+
+    @Test
+    void respWithAPluginWithoutRespCommandsIsRefusedAtStartInOneLine() throws Exception {
+        ServerConfig sql = singleNode("sql");
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> ServerNode.start(sql,
+                null, SessionOptions.defaults(), RespOptions.at("127.0.0.1:0")).close());
+        assertEquals("plugin 'sql' has no RESP commands: serve it without --resp", refused.getMessage());
+        // The refusal closed what it had opened: the data directory serves the same plugin without --resp.
+        ServerNode.start(sql).close();
+
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Main.execute("serve", "--id", "n1", "--data", sql.dataDir().toString(), "--raft",
+                    sql.raftAddress(), "--http", sql.httpAddress(), "--peers", "n1=" + sql.raftAddress(),
+                    "--state-machine", "sql", "--resp", "127.0.0.1:0");
+        } finally {
+            System.setErr(oldErr);
+        }
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertEquals(2, code, text);
+        assertTrue(text.lines().anyMatch(l -> l.equals("raftkv: cannot start n1: plugin 'sql' has no RESP commands:"
+                + " serve it without --resp")), text);
+    }
+
+    @Test
+    void theDemoServesRespForExactlyThePluginsWithRespCommands() throws Exception {
+        // demo decides from the plugin's RESP examples, before any node opens it: they must agree with the instances.
+        for (StateMachinePlugin plugin : Plugins.available().values()) {
+            try (PluginInstance instance = plugin.open(new PluginContext("n1", dir.resolve(plugin.name()),
+                    new SimpleMeterRegistry()))) {
+                boolean hasTable = instance.respCommands(RespSettings.defaults()) != null;
+                List<String> examples = plugin.exampleRespRequests(List.of("127.0.0.1:6381", "127.0.0.1:6382"));
+                assertEquals(hasTable, !examples.isEmpty(), plugin.name() + ": " + examples);
+            }
+        }
+    }
+
+    /** A one-server cluster of {@code plugin} in this test's directory. */
+    private ServerConfig singleNode(String plugin) {
+        String raft = "127.0.0.1:" + Ports.free();
+        String http = "127.0.0.1:" + Ports.free();
+        return ServerConfig.of("n1", dir.resolve("n1"), raft, http, Map.of("n1", raft), Map.of("n1", http))
+                .withStateMachine(plugin);
+    }
+
+    /** One command's reply: a number, text, a list of replies, or an error as {@code "-message"}. */
+    private static Object call(Connection c, String name, String... args) {
+        c.sendCommand(() -> name.getBytes(StandardCharsets.UTF_8), args);
+        try {
+            return text(c.getOne());
+        } catch (JedisDataException e) {
+            return "-" + e.getMessage();
+        }
+    }
+
+    private static Object text(Object reply) {
+        if (reply instanceof List<?> list) {
+            return list.stream().map(PluginServingTest::text).toList();
+        }
+        return reply instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : reply;
     }
 
     @Test

@@ -2,7 +2,8 @@ package io.raftkv.plugin;
 
 import io.raftkv.core.statemachine.StateMachine;
 import io.raftkv.plugin.http.HttpRoutes;
-import io.raftkv.plugin.resp.RespCommands;
+import io.raftkv.plugin.resp.RespCommandTable;
+import io.raftkv.plugin.resp.RespSettings;
 
 import java.util.Map;
 
@@ -13,7 +14,9 @@ import java.util.Map;
  * <p><b>Threads.</b> The server calls {@link #httpRoutes} and {@link #respCommands} once, after Raft started, from
  * the thread that starts the server. Routes then run on the HTTP server's event loops, many requests at once: they
  * must not block (propose and read through {@link PluginHost}, which completes asynchronously), and must not
- * touch the state machine except through {@link PluginHost#read}. {@link #status()} runs on an event loop too.
+ * touch the state machine except through {@link PluginHost#read}. A RESP command table runs on the RESP
+ * connections' event loops under the same rules ({@link RespCommandTable}). {@link #status()} runs on an event
+ * loop too.
  */
 public interface PluginInstance extends AutoCloseable {
 
@@ -49,11 +52,15 @@ public interface PluginInstance extends AutoCloseable {
     }
 
     /**
-     * This plugin's commands for a Redis-protocol (RESP) front door, or null for none. The hook is here so that a
-     * RESP front door can serve any plugin the way the HTTP one does; kv-server's RESP front door is not built on it
-     * yet.
+     * This plugin's data commands for the server's Redis-protocol (RESP2) front door, or null if it has none. With
+     * {@code serve --resp HOST:PORT} the server serves the table (the KV store's GET, SET, MGET, INCR, MULTI/EXEC,
+     * SCAN, ...) next to its own connection commands, with pipelining, read levels and Raft's errors (see
+     * {@link RespCommandTable}); a plugin that answers null cannot be served with {@code --resp}: the server refuses
+     * to start and says so. Called only when {@code --resp} is given.
+     *
+     * @param settings what the operator allowed on this front door (e.g. commands that clear the whole state)
      */
-    default RespCommands respCommands(PluginHost host) {
+    default RespCommandTable respCommands(RespSettings settings) {
         return null;
     }
 

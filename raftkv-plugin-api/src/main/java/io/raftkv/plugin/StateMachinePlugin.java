@@ -17,9 +17,10 @@ import java.util.List;
  *
  * <p><b>Lifecycle</b>, per server process: {@link #open} once, with the server's data directory opened and locked;
  * then the server builds and starts Raft around {@link PluginInstance#stateMachine()}, asks the instance for its
- * front door ({@link PluginInstance#httpRoutes}), serves, and on shutdown stops HTTP, then Raft, then
- * {@linkplain PluginInstance#close() closes} the instance. A data directory remembers the plugin that first used it,
- * and the server refuses to start it with another one (its log holds that plugin's commands).
+ * front doors ({@link PluginInstance#httpRoutes}; {@link PluginInstance#respCommands} with {@code --resp}), serves,
+ * and on shutdown stops HTTP and RESP, then Raft, then {@linkplain PluginInstance#close() closes} the instance. A
+ * data directory remembers the plugin that first used it, and the server refuses to start it with another one (its
+ * log holds that plugin's commands).
  */
 public interface StateMachinePlugin {
 
@@ -41,6 +42,18 @@ public interface StateMachinePlugin {
      * @param httpAddresses each node's HTTP {@code host:port}, first node first
      */
     default List<String> exampleRequests(List<String> httpAddresses) {
+        return List.of();
+    }
+
+    /**
+     * A few shell commands that show this plugin's RESP (Redis protocol) commands, for {@code bin/raftkv demo} to
+     * print (e.g. a {@code redis-cli} that writes through the first node and one that reads through the second).
+     * The demo serves RESP ({@code serve --resp}) only for a plugin that lists some: one whose instances return
+     * {@link PluginInstance#respCommands} lists at least one. None by default.
+     *
+     * @param respAddresses each node's RESP {@code host:port}, first node first
+     */
+    default List<String> exampleRespRequests(List<String> respAddresses) {
         return List.of();
     }
 

@@ -11,6 +11,8 @@ import io.raftkv.plugin.PluginInstance;
 import io.raftkv.plugin.StateDigest;
 import io.raftkv.plugin.StateMachinePlugin;
 import io.raftkv.plugin.http.HttpRoutes;
+import io.raftkv.plugin.resp.RespCommandTable;
+import io.raftkv.plugin.resp.RespSettings;
 
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -19,7 +21,7 @@ import java.util.Map;
 
 /**
  * {@code --state-machine kv} (the default): the replicated KV store of kv-statemachine behind hraftd's HTTP API
- * ({@link KvRoutes}). The store lives in memory: it starts empty and Raft rebuilds it from the newest snapshot and
+ * ({@link KvRoutes}) and, with {@code --resp}, Redis's string commands ({@link KvRespCommands}). The store lives in memory: it starts empty and Raft rebuilds it from the newest snapshot and
  * the log, so the plugin keeps no files of its own.
  */
 public final class KvPlugin implements StateMachinePlugin {
@@ -42,6 +44,17 @@ public final class KvPlugin implements StateMachinePlugin {
     }
 
     @Override
+    public List<String> exampleRespRequests(List<String> resp) {
+        return List.of(redisCli(resp.get(0)) + " set hello world",
+                redisCli(resp.get(Math.min(1, resp.size() - 1))) + " get hello");
+    }
+
+    private static String redisCli(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        return "redis-cli -h " + hostPort.substring(0, colon) + " -p " + hostPort.substring(colon + 1);
+    }
+
+    @Override
     public PluginInstance open(PluginContext context) {
         return new Instance(new KvStateMachine());
     }
@@ -55,6 +68,11 @@ public final class KvPlugin implements StateMachinePlugin {
         @Override
         public HttpRoutes httpRoutes(PluginHost host) {
             return new KvRoutes(host, kv);
+        }
+
+        @Override
+        public RespCommandTable respCommands(RespSettings settings) {
+            return new KvRespCommands(kv.limits(), kv::size, settings.allowDestructiveCommands());
         }
 
         @Override

@@ -19,9 +19,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code raftkv demo}: a local 3-node cluster as three {@code serve} child processes (data in
- * {@code ./data/n1..n3}, Raft on 127.0.0.1:7001–7003, HTTP on 127.0.0.1:8001–8003, RESP on 127.0.0.1:6381–6383). Ctrl-C stops all three; the
- * children also watch this process and exit if it dies (even by kill -9). A child that dies (say, killed to watch
- * the leader change) is reported with the command that restarts it; the others keep running.
+ * {@code ./data/n1..n3}, Raft on 127.0.0.1:7001–7003, HTTP on 127.0.0.1:8001–8003, RESP on 127.0.0.1:6381–6383 for a
+ * plugin with RESP commands). Ctrl-C stops all three; the children also watch this process and exit if it dies (even
+ * by kill -9). A child that dies (say, killed to watch the leader change) is reported with the command that restarts
+ * it; the others keep running.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = "Start a local 3-node cluster as three child processes; Ctrl-C stops it.")
@@ -37,7 +38,8 @@ public final class DemoCommand implements Callable<Integer> {
     int httpBase;
 
     @Option(names = "--resp-base-port", defaultValue = "6381",
-            description = "RESP (Redis protocol) port of n1; n2, n3 follow; 0 = no RESP (default: ${DEFAULT-VALUE}).")
+            description = "RESP (Redis protocol) port of n1; n2, n3 follow; 0 = no RESP (default: ${DEFAULT-VALUE})."
+                    + " Only for a state machine with RESP commands (kv).")
     int respBase;
 
     @Option(names = "--nodes", defaultValue = "3", description = "Number of nodes (default: ${DEFAULT-VALUE}).")
@@ -63,9 +65,14 @@ public final class DemoCommand implements Callable<Integer> {
         // The default plugin's demo keeps the layout it always had (data/n1, ...): the README's commands use it.
         Path parent = stateMachine.equals(ServerConfig.DEFAULT_STATE_MACHINE) ? data : data.resolve(stateMachine);
         List<String> endpoints = new ArrayList<>();
+        List<String> respEndpoints = new ArrayList<>();
         for (int i = 1; i <= nodes; i++) {
             endpoints.add("127.0.0.1:" + (httpBase + i - 1));
+            respEndpoints.add("127.0.0.1:" + (respBase + i - 1));
         }
+        // A plugin without RESP commands lists no RESP examples: its nodes would refuse --resp.
+        List<String> respExamples = respBase > 0 ? plugin.exampleRespRequests(respEndpoints) : List.of();
+        boolean resp = !respExamples.isEmpty();
         StringBuilder peers = new StringBuilder();
         for (int i = 1; i <= nodes; i++) {
             peers.append(i > 1 ? "," : "").append("n").append(i).append("=127.0.0.1:").append(raftBase + i - 1);
@@ -90,8 +97,8 @@ public final class DemoCommand implements Callable<Integer> {
                     "--raft", "127.0.0.1:" + (raftBase + i - 1), "--http", "127.0.0.1:" + (httpBase + i - 1),
                     "--peers", peers.toString(), "--state-machine", stateMachine,
                     "--parent-pid", Long.toString(ProcessHandle.current().pid())));
-            if (respBase > 0) {
-                serve.addAll(List.of("--resp", "127.0.0.1:" + (respBase + i - 1)));
+            if (resp) {
+                serve.addAll(List.of("--resp", respEndpoints.get(i - 1)));
             }
             cmd.addAll(serve);
             serveArgs.add(serve);
@@ -104,7 +111,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.out.println("raftkv demo: " + nodes + " nodes running the " + plugin.name() + " state machine");
         for (int i = 1; i <= nodes; i++) {
             System.out.printf("  n%d  http://127.0.0.1:%d   raft 127.0.0.1:%d   %sdata %s%n", i, httpBase + i - 1,
-                    raftBase + i - 1, respBase > 0 ? "resp 127.0.0.1:" + (respBase + i - 1) + "   " : "",
+                    raftBase + i - 1, resp ? "resp " + respEndpoints.get(i - 1) + "   " : "",
                     parent.resolve("n" + i));
         }
         System.out.println("Try:");
@@ -112,9 +119,11 @@ public final class DemoCommand implements Callable<Integer> {
             System.out.println("  " + example);
         }
         System.out.printf("  curl http://127.0.0.1:%d/status%n", httpBase);
-        if (respBase > 0) {
-            System.out.printf("  redis-cli -p %d set hello world      (any Redis client: RESP on 127.0.0.1:%d-%d)%n",
-                    respBase, respBase, respBase + nodes - 1);
+        for (String example : respExamples) {
+            System.out.println("  " + example);
+        }
+        if (resp) {
+            System.out.printf("  (any Redis client: RESP on 127.0.0.1:%d-%d)%n", respBase, respBase + nodes - 1);
         }
         System.out.println("Ctrl-C stops all nodes.");
         System.out.println();

@@ -154,8 +154,9 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--resp", paramLabel = "HOST:PORT",
             description = "Also speak RESP2, the Redis protocol, here (off unless given): redis-cli, redis-benchmark and"
-                    + " Redis client libraries can then use this node (GET, SET, MGET, MSET, INCR, MULTI/EXEC, SCAN, ...;"
-                    + " see kv-server/README.md).")
+                    + " Redis client libraries can then use this node with the plugin's commands (kv: GET, SET, MGET,"
+                    + " MSET, INCR, MULTI/EXEC, SCAN, ...; see kv-server/README.md). A plugin without RESP commands"
+                    + " (sql) cannot be served with it.")
     String resp;
 
     @Option(names = "--resp-max-bulk-bytes", defaultValue = "" + RespOptions.DEFAULT_MAX_BULK_BYTES,
@@ -180,7 +181,8 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Most open RESP connections (default: ${DEFAULT-VALUE}).")
     int respMaxConnections;
 
-    @Option(names = "--resp-allow-flushdb", description = "Let RESP clients run FLUSHDB/FLUSHALL (off: refused).")
+    @Option(names = "--resp-allow-flushdb", description = "Let RESP clients run commands that clear the whole state"
+            + " (kv: FLUSHDB/FLUSHALL; off: refused).")
     boolean respAllowFlushdb;
 
     @Option(names = "--session-timeout-ms", defaultValue = "3600000",

@@ -17,6 +17,8 @@ import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.plugin.resp.RespAction;
+import io.raftkv.plugin.resp.RespReply;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

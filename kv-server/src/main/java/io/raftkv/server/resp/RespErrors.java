@@ -9,6 +9,7 @@ import io.raftkv.core.server.OutcomeUnknownException;
 import io.raftkv.core.server.OverloadedException;
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ShutdownException;
+import io.raftkv.plugin.resp.RespReply;
 
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeoutException;

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.raftkv.plugin.resp.RespReply;
 
 import java.util.Locale;
 import java.util.concurrent.ConcurrentHashMap;

@@ -23,7 +23,9 @@ import java.util.Objects;
  *                              which all clients share, so one pipelining client cannot overload the node)
  * @param maxQueuedCommands     most commands in one MULTI (default 10,000, the batch limit of the KV store)
  * @param maxConnections        most open connections; the next one gets {@code -ERR max number of clients reached}
- * @param allowFlushdb          whether FLUSHDB/FLUSHALL may clear the store (off by default)
+ * @param allowFlushdb          whether the plugin's commands that clear the whole state may run (off by default;
+ *                              handed to the plugin as {@code RespSettings.allowDestructiveCommands}: the KV store's
+ *                              FLUSHDB/FLUSHALL)
  */
 public record RespOptions(String address, int maxBulkBytes, int maxArrayElements, long maxCommandBytes,
                           int maxInlineBytes, Duration incompleteTimeout, int maxPendingReplies,

@@ -19,6 +19,8 @@ import io.netty.handler.codec.redis.RedisBulkStringAggregator;
 import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.raftkv.plugin.resp.RespCommandSpec;
+import io.raftkv.plugin.resp.RespCommandTable;
 import io.raftkv.server.ServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,8 +45,8 @@ import java.util.function.IntSupplier;
  *        → RedisBulkStringAggregator → RedisArrayAggregator → RespConnection (session, batching, replies)
  *  replies ← RedisEncoder
  * </pre>
- * Data commands come from a {@link RespCommandTable}; connection commands, MULTI, pipelining, limits and the errors of
- * the Raft layer are this package's.
+ * Data commands come from the plugin's {@link RespCommandTable} ({@code PluginInstance.respCommands}); connection
+ * commands, MULTI, pipelining, limits and the errors of the Raft layer are this package's, the same for every plugin.
  */
 public final class RespServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RespServer.class);
@@ -149,10 +151,9 @@ public final class RespServer implements AutoCloseable {
                 .addLast(new RespConnection(context, metrics, framing));
     }
 
-    /** How many commands a listener with the KV table serves (connection commands included). */
-    static int commandCount() {
-        return RespSession.connectionCommands().size()
-                + new KvCommandTable(io.raftkv.kv.KvLimits.DEFAULT, () -> 0, false).commands().size();
+    /** How many commands a listener serving {@code table} answers ({@code COMMAND COUNT}: connection commands included). */
+    static int commandCount(RespCommandTable table) {
+        return RespSession.connectionCommands().size() + table.commands().size();
     }
 
     private static String version() {

@@ -2,6 +2,14 @@ package io.raftkv.server.resp;
 
 import io.raftkv.core.server.RaftStatus;
 import io.raftkv.core.server.ReadLevel;
+import io.raftkv.plugin.resp.RespAction;
+import io.raftkv.plugin.resp.RespArgs;
+import io.raftkv.plugin.resp.RespCommandSpec;
+import io.raftkv.plugin.resp.RespCommandTable;
+import io.raftkv.plugin.resp.RespGlob;
+import io.raftkv.plugin.resp.RespReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -10,10 +18,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * One connection's state and its connection commands (PING, ECHO, QUIT, SELECT, CLIENT, HELLO, AUTH, INFO, COMMAND,
- * CONFIG, RESET, {@code RAFTKV.READLEVEL}) and the MULTI/EXEC/DISCARD queue; data commands go to the
+ * CONFIG, RESET, {@code RAFTKV.READLEVEL}) and the MULTI/EXEC/DISCARD queue; data commands go to the plugin's
  * {@link RespCommandTable}. Free of Netty: {@link RespConnection} feeds it decoded commands in order on one thread
  * and runs the actions it returns.
  */
@@ -22,6 +31,7 @@ final class RespSession {
     record Dispatch(String command, RespAction action) {
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(RespSession.class);
     /** The Redis version raftkv answers as: the command set and replies are those of Redis 7.0. */
     static final String REDIS_COMPAT_VERSION = "7.0.0";
     private static final String UNKNOWN = "unknown";
@@ -74,13 +84,13 @@ final class RespSession {
             return new Dispatch(spec.name(), queue(spec, args));
         }
         if (data) {
-            return new Dispatch(spec.name(), context.table().plan(spec, args));
+            return new Dispatch(spec.name(), fromTable(spec.name(), () -> context.table().plan(spec, args)));
         }
         return new Dispatch(spec.name(), connectionCommand(spec.name(), args));
     }
 
     private RespAction queue(RespCommandSpec spec, List<byte[]> args) {
-        RespAction planned = context.table().plan(spec, args);
+        RespAction planned = fromTable(spec.name(), () -> context.table().plan(spec, args));
         if (planned instanceof RespAction.Now n && n.reply().isError()) {
             dirty = true; // a syntax error at queue time: EXEC will refuse the whole transaction, like Redis
             return planned;
@@ -465,7 +475,7 @@ final class RespSession {
         if (data.isEmpty()) {
             return now(RespReply.array(immediates));
         }
-        RespAction tx = context.table().transaction(data);
+        RespAction tx = fromTable("exec", () -> context.table().transaction(data));
         if (immediates.isEmpty() || !(tx instanceof RespAction.Propose p)) {
             return tx;
         }
@@ -501,6 +511,23 @@ final class RespSession {
             out.add(new RespReply.Simple(l));
         }
         return RespReply.array(out);
+    }
+
+    /**
+     * The plugin's table's action, or an internal error if the table threw or planned nothing: a plugin's bug fails
+     * that command alone, never the connection or its pipeline.
+     */
+    private static RespAction fromTable(String command, Supplier<RespAction> call) {
+        try {
+            RespAction action = call.get();
+            if (action == null) {
+                throw new IllegalStateException("the RESP command table planned nothing for " + command);
+            }
+            return action;
+        } catch (RuntimeException e) {
+            LOG.warn("RESP command table failed on {}", command, e);
+            return now(RespReply.err("internal error: " + e));
+        }
     }
 
     private static RespAction now(RespReply reply) {

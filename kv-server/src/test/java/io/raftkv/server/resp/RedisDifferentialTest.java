@@ -54,8 +54,8 @@ class RedisDifferentialTest {
                 .toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         loops = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         LocalBackend backend = new LocalBackend();
-        raftkv = RespServer.start("diff", backend, new KvCommandTable(backend.kv.limits(), backend.kv::size, true),
-                RespOptions.at("127.0.0.1:0"), loops, new SimpleMeterRegistry(), Duration.ofSeconds(5));
+        raftkv = RespServer.start("diff", backend, backend.table(true), RespOptions.at("127.0.0.1:0"), loops,
+                new SimpleMeterRegistry(), Duration.ofSeconds(5));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (true) {
             try (Connection c = new Connection(new HostAndPort("127.0.0.1", redisPort))) {

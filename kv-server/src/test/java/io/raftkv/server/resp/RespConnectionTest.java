@@ -28,9 +28,8 @@ class RespConnectionTest {
     private int flushes;
 
     private EmbeddedChannel channel(RespOptions options) {
-        KvCommandTable table = new KvCommandTable(backend.kv.limits(), backend.kv::size, false);
-        RespServer.Context context = RespServer.context(backend, table, options, Duration.ofSeconds(5), () -> 1,
-                () -> 6381);
+        RespServer.Context context = RespServer.context(backend, backend.table(false), options, Duration.ofSeconds(5),
+                () -> 1, () -> 6381);
         EmbeddedChannel ch = new EmbeddedChannel();
         ch.pipeline().addLast(new ChannelOutboundHandlerAdapter() {
             @Override

@@ -1,24 +1,25 @@
 package io.raftkv.server.resp;
 
+import io.raftkv.plugin.resp.RespAction;
+import io.raftkv.plugin.resp.RespReply;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
- * Runs commands through a {@link RespSession} and the {@link KvCommandTable} against a {@link LocalBackend}, and
- * prints replies the way the tests compare them: {@code +OK}, {@code -ERR ...}, {@code :1}, {@code "value"},
- * {@code (nil)}, {@code [a, b]}.
+ * Runs commands through a {@link RespSession} and a plugin's command table against a {@link LocalBackend}, and
+ * prints replies the way the tests compare them ({@link RespReply#toString()}: {@code +OK}, {@code -ERR ...},
+ * {@code :1}, {@code "value"}, {@code (nil)}, {@code [a, b]}).
  */
 final class RespTestClient {
     final LocalBackend backend;
     final RespSession session;
 
-    RespTestClient(LocalBackend backend, boolean allowFlush) {
+    RespTestClient(LocalBackend backend, boolean allowDestructiveCommands) {
         this.backend = backend;
-        KvCommandTable table = new KvCommandTable(backend.kv.limits(), backend.kv::size, allowFlush);
-        RespServer.Context context = RespServer.context(backend, table, RespOptions.at("127.0.0.1:0"),
+        RespServer.Context context = RespServer.context(backend, backend.table(allowDestructiveCommands), RespOptions.at("127.0.0.1:0"),
                 Duration.ofSeconds(5), () -> 1, () -> 6381);
         this.session = new RespSession(context, 1, "127.0.0.1:50000", "127.0.0.1:6381");
     }
@@ -34,7 +35,7 @@ final class RespTestClient {
     }
 
     String run(List<byte[]> args) {
-        return show(reply(args));
+        return reply(args).toString();
     }
 
     RespReply reply(List<byte[]> args) {
@@ -51,27 +52,5 @@ final class RespTestClient {
         return backend.readAll(List.of(q.query()), session.readLevel()).get(0)
                 .handle((b, e) -> e != null ? RespErrors.of(e, false, backend.status()) : q.onResult().apply(b))
                 .join();
-    }
-
-    static String show(RespReply r) {
-        if (r instanceof RespReply.Simple s) {
-            return "+" + s.text();
-        }
-        if (r instanceof RespReply.Error e) {
-            return "-" + e.text();
-        }
-        if (r instanceof RespReply.Int i) {
-            return ":" + i.value();
-        }
-        if (r instanceof RespReply.Bulk b) {
-            return b.bytes() == null ? "(nil)" : "\"" + new String(b.bytes(), StandardCharsets.UTF_8) + "\"";
-        }
-        RespReply.Array a = (RespReply.Array) r;
-        if (a.elements() == null) {
-            return "(nil array)";
-        }
-        List<String> parts = new ArrayList<>();
-        a.elements().forEach(e -> parts.add(show(e)));
-        return "[" + String.join(", ", parts) + "]";
     }
 }

@@ -1,4 +1,4 @@
-package io.raftkv.server.resp;
+package io.raftkv.plugin.resp;
 
 /**
  * Redis's glob-style matching ({@code stringmatchlen} in Redis's util.c), byte for byte, for {@code SCAN ... MATCH}
@@ -10,6 +10,7 @@ public final class RespGlob {
     private RespGlob() {
     }
 
+    /** True if {@code string} matches {@code pattern} as a whole. */
     public static boolean matches(byte[] pattern, byte[] string) {
         return match(pattern, 0, string, 0, new boolean[1]);
     }

@@ -1,10 +1,13 @@
-package io.raftkv.server.resp;
+package io.raftkv.plugin.resp;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 
-/** Reading command arguments the way Redis does: case-insensitive keywords, strict integers, its error words. */
+/**
+ * Reading command arguments the way Redis does: case-insensitive keywords, strict integers, and Redis's error words,
+ * for {@link RespCommandTable}s and the server's connection commands alike. Stateless.
+ */
 public final class RespArgs {
     /** Redis's reply to an argument that should be an integer. */
     public static final String NOT_AN_INTEGER = "value is not an integer or out of range";
@@ -15,6 +18,7 @@ public final class RespArgs {
     private RespArgs() {
     }
 
+    /** The argument as UTF-8 text. */
     public static String text(byte[] arg) {
         return new String(arg, StandardCharsets.UTF_8);
     }
@@ -24,6 +28,7 @@ public final class RespArgs {
         return text(arg).toUpperCase(Locale.ROOT);
     }
 
+    /** True if the argument is {@code keyword} (upper case), ignoring case. */
     public static boolean is(byte[] arg, String keyword) {
         return arg.length == keyword.length() && keyword(arg).equals(keyword);
     }
@@ -84,6 +89,7 @@ public final class RespArgs {
                 + parent.toUpperCase(Locale.ROOT) + " HELP.");
     }
 
+    /** Redis's {@code syntax error}: an unknown option, a missing option value. */
     public static RespReply.Error syntaxError() {
         return RespReply.err("syntax error");
     }

@@ -1,10 +1,10 @@
-package io.raftkv.server.resp;
+package io.raftkv.plugin.resp;
 
 import java.util.List;
 
 /**
- * What {@code COMMAND} tells a client about one command, in Redis's terms, and what the connection checks before
- * running it.
+ * One command of a {@link RespCommandTable}: what {@code COMMAND} and {@code COMMAND DOCS} tell a client about it, in
+ * Redis's terms, and what the server checks (the arity) before the table plans it.
  *
  * @param name     lower-case command name
  * @param arity    argument count including the name; negative means "at least -arity" (Redis's convention)
@@ -28,7 +28,7 @@ public record RespCommandSpec(String name, int arity, List<String> flags, int fi
     }
 
     /** A command without key arguments. */
-    static RespCommandSpec noKeys(String name, int arity, String group, String summary, String... flags) {
+    public static RespCommandSpec noKeys(String name, int arity, String group, String summary, String... flags) {
         return new RespCommandSpec(name, arity, List.of(flags), 0, 0, 0, group, summary);
     }
 }

@@ -1,4 +1,4 @@
-package io.raftkv.server.resp;
+package io.raftkv.kv.plugin;
 
 import io.raftkv.kv.KvCodec;
 import io.raftkv.kv.KvCommand;
@@ -7,6 +7,12 @@ import io.raftkv.kv.KvOperation;
 import io.raftkv.kv.KvQuery;
 import io.raftkv.kv.KvResult;
 import io.raftkv.kv.RedisInteger;
+import io.raftkv.plugin.resp.RespAction;
+import io.raftkv.plugin.resp.RespArgs;
+import io.raftkv.plugin.resp.RespCommandSpec;
+import io.raftkv.plugin.resp.RespCommandTable;
+import io.raftkv.plugin.resp.RespGlob;
+import io.raftkv.plugin.resp.RespReply;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -15,15 +21,16 @@ import java.util.function.Function;
 import java.util.function.LongSupplier;
 
 /**
- * The Redis string and keyspace commands on the KV state machine: each command becomes one {@link KvCommand} for
- * the log or one {@link KvQuery}, and its {@link KvResult} the reply Redis would give, with Redis's error words where
- * Redis has them. Free of Netty (the KV plugin's part of the RESP front door).
+ * The KV plugin's RESP command table ({@link KvPlugin}'s {@code respCommands}): the Redis string and keyspace commands
+ * on the KV state machine. Each command becomes one {@link KvCommand} for the log or one {@link KvQuery}, and its
+ * {@link KvResult} the reply Redis would give, with Redis's error words where Redis has them; MULTI/EXEC is one
+ * {@link KvCommand.Transaction}, all or nothing. Free of Netty; immutable, so any event loop may use it.
  *
  * <p>Not supported, each with an error that says so: key expiry (EX/PX/EXAT/PXAT/KEEPTTL, EXPIRE, SETEX, ...;
  * keys live until deleted), KEYS (it would walk every key in one reply: use SCAN), FLUSHDB/FLUSHALL unless the server
- * allows them ({@code --resp-allow-flushdb}).
+ * allows destructive commands ({@code --resp-allow-flushdb}).
  */
-public final class KvCommandTable implements RespCommandTable {
+public final class KvRespCommands implements RespCommandTable {
     /** SCAN's COUNT is a hint; above this it is cut, so that one reply stays bounded (10,000 keys of at most 4 KiB). */
     static final int MAX_SCAN_COUNT = 10_000;
     private static final int DEFAULT_SCAN_COUNT = 10;
@@ -52,7 +59,7 @@ public final class KvCommandTable implements RespCommandTable {
      * @param keyCount   the local key count, for INFO's keyspace line
      * @param allowFlush whether FLUSHDB/FLUSHALL may clear the store
      */
-    public KvCommandTable(KvLimits limits, LongSupplier keyCount, boolean allowFlush) {
+    public KvRespCommands(KvLimits limits, LongSupplier keyCount, boolean allowFlush) {
         this.limits = limits;
         this.keyCount = keyCount;
         this.allowFlush = allowFlush;
@@ -139,22 +146,22 @@ public final class KvCommandTable implements RespCommandTable {
 
     private Plan planOf(String command, List<byte[]> a) {
         return switch (command) {
-            case "get" -> read(new KvQuery.Get(a.get(1)), KvCommandTable::bulkOrNil);
+            case "get" -> read(new KvQuery.Get(a.get(1)), KvRespCommands::bulkOrNil);
             case "set" -> set(a);
             case "setnx" -> write(new KvCommand.Set(a.get(1), a.get(2), KvCommand.Condition.IF_ABSENT),
                     r -> r instanceof KvResult.SetOutcome s ? new RespReply.Int(s.applied() ? 1 : 0) : failure(r));
             case "getset" -> write(new KvCommand.Set(a.get(1), a.get(2), KvCommand.Condition.ALWAYS),
-                    KvCommandTable::previous);
-            case "del", "unlink" -> write(new KvCommand.DeleteKeys(a.subList(1, a.size())), KvCommandTable::integer);
-            case "exists" -> read(new KvQuery.Exists(a.subList(1, a.size())), KvCommandTable::integer);
-            case "mget" -> read(new KvQuery.MultiGet(a.subList(1, a.size())), KvCommandTable::values);
+                    KvRespCommands::previous);
+            case "del", "unlink" -> write(new KvCommand.DeleteKeys(a.subList(1, a.size())), KvRespCommands::integer);
+            case "exists" -> read(new KvQuery.Exists(a.subList(1, a.size())), KvRespCommands::integer);
+            case "mget" -> read(new KvQuery.MultiGet(a.subList(1, a.size())), KvRespCommands::values);
             case "mset" -> mset(a);
             case "incr" -> incrBy(a.get(1), 1);
             case "decr" -> incrBy(a.get(1), -1);
             case "incrby" -> incrBy(a.get(1), a.get(2), false);
             case "decrby" -> incrBy(a.get(1), a.get(2), true);
-            case "append" -> write(new KvCommand.Append(a.get(1), a.get(2)), KvCommandTable::integer);
-            case "strlen" -> read(new KvQuery.Strlen(a.get(1)), KvCommandTable::integer);
+            case "append" -> write(new KvCommand.Append(a.get(1), a.get(2)), KvRespCommands::integer);
+            case "strlen" -> read(new KvQuery.Strlen(a.get(1)), KvRespCommands::integer);
             case "dbsize" -> read(new KvQuery.Size(),
                     r -> r instanceof KvResult.Stats s ? new RespReply.Int(s.size()) : failure(r));
             case "scan" -> scan(a);
@@ -242,7 +249,7 @@ public final class KvCommandTable implements RespCommandTable {
     }
 
     private Plan incrBy(byte[] key, long delta) {
-        return write(new KvCommand.IncrBy(key, delta), KvCommandTable::integer);
+        return write(new KvCommand.IncrBy(key, delta), KvRespCommands::integer);
     }
 
     private Plan scan(List<byte[]> a) {

@@ -1,4 +1,4 @@
-package io.raftkv.server.resp;
+package io.raftkv.plugin.resp;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -6,9 +6,11 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A RESP2 reply, free of Netty so that command tables can build replies without a network library (the connection
- * turns them into Netty's {@code RedisMessage}s). Closed family: simple string, error, integer, bulk string (null:
- * RESP2's nil), array (null: the null array).
+ * A RESP2 reply, free of Netty so that command tables ({@link RespCommandTable}) build replies without a network
+ * library (the server turns them into its codec's messages). Closed family: simple string, error, integer, bulk string
+ * (null: RESP2's nil), array (null: the null array). Immutable values; {@code toString} is the reply much as
+ * {@code redis-cli} shows it ({@code +OK}, {@code -ERR ...}, {@code :1}, {@code "value"}, {@code (nil)},
+ * {@code [a, b]}), for tests and logs.
  */
 public sealed interface RespReply {
 
@@ -27,6 +29,11 @@ public sealed interface RespReply {
                 throw new IllegalArgumentException("a simple string cannot hold CR or LF: " + text);
             }
         }
+
+        @Override
+        public String toString() {
+            return "+" + text;
+        }
     }
 
     /**
@@ -44,10 +51,19 @@ public sealed interface RespReply {
             int space = text.indexOf(' ');
             return space < 0 ? text : text.substring(0, space);
         }
+
+        @Override
+        public String toString() {
+            return "-" + text;
+        }
     }
 
     /** {@code :n}. */
     record Int(long value) implements RespReply {
+        @Override
+        public String toString() {
+            return ":" + value;
+        }
     }
 
     /** {@code $len\r\nbytes}; {@code null} bytes is nil ({@code $-1}). */
@@ -64,7 +80,7 @@ public sealed interface RespReply {
 
         @Override
         public String toString() {
-            return bytes == null ? "Bulk[nil]" : "Bulk[" + new String(bytes, StandardCharsets.UTF_8) + "]";
+            return bytes == null ? "(nil)" : "\"" + new String(bytes, StandardCharsets.UTF_8) + "\"";
         }
     }
 
@@ -72,6 +88,11 @@ public sealed interface RespReply {
     record Array(List<RespReply> elements) implements RespReply {
         public Array {
             elements = elements == null ? null : List.copyOf(elements);
+        }
+
+        @Override
+        public String toString() {
+            return elements == null ? "(nil array)" : elements.toString();
         }
     }
 
@@ -85,14 +106,17 @@ public sealed interface RespReply {
         return new Error(code + " " + message);
     }
 
+    /** {@code $n bytes}; null bytes is nil. */
     static Bulk bulk(byte[] bytes) {
         return new Bulk(bytes);
     }
 
+    /** A bulk string of {@code text}'s UTF-8 bytes. */
     static Bulk bulk(String text) {
         return new Bulk(text.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** {@code *n} of {@code elements}. */
     static Array array(List<RespReply> elements) {
         return new Array(elements);
     }
