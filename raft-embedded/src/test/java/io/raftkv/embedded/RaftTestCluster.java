@@ -4,19 +4,14 @@ import io.raftkv.core.server.ReadLevel;
 import io.raftkv.core.statemachine.StateMachine;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,7 +32,6 @@ import java.util.function.Supplier;
  * }</pre>
  */
 public final class RaftTestCluster implements AutoCloseable {
-    private static final Set<Integer> GIVEN = new HashSet<>();
 
     private final Path root;
     private final Supplier<? extends StateMachine> stateMachines;
@@ -56,7 +50,7 @@ public final class RaftTestCluster implements AutoCloseable {
             throws IOException, InterruptedException, TimeoutException {
         Map<String, String> members = new LinkedHashMap<>();
         for (int i = 1; i <= size; i++) {
-            members.put("n" + i, "127.0.0.1:" + freePort());
+            members.put("n" + i, "127.0.0.1:" + TestPorts.free());
         }
         RaftTestCluster cluster = new RaftTestCluster(root, members, stateMachines);
         try {
@@ -192,18 +186,5 @@ public final class RaftTestCluster implements AutoCloseable {
         if (failure != null) {
             throw failure;
         }
-    }
-
-    private static synchronized int freePort() {
-        for (int i = 0; i < 50; i++) {
-            try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                if (GIVEN.add(s.getLocalPort())) {
-                    return s.getLocalPort();
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        throw new IllegalStateException("no free loopback port");
     }
 }

@@ -2,14 +2,12 @@ package io.raftkv.examples.ledger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.raftkv.embedded.TestPorts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -51,8 +49,8 @@ class LedgerServeIT {
     @Timeout(240)
     void theLedgerPluginServesAThreeProcessCluster() throws Exception {
         for (int i = 1; i <= 3; i++) {
-            raft.put("n" + i, "127.0.0.1:" + freePort());
-            web.put("n" + i, "127.0.0.1:" + freePort());
+            raft.put("n" + i, "127.0.0.1:" + TestPorts.free());
+            web.put("n" + i, "127.0.0.1:" + TestPorts.free());
         }
         try {
             for (String id : raft.keySet()) {
@@ -199,14 +197,6 @@ class LedgerServeIT {
                 fail("timed out waiting for " + what);
             }
             Thread.sleep(100);
-        }
-    }
-
-    private static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }
