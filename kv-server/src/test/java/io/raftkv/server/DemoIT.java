@@ -1,5 +1,6 @@
 package io.raftkv.server;
 
+import io.raftkv.embedded.TestPorts;
 import io.raftkv.kv.client.KvClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,9 +26,9 @@ class DemoIT {
     @Test
     @Timeout(180)
     void demoServesAndItsChildrenDieWithIt() throws Exception {
-        int raftBase = freeRun(3);
-        int httpBase = freeRun(3);
-        int respBase = freeRun(3);
+        int raftBase = TestPorts.freeRun(3);
+        int httpBase = TestPorts.freeRun(3);
+        int respBase = TestPorts.freeRun(3);
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(Arrays.stream(System.getProperty("chronicle.jvm.flags", "").trim().split("\\s+"))
@@ -86,24 +87,5 @@ class DemoIT {
         } finally {
             p.destroyForcibly();
         }
-    }
-
-    /** The first of {@code n} consecutive free ports (demo ports are consecutive). */
-    private static int freeRun(int n) {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int base = Ports.free();
-            boolean ok = true;
-            for (int i = 1; i < n && ok; i++) {
-                try (java.net.ServerSocket s = new java.net.ServerSocket(base + i, 1, java.net.InetAddress.getLoopbackAddress())) {
-                    ok = s.getLocalPort() == base + i;
-                } catch (java.io.IOException e) {
-                    ok = false;
-                }
-            }
-            if (ok && base + n < 65536) {
-                return base;
-            }
-        }
-        throw new IllegalStateException("no run of " + n + " free ports");
     }
 }

@@ -28,16 +28,38 @@ public final class TestPorts {
     }
 
     /** A loopback port that no listener holds now and this JVM has not handed out before. */
-    public static synchronized int free() {
+    public static int free() {
+        return freeRun(1);
+    }
+
+    /**
+     * The first of {@code n} consecutive loopback ports, all free now and none handed out before (for a command
+     * that takes a base port and uses base, base+1, …); all {@code n} count as handed out.
+     */
+    public static synchronized int freeRun(int n) {
+        if (n < 1 || n > 100) {
+            throw new IllegalArgumentException("a run of 1-100 ports, not " + n);
+        }
         for (int tries = 0; tries <= HIGHEST - LOWEST; tries++) {
-            int port = next;
-            next = next == HIGHEST ? LOWEST : next + 1;
-            if (!GIVEN.contains(port) && bindable(port)) {
-                GIVEN.add(port);
-                return port;
+            int base = next;
+            next = next + n > HIGHEST ? LOWEST : next + n;
+            if (base + n - 1 <= HIGHEST && allFree(base, n)) {
+                for (int i = 0; i < n; i++) {
+                    GIVEN.add(base + i);
+                }
+                return base;
             }
         }
-        throw new IllegalStateException("no free loopback port in " + LOWEST + "-" + HIGHEST);
+        throw new IllegalStateException("no run of " + n + " free loopback ports in " + LOWEST + "-" + HIGHEST);
+    }
+
+    private static boolean allFree(int base, int n) {
+        for (int i = 0; i < n; i++) {
+            if (GIVEN.contains(base + i) || !bindable(base + i)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean bindable(int port) {
