@@ -70,7 +70,62 @@ class KvBenchTest {
         }
         CommandLine.ParameterException e = org.junit.jupiter.api.Assertions.assertThrows(
                 CommandLine.ParameterException.class, () -> KvBench.factory("etcd"));
-        assertTrue(e.getMessage().contains("[raftkv]") && e.getMessage().contains("benchmarks-etcd"), e.getMessage());
+        assertTrue(e.getMessage().contains("[raftkv, sql]") && e.getMessage().contains("benchmarks-etcd"), e.getMessage());
+    }
+
+    @Test
+    void theSqlDriverInsertsOneRowPerPutAndReadsItBackAtTheMappedLevel() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Map<String, String> rows = new ConcurrentHashMap<>();
+        java.util.Set<String> levels = ConcurrentHashMap.newKeySet();
+        AtomicInteger statements = new AtomicInteger();
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/db/", exchange -> {
+            JsonNode body = json.readTree(exchange.getRequestBody());
+            String answer;
+            if (exchange.getRequestURI().getPath().equals("/db/execute")) {
+                JsonNode first = body.get(0);
+                statements.addAndGet(body.size());
+                if (first.isArray() && first.get(0).asText().startsWith("INSERT INTO bench(k, v)")) {
+                    rows.put(first.get(1).asText(), first.get(2).asText());
+                    answer = rows.size() % 7 == 0 ? "{\"results\":[{\"error\":\"disk I/O error\"}]}"
+                            : "{\"results\":[{\"last_insert_id\":1,\"rows_affected\":1}]}";
+                } else {
+                    answer = "{\"results\":[{},{}]}"; // the schema
+                }
+            } else {
+                levels.add(exchange.getRequestURI().getQuery());
+                String v = rows.get(body.get(0).get(1).asText());
+                answer = v == null ? "{\"results\":[{\"columns\":[\"v\"],\"types\":[\"text\"]}]}"
+                        : "{\"results\":[{\"columns\":[\"v\"],\"types\":[\"text\"],\"values\":[[\"" + v + "\"]]}]}";
+            }
+            byte[] bytes = answer.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(200, bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        server.start();
+        try (KvDriverFactory factory = KvBench.factory("sql")) {
+            KvDriver driver = factory.connect("127.0.0.1:" + server.getAddress().getPort(), "lease",
+                    java.time.Duration.ofSeconds(5));
+            byte[] value = {0, 1, 2, (byte) 0xFF, '"'};
+            driver.put("k\"1", value).toCompletableFuture().get(); // a key JSON must escape
+            assertEquals(java.util.Base64.getEncoder().encodeToString(value), rows.get("k\"1"));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(value, driver.get("k\"1").toCompletableFuture().get());
+            assertEquals(null, driver.get("absent").toCompletableFuture().get());
+            assertEquals(java.util.Set.of("level=weak"), levels, "kvbench's lease is the API's weak");
+            for (int i = 2; i < 7; i++) {
+                driver.put("k" + i, value).toCompletableFuture().get();
+            }
+            java.util.concurrent.ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class,
+                    () -> driver.put("k7", value).toCompletableFuture().get());
+            assertEquals("sql_error", ((KvDriver.KvError) failed.getCause()).kind(), "a statement's error result");
+            driver.close();
+        } finally {
+            server.stop(0);
+        }
+        assertEquals(2 + 7, statements.get(), "the schema's two statements once, then one INSERT per put");
     }
 
     @Test
